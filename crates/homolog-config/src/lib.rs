@@ -1,0 +1,1 @@
+//! homolog's YAML configuration: schema, defaults, env/flag overrides and validation.

@@ -1,0 +1,1 @@
+//! Seeded synthetic protein families, GO annotations and ontology for the demo.
