@@ -1,1 +1,253 @@
-fn main() {}
+//! `homolog`: the command-line face of the homolog libraries.
+//!
+//! This crate only parses arguments, sets up logging and progress bars, loads the configuration
+//! and calls `homolog_pipeline`; every stage's logic lives in its library crate.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use homolog_config::Config;
+use homolog_pipeline::{DemoOptions, RunMode, RunOptions};
+
+mod progress;
+
+/// Find the relatives of protein sequences through embeddings and alignments, and annotate them
+/// with the GO terms of their nearest neighbours (a FANTASIA-compatible pipeline in one binary).
+#[derive(Parser)]
+#[command(name = "homolog", version, about, long_about = None, max_term_width = 100)]
+struct Cli {
+    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only warnings and errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct ConfigArgs {
+    /// YAML configuration file (see config.example.yaml; defaults apply without one).
+    #[arg(short, long, env = "HOMOLOG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Override one key, e.g. --set lookup.limit_per_entry=3 (repeatable; applied last).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Worker threads (0 = all cores); overrides `threads` in the config.
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the local reference folder (`reference.path`) from the sources in the config.
+    Initialize {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Rebuild even when a complete reference with the same inputs exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Annotate query proteins: embed, look up neighbours, transfer GO terms, write an experiment folder.
+    Run {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Query FASTA (plain or gzip); overrides `input` in the config.
+        #[arg(short, long)]
+        input: Option<PathBuf>,
+        /// Only compute embeddings.h5; no lookup.
+        #[arg(long, conflicts_with = "only_lookup")]
+        only_embedding: bool,
+        /// Only look up and annotate, from an existing embeddings file (--embeddings).
+        #[arg(long, requires = "embeddings")]
+        only_lookup: bool,
+        /// Embeddings HDF5 in FANTASIA's layout, for --only-lookup.
+        #[arg(long)]
+        embeddings: Option<PathBuf>,
+        /// Skip malformed query records with a warning instead of failing (on_invalid: skip).
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Resume the newest unfinished experiment with this prefix instead of starting a new one.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Compute embeddings for a FASTA file into an HDF5 file (FANTASIA's layout).
+    Embed {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Input FASTA (plain or gzip).
+        #[arg(short, long)]
+        input: PathBuf,
+        /// Output HDF5; existing entries are kept and skipped (the run resumes).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Skip malformed records with a warning instead of failing.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Score predictions against a ground truth, CAFA-style (Fmax, coverage; weighted Fmax and Smin with --ia).
+    Evaluate {
+        /// Predictions: homolog's summary.csv, or a CAFA/TSV file `target term score`.
+        #[arg(long)]
+        predictions: PathBuf,
+        /// Ground truth TSV: `target term` (leaf or propagated terms).
+        #[arg(long)]
+        ground_truth: PathBuf,
+        /// Ontology (OBO, plain or gzip) used to propagate both sides.
+        #[arg(long)]
+        ontology: PathBuf,
+        /// Information-accretion weights (`term<TAB>ia`) for weighted Fmax and Smin.
+        #[arg(long)]
+        ia: Option<PathBuf>,
+    },
+    /// Run a complete demo on simulated protein families (no server, no model weights).
+    Demo {
+        /// Folder for the demo's data, reference and experiment.
+        #[arg(long, default_value = "homolog-demo")]
+        out: PathBuf,
+        /// Seed of the simulation.
+        #[arg(long, default_value_t = 20240601)]
+        seed: u64,
+    },
+    /// Print the effective configuration (defaults + file + environment + --set) as YAML.
+    Config {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Print the commented example configuration instead.
+        #[arg(long)]
+        example: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn load_config(args: &ConfigArgs) -> Result<Config> {
+    let mut config = Config::load(args.config.as_deref(), std::env::vars(), &args.set)?;
+    if let Some(t) = args.threads {
+        config.threads = t;
+    }
+    if config.threads > 0 {
+        // Ignore the error: the pool can only be built once per process.
+        let _ = rayon_pool(config.threads);
+    }
+    Ok(config)
+}
+
+fn rayon_pool(threads: usize) -> Result<()> {
+    homolog_pipeline::set_threads(threads).context("setting the number of threads")
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    let progress = progress::Bars::default();
+    match command {
+        Command::Initialize { config, force } => {
+            let config = load_config(&config)?;
+            let manifest = homolog_pipeline::initialize(&config, force, &progress)?;
+            println!("{manifest}");
+        }
+        Command::Run {
+            config,
+            input,
+            only_embedding,
+            only_lookup,
+            embeddings,
+            skip_invalid,
+            resume,
+        } => {
+            let mut config = load_config(&config)?;
+            if skip_invalid {
+                config.on_invalid = homolog_config::OnInvalid::Skip;
+            }
+            let mode = if only_embedding {
+                RunMode::EmbedOnly
+            } else if only_lookup {
+                RunMode::LookupOnly {
+                    embeddings: embeddings.expect("clap requires --embeddings"),
+                }
+            } else {
+                RunMode::Full
+            };
+            let summary = homolog_pipeline::run(
+                &config,
+                &RunOptions {
+                    input,
+                    mode,
+                    resume,
+                },
+                &progress,
+            )?;
+            println!("{summary}");
+        }
+        Command::Embed {
+            config,
+            input,
+            out,
+            skip_invalid,
+        } => {
+            let mut config = load_config(&config)?;
+            if skip_invalid {
+                config.on_invalid = homolog_config::OnInvalid::Skip;
+            }
+            let summary = homolog_pipeline::embed_to_h5(&config, &input, &out, &progress)?;
+            println!("{summary}");
+        }
+        Command::Evaluate {
+            predictions,
+            ground_truth,
+            ontology,
+            ia,
+        } => {
+            let table = homolog_pipeline::evaluate_files(
+                &predictions,
+                &ground_truth,
+                &ontology,
+                ia.as_deref(),
+            )?;
+            println!("{table}");
+        }
+        Command::Demo { out, seed } => {
+            let report = homolog_pipeline::demo(&DemoOptions { out, seed }, &progress)?;
+            println!("{report}");
+        }
+        Command::Config { config, example } => {
+            if example {
+                print!("{}", homolog_config::EXAMPLE_YAML);
+            } else {
+                print!("{}", load_config(&config)?.to_yaml());
+            }
+        }
+    }
+    Ok(())
+}
