@@ -1,0 +1,182 @@
+//! Embedding queries into FANTASIA's HDF5 layout, resumably.
+
+use std::fmt;
+use std::path::Path;
+
+use homolog_config::{Config, OnInvalid};
+use homolog_embed::h5::{accession_key, FantasiaWriter};
+use homolog_embed::registry::{self, RareResidues};
+use homolog_embed::{embed_sequences, ModelSettings};
+use homolog_seq::fasta::{self, InvalidPolicy, ReadOptions, Record};
+use homolog_seq::Alphabet;
+
+use crate::{PipelineError, Progress};
+
+/// Query records read from a FASTA file, and what was skipped.
+pub(crate) struct Queries {
+    pub records: Vec<Record>,
+    pub skipped: usize,
+}
+
+/// Reads and checks the whole query file before anything is written.
+pub(crate) fn read_queries(config: &Config, path: &Path) -> Result<Queries, PipelineError> {
+    let options = ReadOptions {
+        alphabet: Alphabet::Protein,
+        on_invalid: match config.on_invalid {
+            OnInvalid::Error => InvalidPolicy::Error,
+            OnInvalid::Skip => InvalidPolicy::Skip,
+        },
+    };
+    let report = fasta::read_path(path, &options)?;
+    for s in &report.skipped {
+        tracing::warn!("{}: skipped record {:?} at line {}: {}", path.display(), s.id, s.line, s.reason);
+    }
+    if report.records.is_empty() {
+        return Err(PipelineError::Invalid(format!(
+            "{}: no usable sequence ({} skipped); nothing to annotate",
+            path.display(),
+            report.skipped.len()
+        )));
+    }
+    // Two ids that differ only in '|' vs '_' would share one HDF5 group: refuse early.
+    let mut keys = std::collections::HashMap::new();
+    for r in &report.records {
+        if let Some(prev) = keys.insert(accession_key(&r.id), &r.id) {
+            return Err(PipelineError::Invalid(format!(
+                "{}: ids {prev:?} and {:?} (line {}) map to the same HDF5 key {:?}; rename one",
+                path.display(),
+                r.id,
+                r.line,
+                accession_key(&r.id)
+            )));
+        }
+    }
+    Ok(Queries {
+        skipped: report.skipped.len(),
+        records: report.records,
+    })
+}
+
+/// The effective settings of a model: section-wide defaults filled in.
+pub(crate) fn effective_settings(config: &Config, settings: &ModelSettings) -> ModelSettings {
+    let mut s = settings.clone();
+    if s.max_sequence_length.is_none() {
+        s.max_sequence_length = config.embedding.max_sequence_length;
+    }
+    s
+}
+
+/// What [`embed_to_h5`] did.
+#[derive(Debug, Default)]
+pub struct EmbedReport {
+    pub path: std::path::PathBuf,
+    /// Per model: (name, embedded now, already present, failed ids).
+    pub models: Vec<(String, usize, usize, Vec<(String, String)>)>,
+    pub skipped_records: usize,
+}
+
+impl fmt::Display for EmbedReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "embeddings: {}", self.path.display())?;
+        for (model, new, reused, failed) in &self.models {
+            writeln!(
+                f,
+                "  {model}: {new} embedded, {reused} already present, {} failed",
+                failed.len()
+            )?;
+            for (id, why) in failed.iter().take(10) {
+                writeln!(f, "    failed {id}: {why}")?;
+            }
+        }
+        if self.skipped_records > 0 {
+            writeln!(f, "  {} malformed input records skipped", self.skipped_records)?;
+        }
+        Ok(())
+    }
+}
+
+/// Embeds `records` with every enabled model into `h5`, skipping what it already holds.
+pub(crate) fn embed_records(
+    config: &Config,
+    records: &[Record],
+    h5: &Path,
+    progress: &dyn Progress,
+) -> Result<EmbedReport, PipelineError> {
+    let mut writer = FantasiaWriter::open(h5)?;
+    let mut report = EmbedReport {
+        path: h5.to_path_buf(),
+        ..Default::default()
+    };
+    let originals: std::collections::HashMap<&str, &str> = records
+        .iter()
+        .map(|r| (r.id.as_str(), r.sequence.as_str()))
+        .collect();
+    for (name, settings) in config.enabled_models() {
+        let settings = effective_settings(config, settings);
+        let info = registry::resolve(settings.backend_name(name))?;
+        let embedder = registry::build(name, &settings)?;
+        let type_id = settings.type_id(name)?;
+        let todo: Vec<(String, String)> = records
+            .iter()
+            .filter(|r| !writer.contains_all(&accession_key(&r.id), type_id, &settings.layers))
+            .map(|r| {
+                let seq = match info.rare_residues {
+                    RareResidues::ToX => homolog_seq::map_rare(&r.sequence, homolog_seq::RareResidues::ToX),
+                    RareResidues::Keep => r.sequence.clone(),
+                };
+                (r.id.clone(), seq)
+            })
+            .collect();
+        let reused = records.len() - todo.len();
+        if reused > 0 {
+            tracing::info!("{name}: {reused} sequences already in {}, skipped", h5.display());
+        }
+        let bar = progress.stage(&format!("embed {name}"), todo.len() as u64);
+        let mut last = 0usize;
+        let summary = embed_sequences(
+            embedder.as_ref(),
+            &todo,
+            &settings,
+            |batch| {
+                for e in batch {
+                    // Store the query's own sequence (not the model's mapped or truncated input):
+                    // it is what alignments and outputs refer to.
+                    let original = originals.get(e.id).copied().unwrap_or(e.sequence);
+                    for (layer, vector) in &e.vectors {
+                        writer.write(&accession_key(e.id), original, type_id, *layer, vector)?;
+                    }
+                }
+                writer.flush()
+            },
+            |done, _| {
+                bar.inc((done - last) as u64);
+                last = done;
+            },
+        )?;
+        bar.finish();
+        for (id, why) in &summary.failed {
+            tracing::error!("{name}: could not embed {id}: {why}");
+        }
+        report
+            .models
+            .push((name.clone(), summary.embedded, reused, summary.failed));
+    }
+    writer.close()?;
+    Ok(report)
+}
+
+/// `homolog embed`: FASTA in, FANTASIA-layout HDF5 out (created or extended).
+pub fn embed_to_h5(
+    config: &Config,
+    input: &Path,
+    out: &Path,
+    progress: &dyn Progress,
+) -> Result<EmbedReport, PipelineError> {
+    let queries = read_queries(config, input)?;
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(PipelineError::io(parent))?;
+    }
+    let mut report = embed_records(config, &queries.records, out, progress)?;
+    report.skipped_records = queries.skipped;
+    Ok(report)
+}

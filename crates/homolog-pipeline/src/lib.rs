@@ -1,0 +1,56 @@
+//! The annotation pipeline's stages wired together.
+//!
+//! Each stage is a library of its own (`homolog-embed`, `homolog-reference`, `homolog-search`,
+//! `homolog-annotate`, ...); this crate is the glue a front end calls: [`initialize`] builds the
+//! reference folder, [`run`] annotates queries into an experiment folder (full, embed-only or
+//! lookup-only), [`embed_to_h5`] only embeds, [`evaluate_files`] scores predictions and [`demo`]
+//! runs everything on simulated data. It knows nothing of the command line: progress goes
+//! through the [`Progress`] trait and results come back as values that implement `Display`.
+//!
+//! Failure discipline: every input is read and checked (queries, reference folder, reference
+//! matrices) before the experiment folder is created, so bad input leaves nothing behind. A run
+//! writes into `<prefix>_<timestamp>.partial/` and renames it when complete; `resume` continues
+//! the newest `.partial` folder of the same prefix, reusing its embeddings.
+
+mod adapter;
+mod demo;
+mod embed;
+mod error;
+mod initialize;
+mod progress;
+mod run;
+
+pub use demo::{demo, DemoOptions, DemoReport};
+pub use embed::{embed_to_h5, EmbedReport};
+pub use error::PipelineError;
+pub use initialize::{initialize, InitReport};
+pub use progress::{NoProgress, Progress, StageProgress};
+pub use run::{run, RunMode, RunOptions, RunSummary};
+
+use std::path::Path;
+
+/// Sets the number of worker threads for every parallel stage (once per process).
+pub fn set_threads(threads: usize) -> Result<(), PipelineError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .map_err(|e| PipelineError::Invalid(format!("cannot set {threads} threads: {e}")))
+}
+
+/// Evaluates a predictions file against a ground truth; returns the rendered table.
+pub fn evaluate_files(
+    predictions: &Path,
+    ground_truth: &Path,
+    ontology: &Path,
+    ia: Option<&Path>,
+) -> Result<String, PipelineError> {
+    let ontology = homolog_go::obo::Ontology::from_path(ontology)?;
+    let predictions = homolog_evaluate::read_predictions(predictions)?;
+    let truth = homolog_evaluate::read_ground_truth(ground_truth)?;
+    let mut options = homolog_evaluate::EvalOptions::default();
+    if let Some(ia) = ia {
+        options.ia = Some(homolog_evaluate::read_ia(ia)?);
+    }
+    let reports = homolog_evaluate::evaluate(&predictions, &truth, &ontology, &options)?;
+    Ok(homolog_evaluate::render_table(&reports))
+}

@@ -1,0 +1,348 @@
+//! `run`: queries -> embeddings.h5 -> nearest neighbours -> GO transfer -> experiment folder.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use homolog_annotate::ExperimentLayout;
+use homolog_config::Config;
+use homolog_embed::h5::FantasiaReader;
+use homolog_reference::{OpenOptions, Reference};
+use homolog_search::{Hit, RowFilter, SearchParams};
+
+use crate::adapter::ReferenceView;
+use crate::embed::{embed_records, read_queries};
+use crate::{PipelineError, Progress};
+
+/// Which part of the pipeline to run.
+#[derive(Debug, Clone)]
+pub enum RunMode {
+    /// Embed, look up, annotate.
+    Full,
+    /// Only write embeddings.h5.
+    EmbedOnly,
+    /// Look up and annotate from an existing embeddings file.
+    LookupOnly { embeddings: PathBuf },
+}
+
+/// Options of one run besides the configuration.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Query FASTA; overrides `config.input`.
+    pub input: Option<PathBuf>,
+    pub mode: RunMode,
+    /// Continue the newest unfinished experiment of this prefix.
+    pub resume: bool,
+}
+
+/// What a run produced.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub experiment: PathBuf,
+    pub queries: usize,
+    pub skipped_records: usize,
+    pub failed_embeddings: usize,
+    /// Per (model, layer): queries searched and hits kept.
+    pub lookups: Vec<(String, usize, usize, usize)>,
+    pub raw_rows: usize,
+    pub summary_rows: usize,
+    pub aligned_pairs: usize,
+}
+
+impl fmt::Display for RunSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "experiment: {}", self.experiment.display())?;
+        writeln!(
+            f,
+            "  queries: {} ({} malformed records skipped, {} failed to embed)",
+            self.queries, self.skipped_records, self.failed_embeddings
+        )?;
+        for (model, layer, q, hits) in &self.lookups {
+            writeln!(f, "  {model} layer {layer}: {q} queries, {hits} neighbours")?;
+        }
+        if !self.lookups.is_empty() {
+            writeln!(
+                f,
+                "  {} alignments, {} raw rows, {} summary rows",
+                self.aligned_pairs, self.raw_rows, self.summary_rows
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the annotation pipeline into a new (or resumed) experiment folder.
+pub fn run(
+    config: &Config,
+    options: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<RunSummary, PipelineError> {
+    // 1. Read and check every input before creating anything.
+    let queries = match &options.mode {
+        RunMode::Full | RunMode::EmbedOnly => {
+            let input = options.input.as_ref().or(config.input.as_ref()).ok_or_else(|| {
+                PipelineError::Invalid(
+                    "no query file: pass --input FILE or set `input:` in the config".into(),
+                )
+            })?;
+            Some(read_queries(config, input)?)
+        }
+        RunMode::LookupOnly { embeddings } => {
+            if !embeddings.is_file() {
+                return Err(PipelineError::Invalid(format!(
+                    "embeddings file {} does not exist; run `homolog run --only-embedding` or `homolog embed` first",
+                    embeddings.display()
+                )));
+            }
+            None
+        }
+    };
+    let lookup = match options.mode {
+        RunMode::EmbedOnly => None,
+        _ => Some(open_lookup(config)?),
+    };
+
+    // 2. The experiment folder: written as `.partial` and renamed when complete.
+    let partial = experiment_dir(config, options.resume)?;
+    std::fs::create_dir_all(&partial).map_err(PipelineError::io(&partial))?;
+    let layout = ExperimentLayout::new(&partial);
+    write_atomic(&layout.experiment_config(), config.to_yaml().as_bytes())?;
+
+    let mut summary = RunSummary::default();
+    let embeddings = match &options.mode {
+        RunMode::LookupOnly { embeddings } => embeddings.clone(),
+        _ => {
+            let queries = queries.as_ref().expect("read above");
+            summary.skipped_records = queries.skipped;
+            let h5 = layout.embeddings();
+            let report = embed_records(config, &queries.records, &h5, progress)?;
+            summary.failed_embeddings = report.models.iter().map(|m| m.3.len()).sum();
+            h5
+        }
+    };
+
+    if let Some((reference, matrices)) = &lookup {
+        lookup_and_annotate(
+            config,
+            reference,
+            matrices,
+            &embeddings,
+            &layout,
+            progress,
+            &mut summary,
+        )?;
+    } else if let Some(q) = &queries {
+        summary.queries = q.records.len();
+    }
+
+    // 3. Complete: drop the `.partial` suffix.
+    let done = finished_name(&partial);
+    if done.exists() {
+        return Err(PipelineError::Invalid(format!(
+            "{} already exists; not overwriting a finished experiment",
+            done.display()
+        )));
+    }
+    std::fs::rename(&partial, &done).map_err(PipelineError::io(&done))?;
+    summary.experiment = done;
+    Ok(summary)
+}
+
+type Matrices = Vec<(String, usize, u32, homolog_reference::EmbeddingMatrix)>;
+
+/// Opens the reference and every matrix the enabled models need (verifying hashes).
+fn open_lookup(config: &Config) -> Result<(Reference, Matrices), PipelineError> {
+    let reference = Reference::open_with(
+        &config.reference.path,
+        OpenOptions {
+            verify_hashes: config.lookup.verify_reference,
+        },
+    )?;
+    let mut matrices = Vec::new();
+    for (name, settings) in config.enabled_models() {
+        let type_id = settings.type_id(name)?;
+        for &layer in &settings.layers {
+            if reference.matrix_info(name, layer).is_none() {
+                let have: Vec<String> = reference
+                    .matrices()
+                    .iter()
+                    .map(|(m, l)| format!("{m} layer {l}"))
+                    .collect();
+                return Err(PipelineError::Invalid(format!(
+                    "the reference {} has no embeddings for model {name} layer {layer} (it has: {}); \
+                     enable that model/layer and re-run `homolog initialize`",
+                    config.reference.path.display(),
+                    if have.is_empty() { "none".to_string() } else { have.join(", ") }
+                )));
+            }
+            let matrix = reference.matrix(name, layer)?;
+            matrices.push((name.clone(), layer, type_id, matrix));
+        }
+    }
+    Ok((reference, matrices))
+}
+
+fn lookup_and_annotate(
+    config: &Config,
+    reference: &Reference,
+    matrices: &Matrices,
+    embeddings: &Path,
+    layout: &ExperimentLayout,
+    progress: &dyn Progress,
+    summary: &mut RunSummary,
+) -> Result<(), PipelineError> {
+    let view = ReferenceView::new(reference, &config.taxonomy)?;
+    let filter = RowFilter {
+        allowed: view.allowed_rows(),
+        excluded_per_query: None,
+    };
+    let h5 = FantasiaReader::open(embeddings)?;
+    let queries: Vec<homolog_embed::h5::QueryEmbeddings> = h5
+        .accessions()
+        .iter()
+        .map(|a| h5.get(a))
+        .collect::<Result<_, _>>()?;
+    summary.queries = queries.len();
+
+    // Search every (model, layer); keep hits per query.
+    let mut all_hits: Vec<crate::run::LayerHits> = Vec::new();
+    for (model, layer, type_id, matrix) in matrices {
+        let settings = &config.embedding.models[model];
+        let mut ids = Vec::new();
+        let mut flat = Vec::new();
+        for q in &queries {
+            match q.vector(*type_id, *layer) {
+                Some(v) if v.len() == matrix.dim() => {
+                    ids.push(ids.len());
+                    flat.extend_from_slice(v);
+                }
+                Some(v) => {
+                    return Err(PipelineError::Invalid(format!(
+                        "{}: accession {} has a {}-d vector for {model} layer {layer}, the reference has {}-d; \
+                         were they made with the same model settings?",
+                        embeddings.display(),
+                        q.accession,
+                        v.len(),
+                        matrix.dim()
+                    )))
+                }
+                None => {
+                    tracing::warn!(
+                        "{}: {} has no embedding for {model} (type {type_id}) layer {layer}; not annotated with it",
+                        embeddings.display(),
+                        q.accession
+                    );
+                    ids.push(usize::MAX);
+                }
+            }
+        }
+        let present: Vec<usize> = (0..queries.len()).filter(|&i| ids[i] != usize::MAX).collect();
+        let params = SearchParams {
+            metric: config.lookup.distance_metric,
+            k: config.lookup.limit_per_entry,
+            threshold: settings.distance_threshold,
+            keep_ties: config.lookup.keep_ties,
+            query_chunk: config.lookup.query_chunk,
+        };
+        let bar = progress.stage(&format!("lookup {model}/{layer}"), present.len() as u64);
+        let hits = homolog_search::search(
+            &flat,
+            matrix.as_slice(),
+            matrix.dim(),
+            &params,
+            &filter,
+        )?;
+        bar.inc(present.len() as u64);
+        bar.finish();
+        let n_hits = hits.iter().map(Vec::len).sum();
+        summary
+            .lookups
+            .push((model.clone(), *layer, present.len(), n_hits));
+        let mut per_query: HashMap<usize, Vec<Hit>> = HashMap::new();
+        for (i, h) in present.into_iter().zip(hits) {
+            per_query.insert(i, h);
+        }
+        all_hits.push(LayerHits {
+            model: model.clone(),
+            layer: *layer,
+            type_id: *type_id,
+            threshold: settings.distance_threshold,
+            per_query,
+        });
+    }
+
+    crate::run::annotate_and_write(config, &view, &queries, &all_hits, layout, progress, summary)
+}
+
+/// Hits of one (model, layer) lookup, by query index.
+pub(crate) struct LayerHits {
+    pub model: String,
+    pub layer: usize,
+    pub type_id: u32,
+    pub threshold: Option<f32>,
+    pub per_query: HashMap<usize, Vec<Hit>>,
+}
+
+pub(crate) fn annotate_and_write(
+    _config: &Config,
+    _view: &ReferenceView<'_>,
+    _queries: &[homolog_embed::h5::QueryEmbeddings],
+    _hits: &[LayerHits],
+    _layout: &ExperimentLayout,
+    _progress: &dyn Progress,
+    _summary: &mut RunSummary,
+) -> Result<(), PipelineError> {
+    todo!("wire homolog-annotate once its API is final")
+}
+
+/// A new `<base>/experiments/<prefix>_<YYYYMMDDHHMMSS>.partial`, or with `resume` the newest
+/// existing `.partial` of this prefix.
+fn experiment_dir(config: &Config, resume: bool) -> Result<PathBuf, PipelineError> {
+    let root = config.base_directory.join("experiments");
+    if resume {
+        let mut partials: Vec<PathBuf> = std::fs::read_dir(&root)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                            n.starts_with(&format!("{}_", config.prefix)) && n.ends_with(".partial")
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        partials.sort();
+        if let Some(p) = partials.pop() {
+            tracing::info!("resuming {}", p.display());
+            return Ok(p);
+        }
+        tracing::info!("--resume: no unfinished experiment of prefix {:?}; starting a new one", config.prefix);
+    }
+    let mut stamp = chrono::Local::now().format("%Y%m%d%H%M%S").to_string();
+    // Two runs in the same second get distinct folders.
+    let mut n = 1;
+    while root.join(format!("{}_{stamp}.partial", config.prefix)).exists()
+        || root.join(format!("{}_{stamp}", config.prefix)).exists()
+    {
+        n += 1;
+        stamp = format!("{}-{n}", chrono::Local::now().format("%Y%m%d%H%M%S"));
+    }
+    Ok(root.join(format!("{}_{stamp}.partial", config.prefix)))
+}
+
+fn finished_name(partial: &Path) -> PathBuf {
+    let name = partial
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".partial"))
+        .expect("experiment folders end in .partial");
+    partial.with_file_name(name)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(PipelineError::io(path))
+}
