@@ -18,9 +18,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use homolog_annotate::SummarySettings;
+use homolog_annotate::PostprocessSettings;
 use homolog_embed::ModelSettings;
-use homolog_reference::BuildSpec;
+use homolog_reference::{BuildSpec, Source};
 use homolog_search::Metric;
 use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
@@ -74,7 +74,8 @@ pub struct Config {
     pub embedding: EmbeddingSection,
     pub lookup: LookupSection,
     pub taxonomy: TaxonomySection,
-    pub postprocess: SummarySettings,
+    /// Summary, collapse and output layouts (FANTASIA's `postprocess`).
+    pub postprocess: PostprocessSettings,
 }
 
 impl Default for Config {
@@ -87,14 +88,14 @@ impl Default for Config {
             input: None,
             threads: 0,
             on_invalid: OnInvalid::Error,
-            reference: BuildSpec::default(),
+            reference: BuildSpec::new("reference", Vec::new(), Source::new("")),
             embedding: EmbeddingSection {
                 max_sequence_length: None,
                 models,
             },
             lookup: LookupSection::default(),
             taxonomy: TaxonomySection::default(),
-            postprocess: SummarySettings::default(),
+            postprocess: PostprocessSettings::default(),
         }
     }
 }
@@ -124,10 +125,6 @@ pub struct LookupSection {
     pub alignment: bool,
     /// Write TopGO files.
     pub topgo: bool,
-    /// Collapse predictions to leaf terms (drop terms that are ancestors of another prediction).
-    pub collapse: bool,
-    /// Keep query and reference sequences in the raw CSVs.
-    pub keep_sequences: bool,
     /// Decimal places in CSV outputs.
     pub precision: usize,
     /// Queries per block in the distance computation (0 = automatic); bounds memory.
@@ -145,8 +142,6 @@ impl Default for LookupSection {
             ri_mode: RiModeSetting::Fantasia,
             alignment: true,
             topgo: true,
-            collapse: false,
-            keep_sequences: false,
             precision: 4,
             query_chunk: 0,
             verify_reference: true,
@@ -270,7 +265,7 @@ impl Config {
         if let Some(input) = &mut self.input {
             fix(input);
         }
-        self.reference.resolve_relative_paths(base);
+        resolve_reference_paths(&mut self.reference, base);
         for model in self.embedding.models.values_mut() {
             if let Some(p) = &mut model.path {
                 fix(p);
@@ -324,9 +319,8 @@ impl Config {
                 }
             }
         }
-        self.postprocess
-            .validate()
-            .map_err(|e| ConfigError::Invalid(format!("postprocess: {e}")))?;
+        homolog_annotate::SummaryPlan::new(&self.postprocess.summary)
+            .map_err(|e| ConfigError::Invalid(format!("postprocess.summary: {e}")))?;
         if self.taxonomy.get_descendants
             && (self.taxonomy.include_only.is_empty() && self.taxonomy.exclude.is_empty())
         {
@@ -345,6 +339,39 @@ impl Config {
     /// The effective configuration as YAML (written into every experiment folder).
     pub fn to_yaml(&self) -> String {
         serde_yaml::to_string(self).expect("the config serialises")
+    }
+}
+
+/// Makes the local paths of the reference section relative to `base`; URLs stay as they are.
+fn resolve_reference_paths(spec: &mut BuildSpec, base: &Path) {
+    let fix_path = |p: &mut PathBuf| {
+        if p.is_relative() && !p.as_os_str().is_empty() {
+            *p = base.join(&*p);
+        }
+    };
+    let fix_source = |s: &mut Source| {
+        if !s.location.is_empty()
+            && !homolog_reference::fetch::is_url(&s.location)
+            && Path::new(&s.location).is_relative()
+        {
+            s.location = base.join(&s.location).to_string_lossy().into_owned();
+        }
+    };
+    fix_path(&mut spec.path);
+    if let Some(c) = &mut spec.cache_dir {
+        fix_path(c);
+    }
+    spec.sequences.iter_mut().for_each(fix_source);
+    spec.annotations.iter_mut().for_each(fix_source);
+    fix_source(&mut spec.ontology);
+    if let Some(t) = &mut spec.taxonomy {
+        fix_source(&mut t.nodes);
+        if let Some(n) = &mut t.names {
+            fix_source(n);
+        }
+    }
+    for e in &mut spec.embeddings {
+        fix_source(&mut e.source);
     }
 }
 

@@ -79,6 +79,11 @@ impl<'a> ReferenceView<'a> {
         })
     }
 
+    /// The reference's ontology (for collapsing predictions to leaf terms).
+    pub(crate) fn ontology(&self) -> Result<homolog_go::obo::Ontology, PipelineError> {
+        Ok(self.reference.ontology()?)
+    }
+
     /// Rows the search may return: those with at least one allowed protein (`None` = all).
     pub(crate) fn allowed_rows(&self) -> Option<Vec<bool>> {
         self.allowed_proteins

@@ -72,7 +72,11 @@ pub fn initialize(
         .collect();
     if force && spec.path.exists() {
         tracing::info!("--force: rebuilding {}", spec.path.display());
-        homolog_reference::invalidate(&spec.path)?;
+        // Without its manifest the folder matches no inputs, so the build below replaces it.
+        let manifest = spec.path.join("manifest.json");
+        if manifest.exists() {
+            std::fs::remove_file(&manifest).map_err(PipelineError::io(&manifest))?;
+        }
     }
     let bridge = CallbackBridge::new(progress);
     let built = homolog_reference::build_detailed(spec, &spec.path, &models, &|stage, done, total| {

@@ -284,15 +284,104 @@ pub(crate) struct LayerHits {
 }
 
 pub(crate) fn annotate_and_write(
-    _config: &Config,
-    _view: &ReferenceView<'_>,
-    _queries: &[homolog_embed::h5::QueryEmbeddings],
-    _hits: &[LayerHits],
-    _layout: &ExperimentLayout,
-    _progress: &dyn Progress,
-    _summary: &mut RunSummary,
+    config: &Config,
+    view: &ReferenceView<'_>,
+    queries: &[homolog_embed::h5::QueryEmbeddings],
+    hits: &[LayerHits],
+    layout: &ExperimentLayout,
+    progress: &dyn Progress,
+    summary: &mut RunSummary,
 ) -> Result<(), PipelineError> {
-    todo!("wire homolog-annotate once its API is final")
+    use homolog_annotate as annotate;
+    let post = &config.postprocess;
+    let settings = annotate::TransferSettings {
+        metric: config.lookup.distance_metric,
+        limit_per_entry: config.lookup.limit_per_entry,
+        ri: match config.lookup.ri_mode {
+            homolog_config::RiModeSetting::Fantasia => annotate::RiMode::Fantasia,
+            homolog_config::RiModeSetting::Gopredsim => annotate::RiMode::GoPredSim,
+        },
+        alignment: config.lookup.alignment,
+        keep_sequences: post.keep_sequences,
+        precision: config.lookup.precision,
+    };
+
+    // Align every unique (query, neighbour) pair once, in parallel, before building rows.
+    let aligner = annotate::MemoAligner::new(homolog_align::Scoring::default());
+    if config.lookup.alignment {
+        let per_query: Vec<(&str, &[Hit])> = hits
+            .iter()
+            .flat_map(|lh| {
+                lh.per_query
+                    .iter()
+                    .map(|(&qi, h)| (queries[qi].sequence.as_str(), h.as_slice()))
+            })
+            .collect();
+        let pairs = annotate::pairs_for_hits(view, &per_query);
+        summary.aligned_pairs = pairs.len();
+        let bar = progress.stage("align", pairs.len() as u64);
+        annotate::align_pairs(&aligner, &pairs);
+        bar.inc(pairs.len() as u64);
+        bar.finish();
+    }
+
+    let mut rows = Vec::new();
+    for lh in hits {
+        let model = annotate::ModelLayer {
+            model: &lh.model,
+            layer: lh.layer as u32,
+            embedding_type_id: Some(lh.type_id),
+            distance_threshold: lh.threshold,
+        };
+        let mut order: Vec<&usize> = lh.per_query.keys().collect();
+        order.sort();
+        for &qi in order {
+            let q = &queries[qi];
+            let input = annotate::QueryInput {
+                id: &q.accession,
+                sequence: &q.sequence,
+                index: Some(qi as u32),
+            };
+            rows.extend(annotate::transfer(
+                view,
+                &input,
+                &model,
+                &lh.per_query[&qi],
+                &settings,
+                &aligner,
+            )?);
+        }
+    }
+    if post.collapse {
+        let ontology = view.ontology()?;
+        rows = annotate::collapse_to_leaves(rows, &ontology);
+    }
+    summary.raw_rows = rows.len();
+    annotate::write_raw_results(
+        layout,
+        &rows,
+        &annotate::RawCsvOptions {
+            precision: config.lookup.precision,
+            keep_sequences: post.keep_sequences,
+        },
+    )?;
+    let summary_rows = annotate::summarize(
+        &rows,
+        config.lookup.limit_per_entry,
+        config.lookup.precision,
+        &post.summary,
+    )?;
+    summary.summary_rows = summary_rows.len();
+    annotate::write_summary_csv(
+        &layout.summary(),
+        &summary_rows,
+        post.summary_format,
+        config.lookup.precision,
+    )?;
+    if config.lookup.topgo {
+        annotate::write_topgo(layout, &rows, post.topgo_format, config.lookup.precision)?;
+    }
+    Ok(())
 }
 
 /// A new `<base>/experiments/<prefix>_<YYYYMMDDHHMMSS>.partial`, or with `resume` the newest

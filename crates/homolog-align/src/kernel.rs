@@ -1,0 +1,253 @@
+//! The dynamic-programming kernels (scalar).
+//!
+//! One column-by-column Gotoh recurrence, instantiated four ways by const generics: global or
+//! local, with or without the traceback table. It reproduces parasail's *striped* kernels
+//! (`nw_trace_striped_32`, `sw_trace_striped_32`) value for value, including two properties of
+//! their lazy-F loop that a textbook Gotoh does not have (see the crate docs, "Exact parasail
+//! semantics"):
+//!
+//! 1. The query is cut into `lanes` stripes of `seg = ceil(m / lanes)` rows. Within a column,
+//!    parasail's first pass computes the vertical-gap value `F` only from gaps that open inside
+//!    the same stripe (`fp` here); gaps that cross a stripe boundary, or come down from the top
+//!    border, are added afterwards (`ft`, the true `F`). The horizontal-gap value `E` of the
+//!    next column is opened from the first-pass `H` (`hfp`), so `E` never opens directly from
+//!    a cell whose best score came from a stripe-crossing vertical gap (this changes which
+//!    equal-scoring path is traced, never the optimal score).
+//! 2. The traceback bits, by contrast, use the final values: `H` bits compare the final `H`
+//!    with the diagonal and the true `F`, and the `E` bits compare against an `E` computed from
+//!    the final `H` (`ea`).
+//!
+//! A future SIMD kernel (striped, `lanes` wide) fills the same [`Workspace::trace`] layout and
+//! reports the same [`KernelOut`], so the traceback and the public API stay unchanged.
+//!
+//! Scores are computed in `i64`: with `i32` the border values `-(open + (n-1) * extend)` and
+//! the minus-infinity sentinels could overflow for long sequences or large penalties.
+
+/// Traceback byte: the `H` state lives in the low two bits.
+pub(crate) const STATE_MASK: u8 = 0b11;
+/// `H` is 0 in a local alignment: the alignment starts here.
+pub(crate) const ZERO: u8 = 0;
+/// `H` came from the diagonal (residue against residue).
+pub(crate) const DIAG: u8 = 1;
+/// `H` came from `E`: a gap in the query (reference residue against `-`).
+pub(crate) const INS: u8 = 2;
+/// `H` came from `F`: a gap in the reference (query residue against `-`).
+pub(crate) const DEL: u8 = 3;
+/// `E` at this cell was opened from `H` of the cell to the left (else extended).
+pub(crate) const E_OPEN: u8 = 0b0100;
+/// `F` at this cell was opened from `H` of the cell above (else extended).
+pub(crate) const F_OPEN: u8 = 0b1000;
+
+/// Minus infinity that survives subtracting any `i32` penalty many times.
+const NEG: i64 = i64::MIN / 4;
+
+/// Branch-free maximum. LLVM turns some `i64::max` calls of this loop into jumps, which
+/// mispredict on alignment data (local scores hover around 0); arithmetic keeps it a select.
+/// Used off the loop-carried chain (`h_up -> ft -> hv`, `hfp_up -> fp -> hfp`), where the
+/// shorter latency of `i64::max` (a cmov) wins. Exact here: |a - b| < 2^62 since
+/// `NEG = i64::MIN / 4` and penalties are `i32`.
+#[inline(always)]
+fn max(a: i64, b: i64) -> i64 {
+    let d = a.wrapping_sub(b);
+    a.wrapping_sub(d & (d >> 63))
+}
+
+/// Reusable buffers, so aligning many pairs does not reallocate.
+#[derive(Debug, Default)]
+pub(crate) struct Workspace {
+    /// Query profile: `profile[c * m + i]` = score(query[i], symbol c).
+    profile: Vec<i64>,
+    /// `H` of the previous column, per query row.
+    h: Vec<i64>,
+    /// `E` (scoring) per row.
+    e: Vec<i64>,
+    /// `E` computed from final `H` (drives the `E` traceback bits).
+    ea: Vec<i64>,
+    /// `E_OPEN` bit of the current column, per row.
+    ebit: Vec<u8>,
+    /// Traceback, column-major: byte of (row i, column j) at `j * m + i`.
+    pub(crate) trace: Vec<u8>,
+}
+
+/// Where the alignment ends and its score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KernelOut {
+    pub(crate) score: i64,
+    pub(crate) end_query: usize,
+    pub(crate) end_ref: usize,
+    /// Local alignment whose best cell is 0: nothing aligned.
+    pub(crate) empty: bool,
+}
+
+/// Gap penalties and stripe width, as the kernels use them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Params {
+    pub(crate) open: i64,
+    pub(crate) extend: i64,
+    pub(crate) lanes: usize,
+}
+
+impl Workspace {
+    /// Fills the query profile for `query` (symbol codes) over an alphabet of `size` symbols.
+    pub(crate) fn set_query(&mut self, query: &[u8], size: usize, score: impl Fn(u8, u8) -> i32) {
+        let m = query.len();
+        self.profile.clear();
+        self.profile.reserve(size * m);
+        for c in 0..size {
+            self.profile
+                .extend(query.iter().map(|&q| i64::from(score(q, c as u8))));
+        }
+    }
+
+    /// Makes room for an `m x n` traceback; `Err(bytes)` if it cannot be allocated.
+    pub(crate) fn reserve_trace(&mut self, m: usize, n: usize) -> Result<(), usize> {
+        let bytes = m.checked_mul(n).ok_or(usize::MAX)?;
+        self.trace.clear();
+        self.trace.try_reserve_exact(bytes).map_err(|_| bytes)?;
+        self.trace.resize(bytes, 0);
+        Ok(())
+    }
+}
+
+/// Runs the recurrence for a query of `m` residues (profile already set) against `reference`
+/// (symbol codes). Both sequences must be non-empty; with `TRACE` the trace must be reserved.
+pub(crate) fn run<const LOCAL: bool, const TRACE: bool>(
+    ws: &mut Workspace,
+    m: usize,
+    reference: &[u8],
+    p: Params,
+) -> KernelOut {
+    debug_assert!(m > 0 && !reference.is_empty());
+    let Params {
+        open,
+        extend: ext,
+        lanes,
+    } = p;
+    let seg = m.div_ceil(lanes.max(1));
+    // parasail starts each stripe's first-pass F at -open (local) or minus infinity.
+    let fp_reset = if LOCAL { -open } else { NEG };
+
+    ws.h.clear();
+    ws.e.clear();
+    if LOCAL {
+        ws.h.resize(m, 0);
+        ws.e.resize(m, -open);
+    } else {
+        // Column -1: a leading gap of r + 1 query residues, and E one more open below it.
+        ws.h.extend((0..m as i64).map(|r| -open - ext * r));
+        ws.e.extend(ws.h.iter().map(|&h| h - open));
+    }
+    if TRACE {
+        ws.ea.clear();
+        ws.ea.extend_from_slice(&ws.e);
+        ws.ebit.clear();
+        // parasail marks E in column 0 as opened.
+        ws.ebit.resize(m, E_OPEN);
+    }
+
+    let mut best = 0i64;
+    let mut out = KernelOut {
+        score: 0,
+        end_query: m - 1,
+        end_ref: reference.len() - 1,
+        empty: LOCAL,
+    };
+    let Workspace {
+        profile,
+        h,
+        e,
+        ea,
+        ebit,
+        trace,
+    } = ws;
+    let (h, e) = (&mut h[..m], &mut e[..m]);
+
+    for (j, &c) in reference.iter().enumerate() {
+        let prof = &profile[c as usize * m..(c as usize + 1) * m];
+        // H(-1, j-1) feeds row 0's diagonal; H(-1, j) is the cell above row 0.
+        let (mut h_diag, top) = if LOCAL {
+            (0, 0)
+        } else {
+            let jj = j as i64;
+            (
+                if j == 0 { 0 } else { -open - ext * (jj - 1) },
+                -open - ext * jj,
+            )
+        };
+        let mut h_up = top;
+        // Starting F at minus infinity makes row 0 open from the top border (F_OPEN set).
+        let mut ft = NEG;
+        let mut col_max = NEG;
+        let col: &mut [u8] = if TRACE {
+            &mut trace[j * m..(j + 1) * m]
+        } else {
+            &mut []
+        };
+        let mut start = 0;
+        while start < m {
+            let stop = (start + seg).min(m);
+            // Stripe-local F restarts at minus infinity in every stripe (its exact value
+            // there never matters: it only competes inside `hfp`, where it cannot win).
+            let mut fp = fp_reset;
+            let mut hfp_up = NEG;
+            for r in start..stop {
+                let h_left = h[r];
+                let mut hd = h_diag + prof[r];
+                if LOCAL {
+                    hd = max(hd, 0);
+                }
+                h_diag = h_left;
+                // True F, from the final H above.
+                let f_open = h_up - open;
+                let f_ext = ft - ext;
+                ft = f_open.max(f_ext);
+                // Stripe-local F, from first-pass H.
+                fp = (hfp_up - open).max(fp - ext);
+                let e_cur = e[r];
+                let hfp = max(hd, e_cur).max(fp);
+                let hv = hfp.max(ft);
+                e[r] = max(hfp - open, e_cur - ext);
+                if TRACE {
+                    let state = if hv == hd {
+                        if LOCAL && hv == 0 {
+                            ZERO
+                        } else {
+                            DIAG
+                        }
+                    } else if hv == ft {
+                        DEL
+                    } else {
+                        INS
+                    };
+                    let e_open = hv - open;
+                    let e_ext = ea[r] - ext;
+                    ea[r] = max(e_open, e_ext);
+                    col[r] = state | ebit[r] | if f_open > f_ext { F_OPEN } else { 0 };
+                    ebit[r] = if e_open > e_ext { E_OPEN } else { 0 };
+                }
+                h[r] = hv;
+                h_up = hv;
+                hfp_up = hfp;
+                if LOCAL {
+                    col_max = max(col_max, hv);
+                }
+            }
+            start = stop;
+        }
+        // parasail keeps the first column whose maximum beats every earlier one, and in it
+        // the first (smallest) query row holding that maximum.
+        if LOCAL && col_max > best {
+            best = col_max;
+            out.score = best;
+            out.end_ref = j;
+            // Rare (the running maximum only grows), so a rescan is cheaper than tracking
+            // the row inside the hot loop.
+            out.end_query = h.iter().position(|&v| v == best).unwrap_or(m - 1);
+            out.empty = false;
+        }
+    }
+    if !LOCAL {
+        out.score = h[m - 1];
+    }
+    out
+}

@@ -1,0 +1,208 @@
+//! Parity with parasail 2.6: every score and traceback statistic of `global`/`local` must equal
+//! `parasail_nw_trace_striped_32` / `parasail_sw_trace_striped_32` (BLOSUM62, 10, 1) on the
+//! pairs of `tests/fixtures/parasail_blosum62_10_1.tsv` (made by
+//! `scripts/parasail/make_fixtures.sh`). Real pairs read their sequences from the MMseqs2
+//! example set under HOMOLOG_DATA; inline pairs carry them in the fixture.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+
+use homolog_align::{global, global_score, local, local_score, Aligner, AlignmentStats, Scoring};
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/parasail_blosum62_10_1.tsv"
+);
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("HOMOLOG_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        })
+}
+
+/// First-token id -> upper-case sequence of a gzipped FASTA file.
+fn read_fasta_gz(path: &std::path::Path) -> HashMap<String, Vec<u8>> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = BufReader::new(flate2::read::GzDecoder::new(file));
+    let mut out = HashMap::new();
+    let mut id: Option<String> = None;
+    let mut seq = Vec::new();
+    for line in reader.lines() {
+        let line = line.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if let Some(h) = line.strip_prefix('>') {
+            if let Some(prev) = id.take() {
+                out.insert(prev, std::mem::take(&mut seq));
+            }
+            id = Some(h.split_whitespace().next().unwrap_or_default().to_string());
+        } else {
+            seq.extend(line.trim().bytes());
+        }
+    }
+    if let Some(prev) = id {
+        out.insert(prev, seq);
+    }
+    out
+}
+
+struct Case {
+    name: String,
+    query: Vec<u8>,
+    reference: Vec<u8>,
+    nw: AlignmentStats,
+    sw: AlignmentStats,
+}
+
+fn stats(v: &[i64]) -> AlignmentStats {
+    AlignmentStats {
+        score: v[0] as i32,
+        length: v[1] as u32,
+        identities: v[2] as u32,
+        similarities: v[3] as u32,
+        query_gaps: v[4] as u32,
+        reference_gaps: v[5] as u32,
+    }
+}
+
+/// Loads the fixture. Without the data folder only the inline (hand-made) pairs are
+/// returned, with a "skipped" message for the rest; the flag says whether data pairs loaded.
+fn load_cases() -> (Vec<Case>, bool) {
+    let data = data_dir();
+    let ex = data.join("proteins/mmseqs2_example");
+    let have_data = ex.is_dir();
+    let (query_set, db_set) = if have_data {
+        (
+            read_fasta_gz(&ex.join("QUERY.fasta.gz")),
+            read_fasta_gz(&ex.join("DB.fasta.gz")),
+        )
+    } else {
+        println!(
+            "skipped: data not found at {} (checking inline pairs only)",
+            ex.display()
+        );
+        (HashMap::new(), HashMap::new())
+    };
+    let text = std::fs::read_to_string(FIXTURE).expect("fixture readable");
+    let mut cases = Vec::new();
+    let mut header_seen = false;
+    for (no, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        if !header_seen {
+            header_seen = true;
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        assert_eq!(f.len(), 16, "fixture line {}: 16 fields expected", no + 1);
+        if !have_data && !f[0].starts_with("inline:") {
+            continue;
+        }
+        let resolve = |id: &str, inline: &str| -> Vec<u8> {
+            if id.starts_with("inline:") {
+                inline.as_bytes().to_vec()
+            } else if let Some(k) = id.strip_prefix("QUERY:") {
+                query_set
+                    .get(k)
+                    .unwrap_or_else(|| panic!("{k} not in QUERY"))
+                    .clone()
+            } else if let Some(k) = id.strip_prefix("DB:") {
+                db_set
+                    .get(k)
+                    .unwrap_or_else(|| panic!("{k} not in DB"))
+                    .clone()
+            } else {
+                panic!("fixture line {}: bad id {id}", no + 1)
+            }
+        };
+        let nums: Vec<i64> = f[4..]
+            .iter()
+            .map(|v| v.parse().expect("integer field"))
+            .collect();
+        cases.push(Case {
+            name: format!("{} vs {}", f[0], f[1]),
+            query: resolve(f[0], f[2]),
+            reference: resolve(f[1], f[3]),
+            nw: stats(&nums[..6]),
+            sw: stats(&nums[6..]),
+        });
+    }
+    (cases, have_data)
+}
+
+#[test]
+fn scores_and_statistics_equal_parasail() {
+    let (cases, have_data) = load_cases();
+    let expected_min = if have_data { 2000 } else { 250 };
+    assert!(
+        cases.len() > expected_min,
+        "fixture has {} pairs",
+        cases.len()
+    );
+    let scoring = Scoring::default();
+    let mut aligner = Aligner::new(scoring.clone());
+    let (mut nw_score_bad, mut sw_score_bad, mut nw_stat_bad, mut sw_stat_bad) = (0, 0, 0, 0);
+    let mut report = Vec::new();
+    for c in &cases {
+        let nw = aligner.global(&c.query, &c.reference);
+        let sw = aligner.local(&c.query, &c.reference);
+        if nw.score != c.nw.score {
+            nw_score_bad += 1;
+        } else if nw != c.nw {
+            nw_stat_bad += 1;
+        }
+        if sw.score != c.sw.score {
+            sw_score_bad += 1;
+        } else if sw != c.sw {
+            sw_stat_bad += 1;
+        }
+        if nw != c.nw || sw != c.sw {
+            report.push(format!(
+                "{} (len {} x {}):\n  nw got {nw:?}\n  nw exp {:?}\n  sw got {sw:?}\n  sw exp {:?}",
+                c.name,
+                c.query.len(),
+                c.reference.len(),
+                c.nw,
+                c.sw
+            ));
+        }
+    }
+    let n = cases.len();
+    println!(
+        "{n} pairs: NW score mismatches {nw_score_bad}, NW stat-only mismatches {nw_stat_bad}, \
+         SW score mismatches {sw_score_bad}, SW stat-only mismatches {sw_stat_bad}"
+    );
+    for r in report.iter().take(10) {
+        println!("{r}");
+    }
+    assert!(
+        report.is_empty(),
+        "{} of {n} pairs differ from parasail",
+        report.len()
+    );
+}
+
+#[test]
+fn score_only_paths_and_free_functions_agree() {
+    let (cases, _) = load_cases();
+    let scoring = Scoring::default();
+    // Every 7th pair keeps the debug-build test quick while covering all pair kinds.
+    for c in cases.iter().step_by(7) {
+        assert_eq!(
+            global_score(&c.query, &c.reference, &scoring),
+            c.nw.score,
+            "{}",
+            c.name
+        );
+        assert_eq!(
+            local_score(&c.query, &c.reference, &scoring),
+            c.sw.score,
+            "{}",
+            c.name
+        );
+        assert_eq!(global(&c.query, &c.reference, &scoring), c.nw, "{}", c.name);
+        assert_eq!(local(&c.query, &c.reference, &scoring), c.sw, "{}", c.name);
+    }
+}

@@ -1,0 +1,177 @@
+//! Cross-checks on random pairs: the parasail-compatible kernels against an independent,
+//! textbook three-matrix Gotoh recurrence (scores), traceback against score-only paths, and
+//! internal consistency of the statistics.
+
+use homolog_align::{global, global_score, local, local_score, Aligner, Scoring};
+
+/// Deterministic xorshift generator, so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn seq(&mut self, alphabet: &[u8], max_len: usize) -> Vec<u8> {
+        let len = self.below(max_len + 1);
+        (0..len)
+            .map(|_| alphabet[self.below(alphabet.len())])
+            .collect()
+    }
+}
+
+/// Textbook Gotoh over full matrices (no striping, no traceback): the optimal score.
+fn naive_score(q: &[u8], r: &[u8], s: &Scoring, local: bool) -> i64 {
+    const NEG: i64 = i64::MIN / 4;
+    let (m, n) = (q.len(), r.len());
+    let (o, e) = (i64::from(s.gap_open), i64::from(s.gap_extend));
+    if m == 0 || n == 0 {
+        return if local || m + n == 0 {
+            0
+        } else {
+            -(o + (m + n - 1) as i64 * e)
+        };
+    }
+    let mut h = vec![vec![NEG; n + 1]; m + 1];
+    let mut ee = vec![vec![NEG; n + 1]; m + 1]; // gap in query (horizontal)
+    let mut ff = vec![vec![NEG; n + 1]; m + 1]; // gap in reference (vertical)
+    h[0][0] = 0;
+    for i in 1..=m {
+        h[i][0] = if local { 0 } else { -(o + (i as i64 - 1) * e) };
+        ff[i][0] = h[i][0];
+    }
+    for j in 1..=n {
+        h[0][j] = if local { 0 } else { -(o + (j as i64 - 1) * e) };
+        ee[0][j] = h[0][j];
+    }
+    let mut best = 0;
+    for i in 1..=m {
+        for j in 1..=n {
+            ee[i][j] = (h[i][j - 1] - o).max(ee[i][j - 1] - e);
+            ff[i][j] = (h[i - 1][j] - o).max(ff[i - 1][j] - e);
+            let d = h[i - 1][j - 1] + i64::from(s.matrix.score(q[i - 1], r[j - 1]));
+            let mut v = d.max(ee[i][j]).max(ff[i][j]);
+            if local {
+                v = v.max(0);
+            }
+            h[i][j] = v;
+            best = best.max(v);
+        }
+    }
+    if local {
+        best
+    } else {
+        h[m][n]
+    }
+}
+
+const ALPHABETS: [&[u8]; 6] = [
+    b"AG",
+    b"AST",
+    b"LIVM",
+    b"WPG",
+    b"ACDEFGHIKLMNPQRSTVWY",
+    b"ACDEFGHIKLMNPQRSTVWYXBZUOacdw",
+];
+
+#[test]
+fn scores_equal_textbook_gotoh() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let scorings = [
+        Scoring::default(),
+        Scoring {
+            gap_open: 3,
+            gap_extend: 1,
+            ..Scoring::default()
+        },
+        Scoring {
+            gap_open: 5,
+            gap_extend: 5,
+            ..Scoring::default()
+        },
+        Scoring {
+            gap_open: 0,
+            gap_extend: 0,
+            ..Scoring::default()
+        },
+    ];
+    for round in 0..1500 {
+        let alphabet = ALPHABETS[rng.below(ALPHABETS.len())];
+        let q = rng.seq(alphabet, 45);
+        let r = rng.seq(alphabet, 45);
+        let s = &scorings[round % scorings.len()];
+        let want_nw = naive_score(&q, &r, s, false);
+        let want_sw = naive_score(&q, &r, s, true);
+        let ctx = || {
+            format!(
+                "q={} r={} open={} extend={}",
+                String::from_utf8_lossy(&q),
+                String::from_utf8_lossy(&r),
+                s.gap_open,
+                s.gap_extend
+            )
+        };
+        assert_eq!(i64::from(global(&q, &r, s).score), want_nw, "NW {}", ctx());
+        assert_eq!(i64::from(local(&q, &r, s).score), want_sw, "SW {}", ctx());
+        assert_eq!(
+            i64::from(global_score(&q, &r, s)),
+            want_nw,
+            "NW score-only {}",
+            ctx()
+        );
+        assert_eq!(
+            i64::from(local_score(&q, &r, s)),
+            want_sw,
+            "SW score-only {}",
+            ctx()
+        );
+        // The stripe width changes tie-breaking machinery, never the optimum.
+        for lanes in [1, 3, 4, 16] {
+            let mut a = Aligner::new(s.clone()).with_lanes(lanes);
+            assert_eq!(
+                i64::from(a.global_score(&q, &r)),
+                want_nw,
+                "lanes {lanes} {}",
+                ctx()
+            );
+            assert_eq!(
+                i64::from(a.local(&q, &r).score),
+                want_sw,
+                "lanes {lanes} {}",
+                ctx()
+            );
+        }
+    }
+}
+
+#[test]
+fn statistics_are_consistent_with_the_sequences() {
+    let mut rng = Rng(42);
+    let s = Scoring::default();
+    let mut a = Aligner::new(s.clone());
+    for _ in 0..800 {
+        let alphabet = ALPHABETS[rng.below(ALPHABETS.len())];
+        let q = rng.seq(alphabet, 60);
+        let r = rng.seq(alphabet, 60);
+        let nw = a.global(&q, &r);
+        // A global alignment uses every residue of both sequences exactly once.
+        assert_eq!((nw.length - nw.query_gaps) as usize, q.len());
+        assert_eq!((nw.length - nw.reference_gaps) as usize, r.len());
+        let sw = a.local(&q, &r);
+        assert!(sw.score >= 0);
+        assert!(sw.identities <= sw.similarities);
+        assert!(sw.similarities + sw.query_gaps + sw.reference_gaps <= sw.length);
+        assert!((sw.length - sw.query_gaps) as usize <= q.len());
+        assert!((sw.length - sw.reference_gaps) as usize <= r.len());
+        assert_eq!(sw.length == 0, sw.score == 0);
+        // Identical sequences align to themselves without gaps.
+        let same = a.global(&q, &q);
+        assert_eq!(same.identities as usize, q.len());
+        assert_eq!(same.query_gaps + same.reference_gaps, 0);
+    }
+}

@@ -1,0 +1,221 @@
+//! Pairwise NW/SW metrics for (query, reference) sequence pairs, memoised and batchable.
+//!
+//! FANTASIA aligns every unique (query sequence, reference sequence) pair of a batch with
+//! parasail (`nw_trace_striped_32` / `sw_trace_striped_32`, BLOSUM62, open 10, extend 1) in a
+//! process pool, then joins the metrics back onto the rows. homolog does the same in two steps:
+//! [`align_pairs`] aligns all unique pairs of a query set in parallel (rayon) and fills the
+//! aligner's memo; [`crate::transfer`] then asks [`PairAligner::align`] per hit and gets memo
+//! hits. A persistent cache (SQLite, PROTEA-style) can implement the same trait later.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::RwLock;
+
+use homolog_align::{AlignmentStats, Scoring};
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_128;
+
+/// Global (NW) and local (SW) alignment statistics of one ordered pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairMetrics {
+    /// Needleman-Wunsch (FANTASIA's `identity`, `similarity`, ... columns).
+    pub nw: AlignmentStats,
+    /// Smith-Waterman (FANTASIA's `*_sw` columns).
+    pub sw: AlignmentStats,
+}
+
+impl PairMetrics {
+    /// Metrics of a pair with an empty side: every count 0, score 0 (FANTASIA's empty-alignment
+    /// convention, and what keeps an empty sequence from crashing the run).
+    pub fn empty() -> Self {
+        PairMetrics {
+            nw: empty_stats(),
+            sw: empty_stats(),
+        }
+    }
+}
+
+fn empty_stats() -> AlignmentStats {
+    AlignmentStats {
+        score: 0,
+        length: 0,
+        identities: 0,
+        similarities: 0,
+        query_gaps: 0,
+        reference_gaps: 0,
+    }
+}
+
+/// Computes NW and SW metrics of an ordered (query, reference) pair.
+pub trait PairAligner: Send + Sync {
+    /// Aligns `query` against `reference`. Not symmetric: gaps and lengths are per side.
+    fn align(&self, query: &str, reference: &str) -> PairMetrics;
+}
+
+/// Key of an ordered pair in the memo: 128-bit xxh3 of each sequence, so the memo holds 32
+/// bytes per pair instead of two sequences (a collision needs ~2^64 distinct sequences).
+type PairKey = (u128, u128);
+
+fn pair_key(query: &str, reference: &str) -> PairKey {
+    (xxh3_128(query.as_bytes()), xxh3_128(reference.as_bytes()))
+}
+
+/// The default aligner: `homolog_align::{global, local}` with a [`Scoring`] (BLOSUM62, 10/1 by
+/// default) and an in-memory memo keyed by the ordered sequence pair.
+#[derive(Debug, Default)]
+pub struct MemoAligner {
+    scoring: Scoring,
+    memo: RwLock<HashMap<PairKey, PairMetrics>>,
+}
+
+impl MemoAligner {
+    /// An aligner with the given scoring.
+    pub fn new(scoring: Scoring) -> Self {
+        MemoAligner {
+            scoring,
+            memo: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Number of memoised pairs.
+    pub fn memo_len(&self) -> usize {
+        self.memo.read().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Forgets all memoised pairs (e.g. between query chunks, to bound memory).
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.memo.write() {
+            m.clear();
+        }
+    }
+
+    fn compute(&self, query: &str, reference: &str) -> PairMetrics {
+        if query.is_empty() || reference.is_empty() {
+            return PairMetrics::empty();
+        }
+        // The fallible API: a pair too long for its traceback table (or bad penalties) must
+        // not abort the whole run.
+        let mut aligner = homolog_align::Aligner::new(self.scoring.clone());
+        let nw = aligner.try_global(query, reference);
+        let sw = aligner.try_local(query, reference);
+        match (nw, sw) {
+            (Ok(nw), Ok(sw)) => PairMetrics { nw, sw },
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(
+                    query_len = query.len(),
+                    reference_len = reference.len(),
+                    "alignment failed ({e}); writing empty alignment metrics for this pair"
+                );
+                PairMetrics::empty()
+            }
+        }
+    }
+}
+
+impl PairAligner for MemoAligner {
+    fn align(&self, query: &str, reference: &str) -> PairMetrics {
+        let key = pair_key(query, reference);
+        // A poisoned lock only means another thread panicked mid-insert; the map is still a
+        // valid cache, so keep using it.
+        if let Some(m) = self
+            .memo
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return m.clone();
+        }
+        let metrics = self.compute(query, reference);
+        self.memo
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, metrics.clone());
+        metrics
+    }
+}
+
+/// Aligns every unique ordered pair in `pairs` in parallel (rayon) and returns the metrics by
+/// pair. With a memoising aligner this also warms its memo, so later
+/// [`PairAligner::align`] calls for these pairs are lookups.
+///
+/// Results are value-preserving: the same pairs give the same metrics whatever the thread
+/// count or order, because each pair is computed independently.
+pub fn align_pairs<'a>(
+    aligner: &dyn PairAligner,
+    pairs: &[(&'a str, &'a str)],
+) -> HashMap<(&'a str, &'a str), PairMetrics> {
+    let mut seen = HashSet::with_capacity(pairs.len());
+    let unique: Vec<(&'a str, &'a str)> =
+        pairs.iter().copied().filter(|p| seen.insert(*p)).collect();
+    unique
+        .into_par_iter()
+        .map(|(q, r)| ((q, r), aligner.align(q, r)))
+        .collect()
+}
+
+/// The unique (query sequence, reference sequence) pairs a set of queries' hits will need,
+/// in first-appearance order: feed this to [`align_pairs`] before [`crate::transfer`].
+///
+/// Hits whose row is outside the reference are skipped here; [`crate::transfer`] reports them.
+pub fn pairs_for_hits<'a, R: crate::ReferenceData + ?Sized>(
+    reference: &'a R,
+    queries: &[(&'a str, &'a [homolog_search::Hit])],
+) -> Vec<(&'a str, &'a str)> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (query_sequence, hits) in queries {
+        for hit in hits.iter() {
+            if (hit.reference as usize) >= reference.sequence_count() {
+                continue;
+            }
+            let pair = (*query_sequence, reference.sequence(hit.reference));
+            if seen.insert(pair) {
+                out.push(pair);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_sequences_align_fully() {
+        let a = MemoAligner::default();
+        let m = a.align("MKVLAAGIVG", "MKVLAAGIVG");
+        assert_eq!(m.nw.length, 10);
+        assert_eq!(m.nw.identities, 10);
+        assert_eq!(m.sw.identities, 10);
+        assert_eq!(m.nw.query_gaps + m.nw.reference_gaps, 0);
+        assert_eq!(a.memo_len(), 1);
+        // Second call is a memo hit with the same value.
+        assert_eq!(a.align("MKVLAAGIVG", "MKVLAAGIVG"), m);
+        assert_eq!(a.memo_len(), 1);
+    }
+
+    #[test]
+    fn empty_sequence_gives_empty_metrics() {
+        let a = MemoAligner::default();
+        assert_eq!(a.align("", "MKV"), PairMetrics::empty());
+        assert_eq!(a.align("MKV", ""), PairMetrics::empty());
+    }
+
+    #[test]
+    fn align_pairs_dedups_and_matches_serial() {
+        let a = MemoAligner::default();
+        let pairs = [
+            ("MKVLA", "MKVIA"),
+            ("MKVLA", "MKVIA"),
+            ("MKVIA", "MKVLA"),
+            ("WWW", "MKV"),
+        ];
+        let batch = align_pairs(&a, &pairs);
+        assert_eq!(batch.len(), 3);
+        assert_eq!(a.memo_len(), 3);
+        let fresh = MemoAligner::default();
+        for (q, r) in pairs {
+            assert_eq!(batch[&(q, r)], fresh.align(q, r));
+        }
+    }
+}

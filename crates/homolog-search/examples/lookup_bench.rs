@@ -1,0 +1,363 @@
+//! Lookup benchmark: exact cosine top-k of random unit vectors, FANTASIA-sized.
+//!
+//! ```text
+//! cargo run --release -p homolog-search --example lookup_bench -- [small|large] \
+//!     [--queries N] [--refs N] [--dim N] [--k N] [--reps N] [--seed N] \
+//!     [--chunk N] [--npy-dir DIR] [--subset N]
+//! ```
+//!
+//! `large` is the published FANTASIA lookup (20,000 queries x 125,000 references x 1024, k = 5,
+//! cosine); `small` (the default) is 2,000 x 12,500 x 1024 for CI. The program measures the
+//! machine's sgemm throughput with all threads (each thread multiplying its own 1024 x 1024
+//! matrices with the same GEMM the search uses, which is how the search uses it), runs the
+//! search, and prints queries/s, GFLOP/s (2 Q R D flops of dot products) as a fraction of that
+//! peak, and the peak resident memory against the size of the reference matrix.
+//!
+//! With `--npy-dir`, it also writes `refs.npy`, the first `--subset` queries
+//! (`queries_subset.npy`), their homolog top-k (`topk_index.npy`, `topk_distance.npy`) and
+//! `homolog.json` (timings), which `bench/lookup/scipy_cdist.py` reads to time FANTASIA's CPU
+//! path on the same data and check that both find the same neighbours.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use homolog_search::{search, Metric, RowFilter, SearchParams};
+use rayon::prelude::*;
+
+struct Args {
+    queries: usize,
+    refs: usize,
+    dim: usize,
+    k: usize,
+    reps: usize,
+    seed: u64,
+    npy_dir: Option<PathBuf>,
+    subset: usize,
+    chunk: usize,
+    size: String,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        queries: 2_000,
+        refs: 12_500,
+        dim: 1024,
+        k: 5,
+        reps: 3,
+        seed: 42,
+        npy_dir: None,
+        subset: 200,
+        chunk: 0,
+        size: "small".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .ok_or_else(|| format!("{name} needs a value"))
+                .and_then(|v| v.parse::<u64>().map_err(|e| format!("{name} {v:?}: {e}")))
+        };
+        match arg.as_str() {
+            "small" => {
+                a.queries = 2_000;
+                a.refs = 12_500;
+                a.reps = 3;
+                a.size = arg.clone();
+            }
+            "large" => {
+                a.queries = 20_000;
+                a.refs = 125_000;
+                a.reps = 1;
+                a.size = arg.clone();
+            }
+            "--queries" => a.queries = value("--queries")? as usize,
+            "--refs" => a.refs = value("--refs")? as usize,
+            "--dim" => a.dim = value("--dim")? as usize,
+            "--k" => a.k = value("--k")? as usize,
+            "--reps" => a.reps = (value("--reps")? as usize).max(1),
+            "--seed" => a.seed = value("--seed")?,
+            "--subset" => a.subset = value("--subset")? as usize,
+            "--chunk" => a.chunk = value("--chunk")? as usize,
+            "--npy-dir" => a.npy_dir = Some(it.next().ok_or("--npy-dir needs a directory")?.into()),
+            "-h" | "--help" => {
+                return Err(
+                    "usage: lookup_bench [small|large] [--queries N] [--refs N] \
+                            [--dim N] [--k N] [--reps N] [--seed N] [--chunk N] [--npy-dir DIR] \
+                            [--subset N]"
+                        .into(),
+                )
+            }
+            other => return Err(format!("unknown argument {other:?}; try --help")),
+        }
+    }
+    if a.size != "small" && a.size != "large" {
+        a.size = "custom".into();
+    }
+    Ok(a)
+}
+
+/// SplitMix64 step.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// `rows` random unit vectors (normalised Gaussian, Box-Muller), each row seeded from
+/// (seed, stream, row) so generation is parallel and reproducible.
+fn unit_vectors(rows: usize, dim: usize, seed: u64, stream: u64) -> Vec<f32> {
+    let mut out = vec![0f32; rows * dim];
+    out.par_chunks_mut(dim).enumerate().for_each(|(row, v)| {
+        let mut state = mix(seed ^ mix(stream ^ mix(row as u64)));
+        let mut uniform = || {
+            state = mix(state);
+            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        for pair in v.chunks_mut(2) {
+            let (u1, u2) = (uniform(), uniform());
+            let r = (-2.0 * u1.ln()).sqrt();
+            let t = std::f64::consts::TAU * u2;
+            pair[0] = (r * t.cos()) as f32;
+            if pair.len() > 1 {
+                pair[1] = (r * t.sin()) as f32;
+            }
+        }
+        let norm = v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>().sqrt();
+        v.iter_mut()
+            .for_each(|x| *x = (f64::from(*x) / norm) as f32);
+    });
+    out
+}
+
+/// sgemm GFLOP/s with every rayon thread multiplying its own n x n matrices at once (best of 3).
+fn sgemm_peak(n: usize, reps: usize) -> f64 {
+    let threads = rayon::current_num_threads();
+    let a = unit_vectors(n, n, 7, 100);
+    let b = unit_vectors(n, n, 7, 101);
+    let run = |reps: usize| {
+        let start = Instant::now();
+        rayon::broadcast(|_| {
+            let mut c = vec![0f32; n * n];
+            for _ in 0..reps {
+                // SAFETY: a, b, c are n x n row-major with matching strides; c is exclusive.
+                unsafe {
+                    matrixmultiply::sgemm(
+                        n,
+                        n,
+                        n,
+                        1.0,
+                        a.as_ptr(),
+                        n as isize,
+                        1,
+                        b.as_ptr(),
+                        n as isize,
+                        1,
+                        0.0,
+                        c.as_mut_ptr(),
+                        n as isize,
+                        1,
+                    );
+                }
+            }
+            std::hint::black_box(&c);
+        });
+        start.elapsed().as_secs_f64()
+    };
+    run(1); // warm-up: page faults, frequency ramp
+            // Best of three rounds: on a shared machine the slower rounds measure the neighbours.
+    let secs = (0..3).map(|_| run(reps)).fold(f64::INFINITY, f64::min);
+    (threads * reps) as f64 * 2.0 * (n as f64).powi(3) / secs / 1e9
+}
+
+/// (VmRSS, VmHWM) in bytes from /proc/self/status (Linux), or zeros elsewhere.
+fn memory() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Resets VmHWM to the current RSS (Linux >= 4.0), so the next reading is the search's peak.
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// Writes a little-endian .npy (format 1.0) atomically: temp file in `dir`, then rename.
+fn write_npy(
+    dir: &Path,
+    name: &str,
+    descr: &str,
+    shape: &[usize],
+    data: &[u8],
+) -> std::io::Result<()> {
+    let shape_txt = match shape {
+        [n] => format!("({n},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    // Magic (6) + version (2) + length (2) + header + '\n' must be a multiple of 64.
+    let pad = (64 - (10 + header.len() + 1) % 64) % 64;
+    header.push_str(&" ".repeat(pad));
+    header.push('\n');
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut w = BufWriter::new(File::create(&tmp)?);
+    w.write_all(b"\x93NUMPY\x01\x00")?;
+    w.write_all(&(header.len() as u16).to_le_bytes())?;
+    w.write_all(header.as_bytes())?;
+    w.write_all(data)?;
+    w.into_inner()?.sync_all()?;
+    std::fs::rename(tmp, dir.join(name))
+}
+
+fn f32_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{msg}");
+            std::process::exit(2);
+        }
+    };
+    let (nq, nr, dim, k) = (args.queries, args.refs, args.dim, args.k);
+    let threads = rayon::current_num_threads();
+    println!(
+        "lookup_bench: {} = {nq} queries x {nr} references x {dim} dims, k = {k}, cosine, \
+         {threads} threads",
+        args.size
+    );
+
+    let t = Instant::now();
+    let queries = unit_vectors(nq, dim, args.seed, 1);
+    let refs = unit_vectors(nr, dim, args.seed, 2);
+    println!("generated data in {:.1} s", t.elapsed().as_secs_f64());
+    let ref_bytes = (refs.len() * 4) as u64;
+    let data_bytes = ref_bytes + (queries.len() * 4) as u64;
+    let (rss_before, _) = memory();
+    let peak_reset = reset_peak();
+
+    let params = SearchParams {
+        metric: Metric::Cosine,
+        k,
+        query_chunk: args.chunk,
+        ..SearchParams::default()
+    };
+    let mut times = Vec::new();
+    let mut result = Vec::new();
+    for _ in 0..args.reps {
+        let t = Instant::now();
+        result = search(&queries, &refs, dim, &params, &RowFilter::none()).unwrap_or_else(|e| {
+            eprintln!("search failed: {e}");
+            std::process::exit(1);
+        });
+        times.push(t.elapsed().as_secs_f64());
+    }
+    let (_, hwm) = memory();
+    // Measured after the search so its buffers do not pad the RSS figures above.
+    let peak = sgemm_peak(1024, 2);
+    println!("sgemm peak (1024^3 per thread, {threads} threads): {peak:.1} GFLOP/s");
+    times.sort_by(f64::total_cmp);
+    let best = times[0];
+    let median = times[times.len() / 2];
+    let flops = 2.0 * nq as f64 * nr as f64 * dim as f64;
+    let gflops = flops / best / 1e9;
+    println!("search times (s): {times:?}");
+    println!(
+        "best {best:.3} s, median {median:.3} s: {:.0} queries/s, {gflops:.1} GFLOP/s = {:.0}% of \
+         sgemm peak",
+        nq as f64 / best,
+        100.0 * gflops / peak
+    );
+    println!(
+        "memory: reference matrix {:.1} MiB, queries+reference {:.1} MiB, RSS before search \
+         {:.1} MiB, peak RSS during search {:.1} MiB (search overhead {:.1} MiB){}",
+        mib(ref_bytes),
+        mib(data_bytes),
+        mib(rss_before),
+        mib(hwm),
+        mib(hwm.saturating_sub(rss_before)),
+        if peak_reset {
+            ""
+        } else {
+            " [VmHWM reset unsupported: peak includes data generation]"
+        }
+    );
+    println!(
+        "RESULT size={} queries={nq} refs={nr} dim={dim} k={k} threads={threads} \
+         best_s={best:.4} median_s={median:.4} qps={:.1} gflops={gflops:.1} peak_gflops={peak:.1} \
+         frac_peak={:.3} ref_mib={:.1} rss_before_mib={:.1} hwm_mib={:.1}",
+        args.size,
+        nq as f64 / best,
+        gflops / peak,
+        mib(ref_bytes),
+        mib(rss_before),
+        mib(hwm)
+    );
+
+    if let Some(dir) = &args.npy_dir {
+        let s = args.subset.min(nq);
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(dir)?;
+            write_npy(dir, "refs.npy", "<f4", &[nr, dim], &f32_bytes(&refs))?;
+            write_npy(
+                dir,
+                "queries_subset.npy",
+                "<f4",
+                &[s, dim],
+                &f32_bytes(&queries[..s * dim]),
+            )?;
+            // Pad rows with -1 / NaN if a query had fewer than k hits (cannot happen here).
+            let mut idx = Vec::with_capacity(s * k);
+            let mut dist = Vec::with_capacity(s * k);
+            for hits in &result[..s] {
+                for j in 0..k {
+                    idx.push(hits.get(j).map_or(-1, |h| i64::from(h.reference)));
+                    dist.push(hits.get(j).map_or(f32::NAN, |h| h.distance));
+                }
+            }
+            let idx_bytes: Vec<u8> = idx.iter().flat_map(|x| x.to_le_bytes()).collect();
+            write_npy(dir, "topk_index.npy", "<i8", &[s, k], &idx_bytes)?;
+            write_npy(dir, "topk_distance.npy", "<f4", &[s, k], &f32_bytes(&dist))?;
+            let json = format!(
+                "{{\"size\": \"{}\", \"queries\": {nq}, \"refs\": {nr}, \"dim\": {dim}, \
+                 \"k\": {k}, \"threads\": {threads}, \"best_s\": {best}, \"median_s\": {median}, \
+                 \"peak_gflops\": {peak}}}\n",
+                args.size
+            );
+            let tmp = dir.join(".homolog.json.tmp");
+            std::fs::write(&tmp, json)?;
+            std::fs::rename(tmp, dir.join("homolog.json"))
+        };
+        if let Err(e) = write() {
+            eprintln!("could not write benchmark data to {}: {e}", dir.display());
+            std::process::exit(1);
+        }
+        println!(
+            "wrote refs, {s} queries and their top-{k} to {}",
+            dir.display()
+        );
+    }
+}
