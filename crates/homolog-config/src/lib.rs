@@ -88,7 +88,7 @@ impl Default for Config {
             input: None,
             threads: 0,
             on_invalid: OnInvalid::Error,
-            reference: BuildSpec::new("reference", Vec::new(), Source::new("")),
+            reference: BuildSpec::default(),
             embedding: EmbeddingSection {
                 max_sequence_length: None,
                 models,

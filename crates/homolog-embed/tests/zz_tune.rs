@@ -15,7 +15,7 @@ fn tune() {
     let Some(data) = data_dir() else { return };
     let o = read_fasta(&data.join("proteins/swissprot2014_go_subset/swissprot2014_5000.fasta.gz"));
     let k: usize = std::env::var("KM_K").map(|v| v.parse().unwrap()).unwrap_or(3);
-    let e = KmerEmbedder::new(KmerParams { k, ..Default::default() }).unwrap();
+    let dim: usize = std::env::var("KM_D").map(|v| v.parse().unwrap()).unwrap_or(1024); let e = KmerEmbedder::new(KmerParams { k, dim, ..Default::default() }).unwrap();
     let seqs: Vec<&str> = o.iter().map(|r| r.1.as_str()).collect();
     let refs: Vec<Vec<f32>> = e.embed(&seqs, &[0]).unwrap().into_iter().map(|mut v| v.remove(0)).collect();
     for p in [0.3, 0.4, 0.5, 0.6] {

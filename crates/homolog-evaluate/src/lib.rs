@@ -25,7 +25,7 @@
 //!    Smin = min over tau of sqrt(ru^2 + mi^2).
 //!
 //! CONTRACT (with the changes noted):
-//! - `Predictions` = (target, term, score in [0,1]); `GroundTruth` = (target, term).
+//! - `Predictions` = (target, term, score in `[0, 1]`); `GroundTruth` = (target, term).
 //! - `read_predictions(path)`: CAFA/TSV `target term score` or homolog `summary.csv`
 //!   (columns accession, go_id, final_score); `read_ground_truth(path)`: `target term`.
 //! - `evaluate(&preds, &truth, &Ontology, &EvalOptions)`; both sides are propagated up

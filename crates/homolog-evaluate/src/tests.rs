@@ -199,9 +199,9 @@ fn table_renders() {
 
 #[test]
 fn benchmark_target_filter() {
-    // Only p1 and p3 are benchmark targets: p2's truth is ignored, as are its predictions.
-    // tau <= .8: p1 P 2/3 -> 1 as B drops out at .4, R 1; p3 R 0.
-    // .3 < tau <= .8: P = 1, R = 1/2, F = 2/3.
+    // Only p1 and p3 are benchmark targets: p2's truth and predictions are ignored.
+    // tau <= .3: P = 2/3 (p1 only), R = (1 + 0)/2, F = 4/7.
+    // .3 < tau <= .8: P = 1, R = 1/2, F = 2/3  <- Fmax at 0.4.
     let o = EvalOptions {
         targets: Some(["p1", "p3"].iter().map(|s| s.to_string()).collect()),
         ..opts(0.1)

@@ -142,6 +142,12 @@ fn validate(spec: &BuildSpec, models: &[ModelInput<'_>]) -> Result<(), Reference
             "reference.sequences is empty: give at least one FASTA or UniProt .dat file".into(),
         ));
     }
+    if spec.ontology.location.trim().is_empty() {
+        return Err(ReferenceError::Invalid(
+            "reference.ontology is not set: give the GO ontology (OBO file or URL), e.g. go-basic.obo"
+                .into(),
+        ));
+    }
     let mut seen = HashSet::new();
     let mut check = |model: &str, layer: usize, what: &str| -> Result<(), ReferenceError> {
         if model.is_empty()

@@ -49,7 +49,7 @@ pub struct Manifest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceEntry {
     /// "sequences", "annotations", "ontology", "taxonomy_nodes", "taxonomy_names" or
-    /// "embeddings:<model>:<layer>".
+    /// `embeddings:<model>:<layer>`.
     pub role: String,
     /// As written in the spec (path or URL).
     pub location: String,

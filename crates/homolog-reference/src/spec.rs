@@ -8,8 +8,11 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
 /// What `initialize` builds: the reference folder and its inputs.
+///
+/// Every field has a default so a config that only runs lookups can say just `path:`;
+/// `initialize` checks that `sequences` and `ontology` are given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct BuildSpec {
     /// The reference folder (created atomically; replaced only by a complete new build).
     pub path: PathBuf,
@@ -37,6 +40,12 @@ pub struct BuildSpec {
     /// Where downloads are cached (default `<path>/.downloads`).
     #[serde(default)]
     pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for BuildSpec {
+    fn default() -> Self {
+        BuildSpec::new("reference", Vec::new(), Source::new(""))
+    }
 }
 
 impl BuildSpec {
@@ -116,13 +125,15 @@ struct SourceFull {
 
 impl<'de> Deserialize<'de> for Source {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match SourceRepr::deserialize(d).map_err(|_| {
+        // `null` means "not given" (an empty location), as the example config writes it.
+        match Option::<SourceRepr>::deserialize(d).map_err(|_| {
             de::Error::custom(
                 "a source must be a path/URL string or { location: <path or URL>, sha256: <hex> }",
             )
         })? {
-            SourceRepr::Plain(location) => Ok(Source::new(location)),
-            SourceRepr::Full(f) => {
+            None => Ok(Source::new("")),
+            Some(SourceRepr::Plain(location)) => Ok(Source::new(location)),
+            Some(SourceRepr::Full(f)) => {
                 if let Some(h) = &f.sha256 {
                     if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
                         return Err(de::Error::custom(format!(
@@ -143,6 +154,7 @@ impl<'de> Deserialize<'de> for Source {
 impl Serialize for Source {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.sha256 {
+            None if self.location.is_empty() => s.serialize_none(),
             None => s.serialize_str(&self.location),
             Some(h) => SourceFull {
                 location: self.location.clone(),

@@ -48,9 +48,9 @@
 //!
 //! Extra memory besides the inputs and the output, with `T` rayon threads:
 //! - per thread: `cq x REFERENCE_BLOCK x 4` bytes of tile (512 KiB with the defaults), the
-//!   GEMM's packing buffers (about 1.1 MiB), `cq x 2 max(k, 32)` candidate hits of 8 bytes,
-//!   and, only with an `allowed` mask, `REFERENCE_BLOCK x dim x 4` bytes to gather the allowed
-//!   rows (2 MiB at dim 1024);
+//!   GEMM's packing buffers (about 1.1 MiB), `cq x max(2k, k + 32)` candidate hits of 8 bytes
+//!   (twice the kept ties with `keep_ties`), and, only with an `allowed` mask,
+//!   `REFERENCE_BLOCK x dim x 4` bytes to gather the allowed rows (2 MiB at dim 1024);
 //! - per call: `4 (Q + R)` bytes of norms, `4 R` bytes of allowed-row list when masked, and the
 //!   segment partials, at most about `(2 T + 1) x cq x min(k, R)` hits beyond the output
 //!   (segments are only used when there are fewer than `2 T` query chunks).
