@@ -102,6 +102,18 @@ enum Command {
         /// Information-accretion weights (`term<TAB>ia`) for weighted Fmax and Smin.
         #[arg(long)]
         ia: Option<PathBuf>,
+        /// Only these namespaces/aspects (BPO, MFO, CCO, P, F, C or a namespace name; repeatable).
+        #[arg(long = "aspect")]
+        aspects: Vec<String>,
+        /// Restrict the benchmark to the targets listed in this file (one id per line, e.g. a CAFA list).
+        #[arg(long)]
+        benchmark_list: Option<PathBuf>,
+        /// Keep the root terms of each aspect (CAFA drops them).
+        #[arg(long)]
+        keep_roots: bool,
+        /// Step of the decision-threshold grid.
+        #[arg(long, default_value_t = 0.01)]
+        threshold_step: f64,
     },
     /// Run a complete demo on simulated protein families (no server, no model weights).
     Demo {
@@ -228,14 +240,20 @@ fn dispatch(command: Command) -> Result<()> {
             ground_truth,
             ontology,
             ia,
+            aspects,
+            benchmark_list,
+            keep_roots,
+            threshold_step,
         } => {
-            let table = homolog_pipeline::evaluate_files(
-                &predictions,
-                &ground_truth,
-                &ontology,
-                ia.as_deref(),
-            )?;
-            println!("{table}");
+            let mut request =
+                homolog_evaluate::EvaluateRequest::new(predictions, ground_truth, ontology);
+            request.ia = ia;
+            request.aspects = aspects;
+            request.benchmark_list = benchmark_list;
+            request.keep_roots = keep_roots;
+            request.threshold_step = threshold_step;
+            let evaluation = homolog_evaluate::evaluate_files(&request)?;
+            println!("{}", homolog_evaluate::render_table(&evaluation.reports));
         }
         Command::Demo { out, seed } => {
             let report = homolog_pipeline::demo(&DemoOptions { out, seed }, &progress)?;

@@ -67,8 +67,9 @@ impl<'a> Lines<'a> {
 /// Reads predictions from a CAFA-style whitespace-separated file (`target term score`,
 /// optionally wrapped in `AUTHOR`/`MODEL`/`KEYWORDS`/`END` lines, optionally with one header
 /// line) or from homolog's `summary.csv` (comma-separated with a header naming `accession`,
-/// `go_id` and `final_score`; other columns are ignored and the max `final_score` per
-/// (accession, go_id) is kept). Scores must lie in [0, 1].
+/// `go_id` and `final_score`, or, in the wide layout, one `final_score_<model>_L<layer>` per
+/// model and layer; other columns are ignored and the max score per (accession, go_id) over
+/// rows and score columns is kept). Scores must lie in [0, 1].
 pub fn read_predictions(path: impl AsRef<Path>) -> Result<Predictions, EvalError> {
     let path = path.as_ref();
     let reader = open_maybe_gz(path)?;
@@ -205,13 +206,24 @@ fn read_summary_csv(
             .iter()
             .position(|h| h.trim().eq_ignore_ascii_case(name))
     };
-    let (Some(ia), Some(ig), Some(is)) = (col("accession"), col("go_id"), col("final_score"))
+    // The long layout has one `final_score`; the wide (FANTASIA) layout has one
+    // `final_score_<model>_L<layer>` per model and layer: the best of them scores the term.
+    let score_cols: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| {
+            let h = h.trim().to_ascii_lowercase();
+            h == "final_score" || h.starts_with("final_score_")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let (Some(ia), Some(ig), false) = (col("accession"), col("go_id"), score_cols.is_empty())
     else {
         return Err(parse_err(
             path,
             first_no,
             format!(
-                "summary CSV needs columns accession, go_id and final_score; found: {}",
+                "summary CSV needs columns accession, go_id and final_score (or final_score_<model>_L<layer>); found: {}",
                 headers.iter().collect::<Vec<_>>().join(", ")
             ),
         ));
@@ -228,7 +240,17 @@ fn read_summary_csv(
         if acc.is_empty() || go.is_empty() {
             return Err(parse_err(path, line, "empty accession or go_id"));
         }
-        table.add(acc, go, parse_score(get(is), path, line)?);
+        let mut best: Option<f64> = None;
+        for &i in &score_cols {
+            // A model/layer that did not predict this term leaves its column empty.
+            if !get(i).is_empty() {
+                let s = parse_score(get(i), path, line)?;
+                best = Some(best.map_or(s, |b: f64| b.max(s)));
+            }
+        }
+        if let Some(score) = best {
+            table.add(acc, go, score);
+        }
     }
     Ok(table.out)
 }

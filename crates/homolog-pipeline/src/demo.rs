@@ -95,8 +95,12 @@ pub fn demo(options: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport
         config.lookup.limit_per_entry,
         options.seed,
     )?;
-    let evaluation =
-        crate::evaluate_files(&summary_csv, &files.queries_truth, &files.ontology, None)?;
+    let evaluation = homolog_evaluate::evaluate_files(&homolog_evaluate::EvaluateRequest::new(
+        &summary_csv,
+        &files.queries_truth,
+        &files.ontology,
+    ))?;
+    let evaluation = homolog_evaluate::render_table(&evaluation.reports);
     Ok(DemoReport {
         experiment: summary.experiment,
         queries: summary.queries,

@@ -27,30 +27,10 @@ pub use initialize::{initialize, InitReport};
 pub use progress::{NoProgress, Progress, StageProgress};
 pub use run::{run, RunMode, RunOptions, RunSummary};
 
-use std::path::Path;
-
 /// Sets the number of worker threads for every parallel stage (once per process).
 pub fn set_threads(threads: usize) -> Result<(), PipelineError> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
         .map_err(|e| PipelineError::Invalid(format!("cannot set {threads} threads: {e}")))
-}
-
-/// Evaluates a predictions file against a ground truth; returns the rendered table.
-pub fn evaluate_files(
-    predictions: &Path,
-    ground_truth: &Path,
-    ontology: &Path,
-    ia: Option<&Path>,
-) -> Result<String, PipelineError> {
-    let ontology = homolog_go::obo::Ontology::from_path(ontology)?;
-    let predictions = homolog_evaluate::read_predictions(predictions)?;
-    let truth = homolog_evaluate::read_ground_truth(ground_truth)?;
-    let mut options = homolog_evaluate::EvalOptions::default();
-    if let Some(ia) = ia {
-        options.ia = Some(homolog_evaluate::read_ia(ia)?);
-    }
-    let reports = homolog_evaluate::evaluate(&predictions, &truth, &ontology, &options)?;
-    Ok(homolog_evaluate::render_table(&reports))
 }
