@@ -114,18 +114,17 @@ fn full_run_writes_the_documented_experiment_folder() {
     let n_raw = std::fs::read_dir(&raw).unwrap().count();
     assert_eq!(n_raw, 12, "one raw CSV per query in {}", raw.display());
     for aspect in ["P", "F", "C"] {
-        let topgo = std::fs::read_dir(exp.join("topgo/ensemble"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect::<Vec<_>>();
-        assert!(
-            topgo.iter().any(|n| n.contains(aspect) || !n.is_empty()),
-            "{topgo:?}"
-        );
+        for dir in ["topgo/ensemble", "topgo/kmer/layer_0"] {
+            let file = exp.join(dir).join(format!("{aspect}.topgo"));
+            let text = std::fs::read_to_string(&file).unwrap();
+            // accession<TAB>GO id<TAB>reliability index
+            let first = text.lines().next().unwrap();
+            assert_eq!(first.split('\t').count(), 3, "{}: {first}", file.display());
+        }
     }
     let summary = std::fs::read_to_string(exp.join("summary.csv")).unwrap();
     let header = summary.lines().next().unwrap();
-    for col in ["accession", "go_id", "final_score"] {
+    for col in ["accession", "go_id", "final_score_kmer_L0", "max_ri_kmer_L0"] {
         assert!(header.split(',').any(|h| h == col), "summary header {header}");
     }
     // The effective config is written and loads again.
@@ -190,10 +189,10 @@ fn bad_queries_fail_clearly_and_leave_no_experiment() {
     fails_with(&run_on(&binary), &["binary.fa"]);
 
     let no_seq = write(&fx.path("noseq.fa"), b">P1 first\nMKV\n>P2 empty\n>P3\nMKL\n");
-    fails_with(&run_on(&no_seq), &["noseq.fa", "P2", "line 3"]);
+    fails_with(&run_on(&no_seq), &["noseq.fa:3", "P2"]);
 
     let dup = write(&fx.path("dup.fa"), b">P1\nMKV\n>P2\nMKL\n>P1\nMKA\n");
-    fails_with(&run_on(&dup), &["dup.fa", "P1", "line 5"]);
+    fails_with(&run_on(&dup), &["dup.fa:5", "P1"]);
 
     let bad_chars = write(&fx.path("chars.fa"), b">P1\nMK1V\n");
     fails_with(&run_on(&bad_chars), &["chars.fa", "P1"]);

@@ -107,7 +107,7 @@ fn kmer_annotation_beats_random_neighbours_on_swissprot() {
     let header = reader.headers().unwrap().clone();
     let col = |n: &str| header.iter().position(|h| h == n).unwrap_or_else(|| panic!("no {n} in {header:?}"));
     let (acc, go) = (col("accession"), col("go_id"));
-    col("final_score");
+    col("final_score_kmer_L0");
     let mut predicted: HashMap<String, HashSet<String>> = HashMap::new();
     for r in reader.records() {
         let r = r.unwrap();
