@@ -27,12 +27,18 @@ fn ok(out: &Output) -> String {
 /// Asserts a clear failure: non-zero exit, an `error:` line containing every `needle`.
 fn fails_with(out: &Output, needles: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected failure, got success; stderr:\n{stderr}");
+    assert!(
+        !out.status.success(),
+        "expected failure, got success; stderr:\n{stderr}"
+    );
     assert!(stderr.contains("error:"), "no error line in:\n{stderr}");
     for n in needles {
         assert!(stderr.contains(n), "stderr lacks {n:?}:\n{stderr}");
     }
-    assert!(!stderr.contains("panicked"), "panic instead of an error:\n{stderr}");
+    assert!(
+        !stderr.contains("panicked"),
+        "panic instead of an error:\n{stderr}"
+    );
 }
 
 /// A small simulated reference built with `homolog initialize`, and its config path.
@@ -61,7 +67,11 @@ impl Fixture {
             ),
         )
         .unwrap();
-        ok(&homolog(&["initialize", "--config", config.to_str().unwrap()]));
+        ok(&homolog(&[
+            "initialize",
+            "--config",
+            config.to_str().unwrap(),
+        ]));
         Fixture {
             dir,
             config,
@@ -105,7 +115,10 @@ fn full_run_writes_the_documented_experiment_folder() {
     assert_eq!(exps.len(), 1, "{exps:?}");
     let exp = &exps[0];
     let name = exp.file_name().unwrap().to_str().unwrap();
-    assert!(name.starts_with("t_") && !name.ends_with(".partial"), "{name}");
+    assert!(
+        name.starts_with("t_") && !name.ends_with(".partial"),
+        "{name}"
+    );
     assert!(stdout.contains(name), "{stdout}");
     for f in ["experiment_config.yaml", "embeddings.h5", "summary.csv"] {
         assert!(exp.join(f).is_file(), "missing {f}");
@@ -124,8 +137,16 @@ fn full_run_writes_the_documented_experiment_folder() {
     }
     let summary = std::fs::read_to_string(exp.join("summary.csv")).unwrap();
     let header = summary.lines().next().unwrap();
-    for col in ["accession", "go_id", "final_score_kmer_L0", "max_ri_kmer_L0"] {
-        assert!(header.split(',').any(|h| h == col), "summary header {header}");
+    for col in [
+        "accession",
+        "go_id",
+        "final_score_kmer_L0",
+        "max_ri_kmer_L0",
+    ] {
+        assert!(
+            header.split(',').any(|h| h == col),
+            "summary header {header}"
+        );
     }
     // The effective config is written and loads again.
     ok(&homolog(&[
@@ -163,7 +184,10 @@ fn demo_recovers_far_more_than_random_neighbours() {
     let stdout = ok(&homolog(&["demo", "--out", out.to_str().unwrap()]));
     // "recovered X of Y held-out annotations (P%) ...; a random-neighbour baseline recovers B%"
     let pct = |after: &str| -> f64 {
-        let rest = &stdout[stdout.find(after).unwrap_or_else(|| panic!("{after} in {stdout}")) + after.len()..];
+        let rest = &stdout[stdout
+            .find(after)
+            .unwrap_or_else(|| panic!("{after} in {stdout}"))
+            + after.len()..];
         let num: String = rest
             .chars()
             .skip_while(|c| !c.is_ascii_digit())
@@ -185,10 +209,16 @@ fn bad_queries_fail_clearly_and_leave_no_experiment() {
     let empty = write(&fx.path("empty.fa"), b"");
     fails_with(&run_on(&empty), &["empty.fa"]);
 
-    let binary = write(&fx.path("binary.fa"), &[0x7f, b'E', b'L', b'F', 0, 1, 2, 0xff, 0xfe]);
+    let binary = write(
+        &fx.path("binary.fa"),
+        &[0x7f, b'E', b'L', b'F', 0, 1, 2, 0xff, 0xfe],
+    );
     fails_with(&run_on(&binary), &["binary.fa"]);
 
-    let no_seq = write(&fx.path("noseq.fa"), b">P1 first\nMKV\n>P2 empty\n>P3\nMKL\n");
+    let no_seq = write(
+        &fx.path("noseq.fa"),
+        b">P1 first\nMKV\n>P2 empty\n>P3\nMKL\n",
+    );
     fails_with(&run_on(&no_seq), &["noseq.fa:3", "P2"]);
 
     let dup = write(&fx.path("dup.fa"), b">P1\nMKV\n>P2\nMKL\n>P1\nMKA\n");
@@ -203,7 +233,12 @@ fn bad_queries_fail_clearly_and_leave_no_experiment() {
         use std::io::Write;
         let mut enc = flate2::write::GzEncoder::new(&mut gz, flate2::Compression::default());
         for i in 0..2000 {
-            writeln!(enc, ">Q{i}\nMKVLAAGIVGLLLAAPQAQAMKVLAAGIVGLLLAAPQAQA{}", i % 7).unwrap();
+            writeln!(
+                enc,
+                ">Q{i}\nMKVLAAGIVGLLLAAPQAQAMKVLAAGIVGLLLAAPQAQA{}",
+                i % 7
+            )
+            .unwrap();
         }
         enc.finish().unwrap();
     }
@@ -226,7 +261,12 @@ fn config_and_reference_problems_fail_clearly() {
     let fx = Fixture::new();
     let q = fx.queries.to_str().unwrap();
 
-    let out = fx.run(&["--input", q, "--set", "embedding.models.protbert.enabled=true"]);
+    let out = fx.run(&[
+        "--input",
+        q,
+        "--set",
+        "embedding.models.protbert.enabled=true",
+    ]);
     fails_with(&out, &["protbert", "kmer"]);
 
     let out = fx.run(&["--input", q, "--set", "reference.path=missing_ref"]);
@@ -245,4 +285,30 @@ fn config_and_reference_problems_fail_clearly() {
     fails_with(&fx.run(&["--input", q]), &["layer_0.f32", "initialize"]);
 
     assert!(fx.experiments().is_empty(), "{:?}", fx.experiments());
+}
+
+#[test]
+fn resume_continues_an_unfinished_experiment_and_reuses_its_embeddings() {
+    let fx = Fixture::new();
+    let q = fx.queries.to_str().unwrap();
+    ok(&fx.run(&["--input", q]));
+    let finished = fx.experiments().pop().unwrap();
+    let expected = std::fs::read_to_string(finished.join("summary.csv")).unwrap();
+
+    // Make it look like a run killed after embedding: `.partial`, no summary yet.
+    let partial = finished.with_file_name(format!(
+        "{}.partial",
+        finished.file_name().unwrap().to_str().unwrap()
+    ));
+    std::fs::rename(&finished, &partial).unwrap();
+    std::fs::remove_file(partial.join("summary.csv")).unwrap();
+    std::fs::remove_dir_all(partial.join("raw_results")).unwrap();
+
+    let stdout = ok(&fx.run(&["--input", q, "--resume"]));
+    assert!(stdout.contains("0 embedded, 12 already present"), "{stdout}");
+    assert_eq!(fx.experiments(), vec![finished.clone()]);
+    assert_eq!(
+        std::fs::read_to_string(finished.join("summary.csv")).unwrap(),
+        expected
+    );
 }

@@ -12,7 +12,9 @@ use std::process::Command;
 fn data_dir() -> PathBuf {
     std::env::var_os("HOMOLOG_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")))
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        })
 }
 
 fn gz_lines(path: &std::path::Path) -> Vec<String> {
@@ -39,7 +41,10 @@ fn kmer_annotation_beats_random_neighbours_on_swissprot() {
     let mut records: Vec<(String, String)> = Vec::new();
     for line in gz_lines(&subset.join("swissprot2014_5000.fasta.gz")) {
         if let Some(h) = line.strip_prefix('>') {
-            records.push((h.split_whitespace().next().unwrap().to_string(), String::new()));
+            records.push((
+                h.split_whitespace().next().unwrap().to_string(),
+                String::new(),
+            ));
         } else {
             records.last_mut().unwrap().1.push_str(line.trim());
         }
@@ -47,7 +52,11 @@ fn kmer_annotation_beats_random_neighbours_on_swissprot() {
     assert_eq!(records.len(), 5000);
     let (mut refs, mut queries) = (Vec::new(), Vec::new());
     for (i, r) in records.iter().enumerate() {
-        if i % 10 == 0 { queries.push(r) } else { refs.push(r) }
+        if i % 10 == 0 {
+            queries.push(r)
+        } else {
+            refs.push(r)
+        }
     }
     let write_fasta = |name: &str, recs: &[&(String, String)]| {
         let mut f = std::fs::File::create(path(name)).unwrap();
@@ -66,7 +75,10 @@ fn kmer_annotation_beats_random_neighbours_on_swissprot() {
         if f.len() < 3 || !f[1].starts_with("GO:") {
             continue;
         }
-        annotations.entry(f[0].to_string()).or_default().insert(f[1].to_string());
+        annotations
+            .entry(f[0].to_string())
+            .or_default()
+            .insert(f[1].to_string());
         if !query_ids.contains(f[0]) {
             writeln!(ref_tsv, "{line}").unwrap();
         }
@@ -96,7 +108,13 @@ fn kmer_annotation_beats_random_neighbours_on_swissprot() {
     };
     let cfg = config.to_str().unwrap();
     homolog(&["initialize", "--config", cfg]);
-    homolog(&["run", "--config", cfg, "--input", path("queries.fasta").to_str().unwrap()]);
+    homolog(&[
+        "run",
+        "--config",
+        cfg,
+        "--input",
+        path("queries.fasta").to_str().unwrap(),
+    ]);
 
     let exp = std::fs::read_dir(path("out/experiments"))
         .unwrap()
@@ -105,17 +123,29 @@ fn kmer_annotation_beats_random_neighbours_on_swissprot() {
         .unwrap();
     let mut reader = csv::Reader::from_path(exp.join("summary.csv")).unwrap();
     let header = reader.headers().unwrap().clone();
-    let col = |n: &str| header.iter().position(|h| h == n).unwrap_or_else(|| panic!("no {n} in {header:?}"));
+    let col = |n: &str| {
+        header
+            .iter()
+            .position(|h| h == n)
+            .unwrap_or_else(|| panic!("no {n} in {header:?}"))
+    };
     let (acc, go) = (col("accession"), col("go_id"));
     col("final_score_kmer_L0");
     let mut predicted: HashMap<String, HashSet<String>> = HashMap::new();
     for r in reader.records() {
         let r = r.unwrap();
-        predicted.entry(r[acc].to_string()).or_default().insert(r[go].to_string());
+        predicted
+            .entry(r[acc].to_string())
+            .or_default()
+            .insert(r[go].to_string());
     }
 
     // Recall and precision of the transferred terms, against the same k=1 random reference protein.
-    let ref_ids: Vec<&str> = refs.iter().map(|(id, _)| id.as_str()).filter(|id| annotations.contains_key(*id)).collect();
+    let ref_ids: Vec<&str> = refs
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .filter(|id| annotations.contains_key(*id))
+        .collect();
     let (mut tp, mut n_pred, mut n_true) = (0usize, 0usize, 0usize);
     let (mut rtp, mut rn_pred) = (0usize, 0usize);
     let mut state: u64 = 42;
@@ -126,7 +156,9 @@ fn kmer_annotation_beats_random_neighbours_on_swissprot() {
             n_pred += p.len();
             tp += p.intersection(truth).count();
         }
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let random = &annotations[ref_ids[(state >> 33) as usize % ref_ids.len()]];
         rn_pred += random.len();
         rtp += random.intersection(truth).count();
@@ -138,6 +170,12 @@ fn kmer_annotation_beats_random_neighbours_on_swissprot() {
     eprintln!(
         "homolog kmer k=1: recall {recall:.3} precision {precision:.3}; random neighbour: recall {r_recall:.3} precision {r_precision:.3}"
     );
-    assert!(recall > 2.0 * r_recall, "recall {recall} vs random {r_recall}");
-    assert!(precision > 2.0 * r_precision, "precision {precision} vs random {r_precision}");
+    assert!(
+        recall > 2.0 * r_recall,
+        "recall {recall} vs random {r_recall}"
+    );
+    assert!(
+        precision > 2.0 * r_precision,
+        "precision {precision} vs random {r_precision}"
+    );
 }

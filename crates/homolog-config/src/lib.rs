@@ -184,11 +184,10 @@ impl Config {
                     path: p.to_path_buf(),
                     source,
                 })?;
-                let tree: Value =
-                    serde_yaml::from_str(&text).map_err(|e| ConfigError::Parse {
-                        origin: format!("config file {}", p.display()),
-                        message: e.to_string(),
-                    })?;
+                let tree: Value = serde_yaml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    origin: format!("config file {}", p.display()),
+                    message: e.to_string(),
+                })?;
                 let tree = if tree.is_null() {
                     Value::Mapping(Default::default())
                 } else {
@@ -242,11 +241,10 @@ impl Config {
             sources.push(format!("--set {key}"));
         }
 
-        let mut config: Config =
-            serde_yaml::from_value(tree).map_err(|e| ConfigError::Parse {
-                origin: sources.join(" + "),
-                message: e.to_string(),
-            })?;
+        let mut config: Config = serde_yaml::from_value(tree).map_err(|e| ConfigError::Parse {
+            origin: sources.join(" + "),
+            message: e.to_string(),
+        })?;
         if let Some(base) = base {
             config.resolve_relative_paths(&base);
         }
@@ -325,7 +323,8 @@ impl Config {
             && (self.taxonomy.include_only.is_empty() && self.taxonomy.exclude.is_empty())
         {
             return invalid(
-                "taxonomy.get_descendants is true but include_only and exclude are both empty".into(),
+                "taxonomy.get_descendants is true but include_only and exclude are both empty"
+                    .into(),
             );
         }
         Ok(())
@@ -495,9 +494,13 @@ mod tests {
 
     #[test]
     fn unknown_model_lists_known_ones() {
-        let err = load_str("embedding:\n  models:\n    protbert:\n      enabled: true\n", &[], &[])
-            .unwrap_err()
-            .to_string();
+        let err = load_str(
+            "embedding:\n  models:\n    protbert:\n      enabled: true\n",
+            &[],
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("kmer"), "{err}");
     }
 

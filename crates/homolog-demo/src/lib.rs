@@ -25,8 +25,8 @@ use rand_chacha::ChaCha8Rng;
 const RESIDUES: &[u8; 20] = b"ARNDCQEGHILKMFPSTWYV";
 /// Approximate UniProtKB/Swiss-Prot amino-acid composition (percent), same order as `RESIDUES`.
 const BACKGROUND: [f64; 20] = [
-    8.25, 5.53, 4.06, 5.45, 1.37, 3.93, 6.75, 7.07, 2.27, 5.96, 9.66, 5.84, 2.42, 3.86, 4.70,
-    6.56, 5.34, 1.08, 2.92, 6.87,
+    8.25, 5.53, 4.06, 5.45, 1.37, 3.93, 6.75, 7.07, 2.27, 5.96, 9.66, 5.84, 2.42, 3.86, 4.70, 6.56,
+    5.34, 1.08, 2.92, 6.87,
 ];
 const EVIDENCE: [&str; 8] = ["EXP", "IDA", "IPI", "IMP", "IGI", "IEP", "TAS", "IC"];
 const ASPECTS: [(char, &str, &str); 3] = [
@@ -151,7 +151,12 @@ pub fn write_demo(spec: &DemoSpec, dir: &Path) -> Result<DemoFiles, DemoError> {
             let held_out = m >= spec.members_per_family - spec.held_out_per_family;
             if held_out {
                 let id = format!("DQ{f:03}{m:02}");
-                push_fasta(&mut queries_fasta, &id, &format!("demo query, family {f}"), &seq);
+                push_fasta(
+                    &mut queries_fasta,
+                    &id,
+                    &format!("demo query, family {f}"),
+                    &seq,
+                );
                 for (aspect, term) in &family.terms {
                     let _ = writeln!(queries_truth, "{id}\t{term}\t{aspect}");
                     n_truth += 1;
@@ -159,7 +164,12 @@ pub fn write_demo(spec: &DemoSpec, dir: &Path) -> Result<DemoFiles, DemoError> {
                 n_queries += 1;
             } else {
                 let id = format!("DR{f:03}{m:02}");
-                push_fasta(&mut reference_fasta, &id, &format!("demo family {f} member {m}"), &seq);
+                push_fasta(
+                    &mut reference_fasta,
+                    &id,
+                    &format!("demo family {f} member {m}"),
+                    &seq,
+                );
                 for (aspect, term) in &family.terms {
                     // Real annotation tables are incomplete: each member misses a term now and then.
                     if rng.random_bool(0.85) {
@@ -309,7 +319,12 @@ mod tests {
         };
         let fa = write_demo(&spec, a.path()).unwrap();
         write_demo(&spec, b.path()).unwrap();
-        for name in ["reference.fasta", "reference_annotations.tsv", "go.obo", "queries.fasta"] {
+        for name in [
+            "reference.fasta",
+            "reference_annotations.tsv",
+            "go.obo",
+            "queries.fasta",
+        ] {
             assert_eq!(
                 fs::read(a.path().join(name)).unwrap(),
                 fs::read(b.path().join(name)).unwrap(),
@@ -341,7 +356,12 @@ mod tests {
             .collect();
         let identity = |a: &str, b: &str| {
             let n = a.len().min(b.len());
-            a.bytes().zip(b.bytes()).take(n).filter(|(x, y)| x == y).count() as f64 / n as f64
+            a.bytes()
+                .zip(b.bytes())
+                .take(n)
+                .filter(|(x, y)| x == y)
+                .count() as f64
+                / n as f64
         };
         // Without indels, members share ~ (1-d)^2 of positions; indels shift the ungapped
         // comparison, so only check the first 20 residues stay recognisably related.
@@ -358,6 +378,9 @@ mod tests {
             held_out_per_family: 1,
             ..DemoSpec::default()
         };
-        assert!(matches!(write_demo(&spec, dir.path()), Err(DemoError::Spec(_))));
+        assert!(matches!(
+            write_demo(&spec, dir.path()),
+            Err(DemoError::Spec(_))
+        ));
     }
 }

@@ -78,7 +78,9 @@ where
         return Err(bad("batch_size is 0; give a value >= 1".into()));
     }
     if settings.layers.is_empty() {
-        return Err(bad("layers is empty; give at least one layer, e.g. [0]".into()));
+        return Err(bad(
+            "layers is empty; give at least one layer, e.g. [0]".into()
+        ));
     }
     let n_layers = embedder.num_layers();
     if let Some(&l) = settings.layers.iter().find(|&&l| l >= n_layers) {
@@ -342,8 +344,8 @@ mod tests {
             layers: vec![5],
             ..Default::default()
         };
-        let err = embed_sequences(&e, &[("a", "MKV")], &settings, |_| Ok(()), |_, _| {})
-            .unwrap_err();
+        let err =
+            embed_sequences(&e, &[("a", "MKV")], &settings, |_| Ok(()), |_, _| {}).unwrap_err();
         assert!(err.to_string().contains("0..=2"), "{err}");
     }
 
@@ -363,7 +365,11 @@ mod tests {
             Ok(batch
                 .iter()
                 .map(|s| {
-                    let x = if s.contains('W') { f32::NAN } else { s.len() as f32 };
+                    let x = if s.contains('W') {
+                        f32::NAN
+                    } else {
+                        s.len() as f32
+                    };
                     vec![vec![x, 1.0]]
                 })
                 .collect())

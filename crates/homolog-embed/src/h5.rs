@@ -23,9 +23,9 @@
 
 use std::path::{Path, PathBuf};
 
-use hdf5_metno as hdf5;
 use hdf5::types::{TypeDescriptor, VarLenAscii, VarLenUnicode};
 use hdf5::{Dataset, File, Group};
+use hdf5_metno as hdf5;
 
 use crate::error::EmbedError;
 
@@ -182,7 +182,10 @@ impl FantasiaWriter {
             });
         }
         let path = self.path.clone();
-        let root = self.file.as_group().map_err(h5err(&path, "opening the root group"))?;
+        let root = self
+            .file
+            .as_group()
+            .map_err(h5err(&path, "opening the root group"))?;
         let acc_name = format!("accession_{key}");
         let acc = require_group(&root, &acc_name, &path)?;
         if !acc.link_exists("sequence") {
@@ -194,11 +197,16 @@ impl FantasiaWriter {
         let object = format!("/{}", Self::layer_group_path(accession, type_id, layer));
         if lg.link_exists("embedding") {
             // Repair a layer group whose attribute was never written.
-            if !lg.attr_names().map(|n| n.iter().any(|a| a == "shape")).unwrap_or(true) {
+            if !lg
+                .attr_names()
+                .map(|n| n.iter().any(|a| a == "shape"))
+                .unwrap_or(true)
+            {
                 let d = lg
                     .dataset("embedding")
                     .map_err(h5err(&path, format!("opening {object}/embedding")))?;
-                write_shape(&lg, d.size()).map_err(h5err(&path, format!("writing {object}@shape")))?;
+                write_shape(&lg, d.size())
+                    .map_err(h5err(&path, format!("writing {object}@shape")))?;
             }
             return Ok(false);
         }
@@ -212,9 +220,7 @@ impl FantasiaWriter {
 
     /// Pushes everything written so far to disk; call after each batch.
     pub fn flush(&self) -> Result<(), EmbedError> {
-        self.file
-            .flush()
-            .map_err(h5err(&self.path, "flushing"))
+        self.file.flush().map_err(h5err(&self.path, "flushing"))
     }
 
     /// Flushes and closes the file.
@@ -227,8 +233,14 @@ impl FantasiaWriter {
 
 /// Creates an empty HDF5 file at `path` via a temporary file in the same folder + rename.
 fn create_atomically(path: &Path) -> Result<(), EmbedError> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let f = File::create(&tmp).map_err(h5err(&tmp, "creating"))?;
     f.close().map_err(h5err(&tmp, "closing"))?;
@@ -243,13 +255,15 @@ fn create_atomically(path: &Path) -> Result<(), EmbedError> {
 
 fn require_group(parent: &Group, name: &str, path: &Path) -> Result<Group, EmbedError> {
     if parent.link_exists(name) {
-        parent
-            .group(name)
-            .map_err(h5err(path, format!("opening group {}/{name}", parent.name())))
+        parent.group(name).map_err(h5err(
+            path,
+            format!("opening group {}/{name}", parent.name()),
+        ))
     } else {
-        parent
-            .create_group(name)
-            .map_err(h5err(path, format!("creating group {}/{name}", parent.name())))
+        parent.create_group(name).map_err(h5err(
+            path,
+            format!("creating group {}/{name}", parent.name()),
+        ))
     }
 }
 
@@ -431,7 +445,10 @@ impl FantasiaReader {
             .and_then(|d| read_string(&d))
             .map_err(|e| layout(format!("/{gname}/sequence"), e.to_string()))?;
         let mut vectors = Vec::new();
-        for tname in acc.member_names().map_err(h5err(path, format!("listing /{gname}")))? {
+        for tname in acc
+            .member_names()
+            .map_err(h5err(path, format!("listing /{gname}")))?
+        {
             if tname == "sequence" {
                 continue;
             }
@@ -443,7 +460,10 @@ impl FantasiaReader {
             let tg = acc
                 .group(&tname)
                 .map_err(h5err(path, format!("opening {tpath}")))?;
-            for lname in tg.member_names().map_err(h5err(path, format!("listing {tpath}")))? {
+            for lname in tg
+                .member_names()
+                .map_err(h5err(path, format!("listing {tpath}")))?
+            {
                 let lpath = format!("{tpath}/{lname}");
                 let layer: usize = lname
                     .strip_prefix("layer_")
@@ -547,7 +567,10 @@ mod tests {
 
     #[test]
     fn keys() {
-        assert_eq!(accession_key("sp|P12345|NAME_HUMAN"), "sp_P12345_NAME_HUMAN");
+        assert_eq!(
+            accession_key("sp|P12345|NAME_HUMAN"),
+            "sp_P12345_NAME_HUMAN"
+        );
         assert_eq!(accession_key("sp_P12345"), "sp_P12345");
     }
 
@@ -623,7 +646,11 @@ mod tests {
         {
             let f = File::create(&p).unwrap();
             let g = f.create_group("accession_P1").unwrap();
-            let l = g.create_group("type_1").unwrap().create_group("layer_0").unwrap();
+            let l = g
+                .create_group("type_1")
+                .unwrap()
+                .create_group("layer_0")
+                .unwrap();
             l.new_dataset_builder()
                 .with_data(&[1.0f32][..])
                 .create("embedding")

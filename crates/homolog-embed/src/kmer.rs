@@ -209,7 +209,8 @@ impl KmerEmbedder {
             }
             words.sort_unstable();
             acc.iter_mut().for_each(|x| *x = 0.0);
-            let group_seed = mix(self.params.seed ^ (g as u64 + 1).wrapping_mul(0x51_7cc1_b727_220a));
+            let group_seed =
+                mix(self.params.seed ^ (g as u64 + 1).wrapping_mul(0x51_7cc1_b727_220a));
             let mut i = 0;
             while i < words.len() {
                 let mut j = i + 1;
@@ -218,13 +219,20 @@ impl KmerEmbedder {
                 }
                 let h = mix(words[i] ^ group_seed);
                 let bucket = (h % dim as u64) as usize;
-                let w = match std::env::var("KM_TF").as_deref() { Ok("log") => 1.0 + ((j - i) as f64).ln(), Ok("bin") => 1.0, Ok("lin") => (j-i) as f64, _ => ((j - i) as f64).sqrt() };
+                let w = match std::env::var("KM_TF").as_deref() {
+                    Ok("log") => 1.0 + ((j - i) as f64).ln(),
+                    Ok("bin") => 1.0,
+                    Ok("lin") => (j - i) as f64,
+                    _ => ((j - i) as f64).sqrt(),
+                };
                 acc[bucket] += if h >> 63 == 1 { -w } else { w };
                 i = j;
             }
             let norm = acc.iter().map(|x| x * x).sum::<f64>().sqrt();
             if norm > 0.0 {
-                let gw: Vec<f64> = std::env::var("KM_W").map(|v| v.split(',').map(|x| x.parse().unwrap()).collect()).unwrap_or(GROUP_WEIGHTS.to_vec());
+                let gw: Vec<f64> = std::env::var("KM_W")
+                    .map(|v| v.split(',').map(|x| x.parse().unwrap()).collect())
+                    .unwrap_or(GROUP_WEIGHTS.to_vec());
                 let scale = gw[g] / norm;
                 out.iter_mut().zip(&acc).for_each(|(o, a)| *o += a * scale);
             }
@@ -361,7 +369,9 @@ mod tests {
         // U is read as C, O as K.
         let c = e.embed_one("MCKVL", &[0]).unwrap();
         let d = e.embed_one("MUOVL", &[0]).unwrap();
-        let f = e.embed_one("MCKVL".replace('K', "O").as_str(), &[0]).unwrap();
+        let f = e
+            .embed_one("MCKVL".replace('K', "O").as_str(), &[0])
+            .unwrap();
         assert_eq!(c, d);
         assert_eq!(c, f);
     }

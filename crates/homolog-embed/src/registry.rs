@@ -57,7 +57,12 @@ const BACKENDS: &[BackendInfo] = &[
     },
     BackendInfo {
         name: "esm2",
-        aliases: &["ESM", "ESM-2", "esm2_t33_650M_UR50D", "facebook/esm2_t33_650M_UR50D"],
+        aliases: &[
+            "ESM",
+            "ESM-2",
+            "esm2_t33_650M_UR50D",
+            "facebook/esm2_t33_650M_UR50D",
+        ],
         type_id: 1,
         hf_model: Some("facebook/esm2_t33_650M_UR50D"),
         dim: Some(1280),
@@ -77,7 +82,12 @@ const BACKENDS: &[BackendInfo] = &[
     },
     BackendInfo {
         name: "prot_t5",
-        aliases: &["Prot-T5", "ProtT5", "prot_t5_xl_uniref50", "Rostlab/prot_t5_xl_uniref50"],
+        aliases: &[
+            "Prot-T5",
+            "ProtT5",
+            "prot_t5_xl_uniref50",
+            "Rostlab/prot_t5_xl_uniref50",
+        ],
         type_id: 3,
         hf_model: Some("Rostlab/prot_t5_xl_uniref50"),
         dim: Some(1024),
@@ -251,7 +261,9 @@ mod tests {
         let err = build("Prot-T5", &s).err().unwrap();
         let msg = err.to_string();
         assert!(
-            msg.contains("backend \"prot_t5\" needs the transformer models, not built in this version"),
+            msg.contains(
+                "backend \"prot_t5\" needs the transformer models, not built in this version"
+            ),
             "{msg}"
         );
         assert!(msg.contains("Prot-T5"), "{msg}");

@@ -160,7 +160,9 @@ impl ModelSettings {
             }
         }
         if let Some(0) = self.embedding_type_id {
-            return Err(bad("embedding_type_id 0 is reserved; give an id >= 1".into()));
+            return Err(bad(
+                "embedding_type_id 0 is reserved; give an id >= 1".into()
+            ));
         }
         Ok(())
     }

@@ -12,8 +12,12 @@ const DIM: usize = 256;
 
 fn record(i: usize) -> (String, String, Vec<f32>) {
     let id = format!("sp|Q{i:05}|TEST");
-    let seq: String = (0..(10 + i % 17)).map(|j| b"ACDEFGHIKLMNPQRSTVWY"[(i + j) % 20] as char).collect();
-    let v: Vec<f32> = (0..DIM).map(|j| ((i * 31 + j) % 97) as f32 / 97.0).collect();
+    let seq: String = (0..(10 + i % 17))
+        .map(|j| b"ACDEFGHIKLMNPQRSTVWY"[(i + j) % 20] as char)
+        .collect();
+    let v: Vec<f32> = (0..DIM)
+        .map(|j| ((i * 31 + j) % 97) as f32 / 97.0)
+        .collect();
     (id, seq, v)
 }
 
@@ -72,7 +76,11 @@ fn killed_writer_leaves_a_resumable_file() {
 
     // The file opens and everything flushed is intact.
     let r = FantasiaReader::open(&path).unwrap();
-    assert!(r.len() >= flushed * BATCH, "only {} accessions survived", r.len());
+    assert!(
+        r.len() >= flushed * BATCH,
+        "only {} accessions survived",
+        r.len()
+    );
     for i in 0..flushed * BATCH {
         let (id, seq, v) = record(i);
         let q = r.get(&id).unwrap();
@@ -93,7 +101,10 @@ fn killed_writer_leaves_a_resumable_file() {
         written += usize::from(w.write(&id, &seq, 100, 1, &v[..8]).unwrap());
     }
     w.close().unwrap();
-    assert!(written <= 2 * (total - flushed * BATCH), "rewrote flushed records");
+    assert!(
+        written <= 2 * (total - flushed * BATCH),
+        "rewrote flushed records"
+    );
     assert!(written >= 2 * 3 * BATCH - 2 * (survived - flushed * BATCH));
 
     let r = FantasiaReader::open(&path).unwrap();

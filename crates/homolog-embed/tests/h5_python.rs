@@ -24,10 +24,22 @@ fn h5py_reads_what_we_write() {
     let mut w = FantasiaWriter::open(&path).unwrap();
     let v0: Vec<f32> = (0..1024).map(|i| (i as f32 * 0.001).sin()).collect();
     let v2: Vec<f32> = (0..1024).map(|i| -(i as f32) / 1024.0).collect();
-    w.write("sp|P0A7V8|RS4_ECOLI", "MARYLGPKLKLSRREGTDLFLKSG", 100, 0, &v0)
-        .unwrap();
-    w.write("sp|P0A7V8|RS4_ECOLI", "MARYLGPKLKLSRREGTDLFLKSG", 100, 2, &v2)
-        .unwrap();
+    w.write(
+        "sp|P0A7V8|RS4_ECOLI",
+        "MARYLGPKLKLSRREGTDLFLKSG",
+        100,
+        0,
+        &v0,
+    )
+    .unwrap();
+    w.write(
+        "sp|P0A7V8|RS4_ECOLI",
+        "MARYLGPKLKLSRREGTDLFLKSG",
+        100,
+        2,
+        &v2,
+    )
+    .unwrap();
     w.write("Q9XYZ1", "MKV", 3, 0, &[0.25, -0.5, 1.0]).unwrap();
     w.close().unwrap();
 
@@ -107,7 +119,11 @@ with h5py.File(sys.argv[1], "a") as h5file:
         .arg(&path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let r = FantasiaReader::open(&path).unwrap();
     assert_eq!(r.accessions(), &["P2", "P3", "sp_P1_A_B"]);
@@ -129,5 +145,8 @@ with h5py.File(sys.argv[1], "a") as h5file:
     w.close().unwrap();
     let r = FantasiaReader::open(&path).unwrap();
     assert_eq!(r.get("P2").unwrap().vectors.len(), 2);
-    assert_eq!(r.get("sp_P1_A_B").unwrap().vectors[0].2, vec![1.0, 2.0, 3.0]);
+    assert_eq!(
+        r.get("sp_P1_A_B").unwrap().vectors[0].2,
+        vec![1.0, 2.0, 3.0]
+    );
 }

@@ -44,7 +44,10 @@ fn mutate(seq: &str, rng: &mut Rng) -> (String, f64) {
             out.drain(at..end);
         }
     }
-    (String::from_utf8(out).unwrap(), kept as f64 / seq.len() as f64)
+    (
+        String::from_utf8(out).unwrap(),
+        kept as f64 / seq.len() as f64,
+    )
 }
 
 fn embed_all(e: &dyn Embedder, records: &[(String, String)], batch: usize) -> Vec<Vec<f32>> {
@@ -141,7 +144,10 @@ fn mutants_find_their_origin() {
         misses.len(),
         misses.join("\n  ")
     );
-    assert!(rate >= 0.95, "only {hits}/300 found their origin; misses: {misses:?}");
+    assert!(
+        rate >= 0.95,
+        "only {hits}/300 found their origin; misses: {misses:?}"
+    );
     assert!(
         hits + near_copies >= 298,
         "misses not explained by near-copies of the origin: {misses:?}"
@@ -158,19 +164,26 @@ fn embeddings_are_exactly_deterministic() {
     // Different batch sizes change grouping and thread scheduling, never values.
     let a = embed_all(&e, &records, 1);
     let b = embed_all(&e, &records, 32);
-    let c = embed_all(&KmerEmbedder::new(KmerParams::default()).unwrap(), &records, 7);
+    let c = embed_all(
+        &KmerEmbedder::new(KmerParams::default()).unwrap(),
+        &records,
+        7,
+    );
     assert_eq!(a, b);
     assert_eq!(a, c);
 
     // Pinned values: any change to hashing, weighting or seed handling shows up here, so
     // stored reference matrices are never silently incompatible with new query vectors.
     let v = &a[0];
-    let checksum: u64 = v
-        .iter()
-        .enumerate()
-        .fold(0u64, |h, (i, x)| h.rotate_left(5) ^ (u64::from(x.to_bits()) * (i as u64 + 1)));
+    let checksum: u64 = v.iter().enumerate().fold(0u64, |h, (i, x)| {
+        h.rotate_left(5) ^ (u64::from(x.to_bits()) * (i as u64 + 1))
+    });
     let nonzero = v.iter().filter(|x| **x != 0.0).count();
-    println!("first record {}: checksum {checksum:#x}, nonzero {nonzero}, v[0..4] {:?}", records[0].0, &v[..4]);
+    println!(
+        "first record {}: checksum {checksum:#x}, nonzero {nonzero}, v[0..4] {:?}",
+        records[0].0,
+        &v[..4]
+    );
     assert_eq!(checksum, PINNED_CHECKSUM, "kmer embedding changed");
 }
 

@@ -39,7 +39,9 @@ impl<'a> ReferenceView<'a> {
             })
             .collect();
         if no_aspect > 0 {
-            tracing::warn!("{no_aspect} reference annotations have no GO aspect and are not transferred");
+            tracing::warn!(
+                "{no_aspect} reference annotations have no GO aspect and are not transferred"
+            );
         }
         let active = !taxonomy.include_only.is_empty() || !taxonomy.exclude.is_empty();
         let allowed_proteins = if active {
@@ -120,7 +122,10 @@ impl ReferenceData for ReferenceView<'_> {
         self.reference.protein(protein as usize).organism.as_deref()
     }
     fn protein_gene_name(&self, protein: u32) -> Option<&str> {
-        self.reference.protein(protein as usize).gene_name.as_deref()
+        self.reference
+            .protein(protein as usize)
+            .gene_name
+            .as_deref()
     }
     fn annotations_of_protein(&self, protein: u32) -> &[TransferAnnotation] {
         &self.annotations[protein as usize]

@@ -169,7 +169,9 @@ fn random_neighbour_recall(
     for q in queries {
         let mut terms = HashSet::new();
         for _ in 0..k {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let p = proteins[(state >> 33) as usize % proteins.len()];
             terms.extend(by_protein[p].iter().cloned());
         }

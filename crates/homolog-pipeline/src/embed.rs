@@ -29,7 +29,13 @@ pub(crate) fn read_queries(config: &Config, path: &Path) -> Result<Queries, Pipe
     };
     let report = fasta::read_path(path, &options)?;
     for s in &report.skipped {
-        tracing::warn!("{}: skipped record {:?} at line {}: {}", path.display(), s.id, s.line, s.reason);
+        tracing::warn!(
+            "{}: skipped record {:?} at line {}: {}",
+            path.display(),
+            s.id,
+            s.line,
+            s.reason
+        );
     }
     if report.records.is_empty() {
         return Err(PipelineError::Invalid(format!(
@@ -89,7 +95,11 @@ impl fmt::Display for EmbedReport {
             }
         }
         if self.skipped_records > 0 {
-            writeln!(f, "  {} malformed input records skipped", self.skipped_records)?;
+            writeln!(
+                f,
+                "  {} malformed input records skipped",
+                self.skipped_records
+            )?;
         }
         Ok(())
     }
@@ -121,7 +131,9 @@ pub(crate) fn embed_records(
             .filter(|r| !writer.contains_all(&accession_key(&r.id), type_id, &settings.layers))
             .map(|r| {
                 let seq = match info.rare_residues {
-                    RareResidues::ToX => homolog_seq::map_rare(&r.sequence, homolog_seq::RareResidues::ToX),
+                    RareResidues::ToX => {
+                        homolog_seq::map_rare(&r.sequence, homolog_seq::RareResidues::ToX)
+                    }
                     RareResidues::Keep => r.sequence.clone(),
                 };
                 (r.id.clone(), seq)
@@ -129,7 +141,10 @@ pub(crate) fn embed_records(
             .collect();
         let reused = records.len() - todo.len();
         if reused > 0 {
-            tracing::info!("{name}: {reused} sequences already in {}, skipped", h5.display());
+            tracing::info!(
+                "{name}: {reused} sequences already in {}, skipped",
+                h5.display()
+            );
         }
         let bar = progress.stage(&format!("embed {name}"), todo.len() as u64);
         let mut last = 0usize;

@@ -25,7 +25,11 @@ impl fmt::Display for InitReport {
             f,
             "reference {} ({}): {} proteins, {} unique sequences, {} annotations, {} GO terms",
             self.path.display(),
-            if self.reused { "unchanged inputs, reused" } else { "built" },
+            if self.reused {
+                "unchanged inputs, reused"
+            } else {
+                "built"
+            },
             c.proteins,
             c.sequences,
             c.annotations,
@@ -79,9 +83,10 @@ pub fn initialize(
         }
     }
     let bridge = CallbackBridge::new(progress);
-    let built = homolog_reference::build_detailed(spec, &spec.path, &models, &|stage, done, total| {
-        bridge.report(stage, done, total)
-    })?;
+    let built =
+        homolog_reference::build_detailed(spec, &spec.path, &models, &|stage, done, total| {
+            bridge.report(stage, done, total)
+        })?;
     Ok(InitReport {
         path: spec.path.clone(),
         reused: built.reused,

@@ -47,6 +47,8 @@ pub struct RunSummary {
     pub raw_rows: usize,
     pub summary_rows: usize,
     pub aligned_pairs: usize,
+    /// What the embedding step did (absent for lookup-only runs).
+    pub embedding: Option<crate::EmbedReport>,
 }
 
 impl fmt::Display for RunSummary {
@@ -57,6 +59,15 @@ impl fmt::Display for RunSummary {
             "  queries: {} ({} malformed records skipped, {} failed to embed)",
             self.queries, self.skipped_records, self.failed_embeddings
         )?;
+        if let Some(e) = &self.embedding {
+            for (model, new, reused, failed) in &e.models {
+                writeln!(
+                    f,
+                    "  {model}: {new} embedded, {reused} already present, {} failed",
+                    failed.len()
+                )?;
+            }
+        }
         for (model, layer, q, hits) in &self.lookups {
             writeln!(f, "  {model} layer {layer}: {q} queries, {hits} neighbours")?;
         }
@@ -80,11 +91,15 @@ pub fn run(
     // 1. Read and check every input before creating anything.
     let queries = match &options.mode {
         RunMode::Full | RunMode::EmbedOnly => {
-            let input = options.input.as_ref().or(config.input.as_ref()).ok_or_else(|| {
-                PipelineError::Invalid(
-                    "no query file: pass --input FILE or set `input:` in the config".into(),
-                )
-            })?;
+            let input = options
+                .input
+                .as_ref()
+                .or(config.input.as_ref())
+                .ok_or_else(|| {
+                    PipelineError::Invalid(
+                        "no query file: pass --input FILE or set `input:` in the config".into(),
+                    )
+                })?;
             Some(read_queries(config, input)?)
         }
         RunMode::LookupOnly { embeddings } => {
@@ -117,6 +132,7 @@ pub fn run(
             let h5 = layout.embeddings();
             let report = embed_records(config, &queries.records, &h5, progress)?;
             summary.failed_embeddings = report.models.iter().map(|m| m.3.len()).sum();
+            summary.embedding = Some(report);
             h5
         }
     };
@@ -236,7 +252,9 @@ fn lookup_and_annotate(
                 }
             }
         }
-        let present: Vec<usize> = (0..queries.len()).filter(|&i| ids[i] != usize::MAX).collect();
+        let present: Vec<usize> = (0..queries.len())
+            .filter(|&i| ids[i] != usize::MAX)
+            .collect();
         let params = SearchParams {
             metric: config.lookup.distance_metric,
             k: config.lookup.limit_per_entry,
@@ -245,13 +263,8 @@ fn lookup_and_annotate(
             query_chunk: config.lookup.query_chunk,
         };
         let bar = progress.stage(&format!("lookup {model}/{layer}"), present.len() as u64);
-        let hits = homolog_search::search(
-            &flat,
-            matrix.as_slice(),
-            matrix.dim(),
-            &params,
-            &filter,
-        )?;
+        let hits =
+            homolog_search::search(&flat, matrix.as_slice(), matrix.dim(), &params, &filter)?;
         bar.inc(present.len() as u64);
         bar.finish();
         let n_hits = hits.iter().map(Vec::len).sum();
@@ -271,7 +284,9 @@ fn lookup_and_annotate(
         });
     }
 
-    crate::run::annotate_and_write(config, &view, &queries, &all_hits, layout, progress, summary)
+    crate::run::annotate_and_write(
+        config, &view, &queries, &all_hits, layout, progress, summary,
+    )
 }
 
 /// Hits of one (model, layer) lookup, by query index.
@@ -406,12 +421,17 @@ fn experiment_dir(config: &Config, resume: bool) -> Result<PathBuf, PipelineErro
             tracing::info!("resuming {}", p.display());
             return Ok(p);
         }
-        tracing::info!("--resume: no unfinished experiment of prefix {:?}; starting a new one", config.prefix);
+        tracing::info!(
+            "--resume: no unfinished experiment of prefix {:?}; starting a new one",
+            config.prefix
+        );
     }
     let mut stamp = chrono::Local::now().format("%Y%m%d%H%M%S").to_string();
     // Two runs in the same second get distinct folders.
     let mut n = 1;
-    while root.join(format!("{}_{stamp}.partial", config.prefix)).exists()
+    while root
+        .join(format!("{}_{stamp}.partial", config.prefix))
+        .exists()
         || root.join(format!("{}_{stamp}", config.prefix)).exists()
     {
         n += 1;

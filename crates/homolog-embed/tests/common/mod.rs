@@ -10,7 +10,9 @@ use std::path::PathBuf;
 pub fn data_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("HOMOLOG_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        });
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -32,7 +34,10 @@ pub fn read_fasta(path: &std::path::Path) -> Vec<(String, String)> {
         let line = line.unwrap();
         let line = line.trim();
         if let Some(h) = line.strip_prefix('>') {
-            out.push((h.split_whitespace().next().unwrap_or("").to_string(), String::new()));
+            out.push((
+                h.split_whitespace().next().unwrap_or("").to_string(),
+                String::new(),
+            ));
         } else if let Some(last) = out.last_mut() {
             last.1.push_str(line);
         }
