@@ -32,3 +32,9 @@ if ! python3 -c "import h5py, numpy, scipy, pyarrow" >/dev/null 2>&1; then
   python3 -m pip install -q h5py numpy scipy pyarrow 2>/dev/null \
     || python3 -m pip install -q --break-system-packages h5py numpy scipy pyarrow
 fi
+
+# Per-area installs (one file per area, run in name order).
+for extra in "$(dirname "$0")"/setup.d/*.sh; do
+  [ -e "$extra" ] || continue
+  bash "$extra"
+done
