@@ -3,9 +3,13 @@
 
 Writes TSV lines `query_id ref_id query_seq ref_seq` to stdout (the input of
 parasail_driver). Ids are `QUERY:<id>` / `DB:<id>` for sequences of the MMseqs2
-example set (QUERY.fasta.gz, DB.fasta.gz; id = first header token), read back at
-test time from HOMOLOG_DATA, or `inline:<name>` for hand-made edge cases whose
-sequences are stored in the fixture itself. Deterministic (fixed seed).
+example set (QUERY.fasta.gz, DB.fasta.gz; id = first header token), `SP:<acc>` for
+the Swiss-Prot subset (proteins/swissprot2014_go_subset/swissprot2014_5000.fasta.gz),
+all read back at test time from HOMOLOG_DATA, or `inline:<name>` for hand-made edge
+cases whose sequences are stored in the fixture itself. Deterministic (fixed seeds).
+
+About 11,000 pairs, over 10,000 of them real: random pairs, nearest-length pairs,
+homologous pairs (most shared 5-mers), identical, very different lengths, rare residues.
 """
 import gzip
 import random
@@ -101,8 +105,77 @@ def main():
         q = "".join(rng.choice(alphabet) for _ in range(lq))
         d = "".join(rng.choice(alphabet) for _ in range(ld))
         pairs.append((f"inline:lowcx{n}", f"inline:lowcx{n}", q, d))
+    add_swissprot_and_homologs(data, query, db, pairs)
     for qid, did, qs, ds in pairs:
         print(f"{qid}\t{did}\t{qs}\t{ds}")
+
+
+def kmer_neighbours(targets, sources, k, top, rng, n_sources, exclude_self):
+    """For `n_sources` random source ids, the `top` target ids sharing the most k-mers
+    (at least 3): real homologous pairs, the common case in FANTASIA/PROTEA."""
+    index = {}
+    for tid, seq in targets.items():
+        for km in {seq[i:i + k] for i in range(len(seq) - k + 1)}:
+            index.setdefault(km, []).append(tid)
+    out = []
+    for sid in rng.sample(sorted(sources), n_sources):
+        seq = sources[sid]
+        counts = {}
+        for km in {seq[i:i + k] for i in range(len(seq) - k + 1)}:
+            lst = index.get(km)
+            if lst is None or len(lst) > 200:  # low-complexity k-mers say nothing
+                continue
+            for tid in lst:
+                counts[tid] = counts.get(tid, 0) + 1
+        if exclude_self:
+            counts.pop(sid, None)
+        best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        out.extend((sid, tid) for tid, c in best if c >= 3)
+    return out
+
+
+def add_swissprot_and_homologs(data, query, db, pairs):
+    sp = read_fasta(f"{data}/proteins/swissprot2014_go_subset/swissprot2014_5000.fasta.gz")
+    rng = random.Random(20140101)
+    sets = {"QUERY": query, "DB": db, "SP": sp}
+
+    def add(qsrc, qid, dsrc, did):
+        pairs.append((f"{qsrc}:{qid}", f"{dsrc}:{did}", sets[qsrc][qid], sets[dsrc][did]))
+
+    short = lambda s, lim=1500: sorted(i for i, v in s.items() if 0 < len(v) <= lim)
+    sp_ids, q_ids, db_ids = short(sp), short(query), short(db)
+    # Homologous pairs: MMseqs2 example queries against their k-mer nearest DB entries,
+    # and Swiss-Prot proteins against their nearest other Swiss-Prot protein.
+    short_db = {d: db[d] for d in db_ids}
+    for qid, did in kmer_neighbours(short_db, {q: query[q] for q in q_ids}, 5, 4, rng, 400, False):
+        add("QUERY", qid, "DB", did)
+    short_sp = {s: sp[s] for s in sp_ids}
+    for a, b in kmer_neighbours(short_sp, short_sp, 5, 2, rng, 1200, True):
+        add("SP", a, "SP", b)
+    # Random Swiss-Prot pairs (mostly unrelated).
+    for _ in range(3000):
+        add("SP", rng.choice(sp_ids), "SP", rng.choice(sp_ids))
+    # Nearest-length Swiss-Prot partners.
+    by_len = sorted(sp_ids, key=lambda s: (len(sp[s]), s))
+    for i in rng.sample(range(len(by_len) - 1), 1000):
+        add("SP", by_len[i], "SP", by_len[i + 1])
+    # Swiss-Prot against the MMseqs2 DB, both directions.
+    for _ in range(400):
+        add("SP", rng.choice(sp_ids), "DB", rng.choice(db_ids))
+        add("DB", rng.choice(db_ids), "SP", rng.choice(sp_ids))
+    # Identical and very different lengths.
+    for s in rng.sample(sp_ids, 150):
+        add("SP", s, "SP", s)
+    shortest = sorted(sp, key=lambda s: (len(sp[s]), s))[:30]
+    longest = sorted(sp_ids, key=lambda s: (-len(sp[s]), s))[:30]
+    for a in shortest:
+        b = rng.choice(longest)
+        add("SP", a, "SP", b)
+        add("SP", b, "SP", a)
+    # Rare residues (X, U, B, Z) on either side.
+    odd = [s for s in sp_ids if any(c in sp[s] for c in "XUBZ")]
+    for s in rng.sample(odd, min(100, len(odd))):
+        add("SP", s, "SP", rng.choice(sp_ids))
 
 
 if __name__ == "__main__":

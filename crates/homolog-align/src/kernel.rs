@@ -17,8 +17,9 @@
 //!    with the diagonal and the true `F`, and the `E` bits compare against an `E` computed from
 //!    the final `H` (`ea`).
 //!
-//! A future SIMD kernel (striped, `lanes` wide) fills the same [`Workspace::trace`] layout and
-//! reports the same [`KernelOut`], so the traceback and the public API stay unchanged.
+//! The striped AVX2 kernel ([`crate::simd`]) computes the same values with 8 lanes; it stores
+//! its traceback in striped order and reports the same [`KernelOut`]. This scalar kernel is
+//! the portable fallback (no AVX2, other stripe widths, or scores beyond 32 bits).
 //!
 //! Scores are computed in `i64`: with `i32` the border values `-(open + (n-1) * extend)` and
 //! the minus-infinity sentinels could overflow for long sequences or large penalties.
@@ -67,6 +68,9 @@ pub(crate) struct Workspace {
     ebit: Vec<u8>,
     /// Traceback, column-major: byte of (row i, column j) at `j * m + i`.
     pub(crate) trace: Vec<u8>,
+    /// Buffers of the striped AVX2 kernel.
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) simd: crate::simd::SimdWorkspace,
 }
 
 /// Where the alignment ends and its score.
@@ -159,6 +163,7 @@ pub(crate) fn run<const LOCAL: bool, const TRACE: bool>(
         ea,
         ebit,
         trace,
+        ..
     } = ws;
     let (h, e) = (&mut h[..m], &mut e[..m]);
 

@@ -80,6 +80,8 @@
 mod error;
 mod kernel;
 pub mod matrix;
+#[cfg(target_arch = "x86_64")]
+mod simd;
 mod traceback;
 
 pub use error::{AlignError, MatrixError};
@@ -90,6 +92,49 @@ use kernel::{Params, Workspace};
 /// Stripe width of parasail's `*_striped_32` kernels on AVX2 (8 x 32-bit lanes), which the
 /// tie-breaking of [`global`] and [`local`] reproduces by default.
 pub const PARASAIL_LANES: usize = 8;
+
+/// Which dynamic-programming kernel computes the alignments. Both give identical results
+/// (scores, tie-breaking, statistics); only speed differs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// The striped AVX2 kernel when the CPU has AVX2 (detected at run time), the stripe
+    /// width is [`PARASAIL_LANES`] and every score fits 32-bit lanes; else the scalar one.
+    /// The environment variable `HOMOLOG_ALIGN_KERNEL=scalar` forces the scalar kernel.
+    #[default]
+    Auto,
+    /// The portable scalar kernel (64-bit scores) for every pair.
+    Scalar,
+}
+
+impl Kernel {
+    /// [`Kernel::Auto`], or [`Kernel::Scalar`] when `HOMOLOG_ALIGN_KERNEL=scalar`.
+    pub fn from_env() -> Self {
+        match std::env::var("HOMOLOG_ALIGN_KERNEL") {
+            Ok(v) if v.eq_ignore_ascii_case("scalar") => Kernel::Scalar,
+            _ => Kernel::Auto,
+        }
+    }
+}
+
+/// Name of the fastest kernel this CPU runs: `"avx2"` or `"scalar"`.
+pub fn best_kernel() -> &'static str {
+    if simd_available() {
+        "avx2"
+    } else {
+        "scalar"
+    }
+}
+
+fn simd_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        simd::available()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
 
 /// Substitution matrix and affine gap penalties.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -314,7 +359,7 @@ pub fn global(
     align_infallible(
         &mut ws,
         scoring,
-        PARASAIL_LANES,
+        Mode::auto(),
         query.as_ref(),
         reference.as_ref(),
         false,
@@ -333,7 +378,7 @@ pub fn local(
     align_infallible(
         &mut ws,
         scoring,
-        PARASAIL_LANES,
+        Mode::auto(),
         query.as_ref(),
         reference.as_ref(),
         true,
@@ -350,7 +395,7 @@ pub fn global_score(
     score_only(
         &mut ws,
         scoring,
-        PARASAIL_LANES,
+        Mode::auto(),
         query.as_ref(),
         reference.as_ref(),
         false,
@@ -363,7 +408,7 @@ pub fn local_score(query: impl AsRef<[u8]>, reference: impl AsRef<[u8]>, scoring
     score_only(
         &mut ws,
         scoring,
-        PARASAIL_LANES,
+        Mode::auto(),
         query.as_ref(),
         reference.as_ref(),
         true,
@@ -383,7 +428,7 @@ pub fn features(
 #[derive(Debug)]
 pub struct Aligner {
     scoring: Scoring,
-    lanes: usize,
+    mode: Mode,
     ws: Workspace,
 }
 
@@ -398,16 +443,50 @@ impl Aligner {
     pub fn new(scoring: Scoring) -> Self {
         Self {
             scoring,
-            lanes: PARASAIL_LANES,
+            mode: Mode::auto(),
             ws: Workspace::default(),
         }
     }
 
     /// Emulates parasail's striped kernels with `lanes` stripes (8 = AVX2 32-bit, 4 = SSE4.1
     /// 32-bit; 1 = a plain Gotoh recurrence without the stripe quirk). 0 is treated as 1.
+    /// Widths other than [`PARASAIL_LANES`] run on the scalar kernel.
     pub fn with_lanes(mut self, lanes: usize) -> Self {
-        self.lanes = lanes.max(1);
+        self.mode.lanes = lanes.max(1);
         self
+    }
+
+    /// Chooses the kernel (default [`Kernel::from_env`]); results do not depend on it.
+    pub fn with_kernel(mut self, kernel: Kernel) -> Self {
+        self.mode.kernel = kernel;
+        self
+    }
+
+    /// Whether the AVX2 kernel would align an `m x n` pair with this aligner's settings.
+    pub fn uses_simd(&self, m: usize, n: usize) -> bool {
+        self.mode.simd(&self.scoring, m, n)
+    }
+
+    /// Bytes of traceback table an `m x n` traced alignment needs: one byte per cell, the
+    /// query rounded up to whole stripes (a 35,000 x 35,000 pair: 1.23 GB).
+    pub fn traceback_bytes_needed(m: usize, n: usize) -> usize {
+        m.div_ceil(PARASAIL_LANES)
+            .saturating_mul(PARASAIL_LANES)
+            .saturating_mul(n)
+    }
+
+    /// Bytes of traceback table currently allocated (one byte per cell of the last traced
+    /// pair, rounded up to whole stripes).
+    pub fn traceback_bytes(&self) -> usize {
+        let scalar = self.ws.trace.capacity();
+        #[cfg(target_arch = "x86_64")]
+        {
+            scalar + self.ws.simd.trace.capacity()
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            scalar
+        }
     }
 
     /// The scoring in use.
@@ -424,7 +503,7 @@ impl Aligner {
         align_infallible(
             &mut self.ws,
             &self.scoring,
-            self.lanes,
+            self.mode,
             query.as_ref(),
             reference.as_ref(),
             false,
@@ -440,7 +519,7 @@ impl Aligner {
         align_infallible(
             &mut self.ws,
             &self.scoring,
-            self.lanes,
+            self.mode,
             query.as_ref(),
             reference.as_ref(),
             true,
@@ -457,7 +536,7 @@ impl Aligner {
         align(
             &mut self.ws,
             &self.scoring,
-            self.lanes,
+            self.mode,
             query.as_ref(),
             reference.as_ref(),
             false,
@@ -474,7 +553,7 @@ impl Aligner {
         align(
             &mut self.ws,
             &self.scoring,
-            self.lanes,
+            self.mode,
             query.as_ref(),
             reference.as_ref(),
             true,
@@ -486,7 +565,7 @@ impl Aligner {
         score_only(
             &mut self.ws,
             &self.scoring,
-            self.lanes,
+            self.mode,
             query.as_ref(),
             reference.as_ref(),
             false,
@@ -498,7 +577,7 @@ impl Aligner {
         score_only(
             &mut self.ws,
             &self.scoring,
-            self.lanes,
+            self.mode,
             query.as_ref(),
             reference.as_ref(),
             true,
@@ -549,12 +628,12 @@ fn empty_case(scoring: &Scoring, m: usize, n: usize, local: bool) -> AlignmentSt
 fn align_infallible(
     ws: &mut Workspace,
     scoring: &Scoring,
-    lanes: usize,
+    mode: Mode,
     query: &[u8],
     reference: &[u8],
     local: bool,
 ) -> AlignmentStats {
-    match align(ws, scoring, lanes, query, reference, local) {
+    match align(ws, scoring, mode, query, reference, local) {
         Ok(stats) => stats,
         // `align` fails only when the traceback cannot be allocated: abort as `Vec` would.
         Err(e) => {
@@ -570,10 +649,48 @@ fn align_infallible(
     }
 }
 
+/// Stripe width and kernel choice of an [`Aligner`].
+#[derive(Debug, Clone, Copy)]
+struct Mode {
+    lanes: usize,
+    kernel: Kernel,
+}
+
+impl Mode {
+    fn auto() -> Self {
+        Mode {
+            lanes: PARASAIL_LANES,
+            kernel: Kernel::from_env(),
+        }
+    }
+
+    /// Whether the striped AVX2 kernel handles an `m x n` pair.
+    fn simd(&self, scoring: &Scoring, m: usize, n: usize) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            self.kernel == Kernel::Auto
+                && self.lanes == simd::LANES
+                && simd_available()
+                && simd::fits_i32(
+                    m,
+                    n,
+                    scoring.matrix.max_abs_score(),
+                    i64::from(scoring.gap_open),
+                    i64::from(scoring.gap_extend),
+                )
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (scoring, m, n);
+            false
+        }
+    }
+}
+
 fn align(
     ws: &mut Workspace,
     scoring: &Scoring,
-    lanes: usize,
+    mode: Mode,
     query: &[u8],
     reference: &[u8],
     local: bool,
@@ -585,14 +702,42 @@ fn align(
     let matrix = &scoring.matrix;
     let qc = matrix.encode(query);
     let rc = matrix.encode(reference);
+    let too_large = |bytes| AlignError::TooLarge {
+        query_len: m,
+        reference_len: n,
+        bytes,
+    };
+    let p = scoring.params(mode.lanes);
+    #[cfg(target_arch = "x86_64")]
+    if mode.simd(scoring, m, n) {
+        let sw = &mut ws.simd;
+        sw.set_query(&qc, matrix.size(), |a, b| matrix.score_idx(a, b));
+        sw.reserve_trace(n).map_err(too_large)?;
+        let out = if local {
+            sw.run::<true, true>(&rc, p)
+        } else {
+            sw.run::<false, true>(&rc, p)
+        };
+        if out.empty {
+            return Ok(AlignmentStats::default());
+        }
+        let sw = &ws.simd;
+        let mut stats = traceback::walk(
+            |i, j| sw.trace[sw.trace_index(i, j)],
+            out.end_query,
+            out.end_ref,
+            local,
+            query,
+            reference,
+            &qc,
+            &rc,
+            matrix,
+        );
+        stats.score = to_i32(out.score);
+        return Ok(stats);
+    }
     ws.set_query(&qc, matrix.size(), |a, b| matrix.score_idx(a, b));
-    ws.reserve_trace(m, n)
-        .map_err(|bytes| AlignError::TooLarge {
-            query_len: m,
-            reference_len: n,
-            bytes,
-        })?;
-    let p = scoring.params(lanes);
+    ws.reserve_trace(m, n).map_err(too_large)?;
     let out = if local {
         kernel::run::<true, true>(ws, m, &rc, p)
     } else {
@@ -601,9 +746,9 @@ fn align(
     if out.empty {
         return Ok(AlignmentStats::default());
     }
+    let trace = &ws.trace;
     let mut stats = traceback::walk(
-        &ws.trace,
-        m,
+        |i, j| trace[j * m + i],
         out.end_query,
         out.end_ref,
         local,
@@ -620,7 +765,7 @@ fn align(
 fn score_only(
     ws: &mut Workspace,
     scoring: &Scoring,
-    lanes: usize,
+    mode: Mode,
     query: &[u8],
     reference: &[u8],
     local: bool,
@@ -632,8 +777,19 @@ fn score_only(
     let matrix = &scoring.matrix;
     let qc = matrix.encode(query);
     let rc = matrix.encode(reference);
+    let p = scoring.params(mode.lanes);
+    #[cfg(target_arch = "x86_64")]
+    if mode.simd(scoring, m, n) {
+        let sw = &mut ws.simd;
+        sw.set_query(&qc, matrix.size(), |a, b| matrix.score_idx(a, b));
+        let out = if local {
+            sw.run::<true, false>(&rc, p)
+        } else {
+            sw.run::<false, false>(&rc, p)
+        };
+        return to_i32(out.score);
+    }
     ws.set_query(&qc, matrix.size(), |a, b| matrix.score_idx(a, b));
-    let p = scoring.params(lanes);
     let out = if local {
         kernel::run::<true, false>(ws, m, &rc, p)
     } else {
@@ -802,7 +958,7 @@ mod tests {
         let r = "YWVTSRQPNMLKIHGFEDCA".repeat(75);
         let mut a = Aligner::default();
         let stats = a.global(&q, &r);
-        assert_eq!(a.ws.trace.len(), 2000 * 1500);
+        assert_eq!(a.traceback_bytes(), 2000 * 1500);
         assert_eq!(stats.length - stats.query_gaps, 2000);
         assert_eq!(stats.length - stats.reference_gaps, 1500);
         let mut ws = Workspace::default();

@@ -18,13 +18,13 @@ enum State {
     Del,
 }
 
-/// Statistics of the path through `trace` (column-major, `m` rows) ending at
-/// (`end_query`, `end_ref`). `query`/`reference` are the raw residues (identity compares them
+/// Statistics of the path through the traceback ending at (`end_query`, `end_ref`); `cell(i, j)`
+/// returns the traceback byte of query row `i`, reference column `j` (the scalar and the
+/// striped kernels lay the table out differently). `query`/`reference` are the raw residues (identity compares them
 /// case-insensitively, like parasail), `qc`/`rc` their symbol codes (similarity uses scores).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn walk(
-    trace: &[u8],
-    m: usize,
+    cell: impl Fn(usize, usize) -> u8,
     end_query: usize,
     end_ref: usize,
     local: bool,
@@ -53,7 +53,7 @@ pub(crate) fn walk(
             break;
         }
         let (iu, ju) = (i as usize, j as usize);
-        let t = trace[ju * m + iu];
+        let t = cell(iu, ju);
         match state {
             State::Diag => match t & STATE_MASK {
                 DIAG => {

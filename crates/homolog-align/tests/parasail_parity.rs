@@ -1,18 +1,24 @@
 //! Parity with parasail 2.6: every score and traceback statistic of `global`/`local` must equal
 //! `parasail_nw_trace_striped_32` / `parasail_sw_trace_striped_32` (BLOSUM62, 10, 1) on the
-//! pairs of `tests/fixtures/parasail_blosum62_10_1.tsv` (made by
-//! `scripts/parasail/make_fixtures.sh`). Real pairs read their sequences from the MMseqs2
-//! example set under HOMOLOG_DATA; inline pairs carry them in the fixture.
+//! pairs of `tests/fixtures/parasail_blosum62_10_1.tsv.gz` (made by
+//! `scripts/parasail/make_fixtures.sh`; over 10,000 real pairs). Real pairs read their
+//! sequences from the MMseqs2 example set and the Swiss-Prot subset under HOMOLOG_DATA; inline
+//! pairs carry them in the fixture. Both kernels are checked: the default one (AVX2 where the
+//! CPU has it) on every pair, the scalar one on every inline pair and every 8th real pair.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
-use homolog_align::{global, global_score, local, local_score, Aligner, AlignmentStats, Scoring};
+use std::io::Read;
+
+use homolog_align::{
+    global, global_score, local, local_score, Aligner, AlignmentStats, Kernel, Scoring,
+};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/parasail_blosum62_10_1.tsv"
+    "/tests/fixtures/parasail_blosum62_10_1.tsv.gz"
 );
 
 fn data_dir() -> PathBuf {
@@ -49,6 +55,7 @@ fn read_fasta_gz(path: &std::path::Path) -> HashMap<String, Vec<u8>> {
 
 struct Case {
     name: String,
+    inline: bool,
     query: Vec<u8>,
     reference: Vec<u8>,
     nw: AlignmentStats,
@@ -72,19 +79,26 @@ fn load_cases() -> (Vec<Case>, bool) {
     let data = data_dir();
     let ex = data.join("proteins/mmseqs2_example");
     let have_data = ex.is_dir();
-    let (query_set, db_set) = if have_data {
+    let sp = data.join("proteins/swissprot2014_go_subset/swissprot2014_5000.fasta.gz");
+    let have_data = have_data && sp.is_file();
+    let (query_set, db_set, sp_set) = if have_data {
         (
             read_fasta_gz(&ex.join("QUERY.fasta.gz")),
             read_fasta_gz(&ex.join("DB.fasta.gz")),
+            read_fasta_gz(&sp),
         )
     } else {
         println!(
-            "skipped: data not found at {} (checking inline pairs only)",
-            ex.display()
+            "skipped: data not found at {} or {} (checking inline pairs only)",
+            ex.display(),
+            sp.display()
         );
-        (HashMap::new(), HashMap::new())
+        (HashMap::new(), HashMap::new(), HashMap::new())
     };
-    let text = std::fs::read_to_string(FIXTURE).expect("fixture readable");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(FIXTURE).expect("fixture readable"))
+        .read_to_string(&mut text)
+        .expect("fixture is gzipped UTF-8");
     let mut cases = Vec::new();
     let mut header_seen = false;
     for (no, line) in text.lines().enumerate() {
@@ -113,6 +127,11 @@ fn load_cases() -> (Vec<Case>, bool) {
                     .get(k)
                     .unwrap_or_else(|| panic!("{k} not in DB"))
                     .clone()
+            } else if let Some(k) = id.strip_prefix("SP:") {
+                sp_set
+                    .get(k)
+                    .unwrap_or_else(|| panic!("{k} not in the Swiss-Prot subset"))
+                    .clone()
             } else {
                 panic!("fixture line {}: bad id {id}", no + 1)
             }
@@ -123,6 +142,7 @@ fn load_cases() -> (Vec<Case>, bool) {
             .collect();
         cases.push(Case {
             name: format!("{} vs {}", f[0], f[1]),
+            inline: f[0].starts_with("inline:"),
             query: resolve(f[0], f[2]),
             reference: resolve(f[1], f[3]),
             nw: stats(&nums[..6]),
@@ -132,20 +152,11 @@ fn load_cases() -> (Vec<Case>, bool) {
     (cases, have_data)
 }
 
-#[test]
-fn scores_and_statistics_equal_parasail() {
-    let (cases, have_data) = load_cases();
-    let expected_min = if have_data { 2000 } else { 250 };
-    assert!(
-        cases.len() > expected_min,
-        "fixture has {} pairs",
-        cases.len()
-    );
-    let scoring = Scoring::default();
-    let mut aligner = Aligner::new(scoring.clone());
+/// Compares `aligner` with parasail on `cases`; returns the number of pairs checked.
+fn check(cases: &[&Case], mut aligner: Aligner, label: &str) -> usize {
     let (mut nw_score_bad, mut sw_score_bad, mut nw_stat_bad, mut sw_stat_bad) = (0, 0, 0, 0);
     let mut report = Vec::new();
-    for c in &cases {
+    for c in cases {
         let nw = aligner.global(&c.query, &c.reference);
         let sw = aligner.local(&c.query, &c.reference);
         if nw.score != c.nw.score {
@@ -171,25 +182,60 @@ fn scores_and_statistics_equal_parasail() {
     }
     let n = cases.len();
     println!(
-        "{n} pairs: NW score mismatches {nw_score_bad}, NW stat-only mismatches {nw_stat_bad}, \
-         SW score mismatches {sw_score_bad}, SW stat-only mismatches {sw_stat_bad}"
+        "{label}: {n} pairs: NW score mismatches {nw_score_bad}, NW stat-only mismatches \
+         {nw_stat_bad}, SW score mismatches {sw_score_bad}, SW stat-only mismatches {sw_stat_bad}"
     );
     for r in report.iter().take(10) {
         println!("{r}");
     }
     assert!(
         report.is_empty(),
-        "{} of {n} pairs differ from parasail",
+        "{label}: {} of {n} pairs differ from parasail",
         report.len()
     );
+    n
+}
+
+#[test]
+fn scores_and_statistics_equal_parasail() {
+    let (cases, have_data) = load_cases();
+    let real = cases.iter().filter(|c| !c.inline).count();
+    if have_data {
+        assert!(real >= 10_000, "fixture has only {real} real pairs");
+    }
+    assert!(cases.len() > 250, "fixture has {} pairs", cases.len());
+    let all: Vec<&Case> = cases.iter().collect();
+    let aligner = Aligner::new(Scoring::default()).with_kernel(Kernel::Auto);
+    println!(
+        "default kernel: {} (AVX2 used for a 100 x 100 pair: {})",
+        homolog_align::best_kernel(),
+        aligner.uses_simd(100, 100)
+    );
+    check(&all, aligner, "default kernel");
+}
+
+#[test]
+fn scalar_kernel_equals_parasail() {
+    let (cases, _) = load_cases();
+    let mut k = 0;
+    let some: Vec<&Case> = cases
+        .iter()
+        .filter(|c| {
+            k += 1;
+            c.inline || k % 8 == 0
+        })
+        .collect();
+    let aligner = Aligner::new(Scoring::default()).with_kernel(Kernel::Scalar);
+    assert!(!aligner.uses_simd(100, 100));
+    check(&some, aligner, "scalar kernel");
 }
 
 #[test]
 fn score_only_paths_and_free_functions_agree() {
     let (cases, _) = load_cases();
     let scoring = Scoring::default();
-    // Every 7th pair keeps the debug-build test quick while covering all pair kinds.
-    for c in cases.iter().step_by(7) {
+    // Every 11th pair keeps the debug-build test quick while covering all pair kinds.
+    for c in cases.iter().step_by(11) {
         assert_eq!(
             global_score(&c.query, &c.reference, &scoring),
             c.nw.score,

@@ -33,7 +33,7 @@ const HDF5_SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 
 /// FANTASIA's key for a record id: `|` becomes `_` (idempotent, so a ready key passes through).
 pub fn accession_key(id: &str) -> String {
-    id.replace('|', "_")
+    homolog_seq::accession_key(id)
 }
 
 fn h5err(path: &Path, action: impl Into<String>) -> impl FnOnce(hdf5::Error) -> EmbedError + '_ {

@@ -5,14 +5,20 @@
 //! compared by cosine ranks them far above unrelated proteins.
 //!
 //! How, for k-mer size `s` (layer `L` uses `s = k - L`, so layer 0 is the full `k`):
-//! - three feature groups: contiguous `s`-mers over the 20 amino acids; spaced seeds of weight
-//!   `s` spanning `s + 1` residues with one "don't care" position (each interior position once),
-//!   which survive a substitution at the gap; and contiguous `(s + 1)`-mers over Murphy's
-//!   10-letter reduced alphabet, which survive conservative substitutions;
+//! - two feature groups: contiguous `s`-mers over the 20 amino acids, and spaced seeds of
+//!   weight `s` spanning `s + 1` residues with one "don't care" position (each interior
+//!   position once), which survive a substitution at the gap;
 //! - counts are weighted sublinearly (`sqrt`) so low-complexity repeats do not dominate;
 //! - each feature is signed-hashed (seeded) into `dim` buckets (feature hashing: an unbiased
-//!   random projection of the sparse count vector), each group is L2-normalised and weighted,
-//!   and the sum is L2-normalised, so cosine and euclidean rank identically.
+//!   random projection of the sparse count vector);
+//! - for `s` = 2 and 3 the counts expected from the sequence's own amino-acid composition are
+//!   subtracted (projected through the same hashing), so two unrelated proteins of similar
+//!   composition no longer look alike: this alone lifts the retrieval of 60 %-identity
+//!   mutants among 5,000 Swiss-Prot proteins from 91 % to 96 % (50 %: 33 % to 45 %);
+//! - each group is L2-normalised, the groups are summed and the sum is L2-normalised, so
+//!   cosine and euclidean rank identically.
+//!
+//! A Murphy reduced-alphabet group was tried and dropped: it lowered retrieval of mutants.
 //!
 //! Residues: the 20 standard letters; U counts as C and O as K (their parent amino acids); the
 //! ambiguity codes B, Z, J, X break words (no k-mer spans them). Any other character is an
@@ -37,7 +43,7 @@ pub struct KmerParams {
 
 impl KmerParams {
     /// Default seed (the bytes of "homolog").
-    pub const DEFAULT_SEED: u64 = 0x686f_6d6f_6c6f_67;
+    pub const DEFAULT_SEED: u64 = 0x0068_6f6d_6f6c_6f67;
     /// Largest supported `k` (words are packed into 64 bits).
     pub const MAX_K: usize = 10;
     /// Largest supported `dim`.
@@ -73,8 +79,12 @@ impl Default for KmerParams {
     }
 }
 
-/// Relative weights of the three feature groups (exact, spaced, reduced alphabet).
-const GROUP_WEIGHTS: [f64; 3] = [1.0, 1.0, 0.5];
+/// Number of feature groups (exact, spaced).
+const GROUPS: usize = 2;
+
+/// Largest word size whose composition background is subtracted (20^s words per pattern are
+/// enumerated for every sequence, so this must stay small).
+const MAX_CENTERED: usize = 3;
 
 /// Residue classes of one input byte.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -88,13 +98,6 @@ enum Res {
 }
 
 const STANDARD: &[u8; 20] = b"ACDEFGHIKLMNPQRSTVWY";
-
-/// Murphy et al. (2000) 10-letter alphabet, indexed like `STANDARD`:
-/// {LVIM} {C} {A} {G} {ST} {P} {FYW} {EDNQ} {KR} {H}.
-const MURPHY10: [u8; 20] = {
-    // A C D E F G H I K L M N P Q R S T V W Y
-    [2, 1, 7, 7, 6, 3, 9, 0, 8, 0, 0, 7, 5, 7, 8, 4, 4, 0, 6, 6]
-};
 
 const fn residue_table() -> [Res; 256] {
     let mut t = [Res::Invalid; 256];
@@ -133,13 +136,32 @@ fn mix(mut z: u64) -> u64 {
 #[derive(Debug, Clone)]
 pub struct KmerEmbedder {
     params: KmerParams,
+    /// Precomputed hashing of every word of size 2..=MAX_CENTERED, for the background
+    /// subtraction: `(s, group, pattern, bucket << 1 | negative)`, word index in base 20.
+    background: Vec<(usize, usize, usize, Vec<u32>)>,
 }
 
 impl KmerEmbedder {
     /// A new embedder; the error message names the bad parameter and its valid range.
     pub fn new(params: KmerParams) -> Result<Self, String> {
         params.validate()?;
-        Ok(Self { params })
+        let mut e = Self {
+            params,
+            background: Vec::new(),
+        };
+        for s in 2..=params.k.min(MAX_CENTERED) {
+            for (g, pattern) in std::iter::once((0, 0)).chain((1..s).map(|gap| (1, gap))) {
+                let seed = e.group_seed(g);
+                let table = (0..20usize.pow(s as u32))
+                    .map(|idx| {
+                        let (bucket, sign) = e.bucket(word_of_index(idx, s, pattern), seed);
+                        ((bucket as u32) << 1) | u32::from(sign < 0.0)
+                    })
+                    .collect();
+                e.background.push((s, g, pattern, table));
+            }
+        }
+        Ok(e)
     }
 
     /// The parameters.
@@ -195,12 +217,15 @@ impl KmerEmbedder {
 
     /// The unit vector of word size `s` (composition when no word of size `s` exists).
     fn vector(&self, codes: &[Option<u8>], s: usize) -> Vec<f32> {
-        let mut groups: [Vec<u64>; 3] = Default::default();
+        let mut s = s;
+        let mut groups: [Vec<u64>; GROUPS] = Default::default();
         collect_words(codes, s, &mut groups);
         if groups.iter().all(Vec::is_empty) {
-            collect_words(codes, 1, &mut groups);
+            s = 1;
+            collect_words(codes, s, &mut groups);
         }
         let dim = self.params.dim;
+        let composition = (2..=MAX_CENTERED).contains(&s).then(|| composition(codes));
         let mut out = vec![0f64; dim];
         let mut acc = vec![0f64; dim];
         for (g, words) in groups.iter_mut().enumerate() {
@@ -209,87 +234,142 @@ impl KmerEmbedder {
             }
             words.sort_unstable();
             acc.iter_mut().for_each(|x| *x = 0.0);
-            let group_seed =
-                mix(self.params.seed ^ (g as u64 + 1).wrapping_mul(0x51_7cc1_b727_220a));
+            let group_seed = self.group_seed(g);
             let mut i = 0;
             while i < words.len() {
                 let mut j = i + 1;
                 while j < words.len() && words[j] == words[i] {
                     j += 1;
                 }
-                let h = mix(words[i] ^ group_seed);
-                let bucket = (h % dim as u64) as usize;
-                let w = match std::env::var("KM_TF").as_deref() {
-                    Ok("log") => 1.0 + ((j - i) as f64).ln(),
-                    Ok("bin") => 1.0,
-                    Ok("lin") => (j - i) as f64,
-                    _ => ((j - i) as f64).sqrt(),
-                };
-                acc[bucket] += if h >> 63 == 1 { -w } else { w };
+                let (bucket, sign) = self.bucket(words[i], group_seed);
+                acc[bucket] += sign * ((j - i) as f64).sqrt();
                 i = j;
+            }
+            if let Some(p) = &composition {
+                self.subtract_background(&mut acc, words, g, s, p);
             }
             let norm = acc.iter().map(|x| x * x).sum::<f64>().sqrt();
             if norm > 0.0 {
-                let gw: Vec<f64> = std::env::var("KM_W")
-                    .map(|v| v.split(',').map(|x| x.parse().unwrap()).collect())
-                    .unwrap_or(GROUP_WEIGHTS.to_vec());
-                let scale = gw[g] / norm;
-                out.iter_mut().zip(&acc).for_each(|(o, a)| *o += a * scale);
+                out.iter_mut().zip(&acc).for_each(|(o, a)| *o += a / norm);
             }
         }
         let norm = out.iter().map(|x| x * x).sum::<f64>().sqrt();
         if norm > 0.0 {
             out.iter().map(|x| (x / norm) as f32).collect()
         } else {
-            // Every word cancelled out in one bucket (only possible for a tiny `dim`): fall
-            // back to a fixed unit vector rather than a zero vector, which has no direction.
+            // Everything cancelled out (only possible for a tiny `dim` or a sequence that is
+            // exactly its own background): a fixed unit vector rather than a zero vector,
+            // which has no direction.
             let mut v = vec![0f32; dim];
             v[0] = 1.0;
             v
         }
     }
+
+    fn group_seed(&self, g: usize) -> u64 {
+        mix(self.params.seed ^ (g as u64 + 1).wrapping_mul(0x51_7cc1_b727_220a))
+    }
+
+    /// Bucket and sign of one packed word.
+    fn bucket(&self, word: u64, group_seed: u64) -> (usize, f64) {
+        let h = mix(word ^ group_seed);
+        let sign = if h >> 63 == 1 { -1.0 } else { 1.0 };
+        ((h % self.params.dim as u64) as usize, sign)
+    }
+
+    /// Subtracts the hashed counts expected from the sequence's own composition `p`:
+    /// for each seed pattern, (number of words) x prod p(residue) for all 20^s words.
+    fn subtract_background(
+        &self,
+        acc: &mut [f64],
+        words: &[u64],
+        g: usize,
+        s: usize,
+        p: &[f64; 20],
+    ) {
+        // Words per pattern (the pattern number sits at bit 58; exact words have none).
+        let mut per_pattern = [0usize; MAX_CENTERED + 1];
+        for w in words {
+            per_pattern[(w >> 58) as usize] += 1;
+        }
+        for (ts, tg, pattern, table) in &self.background {
+            let n = per_pattern[*pattern];
+            if *ts != s || *tg != g || n == 0 {
+                continue;
+            }
+            for (idx, &entry) in table.iter().enumerate() {
+                let (mut x, mut prob) = (idx, n as f64);
+                for _ in 0..s {
+                    prob *= p[x % 20];
+                    x /= 20;
+                }
+                if prob > 0.0 {
+                    let signed = if entry & 1 == 1 { -prob } else { prob };
+                    acc[(entry >> 1) as usize] -= signed;
+                }
+            }
+        }
+    }
 }
 
-/// Appends the words of size `s` of each feature group (see module docs) as packed codes.
-/// The pattern number is packed above the residues so distinct seeds never collide.
-fn collect_words(codes: &[Option<u8>], s: usize, groups: &mut [Vec<u64>; 3]) {
-    let n = codes.len();
-    // Exact s-mers, 5 bits per residue.
-    if n >= s {
+/// The packed word (as [`collect_words`] packs it) of base-20 word index `idx` (first residue
+/// = least significant digit), for seed `pattern` (0 = exact).
+fn word_of_index(idx: usize, s: usize, pattern: usize) -> u64 {
+    let mut x = idx;
+    let mut code = 1u64;
+    for _ in 0..s {
+        code = (code << 5) | (x % 20) as u64;
+        x /= 20;
+    }
+    code | ((pattern as u64) << 58)
+}
+
+/// Amino-acid frequencies of the standard residues.
+fn composition(codes: &[Option<u8>]) -> [f64; 20] {
+    let mut p = [0f64; 20];
+    let mut n = 0f64;
+    for c in codes.iter().flatten() {
+        p[*c as usize] += 1.0;
+        n += 1.0;
+    }
+    if n > 0.0 {
+        p.iter_mut().for_each(|x| *x /= n);
+    }
+    p
+}
+
+/// Appends the words of size `s` of each feature group (see module docs) as packed codes,
+/// 5 bits per residue. A spaced seed's pattern number (its gap position) is packed at bit 58
+/// so distinct seeds never collide.
+fn collect_words(codes: &[Option<u8>], s: usize, groups: &mut [Vec<u64>; GROUPS]) {
+    if codes.len() >= s {
         for win in codes.windows(s) {
-            if let Some(code) = pack(win.iter().copied(), 5, |c| c) {
+            if let Some(code) = pack(win.iter().copied()) {
                 groups[0].push(code);
             }
         }
     }
-    if s >= 2 && n > s {
-        // Spaced seeds: span s + 1, one gap at interior position g in 1..s.
+    if s >= 2 && codes.len() > s {
         for win in codes.windows(s + 1) {
-            for g in 1..s {
-                let it = win
+            for gap in 1..s {
+                let kept = win
                     .iter()
                     .enumerate()
-                    .filter(|&(i, _)| i != g)
+                    .filter(|&(i, _)| i != gap)
                     .map(|(_, &c)| c);
-                if let Some(code) = pack(it, 5, |c| c) {
-                    groups[1].push(code | ((g as u64) << 58));
+                if let Some(code) = pack(kept) {
+                    groups[1].push(code | ((gap as u64) << 58));
                 }
-            }
-        }
-        // Reduced-alphabet (s + 1)-mers, 4 bits per residue.
-        for win in codes.windows(s + 1) {
-            if let Some(code) = pack(win.iter().copied(), 4, |c| MURPHY10[c as usize]) {
-                groups[2].push(code);
             }
         }
     }
 }
 
 /// Packs residue codes into one integer (`None` anywhere = no word).
-fn pack(it: impl Iterator<Item = Option<u8>>, bits: u32, map: impl Fn(u8) -> u8) -> Option<u64> {
+fn pack(it: impl Iterator<Item = Option<u8>>) -> Option<u64> {
     let mut code = 1u64; // leading 1 keeps words of different lengths apart
     for c in it {
-        code = (code << bits) | u64::from(map(c?));
+        code = (code << 5) | u64::from(c?);
     }
     Some(code)
 }

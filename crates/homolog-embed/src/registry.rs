@@ -10,17 +10,8 @@ use crate::kmer::KmerEmbedder;
 use crate::settings::ModelSettings;
 use crate::Embedder;
 
-/// How a backend treats the rare residues U, Z, O, B before tokenising.
-///
-/// Mirrors `homolog_seq::alphabet::RareResidues`; kept here so this crate's registry is
-/// self-contained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RareResidues {
-    /// Sequences go to the model as they are (ESM family, k-mer).
-    Keep,
-    /// U, Z, O, B become X (ProtT5, ProstT5, Ankh3).
-    ToX,
-}
+/// How a backend treats the rare residues U, Z, O, B before tokenising (homolog-seq's type).
+pub use homolog_seq::alphabet::RareResidues;
 
 /// What the registry knows about one backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +93,8 @@ const BACKENDS: &[BackendInfo] = &[
         hf_model: Some("ElnaggarLab/ankh3-large"),
         dim: Some(1536),
         num_layers: None,
-        rare_residues: RareResidues::ToX,
+        // Only the ProtT5/ProstT5 preprocessing maps rare residues (design.md section 2).
+        rare_residues: RareResidues::Keep,
         available: false,
     },
     BackendInfo {
@@ -238,7 +230,8 @@ mod tests {
         assert_eq!(resolve("ESM").unwrap().rare_residues, RareResidues::Keep);
         assert_eq!(resolve("ProtT5").unwrap().rare_residues, RareResidues::ToX);
         assert_eq!(resolve("ProstT5").unwrap().rare_residues, RareResidues::ToX);
-        assert_eq!(resolve("Ankh3").unwrap().rare_residues, RareResidues::ToX);
+        assert_eq!(resolve("Ankh3").unwrap().rare_residues, RareResidues::Keep);
+        assert_eq!(resolve("kmer").unwrap().rare_residues, RareResidues::Keep);
     }
 
     #[test]

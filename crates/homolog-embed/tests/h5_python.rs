@@ -2,8 +2,13 @@
 //! (groups, `shape` attribute, float32 dtype, values, sequence string), read by Python.
 
 use std::process::Command;
+use std::sync::Mutex;
 
 use homolog_embed::h5::{FantasiaReader, FantasiaWriter};
+
+/// The two tests run one at a time: HDF5 opens files without close-on-exec, so a python
+/// child spawned by one test would inherit the other test's open file (and its lock).
+static SERIAL: Mutex<()> = Mutex::new(());
 
 fn h5py_available() -> bool {
     Command::new("python3")
@@ -15,6 +20,7 @@ fn h5py_available() -> bool {
 
 #[test]
 fn h5py_reads_what_we_write() {
+    let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if !h5py_available() {
         println!("skipped: python3 with h5py and numpy is not importable");
         return;
@@ -89,6 +95,7 @@ print("ok")
 
 #[test]
 fn we_read_what_h5py_writes_the_fantasia_way() {
+    let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if !h5py_available() {
         println!("skipped: python3 with h5py and numpy is not importable");
         return;

@@ -1,0 +1,91 @@
+//! Long pairs: the traceback takes one byte per cell (so a 35,000-residue pair needs 1.23 GB,
+//! within 8 GiB), and long alignments stay consistent: the traced score equals the
+//! linear-memory score, the path covers both sequences (global) and the kernels agree.
+//! The 35,000 x 35,000 pair itself runs in `bench/align/run.sh` (too slow for a debug test).
+
+use homolog_align::{Aligner, Kernel, Scoring};
+
+/// Deterministic related pair: a random protein and a copy with ~20% substitutions and
+/// some insertions/deletions.
+fn related_pair(len: usize, seed: u64) -> (Vec<u8>, Vec<u8>) {
+    const AA: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
+    let mut x = seed;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let a: Vec<u8> = (0..len).map(|_| AA[(next() % 20) as usize]).collect();
+    let mut b = Vec::with_capacity(len);
+    for &c in &a {
+        match next() % 100 {
+            0..=14 => b.push(AA[(next() % 20) as usize]),
+            15 => {}
+            16 => {
+                b.push(c);
+                b.extend((0..(next() % 5)).map(|_| AA[(next() % 20) as usize]));
+            }
+            _ => b.push(c),
+        }
+    }
+    (a, b)
+}
+
+#[test]
+fn memory_is_one_byte_per_cell() {
+    assert_eq!(Aligner::traceback_bytes_needed(35_000, 35_000), 1_225_000_000);
+    assert!(Aligner::traceback_bytes_needed(35_000, 35_000) < 8 << 30);
+    assert_eq!(Aligner::traceback_bytes_needed(9, 10), 16 * 10);
+    let (q, r) = related_pair(3_001, 7);
+    let mut a = Aligner::default();
+    a.global(&q, &r);
+    assert_eq!(
+        a.traceback_bytes(),
+        Aligner::traceback_bytes_needed(q.len(), r.len())
+    );
+}
+
+#[test]
+fn long_pair_is_consistent_and_kernels_agree() {
+    let (q, r) = related_pair(12_000, 11);
+    let mut a = Aligner::new(Scoring::default());
+    let nw = a.global(&q, &r);
+    let sw = a.local(&q, &r);
+    println!(
+        "{} x {}: AVX2 {}; nw {nw:?}; sw {sw:?}",
+        q.len(),
+        r.len(),
+        a.uses_simd(q.len(), r.len())
+    );
+    assert_eq!(nw.score, a.global_score(&q, &r));
+    assert_eq!(sw.score, a.local_score(&q, &r));
+    assert_eq!((nw.length - nw.query_gaps) as usize, q.len());
+    assert_eq!((nw.length - nw.reference_gaps) as usize, r.len());
+    // ~80% identity by construction.
+    assert!(nw.identities as f64 / nw.length as f64 > 0.7, "{nw:?}");
+    assert!(sw.score >= nw.score);
+    // The scalar kernel (64-bit scores) on a shorter long pair gives the same statistics.
+    let (q2, r2) = related_pair(2_500, 13);
+    let mut s = Aligner::new(Scoring::default()).with_kernel(Kernel::Scalar);
+    assert_eq!(a.global(&q2, &r2), s.global(&q2, &r2));
+    assert_eq!(a.local(&q2, &r2), s.local(&q2, &r2));
+}
+
+#[test]
+fn huge_penalties_fall_back_to_64_bit_scores() {
+    // Scores beyond the 32-bit lanes' bound must take the scalar (i64) path and stay exact.
+    let big = Scoring {
+        gap_open: 1 << 29,
+        gap_extend: 1 << 28,
+        ..Scoring::default()
+    };
+    let mut a = Aligner::new(big);
+    assert!(!a.uses_simd(10, 10));
+    let st = a.global("ACDEFGHIK", "ACDEFGHIKLMN");
+    // 9 matches (53) then one gap of 3 costing 2^29 + 2 * 2^28 = 2^30.
+    assert_eq!(st.length, 12);
+    assert_eq!(st.reference_gaps, 0);
+    assert_eq!(st.query_gaps, 3);
+    assert_eq!(st.score, 53 - (1 << 30));
+}

@@ -1,0 +1,717 @@
+//! The evaluator's `POST /predict` request: typed form, validation, serialisation, and the
+//! preparation of the sequences a model sees (flanks, ranges, alphabet).
+//!
+//! Validation follows GAME's reference predictor (`schema_validation.py`,
+//! `error_checking_functions.py`) and collects every problem before answering:
+//! - 400 `bad_prediction_request` ([`parse_request`]): body not an object, a mandatory key
+//!   (`readout`, `prediction_tasks`, `sequences`) missing, wrong types, `readout` or `scale` not
+//!   one of GAME's values, a `type` GAME does not define, duplicate task names or sequence ids,
+//!   ids with characters outside printable ASCII, `prediction_ranges` ids that differ from
+//!   `sequences`, ranges that are not `[]` or two integers `0 <= start <= end`.
+//! - 422 `prediction_request_failed` ([`PredictRequest::regions`]): an empty sequence, a base
+//!   outside `ACGTN` (either case, flanks included), a range past the end of the flanked
+//!   sequence.
+//!
+//! Deliberate leniencies, because GAME's own examples need them: the legacy key
+//! `prediction_task` is read as `prediction_tasks`; an optional `request` must be `"predict"`;
+//! sequence ids may use any printable ASCII character except space (GAME's spec lists
+//! `[A-Za-z0-9-._~#@%^&*()]`, but its real evaluator data uses ids such as
+//! `7:70038969:G:T:A:wC`). Unknown top-level and task keys are kept and forwarded.
+
+use std::collections::HashSet;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::error::{ErrorKind, GameError};
+use crate::value::Val;
+
+/// GAME's readout types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Readout {
+    /// One value per sequence.
+    Point,
+    /// One value per bin along the sequence.
+    Track,
+    /// A bins x bins matrix per sequence.
+    InteractionMatrix,
+}
+
+impl Readout {
+    /// GAME's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Readout::Point => "point",
+            Readout::Track => "track",
+            Readout::InteractionMatrix => "interaction_matrix",
+        }
+    }
+
+    /// Parses GAME's spelling.
+    pub fn parse(s: &str) -> Option<Readout> {
+        match s {
+            "point" => Some(Readout::Point),
+            "track" => Some(Readout::Track),
+            "interaction_matrix" => Some(Readout::InteractionMatrix),
+            _ => None,
+        }
+    }
+}
+
+/// A `[start, end]` prediction range (0-based, inclusive); `None` is `[]` (whole sequence).
+pub type Range = Option<(u64, u64)>;
+
+/// One requested prediction task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRequest {
+    /// Unique task name (echoed in the response).
+    pub name: String,
+    /// Requested type (`expression`, `accessibility`, `binding_<x>`, ...).
+    pub task_type: String,
+    /// Requested cell type.
+    pub cell_type: String,
+    /// Requested species.
+    pub species: String,
+    /// Requested scale: `linear` or `log`.
+    pub scale: Option<String>,
+    /// Other keys, kept in order and forwarded.
+    pub extra: Vec<(String, Val)>,
+}
+
+/// A validated `POST /predict` request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictRequest {
+    /// `request` as sent (`"predict"`), if present.
+    pub request: Option<String>,
+    /// Requested readout.
+    pub readout: Readout,
+    /// Requested tasks, in order.
+    pub tasks: Vec<TaskRequest>,
+    /// Upstream flank added to every sequence.
+    pub upstream_seq: Option<String>,
+    /// Downstream flank added to every sequence.
+    pub downstream_seq: Option<String>,
+    /// `(id, sequence)` in request order.
+    pub sequences: Vec<(String, String)>,
+    /// `(id, range)`, in the order sent, when `prediction_ranges` was given.
+    pub prediction_ranges: Option<Vec<(String, Range)>>,
+    /// Other top-level keys, kept in order and forwarded.
+    pub extra: Vec<(String, Val)>,
+}
+
+/// The sequence a model sees for one request entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region {
+    /// Sequence id.
+    pub id: String,
+    /// `upstream + sequence + downstream`, upper-cased.
+    pub flanked: String,
+    /// Start of the prediction range in `flanked` (0 when no range).
+    pub start: usize,
+    /// One past the end of the prediction range in `flanked`.
+    pub end: usize,
+}
+
+impl Region {
+    /// The part to predict: `flanked[start..end]`.
+    pub fn target(&self) -> &str {
+        &self.flanked[self.start..self.end]
+    }
+}
+
+/// Type values GAME defines: exact names and prefixes.
+const TYPE_NAMES: [&str; 3] = ["accessibility", "expression", "chromatin_conformation"];
+const TYPE_PREFIXES: [&str; 3] = ["binding_", "expression_", "conformation_"];
+
+/// Whether `t` is a prediction type GAME defines (case-insensitive).
+pub fn is_known_type(t: &str) -> bool {
+    let l = t.to_ascii_lowercase();
+    TYPE_NAMES.contains(&l.as_str())
+        || TYPE_PREFIXES
+            .iter()
+            .any(|p| l.starts_with(p) && l.len() > p.len())
+}
+
+/// Whether a sequence id is acceptable: non-empty printable ASCII without spaces.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn push(&mut self, m: String) {
+        self.0.push(m);
+    }
+}
+
+fn take_string(v: Val, what: &str, p: &mut Problems) -> Option<String> {
+    match v {
+        Val::Str(s) => Some(s),
+        Val::Array(_) => {
+            p.push(format!("{what} should have exactly one value, a string; got an array"));
+            None
+        }
+        other => {
+            p.push(format!("{what} should be a string; got {}", other.kind()));
+            None
+        }
+    }
+}
+
+fn parse_task(index: usize, v: Val, p: &mut Problems) -> Option<TaskRequest> {
+    let Val::Object(entries) = v else {
+        p.push(format!(
+            "prediction_tasks[{index}] should be an object with keys name, type, cell_type, species (scale optional); got {}",
+            v.kind()
+        ));
+        return None;
+    };
+    let label = entries
+        .iter()
+        .find(|(k, _)| k == "name")
+        .and_then(|(_, v)| v.as_str())
+        .map(|n| format!("prediction task '{n}'"))
+        .unwrap_or_else(|| format!("prediction_tasks[{index}]"));
+    let (mut name, mut ty, mut cell, mut species, mut scale) = (None, None, None, None, None);
+    let mut extra = Vec::new();
+    let mut seen = HashSet::new();
+    for (k, v) in entries {
+        if !seen.insert(k.clone()) {
+            p.push(format!("{label}: key '{k}' appears more than once"));
+            continue;
+        }
+        let what = format!("{label}: '{k}'");
+        match k.as_str() {
+            "name" => name = take_string(v, &what, p),
+            "type" => ty = take_string(v, &what, p),
+            "cell_type" => cell = take_string(v, &what, p),
+            "species" => species = take_string(v, &what, p),
+            "scale" => scale = Some(take_string(v, &what, p)),
+            _ => extra.push((k, v)),
+        }
+    }
+    let missing: Vec<&str> = [
+        ("name", seen.contains("name")),
+        ("type", seen.contains("type")),
+        ("cell_type", seen.contains("cell_type")),
+        ("species", seen.contains("species")),
+    ]
+    .iter()
+    .filter(|(_, present)| !present)
+    .map(|(k, _)| *k)
+    .collect();
+    if !missing.is_empty() {
+        p.push(format!(
+            "Mandatory keys missing from {label}: {}",
+            missing.join(", ")
+        ));
+    }
+    if let Some(t) = &ty {
+        if !is_known_type(t) {
+            p.push(format!(
+                "{label}: prediction type '{t}' is not recognized; use accessibility, expression, expression_<x>, binding_<molecule>, conformation_<x> or chromatin_conformation"
+            ));
+        }
+    }
+    if let Some(Some(s)) = &scale {
+        if s != "linear" && s != "log" {
+            p.push(format!(
+                "{label}: scale '{s}' is not recognized; choose 'linear' or 'log'"
+            ));
+        }
+    }
+    Some(TaskRequest {
+        name: name?,
+        task_type: ty?,
+        cell_type: cell?,
+        species: species?,
+        scale: match scale {
+            None => None,
+            Some(s) => Some(s?),
+        },
+        extra,
+    })
+}
+
+fn parse_range(id: &str, v: Val, p: &mut Problems) -> Option<Range> {
+    let Val::Array(items) = v else {
+        p.push(format!(
+            "prediction_ranges['{id}'] should be an array [start, end] or []; got {}",
+            v.kind()
+        ));
+        return None;
+    };
+    if items.is_empty() {
+        return Some(None);
+    }
+    if items.len() != 2 {
+        p.push(format!(
+            "prediction_ranges['{id}'] must have 2 elements [start, end] (or be [] for the whole sequence); got {}",
+            items.len()
+        ));
+        return None;
+    }
+    let mut nums = [0i128; 2];
+    for (i, it) in items.iter().enumerate() {
+        nums[i] = match *it {
+            Val::UInt(u) => u as i128,
+            Val::Int(x) => x as i128,
+            _ => {
+                p.push(format!(
+                    "prediction_ranges['{id}'] values must be integers; got {}",
+                    Val::Array(items.clone()).brief()
+                ));
+                return None;
+            }
+        };
+    }
+    let [s, e] = nums;
+    if s < 0 || e < 0 {
+        p.push(format!(
+            "prediction_ranges['{id}']: indices must be non-negative (0-based); got [{s}, {e}]"
+        ));
+        return None;
+    }
+    if s > e {
+        p.push(format!(
+            "prediction_ranges['{id}']: start ({s}) cannot be greater than end ({e}); ranges are [start, end], inclusive"
+        ));
+        return None;
+    }
+    Some(Some((s as u64, e as u64)))
+}
+
+/// Validates a decoded request body (see the module docs); all problems go into one 400.
+pub fn parse_request(body: Val) -> Result<PredictRequest, GameError> {
+    let mut p = Problems(Vec::new());
+    let Val::Object(entries) = body else {
+        return Err(GameError::bad_request(format!(
+            "the request must be a JSON/msgpack object with keys readout, prediction_tasks, sequences; got {}",
+            body.kind()
+        )));
+    };
+    let mut seen = HashSet::new();
+    let (mut request, mut readout, mut tasks_v, mut seqs_v, mut ranges_v) =
+        (None, None, None, None, None);
+    let (mut up, mut down) = (None, None);
+    let mut extra = Vec::new();
+    for (k, v) in entries {
+        let key = if k == "prediction_task" {
+            "prediction_tasks".to_string()
+        } else {
+            k
+        };
+        if !seen.insert(key.clone()) {
+            p.push(format!(
+                "top-level key '{key}' appears more than once (prediction_task and prediction_tasks count as one)"
+            ));
+            continue;
+        }
+        match key.as_str() {
+            "request" => request = take_string(v, "'request'", &mut p).map(Some),
+            "readout" => readout = take_string(v, "'readout'", &mut p).map(Some),
+            "prediction_tasks" => tasks_v = Some(v),
+            "sequences" => seqs_v = Some(v),
+            "prediction_ranges" => ranges_v = Some(v),
+            "upstream_seq" => up = take_string(v, "'upstream_seq'", &mut p).map(Some),
+            "downstream_seq" => down = take_string(v, "'downstream_seq'", &mut p).map(Some),
+            _ => extra.push((key, v)),
+        }
+    }
+    let missing: Vec<&str> = ["readout", "prediction_tasks", "sequences"]
+        .into_iter()
+        .filter(|k| !seen.contains(*k))
+        .collect();
+    if !missing.is_empty() {
+        p.push(format!(
+            "The following mandatory top-level keys are missing from the request: {}",
+            missing.join(", ")
+        ));
+    }
+    if let Some(Some(r)) = &request {
+        if r != "predict" {
+            p.push(format!(
+                "'request' is '{r}', but POST /predict only serves 'predict' (ask GET /help for help)"
+            ));
+        }
+    }
+    let readout = match readout.flatten() {
+        Some(r) => match Readout::parse(&r) {
+            Some(x) => Some(x),
+            None => {
+                p.push(format!(
+                    "readout '{r}' is not recognized; choose from ['point', 'track', 'interaction_matrix']"
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let mut tasks = Vec::new();
+    match tasks_v {
+        Some(Val::Array(items)) => {
+            if items.is_empty() {
+                p.push("prediction_tasks is empty; give at least one task".to_string());
+            }
+            let mut names = HashSet::new();
+            for (i, t) in items.into_iter().enumerate() {
+                if let Some(task) = parse_task(i, t, &mut p) {
+                    if !names.insert(task.name.clone()) {
+                        p.push(format!(
+                            "prediction task name '{}' is used more than once; task names must be unique",
+                            task.name
+                        ));
+                    }
+                    tasks.push(task);
+                }
+            }
+        }
+        Some(other) => p.push(format!(
+            "prediction_tasks should be an array of task objects; got {}",
+            other.kind()
+        )),
+        None => {}
+    }
+    let mut sequences = Vec::new();
+    let mut ids = HashSet::new();
+    match seqs_v {
+        Some(Val::Object(items)) => {
+            if items.is_empty() {
+                p.push("sequences is empty; give at least one {id: sequence} entry".to_string());
+            }
+            for (id, s) in items {
+                if !is_valid_id(&id) {
+                    p.push(format!(
+                        "Sequence ID key {id:?} has an invalid character present; ids are non-empty printable ASCII without spaces"
+                    ));
+                }
+                if !ids.insert(id.clone()) {
+                    p.push(format!(
+                        "Duplicate sequence ID key in sequences: sequence ID key '{id}' is duplicated"
+                    ));
+                    continue;
+                }
+                match s {
+                    Val::Str(s) => sequences.push((id, s)),
+                    other => p.push(format!(
+                        "sequences['{id}'] should be a DNA string; got {}",
+                        other.kind()
+                    )),
+                }
+            }
+        }
+        Some(other) => p.push(format!(
+            "sequences should be an object {{id: DNA string}}; got {}",
+            other.kind()
+        )),
+        None => {}
+    }
+    let prediction_ranges = match ranges_v {
+        None => None,
+        Some(Val::Object(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            let mut rids = HashSet::new();
+            for (id, v) in items {
+                if !rids.insert(id.clone()) {
+                    p.push(format!("prediction_ranges: sequence id '{id}' appears more than once"));
+                    continue;
+                }
+                if let Some(r) = parse_range(&id, v, &mut p) {
+                    out.push((id, r));
+                }
+            }
+            if seen.contains("sequences") && rids != ids {
+                let mut missing: Vec<&String> = ids.difference(&rids).collect();
+                let mut unknown: Vec<&String> = rids.difference(&ids).collect();
+                missing.sort();
+                unknown.sort();
+                let show = |v: &[&String]| {
+                    let mut s: Vec<String> = v.iter().take(5).map(|x| format!("'{x}'")).collect();
+                    if v.len() > 5 {
+                        s.push(format!("... ({} in all)", v.len()));
+                    }
+                    s.join(", ")
+                };
+                let mut m = "sequence ids in prediction_ranges do not match those in sequences".to_string();
+                if !missing.is_empty() {
+                    m.push_str(&format!("; no range for {}", show(&missing)));
+                }
+                if !unknown.is_empty() {
+                    m.push_str(&format!("; ranges for unknown ids {}", show(&unknown)));
+                }
+                m.push_str(" (give [] for a whole sequence)");
+                p.push(m);
+            }
+            Some(out)
+        }
+        Some(other) => {
+            p.push(format!(
+                "prediction_ranges should be an object {{id: [start, end]}}; got {}",
+                other.kind()
+            ));
+            None
+        }
+    };
+    if !p.0.is_empty() {
+        return Err(GameError::many(ErrorKind::BadPredictionRequest, p.0));
+    }
+    Ok(PredictRequest {
+        request: request.flatten(),
+        // Present whenever no problem was recorded.
+        readout: readout.unwrap_or(Readout::Point),
+        tasks,
+        upstream_seq: up.flatten(),
+        downstream_seq: down.flatten(),
+        sequences,
+        prediction_ranges,
+        extra,
+    })
+}
+
+/// Reports the bases outside `ACGTN` in `s` (case-insensitive), in first-seen order.
+fn invalid_bases(s: &str) -> Vec<char> {
+    let mut bad: Vec<char> = Vec::new();
+    for c in s.chars() {
+        if !matches!(c.to_ascii_uppercase(), 'A' | 'C' | 'G' | 'T' | 'N') && !bad.contains(&c) {
+            bad.push(c);
+        }
+    }
+    bad
+}
+
+impl PredictRequest {
+    /// The range of sequence `id`, if ranges were given and name it.
+    pub fn range_of(&self, id: &str) -> Range {
+        self.prediction_ranges
+            .as_ref()
+            .and_then(|r| r.iter().find(|(k, _)| k == id).map(|(_, r)| *r))
+            .flatten()
+    }
+
+    /// Flanks every sequence, checks its alphabet and applies its range.
+    ///
+    /// Ranges index the flanked sequence, as in GAME's reference predictor. All problems are
+    /// reported in one 422 `prediction_request_failed` naming the sequence ids.
+    pub fn regions(&self) -> Result<Vec<Region>, GameError> {
+        let up = self.upstream_seq.as_deref().unwrap_or("");
+        let down = self.downstream_seq.as_deref().unwrap_or("");
+        let mut problems = Vec::new();
+        for (what, flank) in [("upstream_seq", up), ("downstream_seq", down)] {
+            let bad = invalid_bases(flank);
+            if !bad.is_empty() {
+                problems.push(format!(
+                    "{what} has invalid character(s) {bad:?}; flanks may only contain A, C, G, T, N"
+                ));
+            }
+        }
+        let ranges: std::collections::HashMap<&str, Range> = self
+            .prediction_ranges
+            .iter()
+            .flatten()
+            .map(|(k, r)| (k.as_str(), *r))
+            .collect();
+        let mut out = Vec::with_capacity(self.sequences.len());
+        for (id, seq) in &self.sequences {
+            if seq.is_empty() {
+                problems.push(format!("sequence '{id}' is empty"));
+                continue;
+            }
+            let bad = invalid_bases(seq);
+            if !bad.is_empty() {
+                problems.push(format!(
+                    "sequence '{id}' has invalid character(s) {bad:?}; sequences may only contain A, C, G, T, N"
+                ));
+                continue;
+            }
+            let mut flanked = String::with_capacity(up.len() + seq.len() + down.len());
+            flanked.push_str(up);
+            flanked.push_str(seq);
+            flanked.push_str(down);
+            flanked.make_ascii_uppercase();
+            let len = flanked.len();
+            let (start, end) = match ranges.get(id.as_str()).copied().flatten() {
+                None => (0, len),
+                Some((s, e)) => {
+                    if s as usize >= len || e as usize >= len {
+                        problems.push(format!(
+                            "Invalid range for '{id}': [{s}, {e}] is out of bounds; the maximum valid index for its flanked sequence of length {len} is {}",
+                            len - 1
+                        ));
+                        continue;
+                    }
+                    (s as usize, e as usize + 1)
+                }
+            };
+            out.push(Region {
+                id: id.clone(),
+                flanked,
+                start,
+                end,
+            });
+        }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(GameError::many(ErrorKind::PredictionRequestFailed, problems))
+        }
+    }
+
+    /// A copy of this request with only the sequences whose indices are in `indices` (in that
+    /// order) and their ranges: one distributor batch.
+    pub fn subset(&self, indices: &[usize]) -> PredictRequest {
+        let sequences: Vec<(String, String)> =
+            indices.iter().map(|&i| self.sequences[i].clone()).collect();
+        let prediction_ranges = self.prediction_ranges.as_ref().map(|_| {
+            sequences
+                .iter()
+                .map(|(id, _)| (id.clone(), self.range_of(id)))
+                .collect()
+        });
+        PredictRequest {
+            request: self.request.clone(),
+            readout: self.readout,
+            tasks: self.tasks.clone(),
+            upstream_seq: self.upstream_seq.clone(),
+            downstream_seq: self.downstream_seq.clone(),
+            sequences,
+            prediction_ranges,
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+struct OrderedStrings<'a>(&'a [(String, String)]);
+
+impl Serialize for OrderedStrings<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+struct Ranges<'a>(&'a [(String, Range)]);
+
+impl Serialize for Ranges<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, r) in self.0 {
+            match r {
+                None => m.serialize_entry(k, &[] as &[u64])?,
+                Some((a, b)) => m.serialize_entry(k, &[*a, *b])?,
+            }
+        }
+        m.end()
+    }
+}
+
+impl Serialize for TaskRequest {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("name", &self.name)?;
+        m.serialize_entry("type", &self.task_type)?;
+        m.serialize_entry("cell_type", &self.cell_type)?;
+        m.serialize_entry("species", &self.species)?;
+        if let Some(sc) = &self.scale {
+            m.serialize_entry("scale", sc)?;
+        }
+        for (k, v) in &self.extra {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for PredictRequest {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        if let Some(r) = &self.request {
+            m.serialize_entry("request", r)?;
+        }
+        m.serialize_entry("readout", self.readout.as_str())?;
+        m.serialize_entry("prediction_tasks", &self.tasks)?;
+        if let Some(u) = &self.upstream_seq {
+            m.serialize_entry("upstream_seq", u)?;
+        }
+        if let Some(d) = &self.downstream_seq {
+            m.serialize_entry("downstream_seq", d)?;
+        }
+        m.serialize_entry("sequences", &OrderedStrings(&self.sequences))?;
+        if let Some(r) = &self.prediction_ranges {
+            m.serialize_entry("prediction_ranges", &Ranges(r))?;
+        }
+        for (k, v) in &self.extra {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<PredictRequest, GameError> {
+        parse_request(serde_json::from_str(json).unwrap())
+    }
+
+    const OK: &str = r#"{"readout": "track",
+        "prediction_tasks": [{"name": "t1", "type": "expression", "cell_type": "K562", "species": "homo_sapiens", "scale": "log", "x": 1}],
+        "upstream_seq": "AC", "downstream_seq": "gt",
+        "sequences": {"b": "ACGTN", "a": "acgt"},
+        "prediction_ranges": {"b": [0, 2], "a": []}, "matcher": true}"#;
+
+    #[test]
+    fn valid_request_keeps_order_and_round_trips() {
+        let r = parse(OK).unwrap();
+        assert_eq!(r.sequences[0].0, "b");
+        assert_eq!(r.tasks[0].extra.len(), 1);
+        assert_eq!(r.extra.len(), 1);
+        let regions = r.regions().unwrap();
+        assert_eq!(regions[0].target(), "ACA");
+        assert_eq!(regions[1].target(), "ACACGTGT");
+        let again = parse(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(again, r);
+        let sub = r.subset(&[1]);
+        assert_eq!(sub.sequences, vec![("a".to_string(), "acgt".to_string())]);
+        assert_eq!(sub.prediction_ranges, Some(vec![("a".to_string(), None)]));
+    }
+
+    #[test]
+    fn wrong_types_and_values_are_400_naming_the_field() {
+        let cases = [
+            (r#"[1]"#, "must be a JSON/msgpack object"),
+            (r#"{"readout": 3, "prediction_tasks": [], "sequences": {}}"#, "'readout' should be a string"),
+            (r#"{"readout": "pointy", "prediction_tasks": [], "sequences": {"a": "A"}}"#, "readout 'pointy' is not recognized"),
+            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "foo", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}}"#, "prediction type 'foo'"),
+            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "species": "s"}], "sequences": {"a": "A"}}"#, "Mandatory keys missing from prediction task 't': cell_type"),
+            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s", "scale": "ln"}], "sequences": {"a": "A"}}"#, "scale 'ln'"),
+            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A", "a": "C"}}"#, "sequence ID key 'a' is duplicated"),
+            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a b": "A"}}"#, "invalid character"),
+            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": 5}}"#, "sequences['a'] should be a DNA string"),
+            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}, "prediction_ranges": {"b": []}}"#, "no range for 'a'; ranges for unknown ids 'b'"),
+            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}, "prediction_ranges": {"a": [1.5, 2]}}"#, "must be integers"),
+            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}, "prediction_ranges": {"a": [3, 2]}}"#, "start (3) cannot be greater than end (2)"),
+            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}, {"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}}"#, "name 't' is used more than once"),
+        ];
+        for (json, want) in cases {
+            let e = parse(json).unwrap_err();
+            assert_eq!(e.status, 400, "{json}");
+            let all = e.messages().join(" | ");
+            assert!(all.contains(want), "{json}: {all}");
+        }
+    }
+
+    #[test]
+    fn bad_bases_and_ranges_are_422() {
+        let r = parse(r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"ok": "ACGT", "bad": "ACXU", "empty": ""}, "prediction_ranges": {"ok": [0, 4], "bad": [], "empty": []}}"#).unwrap();
+        let e = r.regions().unwrap_err();
+        assert_eq!(e.status, 422);
+        let all = e.messages().join(" | ");
+        assert!(all.contains("'bad' has invalid character(s) ['X', 'U']"), "{all}");
+        assert!(all.contains("sequence 'empty' is empty"), "{all}");
+        assert!(all.contains("Invalid range for 'ok'"), "{all}");
+    }
+}
