@@ -182,7 +182,7 @@ fn rayon_pool(threads: usize) -> Result<()> {
 }
 
 fn dispatch(command: Command) -> Result<()> {
-    let progress = progress::Bars::default();
+    let progress = progress::Bars;
     match command {
         Command::Initialize { config, force } => {
             let config = load_config(&config)?;

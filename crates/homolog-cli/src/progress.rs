@@ -5,7 +5,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Creates one bar per stage on stderr. indicatif hides bars when stderr is not a TTY, so logs
 /// and CI output stay clean.
-#[derive(Default)]
 pub struct Bars;
 
 struct Bar(ProgressBar);

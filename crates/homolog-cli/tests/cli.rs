@@ -305,7 +305,10 @@ fn resume_continues_an_unfinished_experiment_and_reuses_its_embeddings() {
     std::fs::remove_dir_all(partial.join("raw_results")).unwrap();
 
     let stdout = ok(&fx.run(&["--input", q, "--resume"]));
-    assert!(stdout.contains("0 embedded, 12 already present"), "{stdout}");
+    assert!(
+        stdout.contains("0 embedded, 12 already present"),
+        "{stdout}"
+    );
     assert_eq!(fx.experiments(), vec![finished.clone()]);
     assert_eq!(
         std::fs::read_to_string(finished.join("summary.csv")).unwrap(),

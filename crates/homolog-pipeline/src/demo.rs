@@ -61,9 +61,11 @@ pub fn demo(options: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport
         data.display()
     );
 
-    let mut config = Config::default();
-    config.base_directory = options.out.clone();
-    config.prefix = "demo".into();
+    let mut config = Config {
+        base_directory: options.out.clone(),
+        prefix: "demo".into(),
+        ..Config::default()
+    };
     config.reference.path = options.out.join("reference");
     config.reference.sequences = vec![Source::new(path_str(&files.reference_fasta))];
     config.reference.annotations = vec![Source::new(path_str(&files.reference_annotations))];

@@ -72,25 +72,44 @@ pub(crate) fn effective_settings(config: &Config, settings: &ModelSettings) -> M
     s
 }
 
+/// What the embedding step did for one model.
+#[derive(Debug, Default)]
+pub struct ModelEmbedReport {
+    pub model: String,
+    /// Sequences embedded in this run.
+    pub embedded: usize,
+    /// Sequences already in the file (a resumed run).
+    pub reused: usize,
+    /// `(id, reason)` of the sequences that could not be embedded.
+    pub failed: Vec<(String, String)>,
+}
+
 /// What [`embed_to_h5`] did.
 #[derive(Debug, Default)]
 pub struct EmbedReport {
     pub path: std::path::PathBuf,
-    /// Per model: (name, embedded now, already present, failed ids).
-    pub models: Vec<(String, usize, usize, Vec<(String, String)>)>,
+    pub models: Vec<ModelEmbedReport>,
     pub skipped_records: usize,
+}
+
+impl ModelEmbedReport {
+    pub(crate) fn line(&self) -> String {
+        format!(
+            "{}: {} embedded, {} already present, {} failed",
+            self.model,
+            self.embedded,
+            self.reused,
+            self.failed.len()
+        )
+    }
 }
 
 impl fmt::Display for EmbedReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "embeddings: {}", self.path.display())?;
-        for (model, new, reused, failed) in &self.models {
-            writeln!(
-                f,
-                "  {model}: {new} embedded, {reused} already present, {} failed",
-                failed.len()
-            )?;
-            for (id, why) in failed.iter().take(10) {
+        for m in &self.models {
+            writeln!(f, "  {}", m.line())?;
+            for (id, why) in m.failed.iter().take(10) {
                 writeln!(f, "    failed {id}: {why}")?;
             }
         }
@@ -172,9 +191,12 @@ pub(crate) fn embed_records(
         for (id, why) in &summary.failed {
             tracing::error!("{name}: could not embed {id}: {why}");
         }
-        report
-            .models
-            .push((name.clone(), summary.embedded, reused, summary.failed));
+        report.models.push(ModelEmbedReport {
+            model: name.clone(),
+            embedded: summary.embedded,
+            reused,
+            failed: summary.failed,
+        });
     }
     writer.close()?;
     Ok(report)

@@ -21,7 +21,7 @@ mod progress;
 mod run;
 
 pub use demo::{demo, DemoOptions, DemoReport};
-pub use embed::{embed_to_h5, EmbedReport};
+pub use embed::{embed_to_h5, EmbedReport, ModelEmbedReport};
 pub use error::PipelineError;
 pub use initialize::{initialize, InitReport};
 pub use progress::{NoProgress, Progress, StageProgress};

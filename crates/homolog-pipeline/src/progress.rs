@@ -30,10 +30,13 @@ impl Progress for NoProgress {
     }
 }
 
+/// A stage's progress handle and how far it has been advanced.
+type StageState = (Box<dyn StageProgress>, u64);
+
 /// Adapts "(stage, done, total)" callbacks (as `homolog-reference` reports) to [`Progress`].
 pub(crate) struct CallbackBridge<'a> {
     progress: &'a dyn Progress,
-    stages: Mutex<HashMap<String, (Box<dyn StageProgress>, u64)>>,
+    stages: Mutex<HashMap<String, StageState>>,
 }
 
 impl<'a> CallbackBridge<'a> {

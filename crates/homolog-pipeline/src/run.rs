@@ -60,12 +60,8 @@ impl fmt::Display for RunSummary {
             self.queries, self.skipped_records, self.failed_embeddings
         )?;
         if let Some(e) = &self.embedding {
-            for (model, new, reused, failed) in &e.models {
-                writeln!(
-                    f,
-                    "  {model}: {new} embedded, {reused} already present, {} failed",
-                    failed.len()
-                )?;
+            for m in &e.models {
+                writeln!(f, "  {}", m.line())?;
             }
         }
         for (model, layer, q, hits) in &self.lookups {
@@ -131,7 +127,7 @@ pub fn run(
             summary.skipped_records = queries.skipped;
             let h5 = layout.embeddings();
             let report = embed_records(config, &queries.records, &h5, progress)?;
-            summary.failed_embeddings = report.models.iter().map(|m| m.3.len()).sum();
+            summary.failed_embeddings = report.models.iter().map(|m| m.failed.len()).sum();
             summary.embedding = Some(report);
             h5
         }

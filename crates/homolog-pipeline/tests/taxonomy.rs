@@ -51,15 +51,17 @@ fn setup(dir: &Path) -> Config {
     );
     w("queries.fasta", &format!(">Q1\n{SEQ}\n"));
 
-    let mut config = Config::default();
-    config.base_directory = dir.join("out");
+    let mut config = Config {
+        base_directory: dir.join("out"),
+        input: Some(dir.join("queries.fasta")),
+        ..Config::default()
+    };
     config.reference.path = dir.join("reference");
     config.reference.sequences = vec![fasta];
     config.reference.annotations = vec![go];
     config.reference.ontology = obo;
     config.reference.taxonomy = Some(TaxdumpSources { nodes, names: None });
     config.lookup.alignment = false;
-    config.input = Some(dir.join("queries.fasta"));
     initialize(&config, false, &NoProgress).unwrap();
     config
 }
@@ -76,8 +78,16 @@ fn predicted(config: &Config) -> HashSet<String> {
     )
     .unwrap();
     let mut reader = csv::Reader::from_path(summary.experiment.join("summary.csv")).unwrap();
-    let go = reader.headers().unwrap().iter().position(|h| h == "go_id").unwrap();
-    reader.records().map(|r| r.unwrap()[go].to_string()).collect()
+    let go = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "go_id")
+        .unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap()[go].to_string())
+        .collect()
 }
 
 fn set(ids: &[&str]) -> HashSet<String> {
