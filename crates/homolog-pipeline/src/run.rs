@@ -220,12 +220,13 @@ fn lookup_and_annotate(
     let mut all_hits: Vec<crate::run::LayerHits> = Vec::new();
     for (model, layer, type_id, matrix) in matrices {
         let settings = &config.embedding.models[model];
-        let mut ids = Vec::new();
+        // Indices of the queries that have a vector for this (model, layer), and the vectors.
+        let mut present = Vec::new();
         let mut flat = Vec::new();
-        for q in &queries {
+        for (qi, q) in queries.iter().enumerate() {
             match q.vector(*type_id, *layer) {
                 Some(v) if v.len() == matrix.dim() => {
-                    ids.push(ids.len());
+                    present.push(qi);
                     flat.extend_from_slice(v);
                 }
                 Some(v) => {
@@ -244,13 +245,9 @@ fn lookup_and_annotate(
                         embeddings.display(),
                         q.accession
                     );
-                    ids.push(usize::MAX);
                 }
             }
         }
-        let present: Vec<usize> = (0..queries.len())
-            .filter(|&i| ids[i] != usize::MAX)
-            .collect();
         let params = SearchParams {
             metric: config.lookup.distance_metric,
             k: config.lookup.limit_per_entry,
@@ -259,9 +256,20 @@ fn lookup_and_annotate(
             query_chunk: config.lookup.query_chunk,
         };
         let bar = progress.stage(&format!("lookup {model}/{layer}"), present.len() as u64);
-        let hits =
-            homolog_search::search(&flat, matrix.as_slice(), matrix.dim(), &params, &filter)?;
-        bar.inc(present.len() as u64);
+        // The search parallelises within a call; calling it per block of queries only gives the
+        // progress bar something to show (a block still streams the whole reference once).
+        let dim = matrix.dim();
+        let mut hits = Vec::with_capacity(present.len());
+        for block in flat.chunks(LOOKUP_PROGRESS_BLOCK * dim.max(1)) {
+            hits.extend(homolog_search::search(
+                block,
+                matrix.as_slice(),
+                dim,
+                &params,
+                &filter,
+            )?);
+            bar.inc((block.len() / dim.max(1)) as u64);
+        }
         bar.finish();
         let n_hits = hits.iter().map(Vec::len).sum();
         summary
@@ -284,6 +292,9 @@ fn lookup_and_annotate(
         config, &view, &queries, &all_hits, layout, progress, summary,
     )
 }
+
+/// Queries per progress step of the lookup.
+const LOOKUP_PROGRESS_BLOCK: usize = 4096;
 
 /// Hits of one (model, layer) lookup, by query index.
 pub(crate) struct LayerHits {
