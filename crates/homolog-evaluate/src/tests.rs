@@ -269,7 +269,29 @@ mod readers {
         );
         let bad = write(&d, "bad.csv", "accession,go_id,score\nQ1,GO:1,0.1\n");
         let e = read_predictions(&bad).unwrap_err().to_string();
-        assert!(e.contains("bad.csv:1: summary CSV needs columns accession, go_id and final_score; found: accession, go_id, score"), "{e}");
+        assert!(e.contains("bad.csv:1: summary CSV needs columns accession, go_id and final_score (or final_score_<model>_L<layer>); found: accession, go_id, score"), "{e}");
+        // FANTASIA's wide layout: the best score over models/layers; empty cells are skipped.
+        let wide = write(
+            &d,
+            "wide.csv",
+            "accession,go_id,term_count,final_score_esm_L0,final_score_kmer_L0,proteins\nQ1,GO:1,2,0.2,0.6,P1\nQ1,GO:2,1,,0.3,P2\n",
+        );
+        let got = read_predictions(&wide).unwrap();
+        assert_eq!(
+            got.rows,
+            vec![
+                Prediction {
+                    target: "Q1".into(),
+                    term: "GO:1".into(),
+                    score: 0.6
+                },
+                Prediction {
+                    target: "Q1".into(),
+                    term: "GO:2".into(),
+                    score: 0.3
+                },
+            ]
+        );
         let bad = write(
             &d,
             "bad2.csv",
