@@ -1,0 +1,249 @@
+//! `homolog cluster` (phase 2 of read clustering) and the read/shard mode of `homolog embed`
+//! (phase 1): thin argument layers over homolog-reads, homolog-shards and homolog-cluster.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+
+/// Clustering method.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MethodArg {
+    /// Lloyd k-means, all reads in memory (threads or MPI ranks).
+    Kmeans,
+    /// Mini-batch k-means streaming the shards (larger than memory; one process).
+    Minibatch,
+    /// SimHash buckets merged by Hamming proximity.
+    Lsh,
+}
+
+/// Distance.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MetricArg {
+    /// Euclidean distance.
+    Euclidean,
+    /// Cosine distance (1 - cos); rows are L2-normalised (spherical k-means).
+    Cosine,
+}
+
+/// Options of `homolog cluster`.
+#[derive(Args, Debug, Clone)]
+pub struct ClusterArgs {
+    /// Shard folder written by `homolog embed --model dna-kmer --out DIR` (with manifest.json).
+    #[arg(short, long)]
+    pub input: PathBuf,
+    /// Output folder: assignments.parquet, clusters.tsv, centroids.parquet, summary.json,
+    /// plot.png, and metrics.json with --truth.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Clustering method.
+    #[arg(long, value_enum, default_value = "kmeans")]
+    pub method: MethodArg,
+    /// Number of clusters (k-means, mini-batch); for LSH the most clusters kept (0 = no cap).
+    #[arg(short, long, default_value_t = 10)]
+    pub k: usize,
+    /// Distance.
+    #[arg(long, value_enum, default_value = "euclidean")]
+    pub metric: MetricArg,
+    /// Seed of the sampling, k-means++ and LSH hyperplanes (same seed + data = same result).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// k-means: maximum Lloyd iterations.
+    #[arg(long, default_value_t = 100)]
+    pub max_iter: usize,
+    /// k-means: tolerance on the centroid shift, relative to the data variance (scikit-learn's tol).
+    #[arg(long, default_value_t = 1e-4)]
+    pub tol: f64,
+    /// Rows used by k-means++ (0 = max(256 k, 10000)).
+    #[arg(long, default_value_t = 0)]
+    pub init_sample: usize,
+    /// Mini-batch: rows per batch.
+    #[arg(long, default_value_t = 4096)]
+    pub batch_size: usize,
+    /// Mini-batch: passes over the shards.
+    #[arg(long, default_value_t = 3)]
+    pub epochs: usize,
+    /// LSH: SimHash code length in bits (1..=64).
+    #[arg(long, default_value_t = 16)]
+    pub bits: usize,
+    /// LSH: buckets within this Hamming distance of a larger bucket join it (0..=3).
+    #[arg(long, default_value_t = 1)]
+    pub radius: usize,
+    /// True labels (`read_id<TAB>label`, or CAMISIM's reads_mapping.tsv[.gz]): writes ARI, NMI,
+    /// purity, completeness (metrics.json, clusters.tsv).
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
+    /// Reads in the PCA plot sample.
+    #[arg(long, default_value_t = 5000)]
+    pub plot_sample: usize,
+    /// Run as MPI ranks (start with `mpirun -np N homolog cluster ... --mpi`); needs a build
+    /// with `--features mpi`.
+    #[arg(long)]
+    pub mpi: bool,
+    /// Worker threads per process (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+fn options(a: &ClusterArgs) -> homolog_cluster::ClusterOptions {
+    use homolog_cluster::{Method, Metric};
+    let mut o = homolog_cluster::ClusterOptions {
+        input: a.input.clone(),
+        out: a.out.clone(),
+        method: match a.method {
+            MethodArg::Kmeans => Method::Kmeans,
+            MethodArg::Minibatch => Method::Minibatch,
+            MethodArg::Lsh => Method::Lsh,
+        },
+        batch_size: a.batch_size,
+        epochs: a.epochs,
+        truth: a.truth.clone(),
+        plot_sample: a.plot_sample,
+        ..Default::default()
+    };
+    o.kmeans.k = a.k;
+    o.kmeans.metric = match a.metric {
+        MetricArg::Euclidean => Metric::Euclidean,
+        MetricArg::Cosine => Metric::Cosine,
+    };
+    o.kmeans.seed = a.seed;
+    o.kmeans.max_iter = a.max_iter;
+    o.kmeans.tol = a.tol;
+    o.kmeans.init_sample = a.init_sample;
+    o.lsh.bits = a.bits;
+    o.lsh.radius = a.radius;
+    o.lsh.max_clusters = a.k;
+    o.lsh.seed = a.seed;
+    o
+}
+
+fn set_threads(n: usize) {
+    if n > 0 {
+        // An error only means the pool was already built (tests calling run twice).
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    }
+}
+
+/// Runs `homolog cluster`.
+pub fn run(args: ClusterArgs) -> Result<()> {
+    set_threads(args.threads);
+    let opts = options(&args);
+    let summary = if args.mpi {
+        homolog_cluster::run_mpi(&opts)
+    } else {
+        homolog_cluster::cluster_shards(&opts, &homolog_cluster::comm::Local)
+    }
+    .with_context(|| format!("clustering {}", args.input.display()))?;
+    if let Some(s) = summary {
+        println!(
+            "clustered {} reads ({} model, dim {}) into {} clusters with {:?} on {} process(es) in {:.2} s; outputs in {}",
+            s.rows,
+            s.model,
+            s.dim,
+            s.clusters,
+            opts.method,
+            s.processes,
+            s.seconds.get("total").copied().unwrap_or(0.0),
+            args.out.display()
+        );
+        if let Some(m) = s.metrics {
+            println!(
+                "against the truth ({} labelled reads, {} classes): ARI {:.4}  NMI {:.4}  purity {:.4}  completeness {:.4}",
+                m.labelled, m.true_classes, m.ari, m.nmi, m.purity, m.completeness
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Options of the read/shard mode of `homolog embed` (DNA reads -> Parquet shards).
+#[derive(Args, Debug, Clone)]
+pub struct EmbedReadsArgs {
+    /// Reads: FASTQ/FASTA files (plain or gzip), folders of them, or s3://bucket/prefix
+    /// (credentials and endpoint from AWS_* variables). Repeatable.
+    #[arg(short, long, required = true)]
+    pub input: Vec<String>,
+    /// Output shard folder (must not already hold shards).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Embedding backend: dna-kmer (canonical k-mer frequencies), dna-lsh (LSHvec-style
+    /// hashing), or any registry DNA backend (dnabert2 when built).
+    #[arg(long, default_value = "dna-kmer")]
+    pub model: String,
+    /// k-mer size (dna-kmer default 4 = tetranucleotides; dna-lsh default 8).
+    #[arg(long)]
+    pub kmer: Option<usize>,
+    /// Output dimension (dna-lsh; default 64). dna-kmer's follows from k.
+    #[arg(long)]
+    pub dim: Option<usize>,
+    /// Seed (dna-lsh hyperplanes).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Rows per Parquet shard.
+    #[arg(long, default_value_t = 100_000)]
+    pub shard_rows: usize,
+    /// Reads per embedding batch.
+    #[arg(long, default_value_t = 8192)]
+    pub batch_size: usize,
+    /// Worker threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Whether `model` names a DNA read backend (so `homolog embed` should write shards).
+pub fn is_read_model(model: &str) -> bool {
+    homolog_embed::registry::resolve(model)
+        .map(|b| matches!(b.name, "dna-kmer" | "dna-lsh" | "dnabert2"))
+        .unwrap_or(false)
+}
+
+/// Runs the read/shard mode of `homolog embed`.
+pub fn run_embed_reads(args: EmbedReadsArgs) -> Result<()> {
+    set_threads(args.threads);
+    let settings = homolog_embed::ModelSettings {
+        backend: Some(args.model.clone()),
+        k: args.kmer,
+        dim: args.dim,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let info = homolog_embed::registry::resolve(&args.model)?;
+    let embedder = homolog_embed::registry::build(&args.model, &settings)?;
+    if args.shard_rows == 0 {
+        bail!("--shard-rows must be >= 1");
+    }
+    let mut inputs = Vec::new();
+    for s in &args.input {
+        inputs.extend(homolog_reads::inputs(s)?);
+    }
+    let names: Vec<String> = inputs.iter().map(|i| i.name()).collect();
+    let params = serde_json::json!({
+        "k": args.kmer,
+        "dim": embedder.dim(),
+        "seed": args.seed,
+    });
+    let opts = homolog_shards::embed::EmbedOptions {
+        rows_per_shard: args.shard_rows,
+        batch_size: args.batch_size,
+        model: info.name.to_string(),
+        params,
+        inputs: names,
+    };
+    let t = std::time::Instant::now();
+    let stream = homolog_reads::ReadStream::from_inputs(inputs);
+    let m = homolog_shards::embed::embed_to_shards(stream, embedder.as_ref(), &args.out, &opts, |n| {
+        tracing::debug!(reads = n, "embedded")
+    })?;
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "embedded {} reads with {} (dim {}) into {} shards in {:.2} s ({:.0} reads/s); manifest {}",
+        m.rows,
+        m.model,
+        m.dim,
+        m.shards.len(),
+        secs,
+        m.rows as f64 / secs.max(1e-9),
+        args.out.join(homolog_shards::MANIFEST).display()
+    );
+    Ok(())
+}

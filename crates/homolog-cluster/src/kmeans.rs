@@ -1,0 +1,621 @@
+//! k-means: k-means++ initialisation on a seeded sample, then Lloyd iterations with exact,
+//! partition-independent reductions.
+//!
+//! Why it is built this way:
+//! - Assignment is the hot loop: distances come from one GEMM per block of rows
+//!   (`|x|^2 - 2 x.c + |c|^2`, matrixmultiply's sgemm) and blocks run on all cores. The GEMM
+//!   computes each row's dot products in the same order wherever the row sits, so a row's
+//!   nearest centroid does not depend on blocking, threads or ranks. Ties go to the lower index.
+//! - Centroid sums are accumulated in 64-bit fixed point (values scaled by a power of two chosen
+//!   from the global max |x| and row count so nothing overflows; resolution better than
+//!   2^-30 of the largest value). Integer sums are associative, so 1 thread, 16 threads, 2 or 4
+//!   MPI ranks produce bit-identical centroids and therefore identical assignments.
+//! - Initialisation uses a sample chosen by a seeded hash of each row's global index (so every
+//!   rank selects the same rows without communication), gathered to every process and sorted
+//!   by global index; greedy k-means++ (2 + ln k candidates per step, as scikit-learn) runs on
+//!   it identically everywhere.
+//! - The tolerance is relative to the mean per-dimension variance of that sample (as
+//!   scikit-learn's `tol` is relative to the data variance); iterations also stop when no
+//!   assignment changes.
+//! - An empty cluster keeps its previous centroid (deterministic, needs no extra communication).
+//! - Cosine: rows and centroids are L2-normalised (spherical k-means); the reported distance is
+//!   `1 - cos`.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::comm::Comm;
+use crate::ClusterError;
+
+/// Distance used by the clustering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Squared euclidean distance (reported as euclidean distance).
+    #[default]
+    Euclidean,
+    /// Cosine distance `1 - cos` (rows normalised).
+    Cosine,
+}
+
+/// Parameters of [`kmeans`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KMeansParams {
+    /// Number of clusters.
+    pub k: usize,
+    /// Maximum Lloyd iterations.
+    pub max_iter: usize,
+    /// Convergence tolerance on the summed squared centroid shift, relative to the mean
+    /// per-dimension variance of the initialisation sample (scikit-learn's meaning).
+    pub tol: f64,
+    /// Distance.
+    pub metric: Metric,
+    /// Seed of the sample and of k-means++.
+    pub seed: u64,
+    /// Rows used for k-means++ (0 = automatic: max(256 k, 10000), at most all rows).
+    pub init_sample: usize,
+}
+
+impl Default for KMeansParams {
+    fn default() -> Self {
+        Self {
+            k: 10,
+            max_iter: 100,
+            tol: 1e-4,
+            metric: Metric::Euclidean,
+            seed: 42,
+            init_sample: 0,
+        }
+    }
+}
+
+impl KMeansParams {
+    /// Checks ranges.
+    pub fn validate(&self, n_total: u64) -> Result<(), ClusterError> {
+        if self.k == 0 {
+            return Err(ClusterError::Params("k = 0; give k >= 1".into()));
+        }
+        if self.k as u64 > n_total {
+            return Err(ClusterError::Params(format!(
+                "k = {} is larger than the number of reads ({n_total}); give a smaller --k",
+                self.k
+            )));
+        }
+        if !(self.tol >= 0.0) {
+            return Err(ClusterError::Params(format!(
+                "tol = {} must be >= 0",
+                self.tol
+            )));
+        }
+        Ok(())
+    }
+
+    fn sample_size(&self, n_total: u64) -> u64 {
+        let want = if self.init_sample == 0 {
+            (256 * self.k).max(10_000) as u64
+        } else {
+            self.init_sample as u64
+        };
+        want.clamp(self.k as u64, n_total)
+    }
+}
+
+/// The rows this process holds.
+#[derive(Debug, Clone, Default)]
+pub struct LocalData {
+    /// Row-major values, `rows * dim`.
+    pub data: Vec<f32>,
+    /// Dimension.
+    pub dim: usize,
+    /// Global index of each local row (unique over all processes).
+    pub global_idx: Vec<u64>,
+}
+
+impl LocalData {
+    /// Number of local rows.
+    pub fn rows(&self) -> usize {
+        self.global_idx.len()
+    }
+
+    /// L2-normalises every row (for cosine); zero rows stay zero.
+    pub fn normalise(&mut self) {
+        let d = self.dim;
+        self.data.par_chunks_mut(d.max(1)).for_each(normalise_row);
+    }
+}
+
+pub(crate) fn normalise_row(r: &mut [f32]) {
+    let n = r.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if n > 0.0 {
+        r.iter_mut().for_each(|x| *x /= n);
+    }
+}
+
+/// Statistics of one Lloyd iteration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IterStat {
+    /// 1-based iteration.
+    pub iter: usize,
+    /// Sum of squared distances to the assigned centroids (before the update).
+    pub inertia: f64,
+    /// Summed squared centroid shift of the update.
+    pub shift: f64,
+    /// Rows whose assignment changed.
+    pub changed: u64,
+    /// Wall time of the iteration, seconds.
+    pub seconds: f64,
+}
+
+/// The result of [`kmeans`] (labels and distances for the local rows).
+#[derive(Debug, Clone)]
+pub struct KMeansResult {
+    /// `k * dim` centroids.
+    pub centroids: Vec<f32>,
+    /// Nearest centroid of each local row (after the last update).
+    pub labels: Vec<u32>,
+    /// Squared euclidean distance of each local row to its centroid.
+    pub dist2: Vec<f32>,
+    /// Global cluster sizes.
+    pub sizes: Vec<u64>,
+    /// Iterations run.
+    pub iterations: usize,
+    /// Whether the tolerance (or unchanged assignments) stopped it before `max_iter`.
+    pub converged: bool,
+    /// Final sum of squared distances (global).
+    pub inertia: f64,
+    /// Per-iteration statistics.
+    pub history: Vec<IterStat>,
+    /// Seconds spent in the initialisation.
+    pub init_seconds: f64,
+}
+
+/// splitmix64 step (portable seeded randomness, also used as a hash of global indices).
+pub(crate) fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A tiny seeded generator of uniform numbers.
+pub(crate) struct Rng(u64);
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x5DEE_CE66_D1A4_F87B)
+    }
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        splitmix(self.0)
+    }
+    /// Uniform in [0, 1).
+    pub(crate) fn f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        ((self.next_u64() as u128 * n as u128) >> 64) as u64
+    }
+    pub(crate) fn gaussian(&mut self) -> f64 {
+        let u1 = ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+        let u2 = self.f64();
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+}
+
+/// Whether global row `idx` is in the seeded sample of expected size `m` out of `n`.
+pub(crate) fn in_sample(seed: u64, idx: u64, m: u64, n: u64) -> bool {
+    if m >= n {
+        return true;
+    }
+    let h = splitmix(splitmix(seed) ^ idx);
+    (h as u128 * n as u128) >> 64 < m as u128
+}
+
+/// Gathers the seeded sample (rows in global index order) to every process.
+pub fn gather_sample(
+    data: &LocalData,
+    seed: u64,
+    m: u64,
+    n_total: u64,
+    comm: &dyn Comm,
+) -> Vec<f32> {
+    let d = data.dim;
+    let mut idx = Vec::new();
+    let mut rows = Vec::new();
+    for (i, &g) in data.global_idx.iter().enumerate() {
+        if in_sample(seed, g, m, n_total) {
+            idx.push(g);
+            rows.extend_from_slice(&data.data[i * d..(i + 1) * d]);
+        }
+    }
+    let all_idx = comm.gather_u64(&idx);
+    let all_rows = comm.gather_f32(&rows);
+    let mut order: Vec<usize> = (0..all_idx.len()).collect();
+    order.sort_by_key(|&i| all_idx[i]);
+    let mut out = Vec::with_capacity(all_rows.len());
+    for i in order {
+        out.extend_from_slice(&all_rows[i * d..(i + 1) * d]);
+    }
+    out
+}
+
+/// Squared norms of rows.
+pub(crate) fn sq_norms(x: &[f32], d: usize) -> Vec<f32> {
+    x.chunks(d.max(1))
+        .map(|r| r.iter().map(|v| v * v).sum())
+        .collect()
+}
+
+const BLOCK: usize = 256;
+
+/// Nearest centroid (lowest index on ties) and squared distance of every row of `x`.
+pub fn assign(x: &[f32], d: usize, centroids: &[f32], k: usize) -> (Vec<u32>, Vec<f32>) {
+    let n = if d == 0 { 0 } else { x.len() / d };
+    let cn = sq_norms(centroids, d);
+    let mut labels = vec![0u32; n];
+    let mut dist = vec![0f32; n];
+    labels
+        .par_chunks_mut(BLOCK)
+        .zip(dist.par_chunks_mut(BLOCK))
+        .enumerate()
+        .for_each_init(
+            || vec![0f32; BLOCK * k],
+            |g, (bi, (lab, dst))| {
+                let rows = lab.len();
+                let xb = &x[bi * BLOCK * d..(bi * BLOCK + rows) * d];
+                // G = X_b (rows x d) * C^T (d x k)
+                unsafe {
+                    matrixmultiply::sgemm(
+                        rows,
+                        d,
+                        k,
+                        1.0,
+                        xb.as_ptr(),
+                        d as isize,
+                        1,
+                        centroids.as_ptr(),
+                        1,
+                        d as isize,
+                        0.0,
+                        g.as_mut_ptr(),
+                        k as isize,
+                        1,
+                    );
+                }
+                for r in 0..rows {
+                    let gr = &g[r * k..(r + 1) * k];
+                    let (mut best, mut bj) = (f32::INFINITY, 0usize);
+                    for j in 0..k {
+                        let v = cn[j] - 2.0 * gr[j];
+                        if v < best {
+                            best = v;
+                            bj = j;
+                        }
+                    }
+                    let xr = &xb[r * d..(r + 1) * d];
+                    let xn: f32 = xr.iter().map(|v| v * v).sum();
+                    lab[r] = bj as u32;
+                    dst[r] = (xn + best).max(0.0);
+                }
+            },
+        );
+    (labels, dist)
+}
+
+/// Greedy k-means++ on `sample` (rows in a fixed order): deterministic for a seed.
+pub fn kmeans_pp(sample: &[f32], d: usize, k: usize, seed: u64) -> Vec<f32> {
+    let m = sample.len() / d.max(1);
+    let mut rng = Rng::new(seed);
+    let mut centers = Vec::with_capacity(k * d);
+    let first = rng.below(m as u64) as usize;
+    centers.extend_from_slice(&sample[first * d..(first + 1) * d]);
+    let row = |i: usize| &sample[i * d..(i + 1) * d];
+    let d2 = |a: &[f32], b: &[f32]| -> f64 {
+        a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum()
+    };
+    let mut closest: Vec<f64> = (0..m)
+        .into_par_iter()
+        .map(|i| d2(row(i), row(first)))
+        .collect();
+    let trials = 2 + (k as f64).ln() as usize;
+    for _ in 1..k {
+        let total: f64 = closest.iter().sum();
+        let mut cands = Vec::with_capacity(trials);
+        for _ in 0..trials {
+            let mut u = rng.f64() * total;
+            let mut pick = m - 1;
+            for (i, &c) in closest.iter().enumerate() {
+                if u < c {
+                    pick = i;
+                    break;
+                }
+                u -= c;
+            }
+            cands.push(pick);
+        }
+        // Keep the candidate that lowers the potential most (first on ties).
+        let mut best: Option<(f64, usize, Vec<f64>)> = None;
+        for &c in &cands {
+            let nc: Vec<f64> = (0..m)
+                .into_par_iter()
+                .map(|i| closest[i].min(d2(row(i), row(c))))
+                .collect();
+            let pot: f64 = nc.iter().sum();
+            if best.as_ref().is_none_or(|b| pot < b.0) {
+                best = Some((pot, c, nc));
+            }
+        }
+        let (_, c, nc) = best.expect("at least one candidate");
+        centers.extend_from_slice(row(c));
+        closest = nc;
+    }
+    centers
+}
+
+/// Mean per-dimension variance of the sample (the scale of `tol`).
+fn mean_variance(sample: &[f32], d: usize) -> f64 {
+    let m = sample.len() / d.max(1);
+    if m == 0 {
+        return 0.0;
+    }
+    let mut total = 0.0;
+    for j in 0..d {
+        let (mut s, mut s2) = (0f64, 0f64);
+        for i in 0..m {
+            let v = sample[i * d + j] as f64;
+            s += v;
+            s2 += v * v;
+        }
+        let mean = s / m as f64;
+        total += (s2 / m as f64 - mean * mean).max(0.0);
+    }
+    total / d as f64
+}
+
+/// Fixed-point scale (a power of two) for exact sums of up to `n` values of magnitude <= `max_abs`.
+pub(crate) fn fixed_scale(max_abs: f64, n: u64) -> f64 {
+    let max_abs = if max_abs > 0.0 && max_abs.is_finite() {
+        max_abs
+    } else {
+        1.0
+    };
+    let bits = 62.0 - (n.max(1) as f64).log2().ceil() - max_abs.log2().ceil() - 1.0;
+    2f64.powi(bits.floor() as i32)
+}
+
+/// Exact (fixed-point) per-cluster sums and counts of the local rows.
+pub(crate) fn local_sums(x: &[f32], d: usize, labels: &[u32], k: usize, scale: f64) -> Vec<i64> {
+    // Layout: k*d sums, then k counts.
+    labels
+        .par_chunks(4096)
+        .enumerate()
+        .fold(
+            || vec![0i64; k * d + k],
+            |mut acc, (bi, lab)| {
+                for (r, &l) in lab.iter().enumerate() {
+                    let i = bi * 4096 + r;
+                    let l = l as usize;
+                    let xr = &x[i * d..(i + 1) * d];
+                    let a = &mut acc[l * d..(l + 1) * d];
+                    for (s, &v) in a.iter_mut().zip(xr) {
+                        *s += (v as f64 * scale).round() as i64;
+                    }
+                    acc[k * d + l] += 1;
+                }
+                acc
+            },
+        )
+        .reduce(
+            || vec![0i64; k * d + k],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        )
+}
+
+/// Runs k-means over the rows of every process; see the module docs for the guarantees.
+///
+/// `data` must already be normalised for [`Metric::Cosine`] (see [`LocalData::normalise`]).
+pub fn kmeans(
+    data: &LocalData,
+    n_total: u64,
+    params: &KMeansParams,
+    comm: &dyn Comm,
+) -> Result<KMeansResult, ClusterError> {
+    params.validate(n_total)?;
+    let (d, k) = (data.dim, params.k);
+    let t0 = std::time::Instant::now();
+    let m = params.sample_size(n_total);
+    let sample = gather_sample(data, params.seed, m, n_total, comm);
+    if sample.len() / d.max(1) < k {
+        return Err(ClusterError::Params(format!(
+            "the initialisation sample has {} rows, fewer than k = {k}; give a larger --init-sample",
+            sample.len() / d.max(1)
+        )));
+    }
+    let mut centroids = kmeans_pp(&sample, d, k, params.seed);
+    let tol = params.tol * mean_variance(&sample, d);
+    let init_seconds = t0.elapsed().as_secs_f64();
+
+    let local_max = data.data.iter().fold(0f32, |a, &v| a.max(v.abs())) as f64;
+    let scale = fixed_scale(comm.max_f64(local_max), n_total);
+
+    let mut labels: Vec<u32> = vec![u32::MAX; data.rows()];
+    let mut history = Vec::new();
+    let mut converged = false;
+    let mut iterations = 0;
+    for it in 1..=params.max_iter {
+        let ti = std::time::Instant::now();
+        let (new_labels, dist) = assign(&data.data, d, &centroids, k);
+        let mut changed = [new_labels
+            .iter()
+            .zip(&labels)
+            .filter(|(a, b)| a != b)
+            .count() as i64];
+        comm.sum_i64(&mut changed);
+        let mut inertia = [dist.iter().map(|&v| v as f64).sum::<f64>()];
+        comm.sum_f64(&mut inertia);
+        labels = new_labels;
+        let mut sums = local_sums(&data.data, d, &labels, k, scale);
+        comm.sum_i64(&mut sums);
+        let mut shift = 0f64;
+        for j in 0..k {
+            let cnt = sums[k * d + j];
+            if cnt == 0 {
+                continue;
+            }
+            let c = &mut centroids[j * d..(j + 1) * d];
+            let mut new: Vec<f32> = sums[j * d..(j + 1) * d]
+                .iter()
+                .map(|&s| (s as f64 / scale / cnt as f64) as f32)
+                .collect();
+            if params.metric == Metric::Cosine {
+                normalise_row(&mut new);
+            }
+            shift += c
+                .iter()
+                .zip(&new)
+                .map(|(a, b)| ((a - b) as f64).powi(2))
+                .sum::<f64>();
+            c.copy_from_slice(&new);
+        }
+        iterations = it;
+        history.push(IterStat {
+            iter: it,
+            inertia: inertia[0],
+            shift,
+            changed: changed[0] as u64,
+            seconds: ti.elapsed().as_secs_f64(),
+        });
+        tracing::debug!(
+            iter = it,
+            inertia = inertia[0],
+            shift,
+            changed = changed[0],
+            "k-means iteration"
+        );
+        if changed[0] == 0 || shift <= tol {
+            converged = true;
+            break;
+        }
+    }
+    // Final assignment against the final centroids.
+    let (labels, dist2) = assign(&data.data, d, &centroids, k);
+    let mut counts = vec![0i64; k];
+    for &l in &labels {
+        counts[l as usize] += 1;
+    }
+    comm.sum_i64(&mut counts);
+    let mut inertia = [dist2.iter().map(|&v| v as f64).sum::<f64>()];
+    comm.sum_f64(&mut inertia);
+    Ok(KMeansResult {
+        centroids,
+        labels,
+        dist2,
+        sizes: counts.iter().map(|&c| c as u64).collect(),
+        iterations,
+        converged,
+        inertia: inertia[0],
+        history,
+        init_seconds,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comm::Local;
+
+    fn blobs(n_per: usize, centers: &[[f32; 2]], seed: u64) -> LocalData {
+        let mut rng = Rng::new(seed);
+        let mut data = Vec::new();
+        for c in centers {
+            for _ in 0..n_per {
+                data.push(c[0] + 0.3 * rng.gaussian() as f32);
+                data.push(c[1] + 0.3 * rng.gaussian() as f32);
+            }
+        }
+        let n = n_per * centers.len();
+        LocalData {
+            data,
+            dim: 2,
+            global_idx: (0..n as u64).collect(),
+        }
+    }
+
+    #[test]
+    fn assign_matches_brute_force() {
+        let x = blobs(50, &[[0.0, 0.0], [5.0, 5.0], [0.0, 5.0]], 1);
+        let c = vec![0.0, 0.0, 5.0, 5.0, 0.0, 5.0, 2.5, 2.5];
+        let (lab, dist) = assign(&x.data, 2, &c, 4);
+        for i in 0..x.rows() {
+            let r = &x.data[i * 2..i * 2 + 2];
+            let ds: Vec<f32> = (0..4)
+                .map(|j| (r[0] - c[j * 2]).powi(2) + (r[1] - c[j * 2 + 1]).powi(2))
+                .collect();
+            let best = ds.iter().cloned().fold(f32::INFINITY, f32::min);
+            assert!((ds[lab[i] as usize] - best).abs() < 1e-4);
+            assert!((dist[i] - best).abs() < 1e-3);
+        }
+    }
+
+    #[test]
+    fn recovers_blobs_and_is_deterministic() {
+        let x = blobs(200, &[[0.0, 0.0], [6.0, 6.0], [0.0, 6.0], [6.0, 0.0]], 2);
+        let p = KMeansParams {
+            k: 4,
+            ..Default::default()
+        };
+        let a = kmeans(&x, x.rows() as u64, &p, &Local).unwrap();
+        assert!(a.converged);
+        let mut sizes = a.sizes.clone();
+        sizes.sort();
+        assert_eq!(sizes, vec![200, 200, 200, 200]);
+        // Each blob in one cluster.
+        for b in 0..4 {
+            let l = a.labels[b * 200];
+            assert!(a.labels[b * 200..(b + 1) * 200].iter().all(|&x| x == l));
+        }
+        let b = kmeans(&x, x.rows() as u64, &p, &Local).unwrap();
+        assert_eq!(a.labels, b.labels);
+        assert_eq!(a.centroids, b.centroids);
+    }
+
+    #[test]
+    fn split_rows_give_identical_results() {
+        // Two "ranks" simulated by running on a permuted copy: sums are exact, so centroids
+        // are bit-identical whatever the row order.
+        let x = blobs(300, &[[0.0, 0.0], [3.0, 3.0], [0.0, 3.0]], 3);
+        let p = KMeansParams {
+            k: 3,
+            ..Default::default()
+        };
+        let a = kmeans(&x, x.rows() as u64, &p, &Local).unwrap();
+        let n = x.rows();
+        let mut perm = LocalData {
+            data: Vec::new(),
+            dim: 2,
+            global_idx: Vec::new(),
+        };
+        for i in (0..n).rev() {
+            perm.data.extend_from_slice(&x.data[i * 2..i * 2 + 2]);
+            perm.global_idx.push(i as u64);
+        }
+        let b = kmeans(&perm, n as u64, &p, &Local).unwrap();
+        assert_eq!(a.centroids, b.centroids);
+        for i in 0..n {
+            assert_eq!(a.labels[i], b.labels[n - 1 - i]);
+        }
+    }
+
+    #[test]
+    fn bad_params() {
+        let x = blobs(2, &[[0.0, 0.0]], 4);
+        let p = KMeansParams {
+            k: 5,
+            ..Default::default()
+        };
+        let e = kmeans(&x, 2, &p, &Local).unwrap_err().to_string();
+        assert!(e.contains("larger than the number of reads"), "{e}");
+    }
+}
