@@ -14,9 +14,7 @@ use homolog_align::{Aligner, Kernel, Scoring};
 
 fn main() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
-    let path = args
-        .next()
-        .ok_or("usage: align_bench PAIRS.tsv [ROUNDS]")?;
+    let path = args.next().ok_or("usage: align_bench PAIRS.tsv [ROUNDS]")?;
     let rounds: usize = match args.next() {
         Some(a) => a
             .parse()

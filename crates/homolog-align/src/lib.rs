@@ -65,17 +65,35 @@
 //!    open/extend bit before stepping; global alignments finish the border with gaps, local ones
 //!    stop at a zero cell.
 //!
-//! With these rules every score and statistic equals parasail 2.6's on the 2,453 fixture pairs
-//! (0 mismatches). [`Aligner::with_lanes`] emulates other stripe widths (4 for parasail on
-//! SSE4.1-only CPUs); on the fixture, widths 1, 4 and 8 give the same statistics, while
-//! changing rule 1 or 2 breaks about 15% of them.
+//! With these rules every score and statistic equals parasail 2.6's on the 11,317 fixture
+//! pairs (11,058 real ones; 0 mismatches, both kernels). [`Aligner::with_lanes`] emulates
+//! other stripe widths (4 for parasail on SSE4.1-only CPUs); on the original 2,453-pair
+//! fixture, widths 1, 4 and 8 gave the same statistics, while changing rule 1 or 2 breaks
+//! about 15% of them.
+//!
+//! # Kernels
+//!
+//! - **AVX2 striped** (`simd` module, x86-64): 8 x 32-bit lanes in parasail's layout, a first
+//!   pass, an exact lazy-F loop and a trace pass per column. Chosen at run time
+//!   ([`Kernel::Auto`]) when the CPU has AVX2, the stripe width is [`PARASAIL_LANES`] and all
+//!   scores provably fit in 32 bits (`(m + n + 2)(max|s| + extend) + 2 open < 2^26`).
+//! - **Scalar** (`kernel` module): the same recurrence with 64-bit scores, for every other
+//!   case (no AVX2, other widths, huge penalties) and with [`Kernel::Scalar`] or
+//!   `HOMOLOG_ALIGN_KERNEL=scalar`.
+//!
+//! Both give identical results (tested on the parity fixture and on long pairs); narrower
+//! lanes (8/16-bit) are not used for traced alignments because a different lane count
+//! changes parasail's stripe width and with it the tie-breaking.
 //!
 //! # Memory and speed
 //!
-//! The traceback takes one byte per cell (`H` state in two bits, `E`/`F` open bits), so a
-//! 5,000 x 5,000 pair needs 25 MB; score-only functions keep three `i64` rows. The kernel is
-//! scalar (`kernel` module); a striped SIMD kernel can fill the same traceback layout behind the
-//! same API. `examples/align_bench.rs` prints pairs/s and GCUPS.
+//! The traceback takes one byte per cell (`H` state in two bits, `E`/`F` open bits), the query
+//! rounded up to whole stripes: a 5,000 x 5,000 pair needs 25 MB, a 35,000 x 35,000 pair
+//! 1.23 GB ([`Aligner::traceback_bytes_needed`]); score-only functions use linear memory.
+//! Single-thread speed on the fixture pairs (2 cores of a cloud VM): about 1 GCUPS per mode
+//! with traceback for the AVX2 kernel, 6x the scalar one and about 2x parasail's
+//! `*_trace_striped_32` (see `docs/benchmarks.md`). `examples/align_bench.rs` prints pairs/s
+//! and GCUPS for both kernels.
 
 mod error;
 mod kernel;

@@ -42,7 +42,9 @@ const LIMIT: i64 = 1 << 26;
 pub(crate) fn fits_i32(m: usize, n: usize, max_abs: i32, open: i64, extend: i64) -> bool {
     let len = (m as i64).saturating_add(n as i64).saturating_add(2);
     let per = i64::from(max_abs).saturating_add(extend);
-    len.saturating_mul(per).saturating_add(open.saturating_mul(2)) < LIMIT
+    len.saturating_mul(per)
+        .saturating_add(open.saturating_mul(2))
+        < LIMIT
         && open < LIMIT
         && extend < LIMIT
 }
@@ -227,7 +229,10 @@ impl SimdWorkspace {
                 (0i32, 0i32)
             } else {
                 let jj = j as i32;
-                (if j == 0 { 0 } else { -open - ext * (jj - 1) }, -open - ext * jj)
+                (
+                    if j == 0 { 0 } else { -open - ext * (jj - 1) },
+                    -open - ext * jj,
+                )
             };
 
             // 1. First pass.
@@ -272,10 +277,7 @@ impl SimdWorkspace {
                     st!(&mut self.ft, t, f);
                     let h = _mm256_max_epi32(ld!(&self.h_store, t), f);
                     st!(&mut self.h_store, t, h);
-                    f = _mm256_max_epi32(
-                        _mm256_sub_epi32(h, v_open),
-                        _mm256_sub_epi32(f, v_ext),
-                    );
+                    f = _mm256_max_epi32(_mm256_sub_epi32(h, v_open), _mm256_sub_epi32(f, v_ext));
                 }
                 if stopped_at == 0 {
                     break;
@@ -298,11 +300,8 @@ impl SimdWorkspace {
                     );
                     let eq_d = _mm256_cmpeq_epi32(hv, hd);
                     let eq_f = _mm256_cmpeq_epi32(hv, ft);
-                    let mut code = _mm256_blendv_epi8(
-                        _mm256_blendv_epi8(v_ins, v_del, eq_f),
-                        v_diag,
-                        eq_d,
-                    );
+                    let mut code =
+                        _mm256_blendv_epi8(_mm256_blendv_epi8(v_ins, v_del, eq_f), v_diag, eq_d);
                     if LOCAL {
                         // ZERO (= 0): a local alignment starts here.
                         let zero = _mm256_and_si256(eq_d, _mm256_cmpeq_epi32(hv, v_zero));

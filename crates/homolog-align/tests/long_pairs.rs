@@ -34,7 +34,10 @@ fn related_pair(len: usize, seed: u64) -> (Vec<u8>, Vec<u8>) {
 
 #[test]
 fn memory_is_one_byte_per_cell() {
-    assert_eq!(Aligner::traceback_bytes_needed(35_000, 35_000), 1_225_000_000);
+    assert_eq!(
+        Aligner::traceback_bytes_needed(35_000, 35_000),
+        1_225_000_000
+    );
     assert!(Aligner::traceback_bytes_needed(35_000, 35_000) < 8 << 30);
     assert_eq!(Aligner::traceback_bytes_needed(9, 10), 16 * 10);
     let (q, r) = related_pair(3_001, 7);

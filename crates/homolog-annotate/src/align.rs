@@ -5,7 +5,9 @@
 //! process pool, then joins the metrics back onto the rows. homolog does the same in two steps:
 //! [`align_pairs`] aligns all unique pairs of a query set in parallel (rayon) and fills the
 //! aligner's memo; [`crate::transfer`] then asks [`PairAligner::align`] per hit and gets memo
-//! hits. A persistent cache (SQLite, PROTEA-style) can implement the same trait later.
+//! hits. [`CachedAligner`] adds the persistent SQLite cache of `homolog-pairs` (PROTEA's
+//! layout): [`align_pairs`] first calls [`PairAligner::prepare`], which for the cached
+//! aligner reads all known pairs in batches, aligns the rest in parallel and stores them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
@@ -49,6 +51,12 @@ fn empty_stats() -> AlignmentStats {
 pub trait PairAligner: Send + Sync {
     /// Aligns `query` against `reference`. Not symmetric: gaps and lengths are per side.
     fn align(&self, query: &str, reference: &str) -> PairMetrics;
+
+    /// Called by [`align_pairs`] with all pairs of a batch before any [`PairAligner::align`]
+    /// call, so an aligner can fetch or compute them in bulk. Default: nothing.
+    fn prepare(&self, pairs: &[(&str, &str)]) {
+        let _ = pairs;
+    }
 }
 
 /// Key of an ordered pair in the memo: 128-bit xxh3 of each sequence, so the memo holds 32
@@ -133,6 +141,112 @@ impl PairAligner for MemoAligner {
     }
 }
 
+/// [`PairAligner`] backed by a persistent SQLite alignment cache
+/// ([`homolog_pairs::PairCache`]: key `md5(q):md5(r):open:extend:matrix`, PROTEA's 12 fields),
+/// with an in-memory memo in front. Pairs prepared by [`align_pairs`] cost one batched cache
+/// read; misses are aligned in parallel and written back in batches, so the next run (or
+/// another process sharing the file) finds them. Metrics equal [`MemoAligner`]'s exactly.
+#[derive(Debug)]
+pub struct CachedAligner {
+    scoring: Scoring,
+    cache: homolog_pairs::PairCache,
+    memo: RwLock<HashMap<PairKey, PairMetrics>>,
+}
+
+impl CachedAligner {
+    /// Opens (or creates) the cache file; an invalid file is an error (see
+    /// [`homolog_pairs::cache`]).
+    pub fn open(
+        path: impl AsRef<std::path::Path>,
+        scoring: Scoring,
+    ) -> Result<Self, homolog_pairs::PairsError> {
+        Ok(CachedAligner {
+            scoring,
+            cache: homolog_pairs::PairCache::open(path)?,
+            memo: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// The cache file.
+    pub fn cache(&self) -> &homolog_pairs::PairCache {
+        &self.cache
+    }
+
+    /// Fetches or computes `pairs` through the cache and memoises them; returns the counts
+    /// (pairs found in the cache, pairs aligned).
+    pub fn warm(
+        &self,
+        pairs: &[(&str, &str)],
+    ) -> Result<homolog_pairs::BatchReport, homolog_pairs::PairsError> {
+        let memo = self.memo.read().unwrap_or_else(|e| e.into_inner());
+        let todo: Vec<(&[u8], &[u8])> = pairs
+            .iter()
+            .filter(|(q, r)| !memo.contains_key(&pair_key(q, r)))
+            .map(|(q, r)| (q.as_bytes(), r.as_bytes()))
+            .collect();
+        drop(memo);
+        let options = homolog_pairs::BatchOptions {
+            scoring: self.scoring.clone(),
+            ..homolog_pairs::BatchOptions::default()
+        };
+        let (values, report) =
+            homolog_pairs::align_batch(&todo, &options, Some(&self.cache), &|_| {})?;
+        let mut memo = self.memo.write().unwrap_or_else(|e| e.into_inner());
+        for ((q, r), v) in todo.iter().zip(values) {
+            let (nw, sw) = v.stats();
+            memo.insert((xxh3_128(q), xxh3_128(r)), PairMetrics { nw, sw });
+        }
+        Ok(report)
+    }
+}
+
+impl PairAligner for CachedAligner {
+    fn align(&self, query: &str, reference: &str) -> PairMetrics {
+        let key = pair_key(query, reference);
+        if let Some(m) = self
+            .memo
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return m.clone();
+        }
+        if query.is_empty() || reference.is_empty() {
+            return PairMetrics::empty();
+        }
+        if let Err(e) = self.warm(&[(query, reference)]) {
+            tracing::warn!("alignment cache: {e}; aligning this pair without the cache");
+            return MemoAligner::new(self.scoring.clone()).compute(query, reference);
+        }
+        self.memo
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| MemoAligner::new(self.scoring.clone()).compute(query, reference))
+    }
+
+    fn prepare(&self, pairs: &[(&str, &str)]) {
+        // Empty sequences keep FANTASIA's empty-metrics rule (see `PairMetrics::empty`),
+        // which differs from the aligner's defined values; they never enter the cache.
+        let real: Vec<(&str, &str)> = pairs
+            .iter()
+            .copied()
+            .filter(|(q, r)| !q.is_empty() && !r.is_empty())
+            .collect();
+        match self.warm(&real) {
+            Ok(rep) => tracing::info!(
+                pairs = rep.unique,
+                cache_hits = rep.cache_hits,
+                aligned = rep.computed,
+                "alignment cache {}",
+                self.cache.path().display()
+            ),
+            Err(e) => tracing::warn!("alignment cache: {e}; aligning this batch without the cache"),
+        }
+    }
+}
+
 /// Aligns every unique ordered pair in `pairs` in parallel (rayon) and returns the metrics by
 /// pair. With a memoising aligner this also warms its memo, so later
 /// [`PairAligner::align`] calls for these pairs are lookups.
@@ -146,6 +260,7 @@ pub fn align_pairs<'a>(
     let mut seen = HashSet::with_capacity(pairs.len());
     let unique: Vec<(&'a str, &'a str)> =
         pairs.iter().copied().filter(|p| seen.insert(*p)).collect();
+    aligner.prepare(&unique);
     unique
         .into_par_iter()
         .map(|(q, r)| ((q, r), aligner.align(q, r)))
@@ -217,5 +332,35 @@ mod tests {
         for (q, r) in pairs {
             assert_eq!(batch[&(q, r)], fresh.align(q, r));
         }
+    }
+
+    #[test]
+    fn cached_aligner_equals_memo_aligner_cold_and_warm() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("align.sqlite");
+        let pairs = [
+            ("MKVLAAGIVG", "MKVIAAGLVG"),
+            ("HEAGAWGHEE", "PAWHEAE"),
+            ("PAWHEAE", "HEAGAWGHEE"),
+            ("WWWW", "PPPP"),
+            ("", "MKV"),
+            ("MKTAYIAKQRQISFVKSHFSRQ", "MKTAYIAKQISFVKSHFSRQ"),
+        ];
+        let memo = MemoAligner::default();
+        let expected = align_pairs(&memo, &pairs);
+        let cold = CachedAligner::open(&path, Scoring::default()).unwrap();
+        assert_eq!(align_pairs(&cold, &pairs), expected);
+        // Empty-sequence pairs stay out of the cache.
+        assert_eq!(cold.cache().len().unwrap(), 5);
+        drop(cold);
+        let warm = CachedAligner::open(&path, Scoring::default()).unwrap();
+        let rep = warm.warm(&pairs[..4]).unwrap();
+        assert_eq!((rep.cache_hits, rep.computed), (4, 0));
+        for (q, r) in pairs {
+            assert_eq!(warm.align(q, r), memo.align(q, r), "{q} {r}");
+        }
+        // A pair never prepared is aligned on demand and cached.
+        assert_eq!(warm.align("ACDEF", "ACDEG"), memo.align("ACDEF", "ACDEG"));
+        assert_eq!(warm.cache().len().unwrap(), 6);
     }
 }

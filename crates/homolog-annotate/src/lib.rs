@@ -134,7 +134,9 @@ mod reference;
 mod summary;
 mod transfer;
 
-pub use align::{align_pairs, pairs_for_hits, MemoAligner, PairAligner, PairMetrics};
+pub use align::{
+    align_pairs, pairs_for_hits, CachedAligner, MemoAligner, PairAligner, PairMetrics,
+};
 pub use collapse::{collapse_to_leaves, AncestorSource, Prediction};
 pub use error::AnnotateError;
 pub use output::{

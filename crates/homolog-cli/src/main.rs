@@ -11,6 +11,9 @@ use clap::{Args, Parser, Subcommand};
 use homolog_config::Config;
 use homolog_pipeline::{DemoOptions, RunMode, RunOptions};
 
+mod cmd_align;
+mod cmd_distribute;
+mod cmd_serve;
 mod progress;
 
 /// Find the relatives of protein sequences through embeddings and alignments, and annotate them
@@ -124,6 +127,12 @@ enum Command {
         #[arg(long, default_value_t = 20240601)]
         seed: u64,
     },
+    /// Align (query, reference) pairs and write PROTEA's 12 NW/SW features (Parquet or CSV).
+    Align(cmd_align::AlignArgs),
+    /// Serve a GAME-compatible predictor over HTTP.
+    Serve(cmd_serve::ServeArgs),
+    /// Impersonate one GAME predictor and scatter each request over a pool of predictors.
+    Distribute(cmd_distribute::DistributeArgs),
     /// Print the effective configuration (defaults + file + environment + --set) as YAML.
     Config {
         #[command(flatten)]
@@ -255,6 +264,9 @@ fn dispatch(command: Command) -> Result<()> {
             let evaluation = homolog_evaluate::evaluate_files(&request)?;
             println!("{}", homolog_evaluate::render_table(&evaluation.reports));
         }
+        Command::Align(args) => cmd_align::run(args)?,
+        Command::Serve(args) => cmd_serve::run(args)?,
+        Command::Distribute(args) => cmd_distribute::run(args)?,
         Command::Demo { out, seed } => {
             let report = homolog_pipeline::demo(&DemoOptions { out, seed }, &progress)?;
             println!("{report}");

@@ -131,6 +131,9 @@ pub struct LookupSection {
     pub query_chunk: usize,
     /// Verify reference matrix hashes when opening them.
     pub verify_reference: bool,
+    /// Persistent SQLite cache of NW/SW alignment features (PROTEA's layout), shared across
+    /// runs and processes; `None` = align in memory only.
+    pub alignment_cache: Option<PathBuf>,
 }
 
 impl Default for LookupSection {
@@ -145,6 +148,7 @@ impl Default for LookupSection {
             precision: 4,
             query_chunk: 0,
             verify_reference: true,
+            alignment_cache: None,
         }
     }
 }
@@ -262,6 +266,9 @@ impl Config {
         fix(&mut self.base_directory);
         if let Some(input) = &mut self.input {
             fix(input);
+        }
+        if let Some(cache) = &mut self.lookup.alignment_cache {
+            fix(cache);
         }
         resolve_reference_paths(&mut self.reference, base);
         for model in self.embedding.models.values_mut() {

@@ -170,12 +170,17 @@ impl DistributorConfig {
     /// Checks value ranges; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         if self.predictor_pool.is_empty() {
-            return Err("predictor_pool is empty; list at least one {id, pred_ip, pred_port}".into());
+            return Err(
+                "predictor_pool is empty; list at least one {id, pred_ip, pred_port}".into(),
+            );
         }
         let mut ids = std::collections::HashSet::new();
         for w in &self.predictor_pool {
             if !ids.insert(&w.id) {
-                return Err(format!("predictor_pool: id {:?} is used twice; ids must be unique", w.id));
+                return Err(format!(
+                    "predictor_pool: id {:?} is used twice; ids must be unique",
+                    w.id
+                ));
             }
             if w.pred_port == 0 {
                 return Err(format!("predictor_pool: worker {:?} has pred_port 0", w.id));
@@ -190,8 +195,14 @@ impl DistributorConfig {
         };
         pos(self.connect_timeout_s, "connect_timeout_s")?;
         pos(self.request_timeout_s, "request_timeout_s")?;
-        if self.max_concurrency_per_worker == 0 || self.batches_per_worker == 0 || self.max_body_bytes == 0 {
-            return Err("max_concurrency_per_worker, batches_per_worker and max_body_bytes must be >= 1".into());
+        if self.max_concurrency_per_worker == 0
+            || self.batches_per_worker == 0
+            || self.max_body_bytes == 0
+        {
+            return Err(
+                "max_concurrency_per_worker, batches_per_worker and max_body_bytes must be >= 1"
+                    .into(),
+            );
         }
         Ok(())
     }

@@ -47,7 +47,8 @@ fn truncate(s: &str, max: Option<usize>) -> &str {
 /// Embeds `records` (`(id, sequence)` pairs) with `embedder` at `settings.layers`.
 ///
 /// Sequences are truncated to `settings.max_sequence_length` (prefix), sorted by length,
-/// and embedded `settings.batch_size` at a time. After each batch, `on_batch` receives that
+/// and embedded `settings.batch_size` at a time, fewer when `settings.max_tokens` is set and
+/// the batch's padded size (sequences x longest length) would exceed it ([`batch_ranges`]). After each batch, `on_batch` receives that
 /// batch's results (in batch order; write and flush there so a killed run keeps finished
 /// batches), then `progress(done, total)` is called. An error returned by `on_batch` stops the
 /// run and is returned. Sequences that fail (empty, rejected by the backend, wrong output
@@ -111,7 +112,9 @@ where
     // Stable sort: equal lengths keep input order, so runs are reproducible.
     order.sort_by_key(|&i| std::cmp::Reverse(seq_of(i).len()));
 
-    for chunk in order.chunks(settings.batch_size) {
+    let lengths: Vec<usize> = order.iter().map(|&i| seq_of(i).chars().count()).collect();
+    for range in batch_ranges(&lengths, settings.batch_size, settings.max_tokens) {
+        let chunk = &order[range];
         let mut out = Vec::with_capacity(chunk.len());
         let batch: Vec<&str> = chunk.iter().map(|&i| seq_of(i)).collect();
         match run_checked(embedder, &batch, &settings.layers) {
@@ -159,6 +162,28 @@ where
         progress(done, total);
     }
     Ok(summary)
+}
+
+/// Cuts `lengths` (sorted longest first) into consecutive batches of at most `batch_size`
+/// sequences whose padded size (count x first = longest length) stays within `max_tokens`.
+/// A sequence longer than the budget forms a batch of its own.
+pub fn batch_ranges(
+    lengths: &[usize],
+    batch_size: usize,
+    max_tokens: Option<usize>,
+) -> Vec<std::ops::Range<usize>> {
+    let mut out = vec![];
+    let mut start = 0;
+    while start < lengths.len() {
+        let longest = lengths[start].max(1);
+        let mut n = batch_size.max(1).min(lengths.len() - start);
+        if let Some(budget) = max_tokens {
+            n = n.min((budget / longest).max(1));
+        }
+        out.push(start..start + n);
+        start += n;
+    }
+    out
 }
 
 fn embedded<'a, I: AsRef<str>, S: AsRef<str>>(
@@ -230,6 +255,20 @@ mod tests {
 
     fn kmer() -> KmerEmbedder {
         KmerEmbedder::new(KmerParams::default()).unwrap()
+    }
+
+    #[test]
+    fn token_budget_cuts_batches() {
+        // Longest first: 100 alone fills a budget of 150; then 3 x 40 = 120 <= 150.
+        let lengths = [100, 40, 40, 40, 10, 10];
+        assert_eq!(batch_ranges(&lengths, 8, Some(150)), vec![0..1, 1..4, 4..6]);
+        assert_eq!(batch_ranges(&lengths, 4, None), vec![0..4, 4..6]);
+        // Longer than the budget: alone, not dropped.
+        assert_eq!(batch_ranges(&[500, 1], 8, Some(100)), vec![0..1, 1..2]);
+        assert_eq!(
+            batch_ranges(&[], 8, Some(100)),
+            Vec::<std::ops::Range<usize>>::new()
+        );
     }
 
     #[test]

@@ -8,14 +8,19 @@
 //!   version plug into exactly this).
 //! - [`registry`]: backend names, FANTASIA's config keys as aliases, type ids, rare-residue
 //!   policy; [`registry::build`] turns a config entry into a ready embedder. Only `kmer` is
-//!   built in this version; `esm2`, `prot_t5`, `prost_t5`, `ankh3`, `esmc` are known and
+//!   built always; with the default cargo feature `transformers`, `esm2`, `prot_t5`,
+//!   `prost_t5`, `ankh3` and `dnabert2` run Hugging Face checkpoints through `homolog-models`
+//!   ([`transformer::TransformerEmbedder`], `path:` names the checkpoint); `esmc` is known and
 //!   refused with a clear error.
 //! - [`ModelSettings`]: one entry of `embedding.models` in the YAML config (FANTASIA's fields
 //!   plus homolog's), with [`ModelSettings::validate`].
-//! - [`embed_sequences`]: length-sorted batches, truncation, per-sequence failure reporting,
-//!   progress.
+//! - [`embed_sequences`]: length-sorted batches under a sequence count and an optional token
+//!   budget (`max_tokens`), truncation, per-sequence failure reporting, progress.
 //! - [`kmer::KmerEmbedder`]: a deterministic, seeded, GPU-free embedding good enough to find
 //!   close homologs (the demo and the tests use it).
+//! - [`dna_kmer`]: DNA read backends `dna-kmer` (canonical k-mer frequencies, tetranucleotide
+//!   by default) and `dna-lsh` (LSHvec-style random-hyperplane hashing), used by the
+//!   read-clustering pipeline (homolog-reads, homolog-shards, homolog-cluster).
 //! - [`h5`]: [`h5::FantasiaWriter`] (create or append, idempotent, flush per batch, resumable
 //!   after a kill), [`h5::FantasiaReader`], and [`h5::read_per_protein`] for UniProt-style
 //!   `per-protein.h5` files.
@@ -30,11 +35,14 @@
 //! - The kmer parameters are flat fields of [`ModelSettings`] (`k`, `dim`, `seed`).
 
 pub mod batch;
+pub mod dna_kmer;
 pub mod error;
 pub mod h5;
 pub mod kmer;
 pub mod registry;
 pub mod settings;
+#[cfg(feature = "transformers")]
+pub mod transformer;
 
 pub use batch::{embed_sequences, EmbedSummary, Embedded};
 pub use error::EmbedError;

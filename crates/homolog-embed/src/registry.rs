@@ -5,6 +5,7 @@
 //! the canonical names. A name that matches nothing is an error that lists what is known: a
 //! model name that silently matches nothing is one of the peer's known pains.
 
+use crate::dna_kmer::{DnaKmerEmbedder, DnaKmerParams, DnaLshEmbedder, DnaLshParams};
 use crate::error::EmbedError;
 use crate::kmer::KmerEmbedder;
 use crate::settings::ModelSettings;
@@ -35,6 +36,9 @@ pub struct BackendInfo {
     pub available: bool,
 }
 
+/// Whether the transformer backends (homolog-models, cargo feature `transformers`) are built.
+const TRANSFORMERS: bool = cfg!(feature = "transformers");
+
 const BACKENDS: &[BackendInfo] = &[
     BackendInfo {
         name: "kmer",
@@ -43,6 +47,27 @@ const BACKENDS: &[BackendInfo] = &[
         hf_model: None,
         dim: None,
         num_layers: None,
+        rare_residues: RareResidues::Keep,
+        available: true,
+    },
+    // DNA read backends (crate::dna_kmer): one layer; `dna-kmer`'s dim follows from k.
+    BackendInfo {
+        name: "dna-kmer",
+        aliases: &["dna_kmer", "tnf", "tetranucleotide", "dna-kmer-freq"],
+        type_id: 102,
+        hf_model: None,
+        dim: None,
+        num_layers: Some(1),
+        rare_residues: RareResidues::Keep,
+        available: true,
+    },
+    BackendInfo {
+        name: "dna-lsh",
+        aliases: &["dna_lsh", "lshvec", "dna-kmer-lsh"],
+        type_id: 103,
+        hf_model: None,
+        dim: None,
+        num_layers: Some(1),
         rare_residues: RareResidues::Keep,
         available: true,
     },
@@ -59,7 +84,7 @@ const BACKENDS: &[BackendInfo] = &[
         dim: Some(1280),
         num_layers: Some(34),
         rare_residues: RareResidues::Keep,
-        available: false,
+        available: TRANSFORMERS,
     },
     BackendInfo {
         name: "prost_t5",
@@ -69,7 +94,7 @@ const BACKENDS: &[BackendInfo] = &[
         dim: Some(1024),
         num_layers: Some(25),
         rare_residues: RareResidues::ToX,
-        available: false,
+        available: TRANSFORMERS,
     },
     BackendInfo {
         name: "prot_t5",
@@ -84,7 +109,7 @@ const BACKENDS: &[BackendInfo] = &[
         dim: Some(1024),
         num_layers: Some(25),
         rare_residues: RareResidues::ToX,
-        available: false,
+        available: TRANSFORMERS,
     },
     BackendInfo {
         name: "ankh3",
@@ -95,7 +120,7 @@ const BACKENDS: &[BackendInfo] = &[
         num_layers: None,
         // Only the ProtT5/ProstT5 preprocessing maps rare residues (design.md section 2).
         rare_residues: RareResidues::Keep,
-        available: false,
+        available: TRANSFORMERS,
     },
     BackendInfo {
         name: "esmc",
@@ -107,11 +132,29 @@ const BACKENDS: &[BackendInfo] = &[
         rare_residues: RareResidues::Keep,
         available: false,
     },
+    BackendInfo {
+        name: "dnabert2",
+        aliases: &[
+            "DNABERT-2",
+            "DNABERT2",
+            "DNABERT-2-117M",
+            "zhihan1996/DNABERT-2-117M",
+        ],
+        // FANTASIA has no DNA model: an id of homolog's own, next to kmer's 100.
+        type_id: 101,
+        hf_model: Some("zhihan1996/DNABERT-2-117M"),
+        dim: Some(768),
+        num_layers: Some(13),
+        rare_residues: RareResidues::Keep,
+        available: TRANSFORMERS,
+    },
 ];
 
 /// Canonical names of every backend, built or not.
 pub fn known() -> &'static [&'static str] {
-    &["kmer", "esm2", "prost_t5", "prot_t5", "ankh3", "esmc"]
+    &[
+        "kmer", "dna-kmer", "dna-lsh", "esm2", "prost_t5", "prot_t5", "ankh3", "esmc", "dnabert2",
+    ]
 }
 
 /// Canonical names of the backends this build can run.
@@ -172,6 +215,41 @@ pub fn build(key: &str, settings: &ModelSettings) -> Result<Box<dyn Embedder>, E
             })?;
             Ok(Box::new(e))
         }
+        #[cfg(feature = "transformers")]
+        name @ ("esm2" | "prost_t5" | "prot_t5" | "ankh3" | "dnabert2") => Ok(Box::new(
+            crate::transformer::TransformerEmbedder::load(key, name, settings)?,
+        )),
+        "dna-kmer" => {
+            let bad = |message: String| EmbedError::InvalidSettings {
+                model: key.to_string(),
+                message,
+            };
+            let p = DnaKmerParams {
+                k: settings.k.unwrap_or(DnaKmerParams::DEFAULT_K),
+            };
+            let e = DnaKmerEmbedder::new(p).map_err(bad)?;
+            if let Some(d) = settings.dim.filter(|&d| d != e.dim()) {
+                return Err(bad(format!(
+                    "dim = {d} but dna-kmer's dimension follows from k (k = {} gives {}); drop dim",
+                    p.k,
+                    e.dim()
+                )));
+            }
+            Ok(Box::new(e))
+        }
+        "dna-lsh" => {
+            let d = DnaLshParams::default();
+            let p = DnaLshParams {
+                k: settings.k.unwrap_or(d.k),
+                dim: settings.dim.unwrap_or(d.dim),
+                seed: settings.seed.unwrap_or(d.seed),
+            };
+            let e = DnaLshEmbedder::new(p).map_err(|message| EmbedError::InvalidSettings {
+                model: key.to_string(),
+                message,
+            })?;
+            Ok(Box::new(e))
+        }
         other => Err(EmbedError::Unavailable {
             name: other.to_string(),
             model: key.to_string(),
@@ -207,7 +285,17 @@ mod tests {
             assert_eq!(resolve(name).unwrap().name, *name);
         }
         assert_eq!(known().len(), all().len());
-        assert_eq!(available(), vec!["kmer"]);
+        if cfg!(feature = "transformers") {
+            assert_eq!(
+                available(),
+                vec![
+                    "kmer", "dna-kmer", "dna-lsh", "esm2", "prost_t5", "prot_t5", "ankh3",
+                    "dnabert2"
+                ]
+            );
+        } else {
+            assert_eq!(available(), vec!["kmer", "dna-kmer", "dna-lsh"]);
+        }
     }
 
     #[test]
@@ -253,13 +341,21 @@ mod tests {
 
         let err = build("Prot-T5", &s).err().unwrap();
         let msg = err.to_string();
-        assert!(
-            msg.contains(
-                "backend \"prot_t5\" needs the transformer models, not built in this version"
-            ),
-            "{msg}"
-        );
+        if cfg!(feature = "transformers") {
+            // Built, but a transformer needs its checkpoint folder.
+            assert!(msg.contains("needs `path:`"), "{msg}");
+        } else {
+            assert!(
+                msg.contains(
+                    "backend \"prot_t5\" needs the transformer models, not built in this version"
+                ),
+                "{msg}"
+            );
+        }
         assert!(msg.contains("Prot-T5"), "{msg}");
+        // ESM C is known but has no backend in any build.
+        let msg = build("ESM3c", &s).err().unwrap().to_string();
+        assert!(msg.contains("not built in this version"), "{msg}");
 
         let err = build("bogus", &s).err().unwrap();
         let msg = err.to_string();

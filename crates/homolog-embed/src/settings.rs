@@ -25,6 +25,10 @@ pub struct ModelSettings {
     pub path: Option<PathBuf>,
     /// Sequences per call to the backend.
     pub batch_size: usize,
+    /// Token budget per call to the backend: a batch is closed before (sequences x longest
+    /// length) would exceed it, so one long protein does not make a batch pad everything;
+    /// `None` = batches of `batch_size` only. A sequence longer than the budget runs alone.
+    pub max_tokens: Option<usize>,
     /// Layer indices counted from the last layer (0 = last), as FANTASIA's `layer_index`.
     #[serde(alias = "layer_index")]
     pub layers: Vec<usize>,
@@ -55,6 +59,7 @@ impl Default for ModelSettings {
             backend: None,
             path: None,
             batch_size: 32,
+            max_tokens: None,
             layers: vec![0],
             distance_threshold: None,
             embedding_type_id: None,
@@ -129,6 +134,11 @@ impl ModelSettings {
         if self.batch_size == 0 {
             return Err(bad("batch_size is 0; give a value >= 1".into()));
         }
+        if self.max_tokens == Some(0) {
+            return Err(bad(
+                "max_tokens is 0; give a token budget >= 1, or leave it out".into(),
+            ));
+        }
         if self.layers.is_empty() {
             return Err(bad(
                 "layers (layer_index) is empty; give at least one layer, e.g. [0] for the last layer"
@@ -139,6 +149,9 @@ impl ModelSettings {
             let p = self.kmer_params();
             p.validate().map_err(bad)?;
             Some(p.k)
+        } else if self.path.is_some() {
+            // A checkpoint folder decides its own depth (checked when it is loaded).
+            None
         } else {
             info.num_layers
         };

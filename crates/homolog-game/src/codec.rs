@@ -72,7 +72,12 @@ impl Format {
             return Format::Json;
         };
         let wants_msgpack = raw.split(',').any(|part| {
-            let mime = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let mime = part
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             is_msgpack_mime(&mime)
         });
         if wants_msgpack {
@@ -103,8 +108,9 @@ pub fn decode(format: Format, body: &[u8]) -> Result<Val, GameError> {
 /// non-finite float in JSON).
 pub fn encode<T: Serialize + ?Sized>(format: Format, value: &T) -> Result<Vec<u8>, GameError> {
     match format {
-        Format::Json => serde_json::to_vec(value)
-            .map_err(|e| GameError::server(format!("failed to serialise the response as JSON: {e}"))),
+        Format::Json => serde_json::to_vec(value).map_err(|e| {
+            GameError::server(format!("failed to serialise the response as JSON: {e}"))
+        }),
         Format::Msgpack => rmp_serde::to_vec_named(value).map_err(|e| {
             GameError::server(format!("failed to serialise the response as msgpack: {e}"))
         }),

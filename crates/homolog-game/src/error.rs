@@ -127,7 +127,9 @@ impl GameError {
     /// The JSON body (GAME sends errors as JSON whatever the `Accept` header says).
     pub fn to_json(&self) -> Vec<u8> {
         // Serialising strings into a Vec cannot fail.
-        serde_json::to_vec(self).unwrap_or_else(|_| br#"{"error":[{"server_error":"error serialisation failed"}]}"#.to_vec())
+        serde_json::to_vec(self).unwrap_or_else(|_| {
+            br#"{"error":[{"server_error":"error serialisation failed"}]}"#.to_vec()
+        })
     }
 
     /// Parses an error body sent by a GAME predictor with HTTP status `status`.

@@ -20,7 +20,10 @@ impl Serialize for Formats {
         let mut m = s.serialize_map(Some(3))?;
         m.serialize_entry("predictor_name", &self.predictor_name)?;
         m.serialize_entry("predictor_supported_request_formats", &self.request_formats)?;
-        m.serialize_entry("predictor_supported_response_formats", &self.response_formats)?;
+        m.serialize_entry(
+            "predictor_supported_response_formats",
+            &self.response_formats,
+        )?;
         m.end()
     }
 }
@@ -62,10 +65,10 @@ pub fn check_help(v: &Val) -> Vec<String> {
     for (k, val) in entries {
         match k.as_str() {
             "model" | "version" | "publication" | "build_date" | "container_authors"
-            | "model_authors" | "predictor_name" => {
-                if !matches!(val, Val::Str(_)) {
-                    p.push(format!("'{k}' should be a string; got {}", val.kind()));
-                }
+            | "model_authors" | "predictor_name"
+                if !matches!(val, Val::Str(_)) =>
+            {
+                p.push(format!("'{k}' should be a string; got {}", val.kind()));
             }
             "features" | "cell_types" | "species" => match val {
                 Val::Array(items) if items.iter().all(|x| matches!(x, Val::Str(_))) => {
@@ -73,12 +76,16 @@ pub fn check_help(v: &Val) -> Vec<String> {
                         n_features = Some(items.len());
                     }
                 }
-                other => p.push(format!("'{k}' should be an array of strings; got {}", other.brief())),
+                other => p.push(format!(
+                    "'{k}' should be an array of strings; got {}",
+                    other.brief()
+                )),
             },
-            "input_size" | "bin_size" => {
-                if !matches!(val, Val::UInt(_)) {
-                    p.push(format!("'{k}' should be a non-negative integer; got {}", val.brief()));
-                }
+            "input_size" | "bin_size" if !matches!(val, Val::UInt(_)) => {
+                p.push(format!(
+                    "'{k}' should be a non-negative integer; got {}",
+                    val.brief()
+                ));
             }
             "expression_strand_specific" => {
                 let ok = matches!(val, Val::Bool(_))

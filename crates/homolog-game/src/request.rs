@@ -148,7 +148,9 @@ fn take_string(v: Val, what: &str, p: &mut Problems) -> Option<String> {
     match v {
         Val::Str(s) => Some(s),
         Val::Array(_) => {
-            p.push(format!("{what} should have exactly one value, a string; got an array"));
+            p.push(format!(
+                "{what} should have exactly one value, a string; got an array"
+            ));
             None
         }
         other => {
@@ -413,7 +415,9 @@ pub fn parse_request(body: Val) -> Result<PredictRequest, GameError> {
             let mut rids = HashSet::new();
             for (id, v) in items {
                 if !rids.insert(id.clone()) {
-                    p.push(format!("prediction_ranges: sequence id '{id}' appears more than once"));
+                    p.push(format!(
+                        "prediction_ranges: sequence id '{id}' appears more than once"
+                    ));
                     continue;
                 }
                 if let Some(r) = parse_range(&id, v, &mut p) {
@@ -432,7 +436,8 @@ pub fn parse_request(body: Val) -> Result<PredictRequest, GameError> {
                     }
                     s.join(", ")
                 };
-                let mut m = "sequence ids in prediction_ranges do not match those in sequences".to_string();
+                let mut m =
+                    "sequence ids in prediction_ranges do not match those in sequences".to_string();
                 if !missing.is_empty() {
                     m.push_str(&format!("; no range for {}", show(&missing)));
                 }
@@ -552,7 +557,10 @@ impl PredictRequest {
         if problems.is_empty() {
             Ok(out)
         } else {
-            Err(GameError::many(ErrorKind::PredictionRequestFailed, problems))
+            Err(GameError::many(
+                ErrorKind::PredictionRequestFailed,
+                problems,
+            ))
         }
     }
 
@@ -683,18 +691,54 @@ mod tests {
     fn wrong_types_and_values_are_400_naming_the_field() {
         let cases = [
             (r#"[1]"#, "must be a JSON/msgpack object"),
-            (r#"{"readout": 3, "prediction_tasks": [], "sequences": {}}"#, "'readout' should be a string"),
-            (r#"{"readout": "pointy", "prediction_tasks": [], "sequences": {"a": "A"}}"#, "readout 'pointy' is not recognized"),
-            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "foo", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}}"#, "prediction type 'foo'"),
-            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "species": "s"}], "sequences": {"a": "A"}}"#, "Mandatory keys missing from prediction task 't': cell_type"),
-            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s", "scale": "ln"}], "sequences": {"a": "A"}}"#, "scale 'ln'"),
-            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A", "a": "C"}}"#, "sequence ID key 'a' is duplicated"),
-            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a b": "A"}}"#, "invalid character"),
-            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": 5}}"#, "sequences['a'] should be a DNA string"),
-            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}, "prediction_ranges": {"b": []}}"#, "no range for 'a'; ranges for unknown ids 'b'"),
-            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}, "prediction_ranges": {"a": [1.5, 2]}}"#, "must be integers"),
-            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}, "prediction_ranges": {"a": [3, 2]}}"#, "start (3) cannot be greater than end (2)"),
-            (r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}, {"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}}"#, "name 't' is used more than once"),
+            (
+                r#"{"readout": 3, "prediction_tasks": [], "sequences": {}}"#,
+                "'readout' should be a string",
+            ),
+            (
+                r#"{"readout": "pointy", "prediction_tasks": [], "sequences": {"a": "A"}}"#,
+                "readout 'pointy' is not recognized",
+            ),
+            (
+                r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "foo", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}}"#,
+                "prediction type 'foo'",
+            ),
+            (
+                r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "species": "s"}], "sequences": {"a": "A"}}"#,
+                "Mandatory keys missing from prediction task 't': cell_type",
+            ),
+            (
+                r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s", "scale": "ln"}], "sequences": {"a": "A"}}"#,
+                "scale 'ln'",
+            ),
+            (
+                r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A", "a": "C"}}"#,
+                "sequence ID key 'a' is duplicated",
+            ),
+            (
+                r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a b": "A"}}"#,
+                "invalid character",
+            ),
+            (
+                r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": 5}}"#,
+                "sequences['a'] should be a DNA string",
+            ),
+            (
+                r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}, "prediction_ranges": {"b": []}}"#,
+                "no range for 'a'; ranges for unknown ids 'b'",
+            ),
+            (
+                r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}, "prediction_ranges": {"a": [1.5, 2]}}"#,
+                "must be integers",
+            ),
+            (
+                r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}, "prediction_ranges": {"a": [3, 2]}}"#,
+                "start (3) cannot be greater than end (2)",
+            ),
+            (
+                r#"{"readout": "point", "prediction_tasks": [{"name": "t", "type": "expression", "cell_type": "c", "species": "s"}, {"name": "t", "type": "expression", "cell_type": "c", "species": "s"}], "sequences": {"a": "A"}}"#,
+                "name 't' is used more than once",
+            ),
         ];
         for (json, want) in cases {
             let e = parse(json).unwrap_err();
@@ -710,7 +754,10 @@ mod tests {
         let e = r.regions().unwrap_err();
         assert_eq!(e.status, 422);
         let all = e.messages().join(" | ");
-        assert!(all.contains("'bad' has invalid character(s) ['X', 'U']"), "{all}");
+        assert!(
+            all.contains("'bad' has invalid character(s) ['X', 'U']"),
+            "{all}"
+        );
         assert!(all.contains("sequence 'empty' is empty"), "{all}");
         assert!(all.contains("Invalid range for 'ok'"), "{all}");
     }

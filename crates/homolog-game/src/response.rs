@@ -90,7 +90,10 @@ pub fn is_prediction_value(v: &Val) -> bool {
 
 fn parse_task(index: usize, v: Val, problems: &mut Vec<String>) -> Option<TaskResult> {
     let Val::Object(entries) = v else {
-        problems.push(format!("prediction_tasks[{index}] is {}, not an object", v.kind()));
+        problems.push(format!(
+            "prediction_tasks[{index}] is {}, not an object",
+            v.kind()
+        ));
         return None;
     };
     let label = entries
@@ -132,9 +135,10 @@ fn parse_task(index: usize, v: Val, problems: &mut Vec<String>) -> Option<TaskRe
     for (i, n) in NAMES.iter().enumerate().take(7) {
         match &fields[i] {
             None => problems.push(format!("{label}: mandatory key '{n}' is missing")),
-            Some(v) if i == 0 && !matches!(v, Val::Str(_)) => {
-                problems.push(format!("{label}: 'name' should be a string; got {}", v.kind()))
-            }
+            Some(v) if i == 0 && !matches!(v, Val::Str(_)) => problems.push(format!(
+                "{label}: 'name' should be a string; got {}",
+                v.kind()
+            )),
             Some(v) if !is_label(v) => problems.push(format!(
                 "{label}: '{n}' should be a string or an array of strings; got {}",
                 v.brief()
@@ -145,7 +149,11 @@ fn parse_task(index: usize, v: Val, problems: &mut Vec<String>) -> Option<TaskRe
     for i in 7..9 {
         if let Some(v) = &fields[i] {
             if !matches!(v, Val::Str(_)) {
-                problems.push(format!("{label}: '{}' should be a string; got {}", NAMES[i], v.kind()));
+                problems.push(format!(
+                    "{label}: '{}' should be a string; got {}",
+                    NAMES[i],
+                    v.kind()
+                ));
             }
         }
     }
@@ -158,7 +166,9 @@ fn parse_task(index: usize, v: Val, problems: &mut Vec<String>) -> Option<TaskRe
             let mut seen = HashSet::new();
             for (id, v) in &items {
                 if !seen.insert(id.as_str()) {
-                    problems.push(format!("{label}: predictions for sequence '{id}' appear more than once"));
+                    problems.push(format!(
+                        "{label}: predictions for sequence '{id}' appear more than once"
+                    ));
                 }
                 if !is_prediction_value(v) {
                     problems.push(format!(
@@ -170,7 +180,10 @@ fn parse_task(index: usize, v: Val, problems: &mut Vec<String>) -> Option<TaskRe
             items
         }
         Some(other) => {
-            problems.push(format!("{label}: 'predictions' should be an object {{id: values}}; got {}", other.kind()));
+            problems.push(format!(
+                "{label}: 'predictions' should be an object {{id: values}}; got {}",
+                other.kind()
+            ));
             Vec::new()
         }
     };
@@ -190,7 +203,10 @@ fn parse_task(index: usize, v: Val, problems: &mut Vec<String>) -> Option<TaskRe
             Some(out)
         }
         Some(other) => {
-            problems.push(format!("{label}: 'trim_upstream' should be an object {{id: integer}}; got {}", other.kind()));
+            problems.push(format!(
+                "{label}: 'trim_upstream' should be an object {{id: integer}}; got {}",
+                other.kind()
+            ));
             None
         }
     };
@@ -221,7 +237,10 @@ fn parse_task(index: usize, v: Val, problems: &mut Vec<String>) -> Option<TaskRe
 pub fn parse_response(body: Val) -> Result<PredictResponse, Vec<String>> {
     let mut problems = Vec::new();
     let Val::Object(entries) = body else {
-        return Err(vec![format!("the response is {}, not an object", body.kind())]);
+        return Err(vec![format!(
+            "the response is {}, not an object",
+            body.kind()
+        )]);
     };
     let (mut name, mut request, mut bin, mut tasks_v) = (None, None, None, None);
     let mut extra = Vec::new();
@@ -229,15 +248,24 @@ pub fn parse_response(body: Val) -> Result<PredictResponse, Vec<String>> {
         match k.as_str() {
             "predictor_name" => match v {
                 Val::Str(s) => name = Some(s),
-                other => problems.push(format!("'predictor_name' should be a string; got {}", other.kind())),
+                other => problems.push(format!(
+                    "'predictor_name' should be a string; got {}",
+                    other.kind()
+                )),
             },
             "request" => match v {
                 Val::Str(s) => request = Some(s),
-                other => problems.push(format!("'request' should be a string; got {}", other.kind())),
+                other => problems.push(format!(
+                    "'request' should be a string; got {}",
+                    other.kind()
+                )),
             },
             "bin_size" => match v {
                 Val::UInt(u) if u > 0 => bin = Some(u),
-                other => problems.push(format!("'bin_size' should be a positive integer; got {}", other.brief())),
+                other => problems.push(format!(
+                    "'bin_size' should be a positive integer; got {}",
+                    other.brief()
+                )),
             },
             // GAME's first examples spell it in the singular.
             "prediction_tasks" | "prediction_task" => {
@@ -260,7 +288,10 @@ pub fn parse_response(body: Val) -> Result<PredictResponse, Vec<String>> {
                 }
             }
         }
-        Some(other) => problems.push(format!("'prediction_tasks' should be an array; got {}", other.kind())),
+        Some(other) => problems.push(format!(
+            "'prediction_tasks' should be an array; got {}",
+            other.kind()
+        )),
     }
     if problems.is_empty() {
         Ok(PredictResponse {
@@ -308,7 +339,10 @@ impl PredictResponse {
         }
         for r in &self.tasks {
             if !req.tasks.iter().any(|t| t.name == r.name) {
-                problems.push(format!("result for task '{}' that was not requested", r.name));
+                problems.push(format!(
+                    "result for task '{}' that was not requested",
+                    r.name
+                ));
             }
         }
         if problems.is_empty() {

@@ -149,7 +149,11 @@ impl<'de> Visitor<'de> for ValVisitor {
         Ok(Val::Bool(v))
     }
     fn visit_i64<E>(self, v: i64) -> Result<Val, E> {
-        Ok(if v >= 0 { Val::UInt(v as u64) } else { Val::Int(v) })
+        Ok(if v >= 0 {
+            Val::UInt(v as u64)
+        } else {
+            Val::Int(v)
+        })
     }
     fn visit_u64<E>(self, v: u64) -> Result<Val, E> {
         Ok(Val::UInt(v))
@@ -243,15 +247,24 @@ mod tests {
     fn keeps_order_and_duplicates() {
         let v: Val = serde_json::from_str(r#"{"b": 1, "a": [1.5, "x"], "b": null}"#).unwrap();
         let Val::Object(e) = &v else { panic!() };
-        assert_eq!(e.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["b", "a", "b"]);
-        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"b":1,"a":[1.5,"x"],"b":null}"#);
+        assert_eq!(
+            e.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ["b", "a", "b"]
+        );
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"b":1,"a":[1.5,"x"],"b":null}"#
+        );
     }
 
     #[test]
     fn msgpack_round_trip() {
         let v = Val::Object(vec![
             ("z".into(), Val::Int(-3)),
-            ("a".into(), Val::Array(vec![Val::Float(0.25), Val::Bool(true)])),
+            (
+                "a".into(),
+                Val::Array(vec![Val::Float(0.25), Val::Bool(true)]),
+            ),
             ("m".into(), Val::Bytes(vec![1, 2, 3])),
         ]);
         let bytes = rmp_serde::to_vec(&v).unwrap();

@@ -64,10 +64,18 @@ fn every_game_example_has_the_expected_verdict() {
         assert_eq!(regions.len(), req.sequences.len(), "{rel}");
         checked.push(rel);
     }
-    let big = request(&dir, "dream_rnn/evaluator_data/evaluator_input_sample_test.json").unwrap();
+    let big = request(
+        &dir,
+        "dream_rnn/evaluator_data/evaluator_input_sample_test.json",
+    )
+    .unwrap();
     assert_eq!(big.sequences.len(), 1000);
     assert_eq!(big.sequences[0].0, "seq58705_F", "request order is kept");
-    let complex = request(&dir, "dream_rnn/evaluator_data/evaluator_message_more_complex.json").unwrap();
+    let complex = request(
+        &dir,
+        "dream_rnn/evaluator_data/evaluator_message_more_complex.json",
+    )
+    .unwrap();
     assert_eq!(complex.readout, Readout::Track);
     assert_eq!(complex.range_of("seq1"), Some((0, 100)));
     assert_eq!(complex.range_of("seq2"), None);
@@ -75,7 +83,12 @@ fn every_game_example_has_the_expected_verdict() {
     // Ranges index the flanked sequence: [10, 10] is one base.
     let r = regions.iter().find(|r| r.id == "random_seq").unwrap();
     assert_eq!(r.target().len(), 1);
-    let raw = &complex.sequences.iter().find(|(k, _)| k == "random_seq").unwrap().1;
+    let raw = &complex
+        .sequences
+        .iter()
+        .find(|(k, _)| k == "random_seq")
+        .unwrap()
+        .1;
     assert_eq!(r.flanked.len(), 6 + raw.len() + 5);
 
     // --- DREAM-RNN's real responses: valid, and they answer their request.
@@ -142,7 +155,10 @@ fn every_game_example_has_the_expected_verdict() {
     let e = request(&dir, rel).unwrap_err();
     assert_eq!(e.status, 400);
     let all = e.messages().join(" | ");
-    assert!(all.contains("readout, prediction_tasks, sequences"), "{all}");
+    assert!(
+        all.contains("readout, prediction_tasks, sequences"),
+        "{all}"
+    );
     assert!(all.contains("GET /help"), "{all}");
     checked.push(rel);
 
@@ -153,7 +169,10 @@ fn every_game_example_has_the_expected_verdict() {
     let all = e.messages().join(" | ");
     assert!(all.contains("prediction_tasks"), "{all}");
     assert!(all.contains("sequences should be an object"), "{all}");
-    assert!(all.contains("'upstream_seq' should have exactly one value"), "{all}");
+    assert!(
+        all.contains("'upstream_seq' should have exactly one value"),
+        "{all}"
+    );
     checked.push(rel);
 
     // --- not valid JSON (trailing commas, `..`): 400 with the position.
@@ -164,23 +183,33 @@ fn every_game_example_has_the_expected_verdict() {
     ] {
         let e = decode(Format::Json, &read(&dir, rel)).unwrap_err();
         assert_eq!(e.status, 400, "{rel}");
-        assert!(e.messages()[0].contains("not valid JSON") && e.messages()[0].contains("line"), "{rel}: {e}");
+        assert!(
+            e.messages()[0].contains("not valid JSON") && e.messages()[0].contains("line"),
+            "{rel}: {e}"
+        );
         checked.push(rel);
     }
     // Repaired, the error sample is GAME's legacy flat error form.
-    let fixed = strip_trailing_commas(&String::from_utf8(read(&dir, "examples/error_message_sample.json")).unwrap());
+    let fixed = strip_trailing_commas(
+        &String::from_utf8(read(&dir, "examples/error_message_sample.json")).unwrap(),
+    );
     let v = decode(Format::Json, fixed.as_bytes()).unwrap();
     let e = GameError::from_body(400, &v).unwrap();
     assert_eq!(e.entries[0].0, "bad_prediction_request");
     // Repaired, sampleRequest2's request is valid but its "ATGC..." placeholders are not DNA:
     // 422 naming every sequence.
-    let fixed = strip_trailing_commas(&String::from_utf8(read(&dir, "examples/sampleRequest2/evaluator_message.json")).unwrap());
+    let fixed = strip_trailing_commas(
+        &String::from_utf8(read(&dir, "examples/sampleRequest2/evaluator_message.json")).unwrap(),
+    );
     let req = parse_request(decode(Format::Json, fixed.as_bytes()).unwrap()).unwrap();
     assert_eq!(req.tasks.len(), 2);
     let e = req.regions().unwrap_err();
     assert_eq!(e.status, 422);
     assert_eq!(e.entries.len(), 5);
-    assert!(e.messages()[0].contains("'seq1'") && e.messages()[0].contains("'.'"), "{e}");
+    assert!(
+        e.messages()[0].contains("'seq1'") && e.messages()[0].contains("'.'"),
+        "{e}"
+    );
 
     // --- the plain-text MPRA test sequences: usable as a request.
     let rel = "examples/sampleRequest1/mpra_evaluator_test_sequences.txt";
@@ -215,6 +244,9 @@ fn every_game_example_has_the_expected_verdict() {
         }
     }
     for f in &files {
-        assert!(checked.contains(&f.as_str()), "example {f} has no expectation in this test");
+        assert!(
+            checked.contains(&f.as_str()),
+            "example {f} has no expectation in this test"
+        );
     }
 }

@@ -329,7 +329,16 @@ pub(crate) fn annotate_and_write(
     };
 
     // Align every unique (query, neighbour) pair once, in parallel, before building rows.
-    let aligner = annotate::MemoAligner::new(homolog_align::Scoring::default());
+    // With `lookup.alignment_cache`, features come from (and go to) the persistent SQLite
+    // cache; an invalid cache file stops the run with its path and how to fix it.
+    let aligner: Box<dyn annotate::PairAligner> = match &config.lookup.alignment_cache {
+        Some(path) if config.lookup.alignment => Box::new(
+            annotate::CachedAligner::open(path, homolog_align::Scoring::default())
+                .map_err(|e| PipelineError::Invalid(e.to_string()))?,
+        ),
+        _ => Box::new(annotate::MemoAligner::new(homolog_align::Scoring::default())),
+    };
+    let aligner = &*aligner;
     if config.lookup.alignment {
         let per_query: Vec<(&str, &[Hit])> = hits
             .iter()
@@ -342,7 +351,7 @@ pub(crate) fn annotate_and_write(
         let pairs = annotate::pairs_for_hits(view, &per_query);
         summary.aligned_pairs = pairs.len();
         let bar = progress.stage("align", pairs.len() as u64);
-        annotate::align_pairs(&aligner, &pairs);
+        annotate::align_pairs(aligner, &pairs);
         bar.inc(pairs.len() as u64);
         bar.finish();
     }
@@ -370,7 +379,7 @@ pub(crate) fn annotate_and_write(
                 &model,
                 &lh.per_query[&qi],
                 &settings,
-                &aligner,
+                aligner,
             )?);
         }
     }

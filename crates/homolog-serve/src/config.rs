@@ -134,6 +134,26 @@ fn default_body() -> usize {
 }
 
 impl PredictorConfig {
+    /// A config with every default and the given reference table.
+    pub fn with_reference(reference: impl Into<PathBuf>) -> Self {
+        PredictorConfig {
+            predictor_name: default_name(),
+            reference: reference.into(),
+            tasks: Vec::new(),
+            embedding: default_embedding(),
+            k: default_k(),
+            metric: Metric::default(),
+            task_matching: TaskMatching::default(),
+            readouts: default_readouts(),
+            bin_size: default_bin(),
+            window: default_window(),
+            max_sequence_length: 0,
+            threads: 0,
+            max_body_bytes: default_body(),
+            help: serde_yaml::Mapping::new(),
+        }
+    }
+
     /// Reads and checks a config file; relative paths become relative to its folder.
     pub fn load(path: &Path) -> Result<Self, ServeError> {
         let text = std::fs::read_to_string(path).map_err(|source| ServeError::Io {
@@ -169,7 +189,9 @@ impl PredictorConfig {
             return Err("max_body_bytes is 0; give a limit in bytes".into());
         }
         if self.readouts.is_empty() {
-            return Err("readouts is empty; list at least one of point, track, interaction_matrix".into());
+            return Err(
+                "readouts is empty; list at least one of point, track, interaction_matrix".into(),
+            );
         }
         for r in &self.readouts {
             if homolog_game::Readout::parse(r).is_none() {

@@ -129,7 +129,10 @@ impl Embedder for CanonicalKmerEmbedder {
             });
         }
         for (i, s) in batch.iter().enumerate() {
-            if let Some(bad) = s.bytes().find(|b| code(*b).is_none() && !matches!(b, b'N' | b'n')) {
+            if let Some(bad) = s
+                .bytes()
+                .find(|b| code(*b).is_none() && !matches!(b, b'N' | b'n'))
+            {
                 return Err(EmbedError::Sequence {
                     backend: NAME.to_string(),
                     id: format!("#{i} in batch"),

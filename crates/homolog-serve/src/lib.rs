@@ -18,6 +18,7 @@ pub mod dna;
 pub mod error;
 pub mod model;
 pub mod server;
+pub mod synthetic;
 pub mod table;
 
 pub use config::{PredictorConfig, TaskMatching, TaskMeta};

@@ -45,7 +45,10 @@ fn normalise(name: &str) -> String {
 /// when the registry has it; until then this crate's backend stands in (with a warning). Any
 /// other name goes to the registry as it is.
 pub fn build_embedder(settings: &ModelSettings) -> Result<Arc<dyn Embedder>, EmbedError> {
-    let name = settings.backend.clone().unwrap_or_else(|| "dna-kmer".into());
+    let name = settings
+        .backend
+        .clone()
+        .unwrap_or_else(|| "dna-kmer".into());
     let local = || -> Result<Arc<dyn Embedder>, EmbedError> {
         let k = settings.k.unwrap_or(5);
         CanonicalKmerEmbedder::new(k)
@@ -184,8 +187,14 @@ impl Predictor {
             Val::Array(self.table.tasks.iter().map(|t| Val::from(f(t))).collect())
         };
         let mut entries: Vec<(String, Val)> = vec![
-            ("predictor_name".into(), self.config.predictor_name.clone().into()),
-            ("model".into(), "homolog k-nearest-reference regression".into()),
+            (
+                "predictor_name".into(),
+                self.config.predictor_name.clone().into(),
+            ),
+            (
+                "model".into(),
+                "homolog k-nearest-reference regression".into(),
+            ),
             ("version".into(), env!("CARGO_PKG_VERSION").into()),
             ("features".into(), strs(&|t| &t.task_type)),
             ("cell_types".into(), strs(&|t| &t.cell_type)),
@@ -193,15 +202,31 @@ impl Predictor {
             ("bin_size".into(), Val::UInt(self.config.bin_size as u64)),
             (
                 "expression_strand_specific".into(),
-                Val::Bool(self.embedder.name() != crate::dna::NAME),
+                // Canonical k-mer backends count a word and its reverse complement together.
+                Val::Bool(!matches!(
+                    self.embedder.name(),
+                    crate::dna::NAME | "dna-kmer" | "dna-lsh"
+                )),
             ),
-            ("readouts".into(), Val::Array(self.config.readouts.iter().map(|r| Val::from(r.as_str())).collect())),
+            (
+                "readouts".into(),
+                Val::Array(
+                    self.config
+                        .readouts
+                        .iter()
+                        .map(|r| Val::from(r.as_str()))
+                        .collect(),
+                ),
+            ),
             ("embedding".into(), self.embedder.name().into()),
             ("neighbours".into(), Val::UInt(self.config.k as u64)),
             ("references".into(), Val::UInt(self.table.ids.len() as u64)),
         ];
         if self.config.max_sequence_length > 0 {
-            entries.push(("input_size".into(), Val::UInt(self.config.max_sequence_length as u64)));
+            entries.push((
+                "input_size".into(),
+                Val::UInt(self.config.max_sequence_length as u64),
+            ));
         }
         for (k, v) in &self.config.help {
             let Some(key) = k.as_str() else { continue };
@@ -235,17 +260,24 @@ impl Predictor {
             )));
         }
         let by = |f: &dyn Fn(&TaskMeta) -> bool| tasks.iter().position(f);
-        Ok(by(&|m| matches(&m.task_type, &t.task_type) && matches(&m.species, &t.species))
-            .or_else(|| by(&|m| matches(&m.task_type, &t.task_type)))
-            .or_else(|| by(&|m| matches(&m.species, &t.species)))
-            .unwrap_or(0))
+        Ok(
+            by(&|m| matches(&m.task_type, &t.task_type) && matches(&m.species, &t.species))
+                .or_else(|| by(&|m| matches(&m.task_type, &t.task_type)))
+                .or_else(|| by(&|m| matches(&m.species, &t.species)))
+                .unwrap_or(0),
+        )
     }
 
     /// Answers a validated request (400s are already excluded): 422 for unserved readouts,
     /// bad bases or ranges, over-long targets and unmatched tasks (exact matching); 500 if the
     /// model fails.
     pub fn predict(&self, req: &PredictRequest) -> Result<PredictResponse, GameError> {
-        if !self.config.readouts.iter().any(|r| r == req.readout.as_str()) {
+        if !self
+            .config
+            .readouts
+            .iter()
+            .any(|r| r == req.readout.as_str())
+        {
             return Err(GameError::failed(format!(
                 "readout '{}' is not served by this predictor; it serves {:?}",
                 req.readout.as_str(),
@@ -267,7 +299,10 @@ impl Predictor {
                 })
                 .collect();
             if !long.is_empty() {
-                return Err(GameError::many(homolog_game::ErrorKind::PredictionRequestFailed, long));
+                return Err(GameError::many(
+                    homolog_game::ErrorKind::PredictionRequestFailed,
+                    long,
+                ));
             }
         }
         let picks: Vec<usize> = req
@@ -296,20 +331,51 @@ impl Predictor {
             .install(|| embed_flat(self.embedder.as_ref(), &windows, self.layer))
             .map_err(|e| GameError::server(format!("embedding the request failed: {e}")))?;
         let dim = self.embedder.dim();
+        // The f32 GEMM search finds candidates; their distances are then recomputed exactly in
+        // f64 and re-ranked, so a prediction does not depend on which other sequences share
+        // its request (a distributor's batches must reproduce one predictor bit for bit).
         let params = SearchParams {
             metric: self.config.metric,
-            k: self.config.k,
+            k: self.config.k + EXTRA_CANDIDATES,
             ..SearchParams::default()
         };
-        let hits = self
+        let candidates = self
             .pool
-            .install(|| search(&embeddings, &self.reference, dim, &params, &RowFilter::none()))
+            .install(|| {
+                search(
+                    &embeddings,
+                    &self.reference,
+                    dim,
+                    &params,
+                    &RowFilter::none(),
+                )
+            })
             .map_err(|e| GameError::server(format!("neighbour search failed: {e}")))?;
         let metric = self.config.metric;
-        let weight = |d: f32| -> f64 {
+        let hits: Vec<Vec<(u32, f64)>> = candidates
+            .iter()
+            .enumerate()
+            .map(|(w, hs)| {
+                let q = &embeddings[w * dim..(w + 1) * dim];
+                let mut exact: Vec<(u32, f64)> = hs
+                    .iter()
+                    .map(|h| {
+                        let r = h.reference as usize;
+                        (
+                            h.reference,
+                            exact_distance(metric, q, &self.reference[r * dim..(r + 1) * dim]),
+                        )
+                    })
+                    .collect();
+                exact.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+                exact.truncate(self.config.k);
+                exact
+            })
+            .collect();
+        let weight = |d: f64| -> f64 {
             match metric {
-                Metric::Cosine => (1.0 - d as f64).max(0.0),
-                Metric::Euclidean => 0.5 / (0.5 + d as f64),
+                Metric::Cosine => (1.0 - d).max(0.0),
+                Metric::Euclidean => 0.5 / (0.5 + d),
             }
         };
         let mut tasks = Vec::with_capacity(req.tasks.len());
@@ -330,9 +396,9 @@ impl Predictor {
             let predict_one = |w: usize| -> f64 {
                 let hs = &hits[w];
                 let (mut num, mut den, mut sum) = (0.0, 0.0, 0.0);
-                for h in hs {
-                    let v = values[h.reference as usize];
-                    let wt = weight(h.distance);
+                for &(r, d) in hs {
+                    let v = values[r as usize];
+                    let wt = weight(d);
                     num += wt * v;
                     den += wt;
                     sum += v;
@@ -355,7 +421,9 @@ impl Predictor {
                     }
                     Readout::InteractionMatrix => {
                         let n = vals.len();
-                        let row = |i: usize| &embeddings[(span.start + i) * dim..(span.start + i + 1) * dim];
+                        let row = |i: usize| {
+                            &embeddings[(span.start + i) * dim..(span.start + i + 1) * dim]
+                        };
                         let mut rows = Vec::with_capacity(n);
                         for i in 0..n {
                             let mut out = Vec::with_capacity(n);
@@ -376,7 +444,10 @@ impl Predictor {
             if req.readout != Readout::Point {
                 extra.push((
                     "aggregation".to_string(),
-                    Val::Object(vec![("neighbours".into(), "similarity-weighted mean".into())]),
+                    Val::Object(vec![(
+                        "neighbours".into(),
+                        "similarity-weighted mean".into(),
+                    )]),
                 ));
             }
             tasks.push(TaskResult {
@@ -423,6 +494,23 @@ fn window_of(r: &Region, s: usize, e: usize, window: usize) -> &str {
     &r.flanked[start..start + w]
 }
 
+/// Candidates fetched beyond `k` so that f32 rounding in the search cannot change which `k`
+/// neighbours the exact f64 re-ranking keeps.
+const EXTRA_CANDIDATES: usize = 4;
+
+/// The distance of `metric` computed in f64 (cosine of a zero vector: distance 1).
+fn exact_distance(metric: Metric, q: &[f32], r: &[f32]) -> f64 {
+    match metric {
+        Metric::Cosine => 1.0 - cosine(q, r),
+        Metric::Euclidean => q
+            .iter()
+            .zip(r)
+            .map(|(&a, &b)| (a as f64 - b as f64).powi(2))
+            .sum::<f64>()
+            .sqrt(),
+    }
+}
+
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
     let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
     for (&x, &y) in a.iter().zip(b) {
@@ -462,7 +550,10 @@ fn yaml_to_val(v: &serde_yaml::Value) -> Val {
         serde_yaml::Value::Mapping(m) => Val::Object(
             m.iter()
                 .map(|(k, v)| {
-                    let key = k.as_str().map(str::to_string).unwrap_or_else(|| format!("{k:?}"));
+                    let key = k
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("{k:?}"));
                     (key, yaml_to_val(v))
                 })
                 .collect(),

@@ -27,7 +27,10 @@ pub fn error_response(e: &GameError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(homolog_game::codec::JSON))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(homolog_game::codec::JSON),
+        )],
         e.to_json(),
     )
         .into_response()
@@ -39,7 +42,10 @@ pub fn success_response<T: Serialize + ?Sized>(headers: &HeaderMap, value: &T) -
     match encode(format, value) {
         Ok(bytes) => (
             StatusCode::OK,
-            [(header::CONTENT_TYPE, HeaderValue::from_static(format.mime()))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(format.mime()),
+            )],
             bytes,
         )
             .into_response(),
@@ -52,7 +58,9 @@ pub fn request_format(headers: &HeaderMap) -> Result<Format, GameError> {
     let ct = match headers.get(header::CONTENT_TYPE) {
         None => None,
         Some(v) => Some(v.to_str().map_err(|_| {
-            GameError::bad_request("Content-Type header is not ASCII; send application/json or application/msgpack")
+            GameError::bad_request(
+                "Content-Type header is not ASCII; send application/json or application/msgpack",
+            )
         })?),
     };
     Format::from_content_type(ct)
@@ -103,14 +111,21 @@ async fn predict(State(p): State<Arc<Predictor>>, headers: HeaderMap, body: Body
         let p2 = Arc::clone(&p);
         let resp = tokio::task::spawn_blocking(move || p2.predict(&req))
             .await
-            .map_err(|e| GameError::server(format!("prediction task panicked or was cancelled: {e}")))??;
+            .map_err(|e| {
+                GameError::server(format!("prediction task panicked or was cancelled: {e}"))
+            })??;
         Ok::<_, GameError>((n, resp))
     }
     .await;
     match result {
         Ok((n, resp)) => {
             let out = success_response(&headers, &resp);
-            tracing::info!(sequences = n, status = 200, ms = t0.elapsed().as_secs_f64() * 1e3, "predict");
+            tracing::info!(
+                sequences = n,
+                status = 200,
+                ms = t0.elapsed().as_secs_f64() * 1e3,
+                "predict"
+            );
             out
         }
         Err(e) => {
@@ -150,14 +165,23 @@ pub async fn serve(
         .await
 }
 
-/// Loads the predictor from `config`, binds `host:port` and serves until Ctrl-C / SIGTERM.
-pub fn run_blocking(config: &std::path::Path, host: &str, port: u16) -> Result<(), ServeError> {
+/// Loads the predictor from `config`, binds `host:port` (port 0 = any free port), writes the
+/// bound `ip:port` to `address_file` if given, and serves until Ctrl-C / SIGTERM.
+pub fn run_blocking(
+    config: &std::path::Path,
+    host: &str,
+    port: u16,
+    address_file: Option<&std::path::Path>,
+) -> Result<(), ServeError> {
     let predictor = Arc::new(Predictor::load(config)?);
     let addr = format!("{host}:{port}");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|source| ServeError::Bind { addr: addr.clone(), source })?;
+        .map_err(|source| ServeError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
@@ -165,6 +189,9 @@ pub fn run_blocking(config: &std::path::Path, host: &str, port: u16) -> Result<(
         let local: SocketAddr = listener
             .local_addr()
             .map_err(|source| ServeError::Bind { addr: addr.clone(), source })?;
+        if let Some(path) = address_file {
+            write_address(path, local).map_err(|source| ServeError::Bind { addr: addr.clone(), source })?;
+        }
         tracing::info!(%local, name = %predictor.config().predictor_name, "GAME predictor listening");
         eprintln!("homolog predictor {} listening on http://{local}", predictor.config().predictor_name);
         serve(listener, predictor, shutdown_signal())
@@ -193,4 +220,12 @@ pub async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// Writes `ip:port` to `path` atomically (temp file + rename), so a job polling for the file
+/// (GAME's Slurm pattern) never reads half of it.
+pub fn write_address(path: &std::path::Path, addr: std::net::SocketAddr) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, format!("{}:{}\n", addr.ip(), addr.port()))?;
+    std::fs::rename(&tmp, path)
 }

@@ -7,9 +7,9 @@
 //! `ACGTN` (any case), and a finite number per task.
 //!
 //! ```text
-//! #task	column=k562	type=expression	cell_type=K562	species=homo_sapiens	scale=linear
-//! id	sequence	k562
-//! r1	ACGTAGCTAG...	0.53
+//! #task<TAB>column=k562<TAB>type=expression<TAB>cell_type=K562<TAB>species=homo_sapiens<TAB>scale=linear
+//! id<TAB>sequence<TAB>k562
+//! r1<TAB>ACGTAGCTAG...<TAB>0.53
 //! ```
 
 use std::collections::HashSet;
@@ -53,12 +53,13 @@ fn parse_meta(path: &Path, line: usize, text: &str) -> Result<TaskMeta, ServeErr
             "scale" => scale = v,
             other => {
                 return Err(err(format!(
-                    "#task key {other:?} is unknown; keys are column, type, cell_type, species, scale"
-                )))
+                "#task key {other:?} is unknown; keys are column, type, cell_type, species, scale"
+            )))
             }
         }
     }
-    let need = |v: Option<String>, k: &str| v.ok_or_else(|| err(format!("#task line lacks {k}=...")));
+    let need =
+        |v: Option<String>, k: &str| v.ok_or_else(|| err(format!("#task line lacks {k}=...")));
     let meta = TaskMeta {
         column: need(column, "column")?,
         task_type: need(ty, "type")?,
@@ -67,7 +68,10 @@ fn parse_meta(path: &Path, line: usize, text: &str) -> Result<TaskMeta, ServeErr
         scale: scale.unwrap_or_else(|| "linear".into()),
     };
     if meta.scale != "linear" && meta.scale != "log" {
-        return Err(err(format!("#task scale {:?} must be linear or log", meta.scale)));
+        return Err(err(format!(
+            "#task scale {:?} must be linear or log",
+            meta.scale
+        )));
     }
     Ok(meta)
 }
@@ -106,7 +110,10 @@ impl ReferenceTable {
             }
             if line.starts_with("#task") {
                 if header.is_some() {
-                    return Err(err(line_no, "#task lines must come before the header".into()));
+                    return Err(err(
+                        line_no,
+                        "#task lines must come before the header".into(),
+                    ));
                 }
                 metas.push(parse_meta(path, line_no, line)?);
                 continue;
@@ -170,35 +177,58 @@ impl ReferenceTable {
             }
             let id = fields[0];
             if id.is_empty() || !seen.insert(id.to_string()) {
-                return Err(err(line_no, format!("row id {id:?} is empty or duplicated")));
+                return Err(err(
+                    line_no,
+                    format!("row id {id:?} is empty or duplicated"),
+                ));
             }
             let seq = fields[1].to_ascii_uppercase();
             if seq.is_empty() {
                 return Err(err(line_no, format!("row {id:?}: empty sequence")));
             }
-            if let Some(b) = seq.bytes().find(|b| !matches!(b, b'A' | b'C' | b'G' | b'T' | b'N')) {
+            if let Some(b) = seq
+                .bytes()
+                .find(|b| !matches!(b, b'A' | b'C' | b'G' | b'T' | b'N'))
+            {
                 return Err(err(
                     line_no,
-                    format!("row {id:?}: sequence has {:?}; only A, C, G, T, N are allowed", b as char),
+                    format!(
+                        "row {id:?}: sequence has {:?}; only A, C, G, T, N are allowed",
+                        b as char
+                    ),
                 ));
             }
             for (t, f) in fields[2..].iter().enumerate() {
-                let v: f64 = f.trim().parse().ok().filter(|x: &f64| x.is_finite()).ok_or_else(|| {
-                    err(
-                        line_no,
-                        format!("row {id:?}, column {:?}: {f:?} is not a finite number", cols[t]),
-                    )
-                })?;
+                let v: f64 = f
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|x: &f64| x.is_finite())
+                    .ok_or_else(|| {
+                        err(
+                            line_no,
+                            format!(
+                                "row {id:?}, column {:?}: {f:?} is not a finite number",
+                                cols[t]
+                            ),
+                        )
+                    })?;
                 table.values[t].push(v);
             }
             table.ids.push(id.to_string());
             table.sequences.push(seq);
         }
         if header.is_none() {
-            return Err(err(0, "no header line (id<TAB>sequence<TAB><task>...)".into()));
+            return Err(err(
+                0,
+                "no header line (id<TAB>sequence<TAB><task>...)".into(),
+            ));
         }
         if table.ids.is_empty() {
-            return Err(err(0, "the table has no rows; a predictor needs at least one reference".into()));
+            return Err(err(
+                0,
+                "the table has no rows; a predictor needs at least one reference".into(),
+            ));
         }
         Ok(table)
     }
@@ -229,11 +259,23 @@ mod tests {
     fn errors_name_file_line_and_field() {
         let head = "#task\tcolumn=a\ttype=expression\tcell_type=c\tspecies=s\nid\tsequence\ta\n";
         let cases = [
-            (format!("{head}r1\tACGX\t1\n"), "t.tsv:3: row \"r1\": sequence has 'X'"),
-            (format!("{head}r1\tACG\tNaN\n"), "t.tsv:3: row \"r1\", column \"a\""),
-            (format!("{head}r1\tACG\t1\nr1\tACG\t1\n"), "t.tsv:4: row id \"r1\""),
+            (
+                format!("{head}r1\tACGX\t1\n"),
+                "t.tsv:3: row \"r1\": sequence has 'X'",
+            ),
+            (
+                format!("{head}r1\tACG\tNaN\n"),
+                "t.tsv:3: row \"r1\", column \"a\"",
+            ),
+            (
+                format!("{head}r1\tACG\t1\nr1\tACG\t1\n"),
+                "t.tsv:4: row id \"r1\"",
+            ),
             (format!("{head}r1\tACG\n"), "t.tsv:3: 2 fields, expected 3"),
-            ("id\tsequence\tq\nr\tA\t1\n".to_string(), "task column \"q\" has no metadata"),
+            (
+                "id\tsequence\tq\nr\tA\t1\n".to_string(),
+                "task column \"q\" has no metadata",
+            ),
         ];
         for (text, want) in cases {
             let e = ReferenceTable::parse(Path::new("t.tsv"), &text, &[]).unwrap_err();

@@ -1,0 +1,60 @@
+//! Building blocks shared by the architectures.
+
+use candle_core::{DType, Result, Tensor, D};
+
+/// Additive attention bias from a `(B, T)` 0/1 mask: 0 for tokens, a large negative number for
+/// padding, shaped `(B, 1, 1, T)` to broadcast over heads and queries.
+pub fn key_padding_bias(mask: &Tensor, dtype: DType) -> Result<Tensor> {
+    let (b, t) = mask.dims2()?;
+    // (mask - 1) * 1e9: exp() of it underflows to exactly 0 after the softmax's max shift, as
+    // transformers' dtype-min mask does. Every query has at least one real key (position 0).
+    ((mask.to_dtype(DType::F32)? - 1.0)? * 1e9)?
+        .reshape((b, 1, 1, t))?
+        .to_dtype(dtype)
+}
+
+/// Scaled-dot-product attention core: `softmax(q k^T + bias) v` with the softmax in f32.
+/// `q`, `k`, `v`: `(B, H, T, dh)` (q already scaled where the model scales it); `bias`
+/// broadcastable to `(B, H, T, T)`. Returns `(B, T, H * dh)`.
+pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    let (b, h, t, dh) = q.dims4()?;
+    let scores = q.contiguous()?.matmul(&k.t()?.contiguous()?)?;
+    let scores = scores.broadcast_add(bias)?;
+    let dtype = scores.dtype();
+    let probs = candle_nn::ops::softmax_last_dim(&scores.to_dtype(DType::F32)?)?.to_dtype(dtype)?;
+    let ctx = probs.matmul(&v.contiguous()?)?; // (B, H, T, dh)
+    ctx.transpose(1, 2)?.reshape((b, t, h * dh))
+}
+
+/// `(B, T, H*dh)` -> `(B, H, T, dh)`.
+pub fn split_heads(x: &Tensor, heads: usize) -> Result<Tensor> {
+    let (b, t, hd) = x.dims3()?;
+    x.reshape((b, t, heads, hd / heads))?.transpose(1, 2)
+}
+
+/// Mean over the positions where `weights` (B, T) is non-zero, as `(B, D)` in f32:
+/// `weights` holds 1/count on the pooled positions.
+pub fn weighted_pool(h: &Tensor, weights: &Tensor) -> Result<Tensor> {
+    let h = h.to_dtype(DType::F32)?;
+    let w = weights.unsqueeze(1)?; // (B, 1, T)
+    w.matmul(&h)?.squeeze(1)
+}
+
+/// T5's layer norm: RMS without mean subtraction, computed in f32, then scaled by `weight`.
+pub fn rms_norm(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
+    let dtype = x.dtype();
+    let xf = x.to_dtype(DType::F32)?;
+    let var = xf.sqr()?.mean_keepdim(D::Minus1)?;
+    let normed = xf.broadcast_div(&(var + eps)?.sqrt()?)?;
+    normed.to_dtype(dtype)?.broadcast_mul(weight)
+}
+
+/// A linear layer applied to `(B, T, in)` as one `(B*T, in)` GEMM: candle would otherwise run B
+/// separate matrix products, which parallelise worse on CPU.
+pub fn linear3(l: &candle_nn::Linear, x: &Tensor) -> Result<Tensor> {
+    use candle_core::Module;
+    let (b, t, i) = x.dims3()?;
+    let y = l.forward(&x.reshape((b * t, i))?)?;
+    let o = y.dim(1)?;
+    y.reshape((b, t, o))
+}

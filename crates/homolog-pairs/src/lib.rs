@@ -1,0 +1,279 @@
+//! Batch alignment of (query, reference) pair lists: PROTEA's 12 alignment features for
+//! every pair, computed once per distinct ordered sequence pair, in parallel, through a
+//! persistent SQLite cache.
+//!
+//! PROTEA aligns each (query, neighbour) pair with parasail from Python (about 2 ms a pair),
+//! needs a process pool because parasail holds the GIL, and caches the features in SQLite.
+//! This crate does the same with [`homolog_align`] (AVX2 striped kernel, exact parasail
+//! results) on a rayon thread pool:
+//!
+//! 1. **Deduplicate** by ordered sequence pair (equal sequences under different ids align
+//!    once; `(a, b)` and `(b, a)` are different pairs: the features are not symmetric).
+//! 2. **Cache lookup** ([`PairCache`], see [`cache`] for the file format and the safety
+//!    rules) in batches of [`BatchOptions::chunk`] pairs.
+//! 3. **Align** the misses in parallel, each worker with its own [`homolog_align::Aligner`]
+//!    (buffers reused); write them back in one transaction per chunk.
+//! 4. **Results in input order**, one per input pair.
+//!
+//! Determinism: each pair's features are a pure function of its two sequences and the
+//! scoring, and the cache stores them losslessly (shortest round-trip floats plus a
+//! checksum), so serial, parallel-cold and parallel-warm runs give byte-identical outputs
+//! (`tests/batch.rs`).
+//!
+//! Files: [`read_pairs`] (TSV `query_id reference_id`), [`read_sequences`] (FASTA),
+//! [`write_features`] (CSV/TSV/Parquet, atomic). [`run`] does everything for the
+//! `homolog align` command.
+
+pub mod cache;
+mod error;
+mod io;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use homolog_align::{Aligner, PairFeatures, Scoring};
+use rayon::prelude::*;
+
+pub use cache::{cache_key, CacheOptions, CachedPair, OnInvalid, PairCache};
+pub use error::PairsError;
+pub use io::{
+    output_columns, read_pairs, read_sequences, write_features, OutputFormat, PairRecord,
+};
+
+/// How to run a batch.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// Substitution matrix and gap penalties (BLOSUM62, 10, 1 by default).
+    pub scoring: Scoring,
+    /// Worker threads: 0 = all cores (rayon's global pool), 1 = serial (no thread pool).
+    pub threads: usize,
+    /// Distinct pairs per cache round trip (read batch, parallel alignment, write
+    /// transaction). Bounds memory and the work lost if the run is interrupted.
+    pub chunk: usize,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        Self {
+            scoring: Scoring::default(),
+            threads: 0,
+            chunk: 8192,
+        }
+    }
+}
+
+/// Counts of a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    /// Input pairs.
+    pub pairs: usize,
+    /// Distinct ordered sequence pairs among them.
+    pub unique: usize,
+    /// Distinct pairs found in the cache.
+    pub cache_hits: usize,
+    /// Distinct pairs aligned.
+    pub computed: usize,
+}
+
+/// Aligns every `(query, reference)` sequence pair; returns one [`CachedPair`] per input
+/// pair, in input order. `progress` is called with the number of distinct pairs finished
+/// since its last call (total = [`BatchReport::unique`]).
+///
+/// A pair that cannot be aligned (its traceback table cannot be allocated) is an error
+/// naming its input index ([`PairsError::Align`], ids left empty for the caller to fill).
+pub fn align_batch(
+    pairs: &[(&[u8], &[u8])],
+    options: &BatchOptions,
+    cache: Option<&PairCache>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Vec<CachedPair>, BatchReport), PairsError> {
+    options
+        .scoring
+        .validate()
+        .map_err(|source| PairsError::Align {
+            index: 0,
+            query_id: String::new(),
+            reference_id: String::new(),
+            source,
+        })?;
+    // Distinct ordered pairs, in first-appearance order.
+    let mut slot: HashMap<(&[u8], &[u8]), usize> = HashMap::with_capacity(pairs.len());
+    let mut unique: Vec<(usize, &[u8], &[u8])> = Vec::new();
+    let mut which = Vec::with_capacity(pairs.len());
+    for (i, &(q, r)) in pairs.iter().enumerate() {
+        let s = *slot.entry((q, r)).or_insert_with(|| {
+            unique.push((i, q, r));
+            unique.len() - 1
+        });
+        which.push(s);
+    }
+    let mut report = BatchReport {
+        pairs: pairs.len(),
+        unique: unique.len(),
+        ..BatchReport::default()
+    };
+    let mut values: Vec<Option<CachedPair>> = vec![None; unique.len()];
+    let chunk = options.chunk.max(1);
+    let work = |values: &mut Vec<Option<CachedPair>>,
+                report: &mut BatchReport|
+     -> Result<(), PairsError> {
+        for (c, part) in unique.chunks(chunk).enumerate() {
+            let base = c * chunk;
+            let keys: Vec<String> = match cache {
+                Some(_) => part
+                    .iter()
+                    .map(|&(_, q, r)| cache_key(q, r, &options.scoring))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let found = match cache {
+                Some(cache) => cache.get_many(&keys)?,
+                None => vec![None; part.len()],
+            };
+            let hits = found.iter().filter(|v| v.is_some()).count();
+            report.cache_hits += hits;
+            if hits > 0 {
+                progress(hits as u64);
+            }
+            let missing: Vec<usize> = (0..part.len()).filter(|&k| found[k].is_none()).collect();
+            let align_one = |aligner: &mut Aligner, k: usize| -> Result<CachedPair, PairsError> {
+                let (index, q, r) = part[k];
+                let err = |source| PairsError::Align {
+                    index,
+                    query_id: String::new(),
+                    reference_id: String::new(),
+                    source,
+                };
+                let nw = aligner.try_global(q, r).map_err(err)?;
+                let sw = aligner.try_local(q, r).map_err(err)?;
+                progress(1);
+                Ok(CachedPair::from_stats(&nw, &sw, q.len(), r.len()))
+            };
+            let computed: Vec<CachedPair> = if options.threads == 1 {
+                let mut aligner = Aligner::new(options.scoring.clone());
+                missing
+                    .iter()
+                    .map(|&k| align_one(&mut aligner, k))
+                    .collect::<Result<_, _>>()?
+            } else {
+                missing
+                    .par_iter()
+                    .map_init(
+                        || Aligner::new(options.scoring.clone()),
+                        |aligner, &k| align_one(aligner, k),
+                    )
+                    .collect::<Result<_, _>>()?
+            };
+            report.computed += computed.len();
+            for (k, v) in found.into_iter().enumerate() {
+                if v.is_some() {
+                    values[base + k] = v;
+                }
+            }
+            let mut to_store = Vec::with_capacity(computed.len());
+            for (&k, v) in missing.iter().zip(computed) {
+                values[base + k] = Some(v);
+                if cache.is_some() {
+                    to_store.push((keys[k].clone(), v));
+                }
+            }
+            if let Some(cache) = cache {
+                cache.put_many(&to_store)?;
+            }
+        }
+        Ok(())
+    };
+    if options.threads > 1 {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(options.threads)
+            .build()
+            .map_err(|e| PairsError::Output {
+                path: PathBuf::from("<thread pool>"),
+                message: format!("cannot start {} threads: {e}", options.threads),
+            })?;
+        pool.install(|| work(&mut values, &mut report))?;
+    } else {
+        work(&mut values, &mut report)?;
+    }
+    let out = which
+        .into_iter()
+        .map(|s| values[s].expect("every distinct pair is filled above"))
+        .collect();
+    Ok((out, report))
+}
+
+/// Everything `homolog align` needs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Pairs file (see [`read_pairs`]).
+    pub pairs: PathBuf,
+    /// FASTA files holding every id the pairs name.
+    pub sequences: Vec<PathBuf>,
+    /// Output file; the format follows the extension unless `format` is set.
+    pub out: PathBuf,
+    /// Output format override.
+    pub format: Option<OutputFormat>,
+    /// Cache file (created if absent); `None` = no cache.
+    pub cache: Option<PathBuf>,
+    /// Cache opening options.
+    pub cache_options: CacheOptions,
+    /// Batch settings.
+    pub batch: BatchOptions,
+}
+
+/// Reads the pairs and sequences, aligns (through the cache), writes the features in input
+/// order. `progress(total)` is called once before aligning, then `tick(n)` as pairs finish.
+pub fn run(
+    options: &RunOptions,
+    start: &dyn Fn(u64),
+    tick: &(dyn Fn(u64) + Sync),
+) -> Result<BatchReport, PairsError> {
+    let format = match options.format {
+        Some(f) => f,
+        None => OutputFormat::from_path(&options.out).ok_or_else(|| PairsError::Output {
+            path: options.out.clone(),
+            message: "unknown output extension: use .parquet, .csv or .tsv (or --format)".into(),
+        })?,
+    };
+    let records = read_pairs(&options.pairs)?;
+    let seqs = read_sequences(&options.sequences)?;
+    let mut pairs = Vec::with_capacity(records.len());
+    for rec in &records {
+        let get = |id: &str| {
+            seqs.get(id)
+                .map(|s| s.as_bytes())
+                .ok_or_else(|| PairsError::UnknownId {
+                    path: options.pairs.clone(),
+                    line: rec.line,
+                    id: id.to_string(),
+                })
+        };
+        pairs.push((get(&rec.query)?, get(&rec.reference)?));
+    }
+    let cache = match &options.cache {
+        Some(p) => Some(PairCache::open_with(p, options.cache_options)?),
+        None => None,
+    };
+    let distinct = {
+        let mut s = std::collections::HashSet::new();
+        pairs.iter().filter(|p| s.insert(**p)).count()
+    };
+    start(distinct as u64);
+    let (values, report) =
+        align_batch(&pairs, &options.batch, cache.as_ref(), tick).map_err(|e| match e {
+            PairsError::Align { index, source, .. } => PairsError::Align {
+                index,
+                query_id: records[index].query.clone(),
+                reference_id: records[index].reference.clone(),
+                source,
+            },
+            other => other,
+        })?;
+    let ids: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (r.query.as_str(), r.reference.as_str()))
+        .collect();
+    let features: Vec<PairFeatures> = values.iter().map(|v| v.features).collect();
+    write_features(&options.out, format, &ids, &features)?;
+    Ok(report)
+}
