@@ -24,6 +24,11 @@ pub struct DistributeArgs {
 
 /// Runs the distributor until Ctrl-C or SIGTERM.
 pub fn run(args: DistributeArgs) -> anyhow::Result<()> {
-    homolog_distribute::run_blocking(&args.config, &args.host, args.port, args.address_file.as_deref())
-        .with_context(|| format!("running the GAME distributor of {}", args.config.display()))
+    homolog_distribute::run_blocking(
+        &args.config,
+        &args.host,
+        args.port,
+        args.address_file.as_deref(),
+    )
+    .with_context(|| format!("running the GAME distributor of {}", args.config.display()))
 }
