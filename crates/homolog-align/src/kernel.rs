@@ -71,6 +71,14 @@ pub(crate) struct Workspace {
     /// Buffers of the striped AVX2 kernel.
     #[cfg(target_arch = "x86_64")]
     pub(crate) simd: crate::simd::SimdWorkspace,
+    /// Buffers of the wide 16-bit kernels (their traceback goes to `trace`).
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) w16: crate::wide::WideWorkspace<i16>,
+    /// Buffers of the wide 32-bit kernel (AVX-512).
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) w32: crate::wide::WideWorkspace<i32>,
+    /// The kernel of the last alignment.
+    pub(crate) last: Option<crate::Kernel>,
 }
 
 /// Where the alignment ends and its score.
