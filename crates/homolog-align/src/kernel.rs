@@ -81,6 +81,39 @@ pub(crate) struct Workspace {
     pub(crate) last: Option<crate::Kernel>,
 }
 
+/// Identifies the query profile a striped workspace holds, so aligning the same query again
+/// (NW then SW of one pair, or one query against many references) skips rebuilding it.
+#[derive(Debug, Default)]
+pub(crate) struct ProfileKey {
+    query: Vec<u8>,
+    /// Lanes and padding score of the layout.
+    layout: (usize, i32),
+    matrix: Option<crate::SubstitutionMatrix>,
+}
+
+impl ProfileKey {
+    /// True when the profile was built for exactly these inputs; otherwise records them
+    /// (the caller then rebuilds) and returns false.
+    pub(crate) fn hit(
+        &mut self,
+        query: &[u8],
+        layout: (usize, i32),
+        matrix: &crate::SubstitutionMatrix,
+    ) -> bool {
+        let same_matrix = self.matrix.as_ref() == Some(matrix);
+        if same_matrix && self.layout == layout && self.query == query {
+            return true;
+        }
+        if !same_matrix {
+            self.matrix = Some(matrix.clone());
+        }
+        self.layout = layout;
+        self.query.clear();
+        self.query.extend_from_slice(query);
+        false
+    }
+}
+
 /// Where the alignment ends and its score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct KernelOut {

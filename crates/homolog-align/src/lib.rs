@@ -880,11 +880,14 @@ impl Job<'_> {
     }
 }
 
-/// Makes `trace` exactly `bytes` long; `Err(bytes)` if it cannot be allocated.
+/// Makes `trace` at least `bytes` long (the kernels overwrite every byte they use, so a
+/// longer table is not cleared); `Err(bytes)` if it cannot be allocated.
 fn reserve_bytes(trace: &mut Vec<u8>, bytes: usize) -> Result<(), usize> {
-    trace.clear();
-    trace.try_reserve_exact(bytes).map_err(|_| bytes)?;
-    trace.resize(bytes, 0);
+    if trace.len() < bytes {
+        trace.clear();
+        trace.try_reserve_exact(bytes).map_err(|_| bytes)?;
+        trace.resize(bytes, 0);
+    }
     Ok(())
 }
 
@@ -913,7 +916,7 @@ fn run_scalar(ws: &mut Workspace, job: &Job) -> Result<AlignmentStats, AlignErro
 fn run_avx2_32(ws: &mut Workspace, job: &Job) -> Result<AlignmentStats, AlignError> {
     let matrix = job.matrix;
     let sw = &mut ws.simd;
-    sw.set_query(job.qc, matrix.size(), |a, b| matrix.score_idx(a, b));
+    sw.set_query(job.qc, matrix);
     let out = match (job.local, job.traced) {
         (_, true) => {
             sw.reserve_trace(job.reference.len())
@@ -939,9 +942,7 @@ fn run_wide<V: wide::Vector>(
     job: &Job,
 ) -> Result<Option<AlignmentStats>, AlignError> {
     let matrix = job.matrix;
-    w.set_query(V::LANES, V::PAD, job.qc, matrix.size(), |a, b| {
-        matrix.score_idx(a, b)
-    });
+    w.set_query(V::LANES, V::PAD, V::NEG, job.qc, matrix);
     let out = if job.traced {
         let n = job.reference.len();
         let bytes = w.trace_bytes(n).ok_or(job.too_large(usize::MAX))?;

@@ -126,6 +126,7 @@ pub(crate) trait Vector: Copy {
     unsafe fn add(self, o: Self) -> Self;
     unsafe fn sub(self, o: Self) -> Self;
     unsafe fn max(self, o: Self) -> Self;
+    unsafe fn min(self, o: Self) -> Self;
     unsafe fn or(self, o: Self) -> Self;
     unsafe fn eq(self, o: Self) -> Self::M;
     unsafe fn gt(self, o: Self) -> Self::M;
@@ -169,6 +170,9 @@ pub(crate) struct WideWorkspace<E> {
     profile: Vec<E>,
     /// Per lane: the vector index where the lane crosses an 8-stripe start (`-1`: none).
     reset: Vec<E>,
+    /// Cap of the first-pass F per cell: minus infinity where the row starts an 8-stripe,
+    /// else the element maximum (`F = min(F, cap)` restarts it, one cheap op).
+    cap: Vec<E>,
     /// Smallest and largest positive entry of `reset` (`seg`, 0 when none).
     reset_lo: usize,
     reset_hi: usize,
@@ -180,19 +184,25 @@ pub(crate) struct WideWorkspace<E> {
     hd: Vec<E>,
     ft: Vec<E>,
     best_col: Vec<E>,
+    /// What `profile` was built for.
+    key: crate::kernel::ProfileKey,
 }
 
 impl<E: Elem> WideWorkspace<E> {
-    /// Builds the striped profile of `query` (symbol codes, non-empty) over `size` symbols
-    /// for `lanes` lanes, with padding score `pad`.
+    /// Builds the striped profile of `query` (symbol codes, non-empty) for `matrix` with
+    /// `lanes` lanes and padding score `pad`, unless it already holds that one.
     pub(crate) fn set_query(
         &mut self,
         lanes: usize,
         pad: i32,
+        neg: i32,
         query: &[u8],
-        size: usize,
-        score: impl Fn(u8, u8) -> i32,
+        matrix: &crate::SubstitutionMatrix,
     ) {
+        if self.key.hit(query, (lanes, pad), matrix) {
+            return;
+        }
+        let size = matrix.size();
         let m = query.len();
         let seg = m.div_ceil(lanes).max(1);
         let seg8 = m.div_ceil(crate::PARASAIL_LANES).max(1);
@@ -204,15 +214,22 @@ impl<E: Elem> WideWorkspace<E> {
         self.profile.resize(size * cells, E::from_i32(pad));
         for c in 0..size {
             let base = c * cells;
-            for (r, &q) in query.iter().enumerate() {
-                let (l, t) = (r / seg, r % seg);
-                self.profile[base + t * lanes + l] = E::from_i32(score(q, c as u8));
+            for (l, stripe) in query.chunks(seg).enumerate() {
+                for (t, &q) in stripe.iter().enumerate() {
+                    self.profile[base + t * lanes + l] = E::from_i32(matrix.score_idx(q, c as u8));
+                }
             }
         }
         self.reset.clear();
         self.reset.extend((0..lanes).map(|l| {
             let t = (seg8 - (l * seg) % seg8) % seg8;
             E::from_i32(if t < seg { t as i32 } else { -1 })
+        }));
+        self.cap.clear();
+        self.cap.extend((0..cells).map(|r| {
+            let (t, l) = (r / lanes, r % lanes);
+            let restart = self.reset[l].to_i32() == t as i32;
+            E::from_i32(if restart { neg } else { i32::MAX })
         }));
         let inner = self.reset.iter().map(|r| r.to_i32()).filter(|&t| t > 0);
         self.reset_lo = inner.clone().min().map_or(seg, |t| t as usize);
@@ -285,25 +302,42 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
     let v_ext = V::splat(ext);
     let v_neg = V::splat(V::NEG);
     let v_zero = V::splat(0);
-    let v_one = V::splat(1);
     let v_diag = V::splat(i32::from(DIAG));
     let v_ins = V::splat(i32::from(INS));
     let v_del = V::splat(i32::from(DEL));
     let v_eopen = V::splat(i32::from(E_OPEN));
     let v_fopen = V::splat(i32::from(F_OPEN));
-    let reset = V::load(ws.reset.as_ptr());
 
+    // Every buffer holds `cells` elements and `t < seg` below: checked once here, so the
+    // loops use unchecked pointer arithmetic.
+    for b in [
+        &ws.h_load,
+        &ws.h_store,
+        &ws.e,
+        &ws.ea,
+        &ws.ebit,
+        &ws.hd,
+        &ws.ft,
+        &ws.best_col,
+    ] {
+        assert_eq!(b.len(), cells);
+    }
+    assert!(ws.reset.len() == lanes && ws.cap.len() == cells);
+    assert!(reference
+        .iter()
+        .all(|&c| (c as usize + 1) * cells <= ws.profile.len()));
+    assert!(!TRACE || trace.len() >= cells * n);
     macro_rules! ld {
         ($buf:expr, $t:expr) => {{
-            let s = &$buf[$t * lanes..$t * lanes + lanes];
-            V::load(s.as_ptr())
+            debug_assert!($t < seg);
+            V::load($buf.as_ptr().add($t * lanes))
         }};
     }
     macro_rules! st {
         ($buf:expr, $t:expr, $v:expr $(,)?) => {{
             let v = $v;
-            let s = &mut $buf[$t * lanes..$t * lanes + lanes];
-            v.store(s.as_mut_ptr())
+            debug_assert!($t < seg);
+            v.store($buf.as_mut_ptr().add($t * lanes))
         }};
     }
 
@@ -350,7 +384,6 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
         // 1. First pass, with the stripe-local F restarting at 8-stripe starts.
         let mut vh = ld!(ws.h_load, seg - 1).shift_in(diag_border);
         let mut vf = v_neg;
-        let mut vt = v_zero;
         for t in 0..seg {
             let mut hd = vh.add(ld!(prof, t));
             if LOCAL {
@@ -360,8 +393,7 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
                 vmax_hd = vmax_hd.max(hd);
             }
             st!(ws.hd, t, hd);
-            vf = V::select(V::eq(reset, vt), v_neg, vf);
-            vt = vt.add(v_one);
+            vf = vf.min(ld!(ws.cap, t));
             let ve = ld!(ws.e, t);
             let hfp = hd.max(ve).max(vf);
             st!(ws.h_store, t, hfp);
@@ -377,11 +409,9 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
             let hl = ld!(ws.h_store, seg - 1);
             let fl = ld!(ws.ft, seg - 1);
             let mut f = hl.sub(v_open).max(fl.sub(v_ext)).shift_in(V::NEG);
-            let mut vt = v_zero;
             let mut stopped_at = seg;
             for t in 0..seg {
-                f = V::select(V::eq(reset, vt), v_neg, f);
-                vt = vt.add(v_one);
+                f = f.min(ld!(ws.cap, t));
                 let cur = ld!(ws.ft, t);
                 f = f.max(cur);
                 if V::all(V::eq(f, cur)) {
@@ -471,8 +501,7 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
                 let e_ext = ld!(ws.ea, t).sub(v_ext);
                 st!(ws.ea, t, e_open.max(e_ext));
                 st!(ws.ebit, t, V::keep(V::gt(e_open, e_ext), v_eopen));
-                let dst = &mut col[t * lanes..t * lanes + lanes];
-                byte.store_bytes(dst.as_mut_ptr());
+                byte.store_bytes(col.as_mut_ptr().add(t * lanes));
                 if LOCAL {
                     vmax = vmax.max(hv);
                 }
@@ -551,6 +580,10 @@ impl Vector for Avx2I16 {
     #[inline(always)]
     unsafe fn max(self, o: Self) -> Self {
         Self(_mm256_max_epi16(self.0, o.0))
+    }
+    #[inline(always)]
+    unsafe fn min(self, o: Self) -> Self {
+        Self(_mm256_min_epi16(self.0, o.0))
     }
     #[inline(always)]
     unsafe fn or(self, o: Self) -> Self {
@@ -683,6 +716,10 @@ mod avx512 {
             Self(_mm512_max_epi32(self.0, o.0))
         }
         #[inline(always)]
+        unsafe fn min(self, o: Self) -> Self {
+            Self(_mm512_min_epi32(self.0, o.0))
+        }
+        #[inline(always)]
         unsafe fn or(self, o: Self) -> Self {
             Self(_mm512_or_si512(self.0, o.0))
         }
@@ -792,6 +829,10 @@ mod avx512 {
         #[inline(always)]
         unsafe fn max(self, o: Self) -> Self {
             Self(_mm512_max_epi16(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn min(self, o: Self) -> Self {
+            Self(_mm512_min_epi16(self.0, o.0))
         }
         #[inline(always)]
         unsafe fn or(self, o: Self) -> Self {
