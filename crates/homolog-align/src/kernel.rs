@@ -75,7 +75,7 @@ pub(crate) struct Workspace {
     #[cfg(target_arch = "x86_64")]
     pub(crate) w16: crate::wide::WideWorkspace<i16>,
     /// Buffers of the wide 32-bit kernel (AVX-512).
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", homolog_avx512))]
     pub(crate) w32: crate::wide::WideWorkspace<i32>,
     /// The kernel of the last alignment.
     pub(crate) last: Option<crate::Kernel>,

@@ -66,34 +66,46 @@
 //!    stop at a zero cell.
 //!
 //! With these rules every score and statistic equals parasail 2.6's on the 11,317 fixture
-//! pairs (11,058 real ones; 0 mismatches, both kernels). [`Aligner::with_lanes`] emulates
+//! pairs (11,058 real ones; 0 mismatches, every kernel). [`Aligner::with_lanes`] emulates
 //! other stripe widths (4 for parasail on SSE4.1-only CPUs); on the original 2,453-pair
 //! fixture, widths 1, 4 and 8 gave the same statistics, while changing rule 1 or 2 breaks
 //! about 15% of them.
 //!
 //! # Kernels
 //!
-//! - **AVX2 striped** (`simd` module, x86-64): 8 x 32-bit lanes in parasail's layout, a first
-//!   pass, an exact lazy-F loop and a trace pass per column. Chosen at run time
-//!   ([`Kernel::Auto`]) when the CPU has AVX2, the stripe width is [`PARASAIL_LANES`] and all
-//!   scores provably fit in 32 bits (`(m + n + 2)(max|s| + extend) + 2 open < 2^26`).
-//! - **Scalar** (`kernel` module): the same recurrence with 64-bit scores, for every other
-//!   case (no AVX2, other widths, huge penalties) and with [`Kernel::Scalar`] or
-//!   `HOMOLOG_ALIGN_KERNEL=scalar`.
+//! All kernels compute the same values and give identical results ([`Kernel`]); they differ
+//! in vector width and speed. Chosen at run time ([`Kernel::Auto`]), or forced with
+//! [`Aligner::with_kernel`] / `HOMOLOG_ALIGN_KERNEL=scalar|avx2-32|avx2-16|avx512-32|avx512-16`.
 //!
-//! Both give identical results (tested on the parity fixture and on long pairs); narrower
-//! lanes (8/16-bit) are not used for traced alignments because a different lane count
-//! changes parasail's stripe width and with it the tie-breaking.
+//! - **AVX2 16 x 16-bit** (`wide` module, the default on AVX2 CPUs) and **AVX-512 32 x 16-bit
+//!   / 16 x 32-bit** (AVX-512 F+BW, built with Rust 1.89+): striped kernels with 16 or 32
+//!   lanes that still reproduce parasail's **8-stripe** tie-breaking: the first-pass vertical
+//!   gap restarts at the 8-stripe starts inside lanes and is carried across lane boundaries
+//!   inside a stripe, and the true vertical gap is made consistent below those restarts
+//!   (see the `wide` module docs). 16-bit lanes saturate: the pair goes to a 32-bit kernel
+//!   when its values could go below `-32,000` (a priori: `3 open + (m + n + 2) extend +
+//!   max|s|`, global only) or when a diagonal score reached `i16::MAX` during the run.
+//! - **AVX2 8 x 32-bit** (`simd` module): parasail's own layout, a first pass, an exact lazy-F
+//!   loop and a trace pass per column; used when all scores provably fit in 32 bits
+//!   (`(m + n + 2)(max|s| + extend) + 2 open < 2^26`), as is the AVX-512 32-bit kernel.
+//! - **Scalar** (`kernel` module): the same recurrence with 64-bit scores, for every other
+//!   case (no AVX2, other stripe widths, huge penalties or lengths).
+//!
+//! Fallback chains: `avx512-16` -> `avx512-32` -> `avx2-32` -> `scalar`; `avx2-16` ->
+//! `avx2-32` -> `scalar`. [`Aligner::last_kernel`] says which kernel produced a result.
+//! Tests check every kernel against parasail on every fixture pair and against the scalar
+//! kernel on random, low-complexity, other-matrix and 16-bit-overflowing pairs. No 8-bit
+//! kernel: global scores leave the `i8` range for any pair longer than about 100 residues
+//! and local ones for most homologous pairs, so nearly every pair would be aligned twice.
 //!
 //! # Memory and speed
 //!
 //! The traceback takes one byte per cell (`H` state in two bits, `E`/`F` open bits), the query
-//! rounded up to whole stripes: a 5,000 x 5,000 pair needs 25 MB, a 35,000 x 35,000 pair
-//! 1.23 GB ([`Aligner::traceback_bytes_needed`]); score-only functions use linear memory.
-//! Single-thread speed on the fixture pairs (2 cores of a cloud VM): about 1 GCUPS per mode
-//! with traceback for the AVX2 kernel, 6x the scalar one and about 2x parasail's
-//! `*_trace_striped_32` (see `docs/benchmarks.md`). `examples/align_bench.rs` prints pairs/s
-//! and GCUPS for both kernels.
+//! rounded up to whole vectors (8, 16 or 32 rows): a 5,000 x 5,000 pair needs 25 MB, a
+//! 35,000 x 35,000 pair 1.23 GB ([`Aligner::traceback_bytes_needed`]); score-only functions
+//! use linear memory. The query profile is kept while the query and matrix stay the same
+//! (NW then SW of a pair, one query against many references). `examples/align_bench.rs`
+//! prints pairs/s and GCUPS per kernel; figures in `docs/align.md`.
 
 mod error;
 mod kernel;
@@ -124,7 +136,8 @@ pub const PARASAIL_LANES: usize = 8;
 /// the pair is aligned again with the next kernel.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Kernel {
-    /// The fastest kernel this CPU runs (detected at run time): `avx512-16`, else `avx2-16`,
+    /// The fastest kernel this CPU runs (detected at run time): `avx2-16` (measured faster
+    /// than `avx512-16` on the alignment benchmark, `docs/align.md`), else `avx512-16`, ...,
     /// else `scalar`, with the fallbacks above. [`Aligner::with_lanes`] other than
     /// [`PARASAIL_LANES`] always uses the scalar kernel.
     #[default]
@@ -154,8 +167,8 @@ impl Kernel {
 
     /// Preference order of [`Kernel::Auto`] (measured, `docs/align.md`).
     const AUTO_ORDER: [Kernel; 5] = [
-        Kernel::Avx512x16,
         Kernel::Avx2x16,
+        Kernel::Avx512x16,
         Kernel::Avx512x32,
         Kernel::Avx2x32,
         Kernel::Scalar,
@@ -244,8 +257,8 @@ impl std::fmt::Display for Kernel {
     }
 }
 
-/// Name of the fastest kernel this CPU runs ([`Kernel::name`]: `"avx512-16"`, `"avx2-16"`,
-/// ..., `"scalar"`).
+/// Name of the kernel [`Kernel::Auto`] starts with on this CPU ([`Kernel::name`]:
+/// `"avx2-16"`, `"avx512-16"`, ..., `"scalar"`).
 pub fn best_kernel() -> &'static str {
     Kernel::available()[0].name()
 }
@@ -882,6 +895,7 @@ impl Job<'_> {
 
 /// Makes `trace` at least `bytes` long (the kernels overwrite every byte they use, so a
 /// longer table is not cleared); `Err(bytes)` if it cannot be allocated.
+#[cfg(target_arch = "x86_64")]
 fn reserve_bytes(trace: &mut Vec<u8>, bytes: usize) -> Result<(), usize> {
     if trace.len() < bytes {
         trace.clear();

@@ -168,8 +168,8 @@ pub(crate) struct WideWorkspace<E> {
     m: usize,
     /// Striped query profile: symbol `c`, vector `t`, lane `l` at `(c * seg + t) * L + l`.
     profile: Vec<E>,
-    /// Per lane: the vector index where the lane crosses an 8-stripe start (`-1`: none).
-    reset: Vec<E>,
+    /// Per lane: the vector index where the lane crosses an 8-stripe start, if any.
+    reset: Vec<Option<usize>>,
     /// Cap of the first-pass F per cell: minus infinity where the row starts an 8-stripe,
     /// else the element maximum (`F = min(F, cap)` restarts it, one cheap op).
     cap: Vec<E>,
@@ -223,17 +223,20 @@ impl<E: Elem> WideWorkspace<E> {
         self.reset.clear();
         self.reset.extend((0..lanes).map(|l| {
             let t = (seg8 - (l * seg) % seg8) % seg8;
-            E::from_i32(if t < seg { t as i32 } else { -1 })
+            (t < seg).then_some(t)
         }));
         self.cap.clear();
         self.cap.extend((0..cells).map(|r| {
             let (t, l) = (r / lanes, r % lanes);
-            let restart = self.reset[l].to_i32() == t as i32;
-            E::from_i32(if restart { neg } else { i32::MAX })
+            E::from_i32(if self.reset[l] == Some(t) {
+                neg
+            } else {
+                i32::MAX
+            })
         }));
-        let inner = self.reset.iter().map(|r| r.to_i32()).filter(|&t| t > 0);
-        self.reset_lo = inner.clone().min().map_or(seg, |t| t as usize);
-        self.reset_hi = inner.max().map_or(0, |t| t as usize);
+        let inner = self.reset.iter().flatten().copied().filter(|&t| t > 0);
+        self.reset_lo = inner.clone().min().unwrap_or(seg);
+        self.reset_hi = inner.max().unwrap_or(0);
         for v in [
             &mut self.h_load,
             &mut self.h_store,
