@@ -1202,6 +1202,31 @@ mod tests {
     }
 
     #[test]
+    fn kernel_names_round_trip_and_fallbacks_end_in_scalar() {
+        for k in Kernel::ALL {
+            assert_eq!(Kernel::parse(k.name()), Some(k));
+            assert_eq!(Kernel::parse(&k.name().to_uppercase()), Some(k));
+            assert_eq!(k.to_string(), k.name());
+        }
+        assert_eq!(Kernel::parse("avx2"), None);
+        assert_eq!(Kernel::available().last(), Some(&Kernel::Scalar));
+        assert_eq!(best_kernel(), Kernel::available()[0].name());
+        // Every chain ends in the scalar kernel, so every pair has a kernel.
+        let s = Scoring::default();
+        for k in Kernel::ALL {
+            let a = Aligner::new(s.clone()).with_kernel(k);
+            let plan: Vec<Kernel> = a.mode.plan(&s, 10, 10, false).collect();
+            assert_eq!(plan.last(), Some(&Kernel::Scalar), "{k}");
+            assert!(plan.iter().all(|k| k.is_available()));
+        }
+        // Other stripe widths only run on the scalar kernel.
+        let a = Aligner::new(s.clone())
+            .with_kernel(Kernel::Avx2x16)
+            .with_lanes(4);
+        assert_eq!(a.kernel_for(100, 100, true), Kernel::Scalar);
+    }
+
+    #[test]
     fn traceback_uses_one_byte_per_cell() {
         let q = "ACDEFGHIKLMNPQRSTVWY".repeat(100);
         let r = "YWVTSRQPNMLKIHGFEDCA".repeat(75);

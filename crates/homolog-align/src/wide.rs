@@ -9,10 +9,12 @@
 //! `seg8 = ceil(m / 8)`. A plain striped kernel with `L` lanes would restart it at the rows
 //! `l * seg` (`seg = ceil(m / L)`), which changes which equal-scoring path is traced. These
 //! kernels keep the natural `L`-lane layout (lane `l`, vector `t` = row `l * seg + t`; padding
-//! rows only at the end) and restore the 8-stripe semantics with two additions:
+//! rows only at the end) and restore the 8-stripe semantics with three additions:
 //!
 //! - **Restart inside a lane**: the first pass resets `fp` to minus infinity at the vector
-//!   where a lane crosses a row `k * seg8` (at most one per lane, since `seg <= seg8`).
+//!   where a lane crosses a row `k * seg8` (at most one per lane, since `seg <= seg8`), with
+//!   a per-cell cap (`fp = min(fp, cap)`: minus infinity there, the element maximum
+//!   elsewhere), one cheap operation on the loop-carried chain.
 //! - **Carry across lanes**: a lane whose first row is not a stripe start must continue the
 //!   previous lane's first-pass `fp`. After the first pass, a carry sweep (like Farrar's lazy
 //!   F loop, but for `fp` and stopping at stripe starts) pushes `fp` from the last row of each
@@ -20,9 +22,15 @@
 //!   (`E = max(E, H - open)` is exact because `max` commutes). A sweep stops at the first
 //!   vector where no lane changes; sweeps repeat while the last vector changed (a carry can
 //!   cross several lanes of one stripe).
+//! - **True F below restarts**: the true vertical gap does not restart, so below a restart
+//!   vector the stored estimate (the first-pass `fp`) can be lower than the row above
+//!   implies, a gap the lazy F loop (which only injects at lane starts and stops at the first
+//!   unchanged vector) would miss. A consistency sweep from the first restart vector down
+//!   to below the last one fixes that before the lazy F loop.
 //!
-//! The true `F` (lazy F loop) and the trace pass are those of the 8-lane kernel
-//! ([`crate::simd`]), generic over the vector type.
+//! The lazy F loop and the trace pass are those of the 8-lane kernel ([`crate::simd`]),
+//! generic over the vector type. Tests: `tests/kernels.rs` (against the scalar kernel) and
+//! `tests/parasail_parity.rs` (every kernel against parasail).
 //!
 //! # Overflow
 //!
@@ -79,9 +87,8 @@ const LIMIT16: i64 = 32_000;
 
 /// True when no real value of an `m x n` alignment can go below `-LIMIT16` (and the
 /// penalties fit), so 16-bit lanes are exact unless a score overflows upwards (checked at
-/// run time).
-/// Local alignments only need the penalties to fit (every value is at least
-/// `-(open + 2 extend)`).
+/// run time). Local alignments only need the penalties to fit (every value is at least
+/// `-(open + 2 extend + max|s|)`).
 pub(crate) fn fits_i16(
     m: usize,
     n: usize,
