@@ -71,6 +71,47 @@ pub(crate) struct Workspace {
     /// Buffers of the striped AVX2 kernel.
     #[cfg(target_arch = "x86_64")]
     pub(crate) simd: crate::simd::SimdWorkspace,
+    /// Buffers of the wide 16-bit kernels (their traceback goes to `trace`).
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) w16: crate::wide::WideWorkspace<i16>,
+    /// Buffers of the wide 32-bit kernel (AVX-512).
+    #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+    pub(crate) w32: crate::wide::WideWorkspace<i32>,
+    /// The kernel of the last alignment.
+    pub(crate) last: Option<crate::Kernel>,
+}
+
+/// Identifies the query profile a striped workspace holds, so aligning the same query again
+/// (NW then SW of one pair, or one query against many references) skips rebuilding it.
+#[derive(Debug, Default)]
+pub(crate) struct ProfileKey {
+    query: Vec<u8>,
+    /// Lanes and padding score of the layout.
+    layout: (usize, i32),
+    matrix: Option<crate::SubstitutionMatrix>,
+}
+
+impl ProfileKey {
+    /// True when the profile was built for exactly these inputs; otherwise records them
+    /// (the caller then rebuilds) and returns false.
+    pub(crate) fn hit(
+        &mut self,
+        query: &[u8],
+        layout: (usize, i32),
+        matrix: &crate::SubstitutionMatrix,
+    ) -> bool {
+        let same_matrix = self.matrix.as_ref() == Some(matrix);
+        if same_matrix && self.layout == layout && self.query == query {
+            return true;
+        }
+        if !same_matrix {
+            self.matrix = Some(matrix.clone());
+        }
+        self.layout = layout;
+        self.query.clear();
+        self.query.extend_from_slice(query);
+        false
+    }
 }
 
 /// Where the alignment ends and its score.

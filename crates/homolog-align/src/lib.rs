@@ -66,34 +66,46 @@
 //!    stop at a zero cell.
 //!
 //! With these rules every score and statistic equals parasail 2.6's on the 11,317 fixture
-//! pairs (11,058 real ones; 0 mismatches, both kernels). [`Aligner::with_lanes`] emulates
+//! pairs (11,058 real ones; 0 mismatches, every kernel). [`Aligner::with_lanes`] emulates
 //! other stripe widths (4 for parasail on SSE4.1-only CPUs); on the original 2,453-pair
 //! fixture, widths 1, 4 and 8 gave the same statistics, while changing rule 1 or 2 breaks
 //! about 15% of them.
 //!
 //! # Kernels
 //!
-//! - **AVX2 striped** (`simd` module, x86-64): 8 x 32-bit lanes in parasail's layout, a first
-//!   pass, an exact lazy-F loop and a trace pass per column. Chosen at run time
-//!   ([`Kernel::Auto`]) when the CPU has AVX2, the stripe width is [`PARASAIL_LANES`] and all
-//!   scores provably fit in 32 bits (`(m + n + 2)(max|s| + extend) + 2 open < 2^26`).
-//! - **Scalar** (`kernel` module): the same recurrence with 64-bit scores, for every other
-//!   case (no AVX2, other widths, huge penalties) and with [`Kernel::Scalar`] or
-//!   `HOMOLOG_ALIGN_KERNEL=scalar`.
+//! All kernels compute the same values and give identical results ([`Kernel`]); they differ
+//! in vector width and speed. Chosen at run time ([`Kernel::Auto`]), or forced with
+//! [`Aligner::with_kernel`] / `HOMOLOG_ALIGN_KERNEL=scalar|avx2-32|avx2-16|avx512-32|avx512-16`.
 //!
-//! Both give identical results (tested on the parity fixture and on long pairs); narrower
-//! lanes (8/16-bit) are not used for traced alignments because a different lane count
-//! changes parasail's stripe width and with it the tie-breaking.
+//! - **AVX2 16 x 16-bit** (`wide` module, the default on AVX2 CPUs) and **AVX-512 32 x 16-bit
+//!   / 16 x 32-bit** (AVX-512 F+BW, built with Rust 1.89+): striped kernels with 16 or 32
+//!   lanes that still reproduce parasail's **8-stripe** tie-breaking: the first-pass vertical
+//!   gap restarts at the 8-stripe starts inside lanes and is carried across lane boundaries
+//!   inside a stripe, and the true vertical gap is made consistent below those restarts
+//!   (see the `wide` module docs). 16-bit lanes saturate: the pair goes to a 32-bit kernel
+//!   when its values could go below `-32,000` (a priori: `3 open + (m + n + 2) extend +
+//!   max|s|`, global only) or when a diagonal score reached `i16::MAX` during the run.
+//! - **AVX2 8 x 32-bit** (`simd` module): parasail's own layout, a first pass, an exact lazy-F
+//!   loop and a trace pass per column; used when all scores provably fit in 32 bits
+//!   (`(m + n + 2)(max|s| + extend) + 2 open < 2^26`), as is the AVX-512 32-bit kernel.
+//! - **Scalar** (`kernel` module): the same recurrence with 64-bit scores, for every other
+//!   case (no AVX2, other stripe widths, huge penalties or lengths).
+//!
+//! Fallback chains: `avx512-16` -> `avx512-32` -> `avx2-32` -> `scalar`; `avx2-16` ->
+//! `avx2-32` -> `scalar`. [`Aligner::last_kernel`] says which kernel produced a result.
+//! Tests check every kernel against parasail on every fixture pair and against the scalar
+//! kernel on random, low-complexity, other-matrix and 16-bit-overflowing pairs. No 8-bit
+//! kernel: global scores leave the `i8` range for any pair longer than about 100 residues
+//! and local ones for most homologous pairs, so nearly every pair would be aligned twice.
 //!
 //! # Memory and speed
 //!
 //! The traceback takes one byte per cell (`H` state in two bits, `E`/`F` open bits), the query
-//! rounded up to whole stripes: a 5,000 x 5,000 pair needs 25 MB, a 35,000 x 35,000 pair
-//! 1.23 GB ([`Aligner::traceback_bytes_needed`]); score-only functions use linear memory.
-//! Single-thread speed on the fixture pairs (2 cores of a cloud VM): about 1 GCUPS per mode
-//! with traceback for the AVX2 kernel, 6x the scalar one and about 2x parasail's
-//! `*_trace_striped_32` (see `docs/benchmarks.md`). `examples/align_bench.rs` prints pairs/s
-//! and GCUPS for both kernels.
+//! rounded up to whole vectors (8, 16 or 32 rows): a 5,000 x 5,000 pair needs 25 MB, a
+//! 35,000 x 35,000 pair 1.23 GB ([`Aligner::traceback_bytes_needed`]); score-only functions
+//! use linear memory. The query profile is kept while the query and matrix stay the same
+//! (NW then SW of a pair, one query against many references). `examples/align_bench.rs`
+//! prints pairs/s and GCUPS per kernel; figures in `docs/align.md`.
 
 mod error;
 mod kernel;
@@ -101,6 +113,8 @@ pub mod matrix;
 #[cfg(target_arch = "x86_64")]
 mod simd;
 mod traceback;
+#[cfg(target_arch = "x86_64")]
+mod wide;
 
 pub use error::{AlignError, MatrixError};
 pub use matrix::SubstitutionMatrix;
@@ -111,48 +125,146 @@ use kernel::{Params, Workspace};
 /// tie-breaking of [`global`] and [`local`] reproduces by default.
 pub const PARASAIL_LANES: usize = 8;
 
-/// Which dynamic-programming kernel computes the alignments. Both give identical results
-/// (scores, tie-breaking, statistics); only speed differs.
+/// Which dynamic-programming kernel computes the alignments. All give identical results
+/// (scores, end cells, tie-breaking, statistics: parasail's 8-stripe semantics whatever the
+/// vector width); only speed differs.
+///
+/// A kernel that cannot take a pair falls back along a fixed chain: `avx512-16` ->
+/// `avx512-32` -> `avx2-32` -> `scalar`, `avx2-16` -> `avx2-32` -> `scalar`. A kernel is
+/// skipped when the CPU lacks its features, when the pair's scores provably do not fit its
+/// lanes, or (16-bit lanes) when a score reached the lane maximum at run time, in which case
+/// the pair is aligned again with the next kernel.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Kernel {
-    /// The striped AVX2 kernel when the CPU has AVX2 (detected at run time), the stripe
-    /// width is [`PARASAIL_LANES`] and every score fits 32-bit lanes; else the scalar one.
-    /// The environment variable `HOMOLOG_ALIGN_KERNEL=scalar` forces the scalar kernel.
+    /// The fastest kernel this CPU runs (detected at run time): `avx2-16` (measured faster
+    /// than `avx512-16` on the alignment benchmark, `docs/align.md`), else `avx512-16`, ...,
+    /// else `scalar`, with the fallbacks above. [`Aligner::with_lanes`] other than
+    /// [`PARASAIL_LANES`] always uses the scalar kernel.
     #[default]
     Auto,
     /// The portable scalar kernel (64-bit scores) for every pair.
     Scalar,
+    /// AVX2, 8 x 32-bit lanes (parasail's own layout).
+    Avx2x32,
+    /// AVX2, 16 x 16-bit lanes, saturating, with overflow detection.
+    Avx2x16,
+    /// AVX-512 (F, BW), 16 x 32-bit lanes.
+    Avx512x32,
+    /// AVX-512 (F, BW), 32 x 16-bit lanes, saturating, with overflow detection.
+    Avx512x16,
 }
 
 impl Kernel {
-    /// [`Kernel::Auto`], or [`Kernel::Scalar`] when `HOMOLOG_ALIGN_KERNEL=scalar`.
+    /// Every kernel choice, [`Kernel::Auto`] first.
+    pub const ALL: [Kernel; 6] = [
+        Kernel::Auto,
+        Kernel::Scalar,
+        Kernel::Avx2x32,
+        Kernel::Avx2x16,
+        Kernel::Avx512x32,
+        Kernel::Avx512x16,
+    ];
+
+    /// Preference order of [`Kernel::Auto`] (measured, `docs/align.md`).
+    const AUTO_ORDER: [Kernel; 5] = [
+        Kernel::Avx2x16,
+        Kernel::Avx512x16,
+        Kernel::Avx512x32,
+        Kernel::Avx2x32,
+        Kernel::Scalar,
+    ];
+
+    /// The name used by `HOMOLOG_ALIGN_KERNEL`: `auto`, `scalar`, `avx2-32`, `avx2-16`,
+    /// `avx512-32`, `avx512-16`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Auto => "auto",
+            Kernel::Scalar => "scalar",
+            Kernel::Avx2x32 => "avx2-32",
+            Kernel::Avx2x16 => "avx2-16",
+            Kernel::Avx512x32 => "avx512-32",
+            Kernel::Avx512x16 => "avx512-16",
+        }
+    }
+
+    /// The kernel named `name` (see [`Kernel::name`]; case-insensitive).
+    pub fn parse(name: &str) -> Option<Self> {
+        Kernel::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The kernel named by the environment variable `HOMOLOG_ALIGN_KERNEL` (e.g. `scalar`,
+    /// `avx2-16`), else [`Kernel::Auto`] (also for an unknown name).
     pub fn from_env() -> Self {
-        match std::env::var("HOMOLOG_ALIGN_KERNEL") {
-            Ok(v) if v.eq_ignore_ascii_case("scalar") => Kernel::Scalar,
-            _ => Kernel::Auto,
+        std::env::var("HOMOLOG_ALIGN_KERNEL")
+            .ok()
+            .and_then(|v| Kernel::parse(&v))
+            .unwrap_or(Kernel::Auto)
+    }
+
+    /// Whether this CPU (and this build) can run the kernel; always true for `Auto` and
+    /// `Scalar`.
+    pub fn is_available(self) -> bool {
+        match self {
+            Kernel::Auto | Kernel::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2x32 => simd::available(),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2x16 => <wide::Avx2I16 as wide::Vector>::available(),
+            #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+            Kernel::Avx512x32 => <wide::Avx512I32 as wide::Vector>::available(),
+            #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+            Kernel::Avx512x16 => <wide::Avx512I16 as wide::Vector>::available(),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// The concrete kernels this CPU runs, fastest first (the last is `Scalar`).
+    pub fn available() -> Vec<Kernel> {
+        Kernel::AUTO_ORDER
+            .into_iter()
+            .filter(|k| k.is_available())
+            .collect()
+    }
+
+    /// The next kernel of the fallback chain.
+    fn fallback(self) -> Option<Kernel> {
+        match self {
+            Kernel::Avx512x16 => Some(Kernel::Avx512x32),
+            Kernel::Avx512x32 | Kernel::Avx2x16 => Some(Kernel::Avx2x32),
+            Kernel::Avx2x32 => Some(Kernel::Scalar),
+            Kernel::Auto | Kernel::Scalar => None,
+        }
+    }
+
+    /// Lanes per vector (1 for the scalar kernel, 0 for `Auto`).
+    pub fn lanes(self) -> usize {
+        match self {
+            Kernel::Auto => 0,
+            Kernel::Scalar => 1,
+            Kernel::Avx2x32 => 8,
+            Kernel::Avx2x16 | Kernel::Avx512x32 => 16,
+            Kernel::Avx512x16 => 32,
         }
     }
 }
 
-/// Name of the fastest kernel this CPU runs: `"avx2"` or `"scalar"`.
-pub fn best_kernel() -> &'static str {
-    if simd_available() {
-        "avx2"
-    } else {
-        "scalar"
+impl std::fmt::Display for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
-fn simd_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        simd::available()
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+/// Name of the kernel [`Kernel::Auto`] starts with on this CPU ([`Kernel::name`]:
+/// `"avx2-16"`, `"avx512-16"`, ..., `"scalar"`).
+pub fn best_kernel() -> &'static str {
+    Kernel::available()[0].name()
 }
+
+/// Most lanes of any kernel: traceback tables are at most the query rounded up to this.
+const MAX_LANES: usize = 32;
 
 /// Substitution matrix and affine gap penalties.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -482,14 +594,31 @@ impl Aligner {
 
     /// Whether the AVX2 kernel would align an `m x n` pair with this aligner's settings.
     pub fn uses_simd(&self, m: usize, n: usize) -> bool {
-        self.mode.simd(&self.scoring, m, n)
+        self.kernel_for(m, n, false) != Kernel::Scalar
     }
 
-    /// Bytes of traceback table an `m x n` traced alignment needs: one byte per cell, the
-    /// query rounded up to whole stripes (a 35,000 x 35,000 pair: 1.23 GB).
+    /// The kernel that an `m x n` global (`local = false`) or local alignment tries first
+    /// with this aligner's settings (never [`Kernel::Auto`]). A 16-bit kernel may still hand
+    /// the pair to a 32-bit one at run time ([`Aligner::last_kernel`] tells).
+    pub fn kernel_for(&self, m: usize, n: usize, local: bool) -> Kernel {
+        self.mode
+            .plan(&self.scoring, m, n, local)
+            .next()
+            .unwrap_or(Kernel::Scalar)
+    }
+
+    /// The kernel that computed the last alignment (`None` before the first one and after
+    /// a pair with an empty side, which needs no kernel).
+    pub fn last_kernel(&self) -> Option<Kernel> {
+        self.ws.last
+    }
+
+    /// Upper bound of the traceback table an `m x n` traced alignment needs: one byte per
+    /// cell, the query rounded up to whole vectors of the widest kernel (32 lanes; a
+    /// 35,000 x 35,000 pair: 1.23 GB).
     pub fn traceback_bytes_needed(m: usize, n: usize) -> usize {
-        m.div_ceil(PARASAIL_LANES)
-            .saturating_mul(PARASAIL_LANES)
+        m.div_ceil(MAX_LANES)
+            .saturating_mul(MAX_LANES)
             .saturating_mul(n)
     }
 
@@ -682,27 +811,214 @@ impl Mode {
         }
     }
 
-    /// Whether the striped AVX2 kernel handles an `m x n` pair.
-    fn simd(&self, scoring: &Scoring, m: usize, n: usize) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            self.kernel == Kernel::Auto
-                && self.lanes == simd::LANES
-                && simd_available()
-                && simd::fits_i32(
-                    m,
-                    n,
-                    scoring.matrix.max_abs_score(),
-                    i64::from(scoring.gap_open),
-                    i64::from(scoring.gap_extend),
-                )
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            let _ = (scoring, m, n);
-            false
+    /// The kernels to try for an `m x n` pair, in order: the requested one and its
+    /// fallbacks, skipping those the CPU lacks or whose lanes provably cannot hold the
+    /// scores. Ends with [`Kernel::Scalar`].
+    fn plan(
+        &self,
+        scoring: &Scoring,
+        m: usize,
+        n: usize,
+        local: bool,
+    ) -> impl Iterator<Item = Kernel> {
+        let start = if self.lanes != PARASAIL_LANES {
+            Kernel::Scalar
+        } else if self.kernel == Kernel::Auto {
+            Kernel::available()[0]
+        } else {
+            self.kernel
+        };
+        let max_abs = scoring.matrix.max_abs_score();
+        let (open, ext) = (i64::from(scoring.gap_open), i64::from(scoring.gap_extend));
+        std::iter::successors(Some(start), |k| k.fallback()).filter(move |k| {
+            k.is_available()
+                && match k {
+                    #[cfg(target_arch = "x86_64")]
+                    Kernel::Avx2x32 | Kernel::Avx512x32 => simd::fits_i32(m, n, max_abs, open, ext),
+                    #[cfg(target_arch = "x86_64")]
+                    Kernel::Avx2x16 | Kernel::Avx512x16 => {
+                        wide::fits_i16(m, n, max_abs, open, ext, local)
+                    }
+                    _ => true,
+                }
+        })
+    }
+}
+
+/// Sequences and parameters of one alignment.
+struct Job<'a> {
+    query: &'a [u8],
+    reference: &'a [u8],
+    qc: &'a [u8],
+    rc: &'a [u8],
+    matrix: &'a SubstitutionMatrix,
+    p: Params,
+    local: bool,
+    /// With traceback (else score only).
+    traced: bool,
+}
+
+impl Job<'_> {
+    fn too_large(&self, bytes: usize) -> AlignError {
+        AlignError::TooLarge {
+            query_len: self.query.len(),
+            reference_len: self.reference.len(),
+            bytes,
         }
     }
+
+    /// Statistics of the traced path (`cell(i, j)` reads the table) or, score only, the
+    /// score alone.
+    fn finish(&self, out: kernel::KernelOut, cell: impl Fn(usize, usize) -> u8) -> AlignmentStats {
+        if out.empty {
+            return AlignmentStats::default();
+        }
+        let mut stats = if self.traced {
+            traceback::walk(
+                cell,
+                out.end_query,
+                out.end_ref,
+                self.local,
+                self.query,
+                self.reference,
+                self.qc,
+                self.rc,
+                self.matrix,
+            )
+        } else {
+            AlignmentStats::default()
+        };
+        stats.score = to_i32(out.score);
+        stats
+    }
+}
+
+/// Makes `trace` at least `bytes` long (the kernels overwrite every byte they use, so a
+/// longer table is not cleared); `Err(bytes)` if it cannot be allocated.
+#[cfg(target_arch = "x86_64")]
+fn reserve_bytes(trace: &mut Vec<u8>, bytes: usize) -> Result<(), usize> {
+    if trace.len() < bytes {
+        trace.clear();
+        trace.try_reserve_exact(bytes).map_err(|_| bytes)?;
+        trace.resize(bytes, 0);
+    }
+    Ok(())
+}
+
+fn run_scalar(ws: &mut Workspace, job: &Job) -> Result<AlignmentStats, AlignError> {
+    let m = job.query.len();
+    let matrix = job.matrix;
+    ws.set_query(job.qc, matrix.size(), |a, b| matrix.score_idx(a, b));
+    let out = match (job.local, job.traced) {
+        (true, true) | (false, true) => {
+            ws.reserve_trace(m, job.reference.len())
+                .map_err(|b| job.too_large(b))?;
+            if job.local {
+                kernel::run::<true, true>(ws, m, job.rc, job.p)
+            } else {
+                kernel::run::<false, true>(ws, m, job.rc, job.p)
+            }
+        }
+        (true, false) => kernel::run::<true, false>(ws, m, job.rc, job.p),
+        (false, false) => kernel::run::<false, false>(ws, m, job.rc, job.p),
+    };
+    let trace = &ws.trace;
+    Ok(job.finish(out, |i, j| trace[j * m + i]))
+}
+
+#[cfg(target_arch = "x86_64")]
+fn run_avx2_32(ws: &mut Workspace, job: &Job) -> Result<AlignmentStats, AlignError> {
+    let matrix = job.matrix;
+    let sw = &mut ws.simd;
+    sw.set_query(job.qc, matrix);
+    let out = match (job.local, job.traced) {
+        (_, true) => {
+            sw.reserve_trace(job.reference.len())
+                .map_err(|b| job.too_large(b))?;
+            if job.local {
+                sw.run::<true, true>(job.rc, job.p)
+            } else {
+                sw.run::<false, true>(job.rc, job.p)
+            }
+        }
+        (true, false) => sw.run::<true, false>(job.rc, job.p),
+        (false, false) => sw.run::<false, false>(job.rc, job.p),
+    };
+    let sw = &ws.simd;
+    Ok(job.finish(out, |i, j| sw.trace[sw.trace_index(i, j)]))
+}
+
+/// Runs wide kernel `V`; `Ok(None)` when a 16-bit score may have overflowed.
+#[cfg(target_arch = "x86_64")]
+fn run_wide<V: wide::Vector>(
+    w: &mut wide::WideWorkspace<V::E>,
+    trace: &mut Vec<u8>,
+    job: &Job,
+) -> Result<Option<AlignmentStats>, AlignError> {
+    let matrix = job.matrix;
+    w.set_query(V::LANES, V::PAD, V::NEG, job.qc, matrix);
+    let out = if job.traced {
+        let n = job.reference.len();
+        let bytes = w.trace_bytes(n).ok_or(job.too_large(usize::MAX))?;
+        reserve_bytes(trace, bytes).map_err(|b| job.too_large(b))?;
+        if job.local {
+            wide::run::<V, true, true>(w, trace, job.rc, job.p)
+        } else {
+            wide::run::<V, false, true>(w, trace, job.rc, job.p)
+        }
+    } else if job.local {
+        wide::run::<V, true, false>(w, &mut [], job.rc, job.p)
+    } else {
+        wide::run::<V, false, false>(w, &mut [], job.rc, job.p)
+    };
+    Ok(out.map(|out| job.finish(out, |i, j| trace[w.trace_index(i, j)])))
+}
+
+fn compute(
+    ws: &mut Workspace,
+    scoring: &Scoring,
+    mode: Mode,
+    query: &[u8],
+    reference: &[u8],
+    local: bool,
+    traced: bool,
+) -> Result<AlignmentStats, AlignError> {
+    let (m, n) = (query.len(), reference.len());
+    if m == 0 || n == 0 {
+        ws.last = None;
+        return Ok(empty_case(scoring, m, n, local));
+    }
+    let matrix = &scoring.matrix;
+    let qc = matrix.encode(query);
+    let rc = matrix.encode(reference);
+    let job = Job {
+        query,
+        reference,
+        qc: &qc,
+        rc: &rc,
+        matrix,
+        p: scoring.params(mode.lanes),
+        local,
+        traced,
+    };
+    for k in mode.plan(scoring, m, n, local) {
+        let done = match k {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2x32 => Some(run_avx2_32(ws, &job)?),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2x16 => run_wide::<wide::Avx2I16>(&mut ws.w16, &mut ws.trace, &job)?,
+            #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+            Kernel::Avx512x32 => run_wide::<wide::Avx512I32>(&mut ws.w32, &mut ws.trace, &job)?,
+            #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+            Kernel::Avx512x16 => run_wide::<wide::Avx512I16>(&mut ws.w16, &mut ws.trace, &job)?,
+            _ => Some(run_scalar(ws, &job)?),
+        };
+        if let Some(stats) = done {
+            ws.last = Some(k);
+            return Ok(stats);
+        }
+    }
+    unreachable!("the kernel plan ends with the scalar kernel")
 }
 
 fn align(
@@ -713,71 +1029,7 @@ fn align(
     reference: &[u8],
     local: bool,
 ) -> Result<AlignmentStats, AlignError> {
-    let (m, n) = (query.len(), reference.len());
-    if m == 0 || n == 0 {
-        return Ok(empty_case(scoring, m, n, local));
-    }
-    let matrix = &scoring.matrix;
-    let qc = matrix.encode(query);
-    let rc = matrix.encode(reference);
-    let too_large = |bytes| AlignError::TooLarge {
-        query_len: m,
-        reference_len: n,
-        bytes,
-    };
-    let p = scoring.params(mode.lanes);
-    #[cfg(target_arch = "x86_64")]
-    if mode.simd(scoring, m, n) {
-        let sw = &mut ws.simd;
-        sw.set_query(&qc, matrix.size(), |a, b| matrix.score_idx(a, b));
-        sw.reserve_trace(n).map_err(too_large)?;
-        let out = if local {
-            sw.run::<true, true>(&rc, p)
-        } else {
-            sw.run::<false, true>(&rc, p)
-        };
-        if out.empty {
-            return Ok(AlignmentStats::default());
-        }
-        let sw = &ws.simd;
-        let mut stats = traceback::walk(
-            |i, j| sw.trace[sw.trace_index(i, j)],
-            out.end_query,
-            out.end_ref,
-            local,
-            query,
-            reference,
-            &qc,
-            &rc,
-            matrix,
-        );
-        stats.score = to_i32(out.score);
-        return Ok(stats);
-    }
-    ws.set_query(&qc, matrix.size(), |a, b| matrix.score_idx(a, b));
-    ws.reserve_trace(m, n).map_err(too_large)?;
-    let out = if local {
-        kernel::run::<true, true>(ws, m, &rc, p)
-    } else {
-        kernel::run::<false, true>(ws, m, &rc, p)
-    };
-    if out.empty {
-        return Ok(AlignmentStats::default());
-    }
-    let trace = &ws.trace;
-    let mut stats = traceback::walk(
-        |i, j| trace[j * m + i],
-        out.end_query,
-        out.end_ref,
-        local,
-        query,
-        reference,
-        &qc,
-        &rc,
-        matrix,
-    );
-    stats.score = to_i32(out.score);
-    Ok(stats)
+    compute(ws, scoring, mode, query, reference, local, true)
 }
 
 fn score_only(
@@ -788,32 +1040,11 @@ fn score_only(
     reference: &[u8],
     local: bool,
 ) -> i32 {
-    let (m, n) = (query.len(), reference.len());
-    if m == 0 || n == 0 {
-        return empty_case(scoring, m, n, local).score;
+    match compute(ws, scoring, mode, query, reference, local, false) {
+        Ok(stats) => stats.score,
+        // Score-only runs allocate no traceback table: they cannot fail.
+        Err(e) => unreachable!("score-only alignment failed: {e}"),
     }
-    let matrix = &scoring.matrix;
-    let qc = matrix.encode(query);
-    let rc = matrix.encode(reference);
-    let p = scoring.params(mode.lanes);
-    #[cfg(target_arch = "x86_64")]
-    if mode.simd(scoring, m, n) {
-        let sw = &mut ws.simd;
-        sw.set_query(&qc, matrix.size(), |a, b| matrix.score_idx(a, b));
-        let out = if local {
-            sw.run::<true, false>(&rc, p)
-        } else {
-            sw.run::<false, false>(&rc, p)
-        };
-        return to_i32(out.score);
-    }
-    ws.set_query(&qc, matrix.size(), |a, b| matrix.score_idx(a, b));
-    let out = if local {
-        kernel::run::<true, false>(ws, m, &rc, p)
-    } else {
-        kernel::run::<false, false>(ws, m, &rc, p)
-    };
-    to_i32(out.score)
 }
 
 #[cfg(test)]
@@ -971,12 +1202,43 @@ mod tests {
     }
 
     #[test]
+    fn kernel_names_round_trip_and_fallbacks_end_in_scalar() {
+        for k in Kernel::ALL {
+            assert_eq!(Kernel::parse(k.name()), Some(k));
+            assert_eq!(Kernel::parse(&k.name().to_uppercase()), Some(k));
+            assert_eq!(k.to_string(), k.name());
+        }
+        assert_eq!(Kernel::parse("avx2"), None);
+        assert_eq!(Kernel::available().last(), Some(&Kernel::Scalar));
+        assert_eq!(best_kernel(), Kernel::available()[0].name());
+        // Every chain ends in the scalar kernel, so every pair has a kernel.
+        let s = Scoring::default();
+        for k in Kernel::ALL {
+            let a = Aligner::new(s.clone()).with_kernel(k);
+            let plan: Vec<Kernel> = a.mode.plan(&s, 10, 10, false).collect();
+            assert_eq!(plan.last(), Some(&Kernel::Scalar), "{k}");
+            assert!(plan.iter().all(|k| k.is_available()));
+        }
+        // Other stripe widths only run on the scalar kernel.
+        let a = Aligner::new(s.clone())
+            .with_kernel(Kernel::Avx2x16)
+            .with_lanes(4);
+        assert_eq!(a.kernel_for(100, 100, true), Kernel::Scalar);
+    }
+
+    #[test]
     fn traceback_uses_one_byte_per_cell() {
         let q = "ACDEFGHIKLMNPQRSTVWY".repeat(100);
         let r = "YWVTSRQPNMLKIHGFEDCA".repeat(75);
         let mut a = Aligner::default();
         let stats = a.global(&q, &r);
-        assert_eq!(a.traceback_bytes(), 2000 * 1500);
+        // One byte per cell, the query rounded up to whole vectors of the kernel used.
+        let lanes = a.last_kernel().unwrap().lanes();
+        assert_eq!(
+            a.traceback_bytes(),
+            2000usize.div_ceil(lanes) * lanes * 1500
+        );
+        assert!(a.traceback_bytes() <= Aligner::traceback_bytes_needed(2000, 1500));
         assert_eq!(stats.length - stats.query_gaps, 2000);
         assert_eq!(stats.length - stats.reference_gaps, 1500);
         let mut ws = Workspace::default();

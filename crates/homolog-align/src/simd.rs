@@ -79,11 +79,18 @@ pub(crate) struct SimdWorkspace {
     best_col: Vec<i32>,
     /// Traceback bytes: column `j`, vector `t`, lane `l` at `j * seg * 8 + t * 8 + l`.
     pub(crate) trace: Vec<u8>,
+    /// What `profile` was built for.
+    key: crate::kernel::ProfileKey,
 }
 
 impl SimdWorkspace {
-    /// Builds the striped profile of `query` (symbol codes) over `size` symbols.
-    pub(crate) fn set_query(&mut self, query: &[u8], size: usize, score: impl Fn(u8, u8) -> i32) {
+    /// Builds the striped profile of `query` (symbol codes) for `matrix`, unless it already
+    /// holds that one.
+    pub(crate) fn set_query(&mut self, query: &[u8], matrix: &crate::SubstitutionMatrix) {
+        if self.key.hit(query, (LANES, PAD), matrix) {
+            return;
+        }
+        let size = matrix.size();
         let m = query.len();
         let seg = m.div_ceil(LANES).max(1);
         self.seg = seg;
@@ -93,9 +100,10 @@ impl SimdWorkspace {
         self.profile.resize(size * cells, PAD);
         for c in 0..size {
             let base = c * cells;
-            for (r, &q) in query.iter().enumerate() {
-                let (l, t) = (r / seg, r % seg);
-                self.profile[base + t * LANES + l] = score(q, c as u8);
+            for (l, stripe) in query.chunks(seg).enumerate() {
+                for (t, &q) in stripe.iter().enumerate() {
+                    self.profile[base + t * LANES + l] = matrix.score_idx(q, c as u8);
+                }
             }
         }
         for v in [
@@ -117,9 +125,12 @@ impl SimdWorkspace {
     /// `Err(bytes)` if it cannot be allocated.
     pub(crate) fn reserve_trace(&mut self, n: usize) -> Result<(), usize> {
         let bytes = (self.seg * LANES).checked_mul(n).ok_or(usize::MAX)?;
-        self.trace.clear();
-        self.trace.try_reserve_exact(bytes).map_err(|_| bytes)?;
-        self.trace.resize(bytes, 0);
+        // The kernel overwrites every byte it uses: a longer table is not cleared.
+        if self.trace.len() < bytes {
+            self.trace.clear();
+            self.trace.try_reserve_exact(bytes).map_err(|_| bytes)?;
+            self.trace.resize(bytes, 0);
+        }
         Ok(())
     }
 

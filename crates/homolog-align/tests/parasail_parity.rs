@@ -252,3 +252,32 @@ fn score_only_paths_and_free_functions_agree() {
         assert_eq!(local(&c.query, &c.reference, &scoring), c.sw, "{}", c.name);
     }
 }
+
+/// Every kernel this CPU runs (AVX-512 and AVX2, 16- and 32-bit lanes, scalar), forced with
+/// [`Aligner::with_kernel`], gives parasail's results on the fixture. Release builds check
+/// every pair; debug builds every 8th (plus the inline ones).
+#[test]
+fn every_kernel_equals_parasail() {
+    let (cases, _) = load_cases();
+    let step = if cfg!(debug_assertions) { 8 } else { 1 };
+    let some: Vec<&Case> = cases
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| c.inline || i % step == 0)
+        .map(|(_, c)| c)
+        .collect();
+    let kernels = homolog_align::Kernel::available();
+    println!("kernels on this CPU: {kernels:?}");
+    assert_eq!(kernels.last(), Some(&Kernel::Scalar));
+    for k in kernels {
+        if k == Kernel::Scalar && step == 1 {
+            // Covered by `scalar_kernel_equals_parasail` (every 8th pair); the full set
+            // takes a while at scalar speed.
+            continue;
+        }
+        let aligner = Aligner::new(Scoring::default()).with_kernel(k);
+        assert_eq!(aligner.kernel_for(100, 100, false), k);
+        assert_eq!(aligner.kernel_for(100, 100, true), k);
+        check(&some, aligner, k.name());
+    }
+}

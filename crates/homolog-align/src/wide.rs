@@ -1,0 +1,917 @@
+//! Wide striped kernels: 16 x 16-bit lanes (AVX2), 16 x 32-bit and 32 x 16-bit lanes
+//! (AVX-512), computing exactly the values of the scalar kernel ([`crate::kernel`]) with
+//! parasail's **8-stripe** tie-breaking, whatever the vector width.
+//!
+//! # Emulating 8 stripes with 16 or 32 lanes
+//!
+//! parasail's layout shows through in one place (rule 3 of the crate docs): the first-pass
+//! vertical gap `fp` restarts at every stripe start, i.e. at the rows `k * seg8` with
+//! `seg8 = ceil(m / 8)`. A plain striped kernel with `L` lanes would restart it at the rows
+//! `l * seg` (`seg = ceil(m / L)`), which changes which equal-scoring path is traced. These
+//! kernels keep the natural `L`-lane layout (lane `l`, vector `t` = row `l * seg + t`; padding
+//! rows only at the end) and restore the 8-stripe semantics with three additions:
+//!
+//! - **Restart inside a lane**: the first pass resets `fp` to minus infinity at the vector
+//!   where a lane crosses a row `k * seg8` (at most one per lane, since `seg <= seg8`), with
+//!   a per-cell cap (`fp = min(fp, cap)`: minus infinity there, the element maximum
+//!   elsewhere), one cheap operation on the loop-carried chain.
+//! - **Carry across lanes**: a lane whose first row is not a stripe start must continue the
+//!   previous lane's first-pass `fp`. After the first pass, a carry sweep (like Farrar's lazy
+//!   F loop, but for `fp` and stopping at stripe starts) pushes `fp` from the last row of each
+//!   lane into the next one, raising `fp`, the first-pass `H` and the next column's `E`
+//!   (`E = max(E, H - open)` is exact because `max` commutes). A sweep stops at the first
+//!   vector where no lane changes; sweeps repeat while the last vector changed (a carry can
+//!   cross several lanes of one stripe).
+//! - **True F below restarts**: the true vertical gap does not restart, so below a restart
+//!   vector the stored estimate (the first-pass `fp`) can be lower than the row above
+//!   implies, a gap the lazy F loop (which only injects at lane starts and stops at the first
+//!   unchanged vector) would miss. A consistency sweep from the first restart vector down
+//!   to below the last one fixes that before the lazy F loop.
+//!
+//! The lazy F loop and the trace pass are those of the 8-lane kernel ([`crate::simd`]),
+//! generic over the vector type. Tests: `tests/kernels.rs` (against the scalar kernel) and
+//! `tests/parasail_parity.rs` (every kernel against parasail).
+//!
+//! # Overflow
+//!
+//! 32-bit lanes use the same a priori bound as the AVX2 kernel ([`crate::simd::fits_i32`]).
+//! 16-bit lanes use saturating arithmetic with minus infinity at `i16::MIN`:
+//!
+//! - **Downwards**, a priori ([`fits_i16`]): every real value is at least
+//!   `-(3 open + (m + n + 2) extend + max|s|)` (any cell's `H` is at least the score of the
+//!   path "one gap down column -1, one gap along the row", which the `E` chain carries; `E`,
+//!   `F` and the compared quantities are at most one open and one extend below an `H`). When
+//!   that stays above `-32000`, no real value saturates and sentinel-derived values
+//!   (`i16::MIN`) stay strictly below every real one, as in the wider kernels.
+//! - **Upwards**, at run time: every `H` is a diagonal score `hd`, a border value or a gap
+//!   value derived from an earlier `H`, so the largest value ever computed is the largest
+//!   `hd`. The first pass keeps the lane-wise maximum of `hd`; if it reached `i16::MAX` (the
+//!   saturating add may have clipped), the result is discarded (`None`) and the caller reruns
+//!   the pair with 32-bit lanes. Otherwise no value saturated and the result is exact.
+
+use std::arch::x86_64::*;
+
+use crate::kernel::{KernelOut, Params, DEL, DIAG, E_OPEN, F_OPEN, INS};
+
+/// Lane element: `i16` (saturating) or `i32` (wrapping, bounded a priori).
+pub(crate) trait Elem: Copy + Default + std::fmt::Debug + PartialEq {
+    /// `x` clamped to the element range.
+    fn from_i32(x: i32) -> Self;
+    fn to_i32(self) -> i32;
+}
+
+impl Elem for i16 {
+    #[inline(always)]
+    fn from_i32(x: i32) -> Self {
+        x.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+    }
+    #[inline(always)]
+    fn to_i32(self) -> i32 {
+        i32::from(self)
+    }
+}
+
+impl Elem for i32 {
+    #[inline(always)]
+    fn from_i32(x: i32) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn to_i32(self) -> i32 {
+        self
+    }
+}
+
+/// Bound of real values for 16-bit lanes (see the module docs).
+const LIMIT16: i64 = 32_000;
+
+/// True when no real value of an `m x n` alignment can go below `-LIMIT16` (and the
+/// penalties fit), so 16-bit lanes are exact unless a score overflows upwards (checked at
+/// run time). Local alignments only need the penalties to fit (every value is at least
+/// `-(open + 2 extend + max|s|)`).
+pub(crate) fn fits_i16(
+    m: usize,
+    n: usize,
+    max_abs: i32,
+    open: i64,
+    extend: i64,
+    local: bool,
+) -> bool {
+    let len = if local {
+        2
+    } else {
+        (m as i64).saturating_add(n as i64).saturating_add(2)
+    };
+    let opens = if local { 1 } else { 3 };
+    let low = len
+        .saturating_mul(extend)
+        .saturating_add(open.saturating_mul(opens))
+        .saturating_add(i64::from(max_abs));
+    low < LIMIT16 && open < LIMIT16 && extend < LIMIT16
+}
+
+/// One SIMD vector of `LANES` elements and the operations the kernel needs. All methods
+/// are `unsafe` (they use the CPU features of the implementing type) and `inline(always)`,
+/// so they compile into the `target_feature` entry point that calls the generic kernel.
+pub(crate) trait Vector: Copy {
+    type E: Elem;
+    /// Comparison result (a vector on AVX2, a bit mask on AVX-512).
+    type M: Copy;
+    const LANES: usize;
+    /// Saturating 16-bit arithmetic (overflow checked at run time).
+    const SATURATING: bool;
+    /// Minus infinity.
+    const NEG: i32;
+    /// Profile score of padding rows.
+    const PAD: i32;
+    /// Kernel name (as in `HOMOLOG_ALIGN_KERNEL`).
+    const NAME: &'static str;
+
+    unsafe fn splat(x: i32) -> Self;
+    unsafe fn load(p: *const Self::E) -> Self;
+    unsafe fn store(self, p: *mut Self::E);
+    unsafe fn add(self, o: Self) -> Self;
+    unsafe fn sub(self, o: Self) -> Self;
+    unsafe fn max(self, o: Self) -> Self;
+    unsafe fn min(self, o: Self) -> Self;
+    unsafe fn or(self, o: Self) -> Self;
+    unsafe fn eq(self, o: Self) -> Self::M;
+    unsafe fn gt(self, o: Self) -> Self::M;
+    /// `m ? a : b`, lane-wise.
+    unsafe fn select(m: Self::M, a: Self, b: Self) -> Self;
+    /// `m ? v : 0`.
+    unsafe fn keep(m: Self::M, v: Self) -> Self;
+    /// `m ? 0 : v`.
+    unsafe fn clear(m: Self::M, v: Self) -> Self;
+    unsafe fn m_and(a: Self::M, b: Self::M) -> Self::M;
+    unsafe fn all(m: Self::M) -> bool;
+    /// Lane `l` <- lane `l - 1`; lane 0 <- `first`.
+    unsafe fn shift_in(self, first: i32) -> Self;
+    unsafe fn hmax(self) -> i32;
+    /// Low byte of every lane to `LANES` consecutive bytes at `p`.
+    unsafe fn store_bytes(self, p: *mut u8);
+
+    /// Runs [`run_generic`] with this type's CPU features enabled.
+    ///
+    /// # Safety
+    /// The CPU must have the features ([`Vector::available`]).
+    unsafe fn entry<const LOCAL: bool, const TRACE: bool>(
+        ws: &mut WideWorkspace<Self::E>,
+        trace: &mut [u8],
+        reference: &[u8],
+        p: Params,
+    ) -> Option<KernelOut>;
+
+    /// Whether this CPU has the features (cached by std).
+    fn available() -> bool;
+}
+
+/// Buffers of a wide kernel, reused across pairs. Vector `t` of a buffer is stored as
+/// `LANES` consecutive elements at `t * LANES`.
+#[derive(Debug, Default)]
+pub(crate) struct WideWorkspace<E> {
+    lanes: usize,
+    seg: usize,
+    m: usize,
+    /// Striped query profile: symbol `c`, vector `t`, lane `l` at `(c * seg + t) * L + l`.
+    profile: Vec<E>,
+    /// Per lane: the vector index where the lane crosses an 8-stripe start, if any.
+    reset: Vec<Option<usize>>,
+    /// Cap of the first-pass F per cell: minus infinity where the row starts an 8-stripe,
+    /// else the element maximum (`F = min(F, cap)` restarts it, one cheap op).
+    cap: Vec<E>,
+    /// Smallest and largest positive entry of `reset` (`seg`, 0 when none).
+    reset_lo: usize,
+    reset_hi: usize,
+    h_load: Vec<E>,
+    h_store: Vec<E>,
+    e: Vec<E>,
+    ea: Vec<E>,
+    ebit: Vec<E>,
+    hd: Vec<E>,
+    ft: Vec<E>,
+    best_col: Vec<E>,
+    /// What `profile` was built for.
+    key: crate::kernel::ProfileKey,
+}
+
+impl<E: Elem> WideWorkspace<E> {
+    /// Builds the striped profile of `query` (symbol codes, non-empty) for `matrix` with
+    /// `lanes` lanes and padding score `pad`, unless it already holds that one.
+    pub(crate) fn set_query(
+        &mut self,
+        lanes: usize,
+        pad: i32,
+        neg: i32,
+        query: &[u8],
+        matrix: &crate::SubstitutionMatrix,
+    ) {
+        if self.key.hit(query, (lanes, pad), matrix) {
+            return;
+        }
+        let size = matrix.size();
+        let m = query.len();
+        let seg = m.div_ceil(lanes).max(1);
+        let seg8 = m.div_ceil(crate::PARASAIL_LANES).max(1);
+        self.lanes = lanes;
+        self.seg = seg;
+        self.m = m;
+        let cells = seg * lanes;
+        self.profile.clear();
+        self.profile.resize(size * cells, E::from_i32(pad));
+        for c in 0..size {
+            let base = c * cells;
+            for (l, stripe) in query.chunks(seg).enumerate() {
+                for (t, &q) in stripe.iter().enumerate() {
+                    self.profile[base + t * lanes + l] = E::from_i32(matrix.score_idx(q, c as u8));
+                }
+            }
+        }
+        self.reset.clear();
+        self.reset.extend((0..lanes).map(|l| {
+            let t = (seg8 - (l * seg) % seg8) % seg8;
+            (t < seg).then_some(t)
+        }));
+        self.cap.clear();
+        self.cap.extend((0..cells).map(|r| {
+            let (t, l) = (r / lanes, r % lanes);
+            E::from_i32(if self.reset[l] == Some(t) {
+                neg
+            } else {
+                i32::MAX
+            })
+        }));
+        let inner = self.reset.iter().flatten().copied().filter(|&t| t > 0);
+        self.reset_lo = inner.clone().min().unwrap_or(seg);
+        self.reset_hi = inner.max().unwrap_or(0);
+        for v in [
+            &mut self.h_load,
+            &mut self.h_store,
+            &mut self.e,
+            &mut self.ea,
+            &mut self.ebit,
+            &mut self.hd,
+            &mut self.ft,
+            &mut self.best_col,
+        ] {
+            v.clear();
+            v.resize(cells, E::default());
+        }
+    }
+
+    /// Traceback bytes of the current query against `n` residues.
+    pub(crate) fn trace_bytes(&self, n: usize) -> Option<usize> {
+        (self.seg * self.lanes).checked_mul(n)
+    }
+
+    /// Index in the traceback of (query row `i`, reference column `j`).
+    #[inline]
+    pub(crate) fn trace_index(&self, i: usize, j: usize) -> usize {
+        (j * self.seg + i % self.seg) * self.lanes + i / self.seg
+    }
+}
+
+/// Runs kernel `V` (profile set by [`WideWorkspace::set_query`] with `V::LANES`); `trace`
+/// must hold [`WideWorkspace::trace_bytes`] bytes when `TRACE`. `None`: a 16-bit value may
+/// have saturated; rerun with 32-bit lanes.
+pub(crate) fn run<V: Vector, const LOCAL: bool, const TRACE: bool>(
+    ws: &mut WideWorkspace<V::E>,
+    trace: &mut [u8],
+    reference: &[u8],
+    p: Params,
+) -> Option<KernelOut> {
+    assert!(
+        V::available(),
+        "{} kernel called on a CPU without it",
+        V::NAME
+    );
+    assert_eq!(ws.lanes, V::LANES);
+    if TRACE {
+        assert!(trace.len() >= ws.seg * ws.lanes * reference.len());
+    }
+    // SAFETY: the features are present (checked above).
+    unsafe { V::entry::<LOCAL, TRACE>(ws, trace, reference, p) }
+}
+
+/// The kernel, generic over the vector type. See the module docs and [`crate::simd`].
+#[inline(always)]
+unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
+    ws: &mut WideWorkspace<V::E>,
+    trace: &mut [u8],
+    reference: &[u8],
+    p: Params,
+) -> Option<KernelOut> {
+    let lanes = V::LANES;
+    let (m, seg) = (ws.m, ws.seg);
+    let n = reference.len();
+    debug_assert!(m > 0 && n > 0 && ws.lanes == lanes);
+    let cells = seg * lanes;
+    let open = p.open as i32;
+    let ext = p.extend as i32;
+    let v_open = V::splat(open);
+    let v_ext = V::splat(ext);
+    let v_neg = V::splat(V::NEG);
+    let v_zero = V::splat(0);
+    let v_diag = V::splat(i32::from(DIAG));
+    let v_ins = V::splat(i32::from(INS));
+    let v_del = V::splat(i32::from(DEL));
+    let v_eopen = V::splat(i32::from(E_OPEN));
+    let v_fopen = V::splat(i32::from(F_OPEN));
+
+    // Every buffer holds `cells` elements and `t < seg` below: checked once here, so the
+    // loops use unchecked pointer arithmetic.
+    for b in [
+        &ws.h_load,
+        &ws.h_store,
+        &ws.e,
+        &ws.ea,
+        &ws.ebit,
+        &ws.hd,
+        &ws.ft,
+        &ws.best_col,
+    ] {
+        assert_eq!(b.len(), cells);
+    }
+    assert!(ws.reset.len() == lanes && ws.cap.len() == cells);
+    assert!(reference
+        .iter()
+        .all(|&c| (c as usize + 1) * cells <= ws.profile.len()));
+    assert!(!TRACE || trace.len() >= cells * n);
+    macro_rules! ld {
+        ($buf:expr, $t:expr) => {{
+            debug_assert!($t < seg);
+            V::load($buf.as_ptr().add($t * lanes))
+        }};
+    }
+    macro_rules! st {
+        ($buf:expr, $t:expr, $v:expr $(,)?) => {{
+            let v = $v;
+            debug_assert!($t < seg);
+            v.store($buf.as_mut_ptr().add($t * lanes))
+        }};
+    }
+
+    // Column -1.
+    for r in 0..cells {
+        let (l, t) = (r % lanes, r / lanes);
+        let row = (l * seg + t) as i64;
+        let (h, e) = if LOCAL {
+            (0, -p.open)
+        } else {
+            let h = -p.open - p.extend * row;
+            (h, h - p.open)
+        };
+        // Padding rows may exceed the bound: clamp (never read back into real rows).
+        let h = V::E::from_i32(h.max(i64::from(V::NEG)) as i32);
+        let e = V::E::from_i32(e.max(i64::from(V::NEG)) as i32);
+        ws.h_load[r] = h;
+        ws.e[r] = e;
+        ws.ea[r] = e;
+        ws.ebit[r] = V::E::from_i32(i32::from(E_OPEN));
+    }
+
+    let mut best: i32 = 0;
+    let mut out = KernelOut {
+        score: 0,
+        end_query: m - 1,
+        end_ref: n - 1,
+        empty: LOCAL,
+    };
+    let mut vmax_hd = v_neg;
+
+    for (j, &c) in reference.iter().enumerate() {
+        let prof = &ws.profile[c as usize * cells..(c as usize + 1) * cells];
+        let (diag_border, top) = if LOCAL {
+            (0i32, 0i32)
+        } else {
+            let jj = j as i32;
+            (
+                if j == 0 { 0 } else { -open - ext * (jj - 1) },
+                -open - ext * jj,
+            )
+        };
+
+        // 1. First pass, with the stripe-local F restarting at 8-stripe starts.
+        let mut vh = ld!(ws.h_load, seg - 1).shift_in(diag_border);
+        let mut vf = v_neg;
+        for t in 0..seg {
+            let mut hd = vh.add(ld!(prof, t));
+            if LOCAL {
+                hd = hd.max(v_zero);
+            }
+            if V::SATURATING {
+                vmax_hd = vmax_hd.max(hd);
+            }
+            st!(ws.hd, t, hd);
+            vf = vf.min(ld!(ws.cap, t));
+            let ve = ld!(ws.e, t);
+            let hfp = hd.max(ve).max(vf);
+            st!(ws.h_store, t, hfp);
+            st!(ws.ft, t, vf);
+            let h_open = hfp.sub(v_open);
+            st!(ws.e, t, h_open.max(ve.sub(v_ext)));
+            vf = h_open.max(vf.sub(v_ext));
+            vh = ld!(ws.h_load, t);
+        }
+
+        // 2. Carry the first-pass F across lane boundaries inside an 8-stripe.
+        loop {
+            let hl = ld!(ws.h_store, seg - 1);
+            let fl = ld!(ws.ft, seg - 1);
+            let mut f = hl.sub(v_open).max(fl.sub(v_ext)).shift_in(V::NEG);
+            let mut stopped_at = seg;
+            for t in 0..seg {
+                f = f.min(ld!(ws.cap, t));
+                let cur = ld!(ws.ft, t);
+                f = f.max(cur);
+                if V::all(V::eq(f, cur)) {
+                    stopped_at = t;
+                    break;
+                }
+                st!(ws.ft, t, f);
+                let h = ld!(ws.h_store, t).max(f);
+                st!(ws.h_store, t, h);
+                let h_open = h.sub(v_open);
+                st!(ws.e, t, ld!(ws.e, t).max(h_open));
+                f = h_open.max(f.sub(v_ext));
+            }
+            // Stopped early: the last vector did not change, so a new sweep would carry the
+            // same values and change nothing.
+            if stopped_at < seg {
+                break;
+            }
+        }
+
+        // 3. The true F does not restart at 8-stripe starts: below a lane's restart vector
+        //    the stored F (first-pass) may be below the value the row above implies. Make
+        //    every lane consistent from the first restart vector down (the lazy F loop then
+        //    only has to carry across lanes). Restarts sit near the lane ends when lanes are
+        //    long, so this is a short sweep.
+        if ws.reset_lo < seg {
+            let t0 = ws.reset_lo;
+            let mut hp = ld!(ws.h_store, t0 - 1);
+            let mut fp = ld!(ws.ft, t0 - 1);
+            for t in t0..seg {
+                let cur = ld!(ws.ft, t);
+                let f = hp.sub(v_open).max(fp.sub(v_ext)).max(cur);
+                if t > ws.reset_hi && V::all(V::eq(f, cur)) {
+                    break;
+                }
+                st!(ws.ft, t, f);
+                let h = ld!(ws.h_store, t).max(f);
+                st!(ws.h_store, t, h);
+                hp = h;
+                fp = f;
+            }
+        }
+
+        // 4. Lazy F: the true F across all lanes, from the final H.
+        loop {
+            let last_h = ld!(ws.h_store, seg - 1).shift_in(top);
+            let last_f = ld!(ws.ft, seg - 1).shift_in(V::NEG);
+            let mut f = last_h.sub(v_open).max(last_f.sub(v_ext));
+            let mut stopped_at = seg;
+            for t in 0..seg {
+                let cur = ld!(ws.ft, t);
+                f = f.max(cur);
+                if V::all(V::eq(f, cur)) {
+                    stopped_at = t;
+                    break;
+                }
+                st!(ws.ft, t, f);
+                let h = ld!(ws.h_store, t).max(f);
+                st!(ws.h_store, t, h);
+                f = h.sub(v_open).max(f.sub(v_ext));
+            }
+            if stopped_at < seg {
+                break;
+            }
+        }
+
+        // 5. Trace bytes, traceback E, column maximum.
+        let mut vmax = v_neg;
+        if TRACE {
+            let col = &mut trace[j * cells..(j + 1) * cells];
+            let mut hup = ld!(ws.h_store, seg - 1).shift_in(top);
+            let mut fup = ld!(ws.ft, seg - 1).shift_in(V::NEG);
+            for t in 0..seg {
+                let hv = ld!(ws.h_store, t);
+                let ft = ld!(ws.ft, t);
+                let hd = ld!(ws.hd, t);
+                let fopen = V::gt(hup.sub(v_open), fup.sub(v_ext));
+                let eq_d = V::eq(hv, hd);
+                let eq_f = V::eq(hv, ft);
+                let mut code = V::select(eq_d, v_diag, V::select(eq_f, v_del, v_ins));
+                if LOCAL {
+                    // ZERO (= 0): a local alignment starts here.
+                    code = V::clear(V::m_and(eq_d, V::eq(hv, v_zero)), code);
+                }
+                let byte = code.or(ld!(ws.ebit, t)).or(V::keep(fopen, v_fopen));
+                let e_open = hv.sub(v_open);
+                let e_ext = ld!(ws.ea, t).sub(v_ext);
+                st!(ws.ea, t, e_open.max(e_ext));
+                st!(ws.ebit, t, V::keep(V::gt(e_open, e_ext), v_eopen));
+                byte.store_bytes(col.as_mut_ptr().add(t * lanes));
+                if LOCAL {
+                    vmax = vmax.max(hv);
+                }
+                hup = hv;
+                fup = ft;
+            }
+        } else if LOCAL {
+            for t in 0..seg {
+                vmax = vmax.max(ld!(ws.h_store, t));
+            }
+        }
+        if LOCAL {
+            let col_max = vmax.hmax();
+            // parasail keeps the first column whose maximum beats every earlier one.
+            if col_max > best {
+                best = col_max;
+                out.end_ref = j;
+                out.empty = false;
+                ws.best_col.copy_from_slice(&ws.h_store);
+            }
+        }
+        std::mem::swap(&mut ws.h_load, &mut ws.h_store);
+    }
+    if V::SATURATING && vmax_hd.hmax() >= i32::from(i16::MAX) {
+        return None;
+    }
+    // After the last swap, h_load holds the final column.
+    if LOCAL {
+        if !out.empty {
+            out.score = i64::from(best);
+            // The first (smallest) query row of the end column holding the maximum.
+            out.end_query = (0..m)
+                .find(|&r| ws.best_col[(r % seg) * lanes + r / seg].to_i32() == best)
+                .unwrap_or(m - 1);
+        }
+    } else {
+        let r = m - 1;
+        out.score = i64::from(ws.h_load[(r % seg) * lanes + r / seg].to_i32());
+    }
+    Some(out)
+}
+
+/// AVX2, 16 x `i16` (saturating).
+#[derive(Clone, Copy)]
+pub(crate) struct Avx2I16(__m256i);
+
+impl Vector for Avx2I16 {
+    type E = i16;
+    type M = __m256i;
+    const LANES: usize = 16;
+    const SATURATING: bool = true;
+    const NEG: i32 = i16::MIN as i32;
+    const PAD: i32 = i16::MIN as i32;
+    const NAME: &'static str = "avx2-16";
+
+    #[inline(always)]
+    unsafe fn splat(x: i32) -> Self {
+        Self(_mm256_set1_epi16(i16::from_i32(x)))
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const i16) -> Self {
+        Self(_mm256_loadu_si256(p as *const __m256i))
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut i16) {
+        _mm256_storeu_si256(p as *mut __m256i, self.0)
+    }
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        Self(_mm256_adds_epi16(self.0, o.0))
+    }
+    #[inline(always)]
+    unsafe fn sub(self, o: Self) -> Self {
+        Self(_mm256_subs_epi16(self.0, o.0))
+    }
+    #[inline(always)]
+    unsafe fn max(self, o: Self) -> Self {
+        Self(_mm256_max_epi16(self.0, o.0))
+    }
+    #[inline(always)]
+    unsafe fn min(self, o: Self) -> Self {
+        Self(_mm256_min_epi16(self.0, o.0))
+    }
+    #[inline(always)]
+    unsafe fn or(self, o: Self) -> Self {
+        Self(_mm256_or_si256(self.0, o.0))
+    }
+    #[inline(always)]
+    unsafe fn eq(self, o: Self) -> __m256i {
+        _mm256_cmpeq_epi16(self.0, o.0)
+    }
+    #[inline(always)]
+    unsafe fn gt(self, o: Self) -> __m256i {
+        _mm256_cmpgt_epi16(self.0, o.0)
+    }
+    #[inline(always)]
+    unsafe fn select(m: __m256i, a: Self, b: Self) -> Self {
+        Self(_mm256_blendv_epi8(b.0, a.0, m))
+    }
+    #[inline(always)]
+    unsafe fn keep(m: __m256i, v: Self) -> Self {
+        Self(_mm256_and_si256(m, v.0))
+    }
+    #[inline(always)]
+    unsafe fn clear(m: __m256i, v: Self) -> Self {
+        Self(_mm256_andnot_si256(m, v.0))
+    }
+    #[inline(always)]
+    unsafe fn m_and(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_and_si256(a, b)
+    }
+    #[inline(always)]
+    unsafe fn all(m: __m256i) -> bool {
+        _mm256_movemask_epi8(m) == -1
+    }
+    #[inline(always)]
+    unsafe fn shift_in(self, first: i32) -> Self {
+        // [0, lo] then per 128-bit half: (hi : lo) >> 14 bytes, i.e. one i16 lane up.
+        let t = _mm256_permute2x128_si256::<0x08>(self.0, self.0);
+        let r = _mm256_alignr_epi8::<14>(self.0, t);
+        Self(_mm256_insert_epi16::<0>(r, i16::from_i32(first)))
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i32 {
+        hmax_epi16_256(self.0)
+    }
+    #[inline(always)]
+    unsafe fn store_bytes(self, p: *mut u8) {
+        let packed = _mm256_permute4x64_epi64::<0b1000>(_mm256_packs_epi16(self.0, self.0));
+        _mm_storeu_si128(p as *mut __m128i, _mm256_castsi256_si128(packed));
+    }
+    unsafe fn entry<const LOCAL: bool, const TRACE: bool>(
+        ws: &mut WideWorkspace<i16>,
+        trace: &mut [u8],
+        reference: &[u8],
+        p: Params,
+    ) -> Option<KernelOut> {
+        entry_avx2_16::<LOCAL, TRACE>(ws, trace, reference, p)
+    }
+    fn available() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+}
+
+#[target_feature(enable = "avx2")]
+unsafe fn entry_avx2_16<const LOCAL: bool, const TRACE: bool>(
+    ws: &mut WideWorkspace<i16>,
+    trace: &mut [u8],
+    reference: &[u8],
+    p: Params,
+) -> Option<KernelOut> {
+    run_generic::<Avx2I16, LOCAL, TRACE>(ws, trace, reference, p)
+}
+
+/// Horizontal maximum of 16 `i16` lanes.
+#[inline(always)]
+unsafe fn hmax_epi16_256(v: __m256i) -> i32 {
+    let m = _mm_max_epi16(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+    let m = _mm_max_epi16(m, _mm_shuffle_epi32::<0b01_00_11_10>(m));
+    let m = _mm_max_epi16(m, _mm_shuffle_epi32::<0b10_11_00_01>(m));
+    let m = _mm_max_epi16(m, _mm_srli_epi32::<16>(m));
+    i32::from(_mm_extract_epi16::<0>(m) as i16)
+}
+
+#[cfg(homolog_avx512)]
+pub(crate) use avx512::{Avx512I16, Avx512I32};
+
+#[cfg(homolog_avx512)]
+mod avx512 {
+    use super::*;
+
+    fn available() -> bool {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+    }
+
+    /// AVX-512, 16 x `i32` (wrapping; bounded a priori like the AVX2 32-bit kernel).
+    #[derive(Clone, Copy)]
+    pub(crate) struct Avx512I32(__m512i);
+
+    impl Vector for Avx512I32 {
+        type E = i32;
+        type M = __mmask16;
+        const LANES: usize = 16;
+        const SATURATING: bool = false;
+        const NEG: i32 = -(1 << 30);
+        const PAD: i32 = -(1 << 27);
+        const NAME: &'static str = "avx512-32";
+
+        #[inline(always)]
+        unsafe fn splat(x: i32) -> Self {
+            Self(_mm512_set1_epi32(x))
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const i32) -> Self {
+            Self(_mm512_loadu_si512(p as *const __m512i))
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut i32) {
+            _mm512_storeu_si512(p as *mut __m512i, self.0)
+        }
+        #[inline(always)]
+        unsafe fn add(self, o: Self) -> Self {
+            Self(_mm512_add_epi32(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn sub(self, o: Self) -> Self {
+            Self(_mm512_sub_epi32(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn max(self, o: Self) -> Self {
+            Self(_mm512_max_epi32(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn min(self, o: Self) -> Self {
+            Self(_mm512_min_epi32(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn or(self, o: Self) -> Self {
+            Self(_mm512_or_si512(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn eq(self, o: Self) -> __mmask16 {
+            _mm512_cmpeq_epi32_mask(self.0, o.0)
+        }
+        #[inline(always)]
+        unsafe fn gt(self, o: Self) -> __mmask16 {
+            _mm512_cmpgt_epi32_mask(self.0, o.0)
+        }
+        #[inline(always)]
+        unsafe fn select(m: __mmask16, a: Self, b: Self) -> Self {
+            Self(_mm512_mask_blend_epi32(m, b.0, a.0))
+        }
+        #[inline(always)]
+        unsafe fn keep(m: __mmask16, v: Self) -> Self {
+            Self(_mm512_maskz_mov_epi32(m, v.0))
+        }
+        #[inline(always)]
+        unsafe fn clear(m: __mmask16, v: Self) -> Self {
+            Self(_mm512_maskz_mov_epi32(!m, v.0))
+        }
+        #[inline(always)]
+        unsafe fn m_and(a: __mmask16, b: __mmask16) -> __mmask16 {
+            a & b
+        }
+        #[inline(always)]
+        unsafe fn all(m: __mmask16) -> bool {
+            m == u16::MAX
+        }
+        #[inline(always)]
+        unsafe fn shift_in(self, first: i32) -> Self {
+            // (self : first..) >> 15 lanes: [first, v0, ..., v14].
+            Self(_mm512_alignr_epi32::<15>(self.0, _mm512_set1_epi32(first)))
+        }
+        #[inline(always)]
+        unsafe fn hmax(self) -> i32 {
+            _mm512_reduce_max_epi32(self.0)
+        }
+        #[inline(always)]
+        unsafe fn store_bytes(self, p: *mut u8) {
+            _mm_storeu_si128(p as *mut __m128i, _mm512_cvtepi32_epi8(self.0));
+        }
+        unsafe fn entry<const LOCAL: bool, const TRACE: bool>(
+            ws: &mut WideWorkspace<i32>,
+            trace: &mut [u8],
+            reference: &[u8],
+            p: Params,
+        ) -> Option<KernelOut> {
+            entry_avx512_32::<LOCAL, TRACE>(ws, trace, reference, p)
+        }
+        fn available() -> bool {
+            available()
+        }
+    }
+
+    #[target_feature(enable = "avx2,avx512f,avx512bw")]
+    unsafe fn entry_avx512_32<const LOCAL: bool, const TRACE: bool>(
+        ws: &mut WideWorkspace<i32>,
+        trace: &mut [u8],
+        reference: &[u8],
+        p: Params,
+    ) -> Option<KernelOut> {
+        run_generic::<Avx512I32, LOCAL, TRACE>(ws, trace, reference, p)
+    }
+
+    /// AVX-512 (BW), 32 x `i16` (saturating).
+    #[derive(Clone, Copy)]
+    pub(crate) struct Avx512I16(__m512i);
+
+    /// Lane permutation of [`Avx512I16::shift_in`]: lane `l` <- lane `l - 1`.
+    static SHIFT16: [i16; 32] = [
+        31, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+        24, 25, 26, 27, 28, 29, 30,
+    ];
+
+    impl Vector for Avx512I16 {
+        type E = i16;
+        type M = __mmask32;
+        const LANES: usize = 32;
+        const SATURATING: bool = true;
+        const NEG: i32 = i16::MIN as i32;
+        const PAD: i32 = i16::MIN as i32;
+        const NAME: &'static str = "avx512-16";
+
+        #[inline(always)]
+        unsafe fn splat(x: i32) -> Self {
+            Self(_mm512_set1_epi16(i16::from_i32(x)))
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const i16) -> Self {
+            Self(_mm512_loadu_si512(p as *const __m512i))
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut i16) {
+            _mm512_storeu_si512(p as *mut __m512i, self.0)
+        }
+        #[inline(always)]
+        unsafe fn add(self, o: Self) -> Self {
+            Self(_mm512_adds_epi16(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn sub(self, o: Self) -> Self {
+            Self(_mm512_subs_epi16(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn max(self, o: Self) -> Self {
+            Self(_mm512_max_epi16(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn min(self, o: Self) -> Self {
+            Self(_mm512_min_epi16(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn or(self, o: Self) -> Self {
+            Self(_mm512_or_si512(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn eq(self, o: Self) -> __mmask32 {
+            _mm512_cmpeq_epi16_mask(self.0, o.0)
+        }
+        #[inline(always)]
+        unsafe fn gt(self, o: Self) -> __mmask32 {
+            _mm512_cmpgt_epi16_mask(self.0, o.0)
+        }
+        #[inline(always)]
+        unsafe fn select(m: __mmask32, a: Self, b: Self) -> Self {
+            Self(_mm512_mask_blend_epi16(m, b.0, a.0))
+        }
+        #[inline(always)]
+        unsafe fn keep(m: __mmask32, v: Self) -> Self {
+            Self(_mm512_maskz_mov_epi16(m, v.0))
+        }
+        #[inline(always)]
+        unsafe fn clear(m: __mmask32, v: Self) -> Self {
+            Self(_mm512_maskz_mov_epi16(!m, v.0))
+        }
+        #[inline(always)]
+        unsafe fn m_and(a: __mmask32, b: __mmask32) -> __mmask32 {
+            a & b
+        }
+        #[inline(always)]
+        unsafe fn all(m: __mmask32) -> bool {
+            m == u32::MAX
+        }
+        #[inline(always)]
+        unsafe fn shift_in(self, first: i32) -> Self {
+            let idx = _mm512_loadu_si512(SHIFT16.as_ptr() as *const __m512i);
+            let r = _mm512_permutexvar_epi16(idx, self.0);
+            Self(_mm512_mask_set1_epi16(r, 1, i16::from_i32(first)))
+        }
+        #[inline(always)]
+        unsafe fn hmax(self) -> i32 {
+            let lo = _mm512_castsi512_si256(self.0);
+            let hi = _mm512_extracti64x4_epi64::<1>(self.0);
+            hmax_epi16_256(_mm256_max_epi16(lo, hi))
+        }
+        #[inline(always)]
+        unsafe fn store_bytes(self, p: *mut u8) {
+            _mm256_storeu_si256(p as *mut __m256i, _mm512_cvtepi16_epi8(self.0));
+        }
+        unsafe fn entry<const LOCAL: bool, const TRACE: bool>(
+            ws: &mut WideWorkspace<i16>,
+            trace: &mut [u8],
+            reference: &[u8],
+            p: Params,
+        ) -> Option<KernelOut> {
+            entry_avx512_16::<LOCAL, TRACE>(ws, trace, reference, p)
+        }
+        fn available() -> bool {
+            available()
+        }
+    }
+
+    #[target_feature(enable = "avx2,avx512f,avx512bw")]
+    unsafe fn entry_avx512_16<const LOCAL: bool, const TRACE: bool>(
+        ws: &mut WideWorkspace<i16>,
+        trace: &mut [u8],
+        reference: &[u8],
+        p: Params,
+    ) -> Option<KernelOut> {
+        run_generic::<Avx512I16, LOCAL, TRACE>(ws, trace, reference, p)
+    }
+}
