@@ -195,12 +195,23 @@ impl Kernel {
     }
 
     /// The kernel named by the environment variable `HOMOLOG_ALIGN_KERNEL` (e.g. `scalar`,
-    /// `avx2-16`), else [`Kernel::Auto`] (also for an unknown name).
+    /// `avx2-16`), else [`Kernel::Auto`]. An unknown name also means `Auto`, with a warning on
+    /// stderr (once per process) listing the known names, since results never depend on it.
     pub fn from_env() -> Self {
-        std::env::var("HOMOLOG_ALIGN_KERNEL")
-            .ok()
-            .and_then(|v| Kernel::parse(&v))
-            .unwrap_or(Kernel::Auto)
+        let Ok(value) = std::env::var("HOMOLOG_ALIGN_KERNEL") else {
+            return Kernel::Auto;
+        };
+        Kernel::parse(&value).unwrap_or_else(|| {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                let known: Vec<&str> = Kernel::ALL.iter().map(|k| k.name()).collect();
+                eprintln!(
+                    "warning: HOMOLOG_ALIGN_KERNEL={value:?} is not a kernel name ({}); using auto",
+                    known.join(", ")
+                );
+            });
+            Kernel::Auto
+        })
     }
 
     /// Whether this CPU (and this build) can run the kernel; always true for `Auto` and
