@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use homolog_align::{AlignmentStats, PairFeatures, Scoring};
 use md5::{Digest, Md5};
+use rayon::prelude::*;
 use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
 
 use crate::error::PairsError;
@@ -440,6 +441,7 @@ impl PairCache {
                 .filter(|k| seen.insert(*k))
                 .collect()
         };
+        let mut fetched: Vec<(String, String)> = Vec::with_capacity(unique.len());
         for chunk in unique.chunks(READ_BATCH) {
             let sql = format!(
                 "SELECT k, v FROM align WHERE k IN ({})",
@@ -454,14 +456,26 @@ impl PairCache {
                 })
                 .map_err(sql_err(&self.path, "cannot read"))?;
             for row in rows {
-                let (k, v) = row.map_err(sql_err(&self.path, "cannot read"))?;
-                let value = CachedPair::decode(&k, &v).map_err(|reason| {
-                    Self::invalid(&self.path, format!("value of key {k}: {reason}"))
-                })?;
-                if let Some(idx) = pos.get(k.as_str()) {
-                    for &i in idx {
-                        out[i] = Some(value);
-                    }
+                fetched.push(row.map_err(sql_err(&self.path, "cannot read"))?);
+            }
+        }
+        drop(conn);
+        // Decoding (JSON + checksum) costs more than the lookups: done in parallel, after the
+        // connection is released.
+        let decoded: Vec<(&str, CachedPair)> = fetched
+            .par_iter()
+            .map(|(k, v)| {
+                CachedPair::decode(k, v)
+                    .map(|value| (k.as_str(), value))
+                    .map_err(|reason| {
+                        Self::invalid(&self.path, format!("value of key {k}: {reason}"))
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        for (k, value) in decoded {
+            if let Some(idx) = pos.get(k) {
+                for &i in idx {
+                    out[i] = Some(value);
                 }
             }
         }

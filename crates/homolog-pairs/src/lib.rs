@@ -120,8 +120,9 @@ pub fn align_batch(
         for (c, part) in unique.chunks(chunk).enumerate() {
             let base = c * chunk;
             let keys: Vec<String> = match cache {
+                // MD5 of both sequences per pair: a visible share of a warm run, so parallel.
                 Some(_) => part
-                    .iter()
+                    .par_iter()
                     .map(|&(_, q, r)| cache_key(q, r, &options.scoring))
                     .collect(),
                 None => Vec::new(),
@@ -183,7 +184,9 @@ pub fn align_batch(
         }
         Ok(())
     };
-    if options.threads > 1 {
+    // threads = 1 also gets its own pool, so that the parallel helpers (keys, cache decoding)
+    // stay on one thread too.
+    if options.threads >= 1 {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(options.threads)
             .build()
