@@ -159,6 +159,54 @@ impl DnaBert2 {
         }
         Tensor::from_vec(v, (1, h, t, t), device)
     }
+
+    /// ALiBi as a function of `key - query`: `heads x (2T-1)`, `-slope_h * |rel|`.
+    fn alibi_table(&self, t: usize) -> Vec<f32> {
+        let w = 2 * t - 1;
+        let mut v = Vec::with_capacity(self.slopes.len() * w);
+        for &s in &self.slopes {
+            for r in 0..w {
+                v.push(s * -((r as f32 - (t as f32 - 1.0)).abs()));
+            }
+        }
+        v
+    }
+
+    /// The CPU f32 forward pass on the fused kernels of [`crate::fast`].
+    fn forward_fast(&self, x: Tensor, keep: &[usize], lens: &[usize]) -> Result<Vec<Tensor>> {
+        use crate::fast;
+        let (b, t, h) = x.dims3()?;
+        let rows = b * t;
+        let heads = self.cfg.num_attention_heads;
+        let dh = h / heads;
+        let scale = 1.0 / (dh as f32).sqrt();
+        let rel = self.alibi_table(t);
+        let mut x: Vec<f32> = x.flatten_all()?.to_vec1()?;
+        let n = self.num_hidden_states();
+        let mut out: Vec<Option<Tensor>> = vec![None; n];
+        if keep.contains(&0) {
+            out[0] = Some(fast::to_tensor(x.clone(), b, t)?);
+        }
+        for (li, l) in self.layers.iter().enumerate() {
+            let qkv = fast::lin(&l.wqkv, &x, rows)?;
+            let ctx = fast::attention(&qkv, t, heads, dh, lens, scale, Some(&rel));
+            drop(qkv);
+            fast::lin_add(&l.dense, &ctx, rows, &mut x)?;
+            x = fast::ln(&l.attn_ln, &x, h)?;
+            let mut y = x.clone();
+            let ff = fast::FeedForward::GatedFused {
+                wg: &l.gated,
+                act: fast::Act::GeluErf,
+                w2: &l.wo,
+            };
+            fast::feed_forward_into(&ff, &x, h, &mut y)?;
+            x = fast::ln(&l.mlp_ln, &y, h)?;
+            if keep.contains(&(li + 1)) {
+                out[li + 1] = Some(fast::to_tensor(x.clone(), b, t)?);
+            }
+        }
+        crate::model::take_states(out, keep)
+    }
 }
 
 impl Backbone for DnaBert2 {
@@ -174,6 +222,11 @@ impl Backbone for DnaBert2 {
         let (b, t) = ids.dims2()?;
         let x = self.word.forward(ids)?.broadcast_add(&self.token_type0)?;
         let mut x = self.emb_ln.forward(&x)?;
+        if crate::fast::usable(&x) {
+            if let Some(lens) = crate::fast::prefix_lengths(mask)? {
+                return self.forward_fast(x, keep, &lens);
+            }
+        }
         let dtype = x.dtype();
         let bias = self
             .alibi(t, ids.device())?

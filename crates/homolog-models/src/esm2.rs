@@ -88,9 +88,8 @@ impl EsmConfig {
 
 struct EsmLayer {
     attn_ln: LayerNorm,
-    q: Linear,
-    k: Linear,
-    v: Linear,
+    /// query, key and value projections stacked into one `(3h, h)` linear layer.
+    qkv: Linear,
     o: Linear,
     ffn_ln: LayerNorm,
     fc1: Linear,
@@ -130,9 +129,11 @@ impl Esm2 {
             let l = vb.pp(format!("encoder.layer.{i}"));
             layers.push(EsmLayer {
                 attn_ln: candle_nn::layer_norm(h, eps, l.pp("attention.LayerNorm"))?,
-                q: candle_nn::linear(h, h, l.pp("attention.self.query"))?,
-                k: candle_nn::linear(h, h, l.pp("attention.self.key"))?,
-                v: candle_nn::linear(h, h, l.pp("attention.self.value"))?,
+                qkv: crate::layers::stacked_linear(&[
+                    candle_nn::linear(h, h, l.pp("attention.self.query"))?,
+                    candle_nn::linear(h, h, l.pp("attention.self.key"))?,
+                    candle_nn::linear(h, h, l.pp("attention.self.value"))?,
+                ])?,
                 o: candle_nn::linear(h, h, l.pp("attention.output.dense"))?,
                 ffn_ln: candle_nn::layer_norm(h, eps, l.pp("LayerNorm"))?,
                 fc1: candle_nn::linear(h, cfg.intermediate_size, l.pp("intermediate.dense"))?,
@@ -157,6 +158,16 @@ impl Esm2 {
     /// cos and sin tables `(T, dh)` for positions 0..T, as transformers computes them (f32,
     /// frequencies repeated over both halves).
     fn rotary(&self, t: usize, device: &Device) -> Result<(Tensor, Tensor)> {
+        let (cos, sin) = self.rotary_tables(t);
+        let dh = 2 * self.inv_freq.len();
+        Ok((
+            Tensor::from_vec(cos, (t, dh), device)?,
+            Tensor::from_vec(sin, (t, dh), device)?,
+        ))
+    }
+
+    /// The rotary tables as row-major `(T, dh)` buffers.
+    fn rotary_tables(&self, t: usize) -> (Vec<f32>, Vec<f32>) {
         let half = self.inv_freq.len();
         let mut cos = Vec::with_capacity(t * half * 2);
         let mut sin = Vec::with_capacity(t * half * 2);
@@ -169,10 +180,71 @@ impl Esm2 {
                 }
             }
         }
-        Ok((
-            Tensor::from_vec(cos, (t, 2 * half), device)?,
-            Tensor::from_vec(sin, (t, 2 * half), device)?,
-        ))
+        (cos, sin)
+    }
+
+    /// Token embeddings with token-dropout scaling, padding zeroed: `(B, T, h)`.
+    fn embed(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let b = ids.dim(0)?;
+        let mut x = self.embed.forward(ids)?;
+        let dtype = x.dtype();
+        let maskf = mask.to_dtype(DType::F32)?;
+        if self.cfg.token_dropout {
+            let is_mask = ids.eq(self.cfg.mask_token_id)?; // (B, T) u8
+            let zeros = x.zeros_like()?;
+            x = is_mask
+                .unsqueeze(2)?
+                .broadcast_as(x.shape())?
+                .where_cond(&zeros, &x)?;
+            let observed = (is_mask.to_dtype(DType::F32)?.sum(1)? / maskf.sum(1)?)?;
+            // transformers: embeddings * (1 - 0.15 * 0.8) / (1 - observed)
+            let denom = (1.0 - observed)?.reshape((b, 1, 1))?;
+            x = (x.to_dtype(DType::F32)? * (1.0 - 0.15 * 0.8))?
+                .broadcast_div(&denom)?
+                .to_dtype(dtype)?;
+        }
+        x.broadcast_mul(&maskf.to_dtype(dtype)?.unsqueeze(2)?)
+    }
+
+    /// The CPU f32 forward pass on the fused kernels of [`crate::fast`].
+    fn forward_fast(
+        &self,
+        ids: &Tensor,
+        mask: &Tensor,
+        keep: &[usize],
+        lens: &[usize],
+    ) -> Result<Vec<Tensor>> {
+        use crate::fast;
+        let (b, t) = ids.dims2()?;
+        let rows = b * t;
+        let d = self.cfg.hidden_size;
+        let heads = self.cfg.num_attention_heads;
+        let dh = d / heads;
+        let scale = (dh as f32).powf(-0.5);
+        let (cos, sin) = self.rotary_tables(t);
+        let mut x: Vec<f32> = self.embed(ids, mask)?.flatten_all()?.to_vec1()?;
+        let n = self.num_hidden_states();
+        let mut out: Vec<Option<Tensor>> = vec![None; n];
+        for (i, l) in self.layers.iter().enumerate() {
+            if keep.contains(&i) {
+                out[i] = Some(fast::to_tensor(x.clone(), b, t)?);
+            }
+            let h = fast::ln(&l.attn_ln, &x, d)?;
+            let mut qkv = fast::lin(&l.qkv, &h, rows)?;
+            fast::rotary_in_place(&mut qkv, t, heads, dh, &cos, &sin);
+            let ctx = fast::attention(&qkv, t, heads, dh, lens, scale, None);
+            drop(qkv);
+            fast::lin_add(&l.o, &ctx, rows, &mut x)?;
+            let h = fast::ln(&l.ffn_ln, &x, d)?;
+            let ff = fast::FeedForward::Plain {
+                w1: &l.fc1,
+                act: fast::Act::GeluErf,
+                w2: &l.fc2,
+            };
+            fast::feed_forward_into(&ff, &h, d, &mut x)?;
+        }
+        out[n - 1] = Some(fast::to_tensor(fast::ln(&self.final_ln, &x, d)?, b, t)?);
+        crate::model::take_states(out, keep)
     }
 }
 
@@ -197,26 +269,16 @@ impl Backbone for Esm2 {
     }
 
     fn forward(&self, ids: &Tensor, mask: &Tensor, keep: &[usize]) -> Result<Vec<Tensor>> {
-        let (b, t) = ids.dims2()?;
-        let dev = ids.device();
-        let mut x = self.embed.forward(ids)?;
-        let dtype = x.dtype();
-        let maskf = mask.to_dtype(DType::F32)?;
-        if self.cfg.token_dropout {
-            let is_mask = ids.eq(self.cfg.mask_token_id)?; // (B, T) u8
-            let zeros = x.zeros_like()?;
-            x = is_mask
-                .unsqueeze(2)?
-                .broadcast_as(x.shape())?
-                .where_cond(&zeros, &x)?;
-            let observed = (is_mask.to_dtype(DType::F32)?.sum(1)? / maskf.sum(1)?)?;
-            // transformers: embeddings * (1 - 0.15 * 0.8) / (1 - observed)
-            let denom = (1.0 - observed)?.reshape((b, 1, 1))?;
-            x = (x.to_dtype(DType::F32)? * (1.0 - 0.15 * 0.8))?
-                .broadcast_div(&denom)?
-                .to_dtype(dtype)?;
+        if crate::fast::usable(self.embed.embeddings()) {
+            if let Some(lens) = crate::fast::prefix_lengths(mask)? {
+                return self.forward_fast(ids, mask, keep, &lens);
+            }
         }
-        x = x.broadcast_mul(&maskf.to_dtype(dtype)?.unsqueeze(2)?)?;
+        let (_, t) = ids.dims2()?;
+        let dev = ids.device();
+        let mut x = self.embed(ids, mask)?;
+        let dtype = x.dtype();
+        let d = self.cfg.hidden_size;
 
         let heads = self.cfg.num_attention_heads;
         let dh = self.cfg.hidden_size / heads;
@@ -231,9 +293,10 @@ impl Backbone for Esm2 {
                 out[i] = Some(x.clone());
             }
             let h = l.attn_ln.forward(&x)?;
-            let q = (split_heads(&crate::layers::linear3(&l.q, &h)?, heads)? * scale)?;
-            let k = split_heads(&crate::layers::linear3(&l.k, &h)?, heads)?;
-            let v = split_heads(&crate::layers::linear3(&l.v, &h)?, heads)?;
+            let qkv = crate::layers::linear3(&l.qkv, &h)?;
+            let q = (split_heads(&qkv.narrow(2, 0, d)?, heads)? * scale)?;
+            let k = split_heads(&qkv.narrow(2, d, d)?, heads)?;
+            let v = split_heads(&qkv.narrow(2, 2 * d, d)?, heads)?;
             let q = apply_rotary(&q, &cos, &sin)?;
             let k = apply_rotary(&k, &cos, &sin)?;
             let ctx = attention(&q, &k, &v, &bias)?;
@@ -244,7 +307,6 @@ impl Backbone for Esm2 {
         }
         let last = self.final_ln.forward(&x)?;
         out[n - 1] = Some(last);
-        let _ = b;
         crate::model::take_states(out, keep)
     }
 }

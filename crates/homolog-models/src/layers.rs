@@ -58,3 +58,17 @@ pub fn linear3(l: &candle_nn::Linear, x: &Tensor) -> Result<Tensor> {
     let o = y.dim(1)?;
     y.reshape((b, t, o))
 }
+
+/// Linear layers with the same input stacked into one (outputs concatenated in order), so the
+/// projections run as one GEMM.
+pub fn stacked_linear(parts: &[candle_nn::Linear]) -> Result<candle_nn::Linear> {
+    let w: Vec<&Tensor> = parts.iter().map(|l| l.weight()).collect();
+    let w = Tensor::cat(&w, 0)?;
+    let b = parts
+        .iter()
+        .map(|l| l.bias())
+        .collect::<Option<Vec<&Tensor>>>()
+        .map(|b| Tensor::cat(&b, 0))
+        .transpose()?;
+    Ok(candle_nn::Linear::new(w, b))
+}

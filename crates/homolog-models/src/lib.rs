@@ -31,6 +31,7 @@ pub mod checkpoint;
 pub mod dnabert2;
 pub mod error;
 pub mod esm2;
+mod fast;
 mod layers;
 mod model;
 pub mod t5_encoder;

@@ -132,9 +132,8 @@ enum Ff {
 
 struct Block {
     ln0: Tensor,
-    q: Linear,
-    k: Linear,
-    v: Linear,
+    /// q, k and v stacked into one `(3 inner, d)` projection.
+    qkv: Linear,
     o: Linear,
     ln1: Tensor,
     ff: Ff,
@@ -188,9 +187,11 @@ impl T5Encoder {
             };
             blocks.push(Block {
                 ln0: b.get(d, "layer.0.layer_norm.weight")?,
-                q: candle_nn::linear_no_bias(d, inner, a.pp("q"))?,
-                k: candle_nn::linear_no_bias(d, inner, a.pp("k"))?,
-                v: candle_nn::linear_no_bias(d, inner, a.pp("v"))?,
+                qkv: crate::layers::stacked_linear(&[
+                    candle_nn::linear_no_bias(d, inner, a.pp("q"))?,
+                    candle_nn::linear_no_bias(d, inner, a.pp("k"))?,
+                    candle_nn::linear_no_bias(d, inner, a.pp("v"))?,
+                ])?,
                 o: candle_nn::linear_no_bias(inner, d, a.pp("o"))?,
                 ln1: b.get(d, "layer.1.layer_norm.weight")?,
                 ff,
@@ -225,6 +226,70 @@ impl T5Encoder {
             .t()?
             .reshape((1, h, t, t))
     }
+
+    /// The position bias as a function of `key - query`: `heads x (2T-1)`, entry
+    /// `h * (2T-1) + (rel + T - 1)` (the layout [`crate::fast::attention`] reads).
+    fn relative_bias_table(&self, t: usize) -> Result<Vec<f32>> {
+        let table = self.rel_bias.to_dtype(DType::F32)?.to_vec2::<f32>()?; // (buckets, H)
+        let h = self.cfg.num_heads;
+        let w = 2 * t - 1;
+        let mut out = vec![0f32; h * w];
+        for r in 0..w {
+            let bucket = relative_bucket(
+                r as i64 - (t as i64 - 1),
+                self.cfg.relative_attention_num_buckets,
+                self.cfg.relative_attention_max_distance,
+            );
+            for (hi, &v) in table[bucket].iter().enumerate() {
+                out[hi * w + r] = v;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The CPU f32 forward pass on the fused kernels of [`crate::fast`].
+    fn forward_fast(&self, ids: &Tensor, keep: &[usize], lens: &[usize]) -> Result<Vec<Tensor>> {
+        use crate::fast;
+        let (b, t) = ids.dims2()?;
+        let rows = b * t;
+        let d = self.cfg.d_model;
+        let heads = self.cfg.num_heads;
+        let dh = self.cfg.d_kv;
+        let eps = self.cfg.layer_norm_epsilon as f32;
+        let rel = self.relative_bias_table(t)?;
+        let mut x: Vec<f32> = self.embed.forward(ids)?.flatten_all()?.to_vec1()?;
+        let n = self.num_hidden_states();
+        let mut out: Vec<Option<Tensor>> = vec![None; n];
+        for (i, blk) in self.blocks.iter().enumerate() {
+            if keep.contains(&i) {
+                out[i] = Some(fast::to_tensor(x.clone(), b, t)?);
+            }
+            let h = fast::rms_norm(&x, d, fast::view(&blk.ln0)?.s(), eps);
+            let qkv = fast::lin(&blk.qkv, &h, rows)?;
+            // T5 does not scale the scores by 1/sqrt(d_kv).
+            let ctx = fast::attention(&qkv, t, heads, dh, lens, 1.0, Some(&rel));
+            drop(qkv);
+            fast::lin_add(&blk.o, &ctx, rows, &mut x)?;
+            let h = fast::rms_norm(&x, d, fast::view(&blk.ln1)?.s(), eps);
+            let ff = match &blk.ff {
+                Ff::Relu { wi, wo } => fast::FeedForward::Plain {
+                    w1: wi,
+                    act: fast::Act::Relu,
+                    w2: wo,
+                },
+                Ff::Gated { wi0, wi1, wo } => fast::FeedForward::Gated {
+                    w0: wi0,
+                    w1: wi1,
+                    act: fast::Act::GeluTanh,
+                    w2: wo,
+                },
+            };
+            fast::feed_forward_into(&ff, &h, d, &mut x)?;
+        }
+        let last = fast::rms_norm(&x, d, fast::view(&self.final_ln)?.s(), eps);
+        out[n - 1] = Some(fast::to_tensor(last, b, t)?);
+        crate::model::take_states(out, keep)
+    }
 }
 
 impl Backbone for T5Encoder {
@@ -237,6 +302,11 @@ impl Backbone for T5Encoder {
     }
 
     fn forward(&self, ids: &Tensor, mask: &Tensor, keep: &[usize]) -> Result<Vec<Tensor>> {
+        if crate::fast::usable(self.embed.embeddings()) {
+            if let Some(lens) = crate::fast::prefix_lengths(mask)? {
+                return self.forward_fast(ids, keep, &lens);
+            }
+        }
         let (_, t) = ids.dims2()?;
         let mut x = self.embed.forward(ids)?;
         let dtype = x.dtype();
@@ -253,9 +323,11 @@ impl Backbone for T5Encoder {
                 out[i] = Some(x.clone());
             }
             let h = rms_norm(&x, &b.ln0, eps)?;
-            let q = split_heads(&crate::layers::linear3(&b.q, &h)?, heads)?;
-            let k = split_heads(&crate::layers::linear3(&b.k, &h)?, heads)?;
-            let v = split_heads(&crate::layers::linear3(&b.v, &h)?, heads)?;
+            let qkv = crate::layers::linear3(&b.qkv, &h)?;
+            let inner = heads * self.cfg.d_kv;
+            let q = split_heads(&qkv.narrow(2, 0, inner)?, heads)?;
+            let k = split_heads(&qkv.narrow(2, inner, inner)?, heads)?;
+            let v = split_heads(&qkv.narrow(2, 2 * inner, inner)?, heads)?;
             // T5 does not scale the scores by 1/sqrt(d_kv).
             let ctx = attention(&q, &k, &v, &bias)?;
             x = (&x + crate::layers::linear3(&b.o, &ctx)?)?;
@@ -272,7 +344,6 @@ impl Backbone for T5Encoder {
             x = (&x + y)?;
         }
         out[n - 1] = Some(rms_norm(&x, &self.final_ln, eps)?);
-        let _ = DType::F32;
         crate::model::take_states(out, keep)
     }
 }
