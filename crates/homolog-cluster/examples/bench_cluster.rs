@@ -2,8 +2,6 @@
 //! k-means for exactly ITERS Lloyd iterations (tol 0) and prints per-iteration seconds as JSON;
 //! `bench_cluster --embed READS MODEL` prints the embedding throughput (reads/s).
 
-use homolog_embed::Embedder;
-
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.len() == 4 && a[1] == "--embed" {

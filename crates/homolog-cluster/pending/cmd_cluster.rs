@@ -1,7 +1,7 @@
 //! `homolog cluster` (phase 2 of read clustering) and the read/shard mode of `homolog embed`
 //! (phase 1): thin argument layers over homolog-reads, homolog-shards and homolog-cluster.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
@@ -120,7 +120,9 @@ fn options(a: &ClusterArgs) -> homolog_cluster::ClusterOptions {
 fn set_threads(n: usize) {
     if n > 0 {
         // An error only means the pool was already built (tests calling run twice).
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
     }
 }
 
@@ -156,84 +158,103 @@ pub fn run(args: ClusterArgs) -> Result<()> {
     Ok(())
 }
 
-/// Options of the read/shard mode of `homolog embed` (DNA reads -> Parquet shards).
+/// The read/shard options of `homolog embed` (flattened into its arguments). With `--model`
+/// naming a DNA read backend (dna-kmer, dna-lsh, dnabert2) or with `--shard-rows`, `homolog
+/// embed` reads FASTQ/FASTA reads and writes a folder of Parquet shards instead of an HDF5 file.
 #[derive(Args, Debug, Clone)]
-pub struct EmbedReadsArgs {
-    /// Reads: FASTQ/FASTA files (plain or gzip), folders of them, or s3://bucket/prefix
-    /// (credentials and endpoint from AWS_* variables). Repeatable.
-    #[arg(short, long, required = true)]
-    pub input: Vec<String>,
-    /// Output shard folder (must not already hold shards).
-    #[arg(short, long)]
-    pub out: PathBuf,
-    /// Embedding backend: dna-kmer (canonical k-mer frequencies), dna-lsh (LSHvec-style
-    /// hashing), or any registry DNA backend (dnabert2 when built).
-    #[arg(long, default_value = "dna-kmer")]
-    pub model: String,
+pub struct EmbedReadOpts {
+    /// DNA read backend: dna-kmer (canonical k-mer frequencies, default with --shard-rows),
+    /// dna-lsh (LSHvec-style hashing), or dnabert2 when built. Selects the read/shard mode:
+    /// --input is then FASTQ/FASTA (plain or gzip), a folder of them or s3://bucket/prefix, and
+    /// --out a shard folder.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Rows per Parquet shard (read/shard mode; default 100000).
+    #[arg(long)]
+    pub shard_rows: Option<usize>,
     /// k-mer size (dna-kmer default 4 = tetranucleotides; dna-lsh default 8).
     #[arg(long)]
     pub kmer: Option<usize>,
     /// Output dimension (dna-lsh; default 64). dna-kmer's follows from k.
     #[arg(long)]
     pub dim: Option<usize>,
-    /// Seed (dna-lsh hyperplanes).
+    /// Seed of the dna-lsh hyperplanes.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Rows per Parquet shard.
-    #[arg(long, default_value_t = 100_000)]
-    pub shard_rows: usize,
-    /// Reads per embedding batch.
+    /// Reads per embedding batch (read/shard mode).
     #[arg(long, default_value_t = 8192)]
     pub batch_size: usize,
-    /// Worker threads (0 = all cores).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
 }
 
-/// Whether `model` names a DNA read backend (so `homolog embed` should write shards).
+/// Whether `model` names a DNA read backend.
 pub fn is_read_model(model: &str) -> bool {
     homolog_embed::registry::resolve(model)
         .map(|b| matches!(b.name, "dna-kmer" | "dna-lsh" | "dnabert2"))
         .unwrap_or(false)
 }
 
-/// Runs the read/shard mode of `homolog embed`.
-pub fn run_embed_reads(args: EmbedReadsArgs) -> Result<()> {
-    set_threads(args.threads);
-    let settings = homolog_embed::ModelSettings {
-        backend: Some(args.model.clone()),
-        k: args.kmer,
-        dim: args.dim,
-        seed: args.seed,
-        ..Default::default()
-    };
-    let info = homolog_embed::registry::resolve(&args.model)?;
-    let embedder = homolog_embed::registry::build(&args.model, &settings)?;
-    if args.shard_rows == 0 {
+impl EmbedReadOpts {
+    /// Whether these options select the read/shard mode; an error for a `--model` that is not a
+    /// DNA read backend (protein models come from the configuration).
+    pub fn selects_reads(&self) -> Result<bool> {
+        match self.model.as_deref() {
+            Some(m) if is_read_model(m) => Ok(true),
+            Some(m) => bail!(
+                "--model {m:?} is not a DNA read backend (dna-kmer, dna-lsh, dnabert2); protein \
+                 models for `homolog embed` come from `embedding.models` in the configuration"
+            ),
+            None => Ok(self.shard_rows.is_some()),
+        }
+    }
+}
+
+/// Runs the read/shard mode of `homolog embed`: reads in `input` -> embeddings -> shards in `out`.
+pub fn run_embed_reads(input: &str, out: &Path, o: &EmbedReadOpts, threads: usize) -> Result<()> {
+    set_threads(threads);
+    let model = o.model.clone().unwrap_or_else(|| "dna-kmer".into());
+    let shard_rows = o.shard_rows.unwrap_or(100_000);
+    if shard_rows == 0 {
         bail!("--shard-rows must be >= 1");
     }
-    let mut inputs = Vec::new();
-    for s in &args.input {
-        inputs.extend(homolog_reads::inputs(s)?);
-    }
+    let settings = homolog_embed::ModelSettings {
+        backend: Some(model.clone()),
+        k: o.kmer,
+        dim: o.dim,
+        seed: o.seed,
+        ..Default::default()
+    };
+    let info = homolog_embed::registry::resolve(&model)?;
+    let embedder = homolog_embed::registry::build(&model, &settings)?;
+    // The parameters as resolved (defaults filled in), for the manifest.
+    let params = match info.name {
+        "dna-kmer" => serde_json::json!({
+            "k": o.kmer.unwrap_or(homolog_embed::dna_kmer::DnaKmerParams::DEFAULT_K),
+        }),
+        "dna-lsh" => {
+            let d = homolog_embed::dna_kmer::DnaLshParams::default();
+            serde_json::json!({
+                "k": o.kmer.unwrap_or(d.k),
+                "dim": o.dim.unwrap_or(d.dim),
+                "seed": o.seed.unwrap_or(d.seed),
+            })
+        }
+        _ => serde_json::json!({}),
+    };
+    let inputs = homolog_reads::inputs(input)?;
     let names: Vec<String> = inputs.iter().map(|i| i.name()).collect();
-    let params = serde_json::json!({
-        "k": args.kmer,
-        "dim": embedder.dim(),
-        "seed": args.seed,
-    });
     let opts = homolog_shards::embed::EmbedOptions {
-        rows_per_shard: args.shard_rows,
-        batch_size: args.batch_size,
+        rows_per_shard: shard_rows,
+        batch_size: o.batch_size,
         model: info.name.to_string(),
         params,
         inputs: names,
     };
     let t = std::time::Instant::now();
     let stream = homolog_reads::ReadStream::from_inputs(inputs);
-    let m = homolog_shards::embed::embed_to_shards(stream, embedder.as_ref(), &args.out, &opts, |n| {
+    let m = homolog_shards::embed::embed_to_shards(stream, embedder.as_ref(), out, &opts, |n| {
         tracing::debug!(reads = n, "embedded")
-    })?;
+    })
+    .with_context(|| format!("embedding the reads of {input} into {}", out.display()))?;
     let secs = t.elapsed().as_secs_f64();
     println!(
         "embedded {} reads with {} (dim {}) into {} shards in {:.2} s ({:.0} reads/s); manifest {}",
@@ -243,7 +264,7 @@ pub fn run_embed_reads(args: EmbedReadsArgs) -> Result<()> {
         m.shards.len(),
         secs,
         m.rows as f64 / secs.max(1e-9),
-        args.out.join(homolog_shards::MANIFEST).display()
+        out.join(homolog_shards::MANIFEST).display()
     );
     Ok(())
 }

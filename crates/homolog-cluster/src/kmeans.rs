@@ -81,7 +81,7 @@ impl KMeansParams {
                 self.k
             )));
         }
-        if !(self.tol >= 0.0) {
+        if self.tol.is_nan() || self.tol < 0.0 {
             return Err(ClusterError::Params(format!(
                 "tol = {} must be >= 0",
                 self.tol
@@ -249,7 +249,7 @@ const BLOCK: usize = 256;
 
 /// Nearest centroid (lowest index on ties) and squared distance of every row of `x`.
 pub fn assign(x: &[f32], d: usize, centroids: &[f32], k: usize) -> (Vec<u32>, Vec<f32>) {
-    let n = if d == 0 { 0 } else { x.len() / d };
+    let n = x.len().checked_div(d).unwrap_or(0);
     let cn = sq_norms(centroids, d);
     let mut labels = vec![0u32; n];
     let mut dist = vec![0f32; n];

@@ -132,7 +132,7 @@ pub fn lsh_cluster(
             *c += v / m as f32;
         }
     }
-    let mut rng = Rng::new(params.seed ^ 0x4C53_48);
+    let mut rng = Rng::new(params.seed ^ 0x004C_5348);
     let planes: Vec<f32> = (0..params.bits * d)
         .map(|_| rng.gaussian() as f32)
         .collect();

@@ -73,10 +73,10 @@ pub fn minibatch_kmeans(set: &ShardSet, p: &MiniBatchParams) -> Result<Vec<f32>,
         Ok(s)
     };
     let mut sample = Vec::new();
-    for i in 0..set.len() {
+    for (i, &off) in offsets[..set.len()].iter().enumerate() {
         let s = load(i)?;
         for (r, row) in s.chunks(d).enumerate() {
-            if in_sample(p.seed, offsets[i] + r as u64, m, n) {
+            if in_sample(p.seed, off + r as u64, m, n) {
                 sample.extend_from_slice(row);
             }
         }

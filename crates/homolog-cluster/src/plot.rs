@@ -86,7 +86,7 @@ pub fn render(
 ) -> Result<(), ClusterError> {
     let (w, h) = (1200usize, 600usize);
     let mut img = vec![255u8; w * h * 3];
-    let mut put = |img: &mut Vec<u8>, px: usize, py: usize, c: [u8; 3]| {
+    let put = |img: &mut Vec<u8>, px: usize, py: usize, c: [u8; 3]| {
         if px < w && py < h {
             img[(py * w + px) * 3..(py * w + px) * 3 + 3].copy_from_slice(&c);
         }

@@ -182,6 +182,12 @@ pub fn cluster_shards(
     let t0 = std::time::Instant::now();
     let set = ShardSet::open(&opts.input)?;
     let (n, d) = (set.manifest.rows, set.dim());
+    if n == 0 {
+        return Err(ClusterError::Params(format!(
+            "{} holds no reads; nothing to cluster",
+            opts.input.display()
+        )));
+    }
     let k = opts.kmeans.k;
     let metric = opts.kmeans.metric;
     let mut seconds = HashMap::new();
@@ -219,14 +225,14 @@ pub fn cluster_shards(
         // Final streaming pass: assignments, exact sizes, inertia, plot sample.
         let offsets = set.offsets();
         let (mut lab, mut dst, mut pr, mut pl) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for i in 0..set.len() {
+        for (i, &off) in offsets[..set.len()].iter().enumerate() {
             let mut s = set.read(i, false)?.data;
             if metric == Metric::Cosine {
                 s.chunks_mut(d).for_each(normalise_row);
             }
             let (l, dd) = assign(&s, d, &c, k);
             for (r, row) in s.chunks(d).enumerate() {
-                if in_sample(plot_seed, offsets[i] + r as u64, plot_m, n) {
+                if in_sample(plot_seed, off + r as u64, plot_m, n) {
                     pr.extend_from_slice(row);
                     pl.push(l[r]);
                 }

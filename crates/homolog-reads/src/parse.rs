@@ -176,7 +176,7 @@ impl RecordReader {
         let format = match (self.format, header[0]) {
             (None, b'>') | (Some(Format::Fasta), b'>') => Format::Fasta,
             (None, b'@') | (Some(Format::Fastq), b'@') => Format::Fastq,
-            (f, c) => {
+            (f, _) => {
                 let expected = match f {
                     Some(Format::Fasta) => "'>' (FASTA header)",
                     Some(Format::Fastq) => "'@' (FASTQ header)",

@@ -9,7 +9,8 @@ use homolog_reads::s3::{S3Client, S3Url};
 use homolog_reads::ReadStream;
 
 fn endpoint() -> Option<String> {
-    let ep = std::env::var("HOMOLOG_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:5055".into());
+    let ep =
+        std::env::var("HOMOLOG_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:5055".into());
     let hostport = ep.trim_start_matches("http://").to_string();
     match TcpStream::connect(&hostport) {
         Ok(_) => Some(ep),
@@ -30,7 +31,10 @@ fn create_bucket(ep: &str, bucket: &str) {
     write!(s, "PUT /{bucket} HTTP/1.1\r\nHost: {hostport}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
     let mut resp = String::new();
     s.read_to_string(&mut resp).unwrap();
-    assert!(resp.starts_with("HTTP/1.1 200") || resp.contains("BucketAlreadyOwnedByYou"), "{resp}");
+    assert!(
+        resp.starts_with("HTTP/1.1 200") || resp.contains("BucketAlreadyOwnedByYou"),
+        "{resp}"
+    );
 }
 
 #[test]
@@ -45,17 +49,24 @@ fn reads_fastq_and_gzip_fasta_from_s3_prefix() {
     create_bucket(&ep, &bucket);
     let url = S3Url::parse(&format!("s3://{bucket}/run1/")).unwrap();
     let c = S3Client::new(&url).unwrap();
-    c.put("run1/a.fastq", b"@r1\nACGT\n+\nIIII\n@r2\nGGCC\n+\nIIII\n".to_vec()).unwrap();
+    c.put(
+        "run1/a.fastq",
+        b"@r1\nACGT\n+\nIIII\n@r2\nGGCC\n+\nIIII\n".to_vec(),
+    )
+    .unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(b">r3\nTTTT\nAA\n").unwrap();
     c.put("run1/b.fa.gz", gz.finish().unwrap()).unwrap();
     c.put("run1/readme.txt", b"not reads".to_vec()).unwrap();
     c.put("run1/bad.fq", b"@x\nACGT\n+\nII\n".to_vec()).unwrap();
 
-    let reads: Vec<_> = ReadStream::open(&[format!("s3://{bucket}/run1/a.fastq"), format!("s3://{bucket}/run1/b.fa.gz")])
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let reads: Vec<_> = ReadStream::open(&[
+        format!("s3://{bucket}/run1/a.fastq"),
+        format!("s3://{bucket}/run1/b.fa.gz"),
+    ])
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap();
     let ids: Vec<&str> = reads.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["r1", "r2", "r3"]);
     assert_eq!(reads[2].seq, b"TTTTAA");

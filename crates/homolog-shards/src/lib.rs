@@ -344,6 +344,25 @@ impl ShardSet {
                 ),
             });
         }
+        if manifest.dim == 0 {
+            return Err(ShardError::Manifest {
+                path,
+                reason: "dim = 0; the embeddings must have at least one value".into(),
+            });
+        }
+        if let Some(bad) = manifest
+            .shards
+            .iter()
+            .find(|s| s.file.is_empty() || s.file.contains(['/', '\\']) || s.file.starts_with('.'))
+        {
+            return Err(ShardError::Manifest {
+                path,
+                reason: format!(
+                    "shard file {:?} is not a plain file name inside the folder",
+                    bad.file
+                ),
+            });
+        }
         let sum: u64 = manifest.shards.iter().map(|s| s.rows).sum();
         if sum != manifest.rows {
             return Err(ShardError::Manifest {
@@ -438,7 +457,7 @@ impl ShardSet {
             let start = if emb.is_empty() {
                 0
             } else {
-                emb.value_offset(0) as usize
+                emb.value_offset_at(0)
             };
             out.data
                 .extend_from_slice(&vals.values()[start..start + emb.len() * dim]);

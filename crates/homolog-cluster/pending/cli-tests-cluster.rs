@@ -1,0 +1,298 @@
+//! `homolog embed` (read/shard mode) and `homolog cluster` end to end, their bad-input errors,
+//! and the two read-clustering phases through a real single-node Slurm (scripts/slurm/start-local.sh,
+//! run by scripts/services.sh): scripts/slurm/submit.sh submits embed.sbatch and cluster.sbatch
+//! with `--dependency=afterok`, and the test checks both jobs completed and their outputs.
+//! Skips when Slurm is not running, unless HOMOLOG_REQUIRE_SERVICES is set.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn slurm_up() -> bool {
+    let ok = Command::new("sinfo")
+        .arg("-h")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var_os("HOMOLOG_REQUIRE_SERVICES").is_some() {
+            panic!(
+                "Slurm is not running and HOMOLOG_REQUIRE_SERVICES is set; run scripts/services.sh"
+            );
+        }
+        eprintln!(
+            "skipped: Slurm not running (scripts/slurm/start-local.sh starts a single-node one)"
+        );
+    }
+    ok
+}
+
+/// 400 FASTQ reads of 150 bp from two "genomes" of very different G+C (25 % / 75 %), reads
+/// alternating, and their truth table `read<i>\tg<i mod 2>`.
+fn write_two_genomes(work: &Path) {
+    let mut fq = String::new();
+    let mut x = 99u64;
+    for r in 0..400 {
+        let gc = if r % 2 == 0 { 25 } else { 75 };
+        let seq: String = (0..150)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let u = (x % 100) as u32;
+                if u < gc / 2 {
+                    'G'
+                } else if u < gc {
+                    'C'
+                } else if u < gc + (100 - gc) / 2 {
+                    'A'
+                } else {
+                    'T'
+                }
+            })
+            .collect();
+        fq.push_str(&format!("@read{r}\n{seq}\n+\n{}\n", "I".repeat(150)));
+    }
+    std::fs::write(work.join("reads.fastq"), fq).unwrap();
+    let truth: String = (0..400).map(|r| format!("read{r}\tg{}\n", r % 2)).collect();
+    std::fs::write(work.join("truth.tsv"), truth).unwrap();
+}
+
+fn homolog(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_homolog"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the homolog binary runs")
+}
+
+#[test]
+fn embed_reads_to_shards_then_cluster() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    write_two_genomes(w);
+    let p = |n: &str| w.join(n).to_str().unwrap().to_string();
+    for (model, shards) in [("dna-kmer", "tnf"), ("dna-lsh", "lsh")] {
+        let o = homolog(&[
+            "embed",
+            "--model",
+            model,
+            "--input",
+            &p("reads.fastq"),
+            "--out",
+            &p(shards),
+            "--shard-rows",
+            "150",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(w.join(shards).join("manifest.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            (m["rows"].as_u64(), m["model"].as_str()),
+            (Some(400), Some(model))
+        );
+        assert_eq!(m["shards"].as_array().unwrap().len(), 3);
+        for method in ["kmeans", "minibatch", "lsh"] {
+            let out = p(&format!("{shards}-{method}"));
+            let o = homolog(&[
+                "cluster",
+                "--input",
+                &p(shards),
+                "--out",
+                &out,
+                "--method",
+                method,
+                "--k",
+                "2",
+                "--truth",
+                &p("truth.tsv"),
+            ]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let metrics: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(Path::new(&out).join("metrics.json")).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(metrics["labelled"], 400);
+            // Two compositions this far apart separate perfectly with every method.
+            assert!(
+                metrics["ari"].as_f64().unwrap() > 0.95,
+                "{model} {method}: {metrics}"
+            );
+            let stdout = String::from_utf8_lossy(&o.stdout);
+            assert!(stdout.contains("ARI"), "{stdout}");
+        }
+    }
+    // The same folder again is refused rather than mixed.
+    let o = homolog(&[
+        "embed",
+        "--model",
+        "dna-kmer",
+        "--input",
+        &p("reads.fastq"),
+        "--out",
+        &p("tnf"),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already holds shards"));
+}
+
+#[test]
+fn bad_reads_and_options_give_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let p = |n: &str| w.join(n).to_str().unwrap().to_string();
+    std::fs::write(w.join("bad.fq"), "@a\nACGT\n+\nIIII\n@b\nACGT\n+\nII\n").unwrap();
+    let cases: Vec<(Vec<String>, Vec<&str>)> = vec![
+        (
+            vec![
+                "embed".into(),
+                "--model".into(),
+                "dna-kmer".into(),
+                "-i".into(),
+                p("bad.fq"),
+                "-o".into(),
+                p("s1"),
+            ],
+            vec!["bad.fq", "record 2", "qualities"],
+        ),
+        (
+            vec![
+                "embed".into(),
+                "--model".into(),
+                "esm2".into(),
+                "-i".into(),
+                p("bad.fq"),
+                "-o".into(),
+                p("s2"),
+            ],
+            vec!["not a DNA read backend"],
+        ),
+        (
+            vec![
+                "embed".into(),
+                "--model".into(),
+                "dna-kmer".into(),
+                "--kmer".into(),
+                "40".into(),
+                "-i".into(),
+                p("bad.fq"),
+                "-o".into(),
+                p("s3"),
+            ],
+            vec!["dna-kmer"],
+        ),
+        (
+            vec![
+                "cluster".into(),
+                "-i".into(),
+                p("nowhere"),
+                "-o".into(),
+                p("c1"),
+            ],
+            vec!["manifest.json"],
+        ),
+    ];
+    for (args, needles) in cases {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = homolog(&a);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{a:?} succeeded");
+        assert!(!err.contains("panicked"), "{a:?}: {err}");
+        for n in needles {
+            assert!(err.contains(n), "{a:?}: no {n:?} in {err}");
+        }
+    }
+}
+
+fn job_state(id: &str) -> String {
+    // scontrol knows recent jobs without accounting storage.
+    let o = Command::new("scontrol")
+        .args(["show", "job", id])
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&o.stdout).to_string();
+    s.split_whitespace()
+        .find_map(|w| w.strip_prefix("JobState="))
+        .unwrap_or("UNKNOWN")
+        .to_string()
+}
+
+#[test]
+fn embed_then_cluster_through_slurm() {
+    if !slurm_up() {
+        return;
+    }
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path();
+    write_two_genomes(work);
+    let out = Command::new("bash")
+        .arg(root.join("scripts/slurm/submit.sh"))
+        .current_dir(work)
+        .env("HOMOLOG", env!("CARGO_BIN_EXE_homolog"))
+        .env("READS", work.join("reads.fastq"))
+        .env("SHARDS", work.join("shards"))
+        .env("CLUSTERS", work.join("clusters"))
+        .env("K", "2")
+        .env("SHARD_ROWS", "150")
+        .env("TRUTH", work.join("truth.tsv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    let t = Instant::now();
+    loop {
+        let (a, b) = (job_state(&ids[0]), job_state(&ids[1]));
+        if b == "COMPLETED" {
+            assert_eq!(a, "COMPLETED");
+            break;
+        }
+        assert!(
+            !["FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL"].contains(&b.as_str()) && a != "FAILED",
+            "jobs {a} / {b}; logs: {}",
+            logs(work)
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(180),
+            "jobs still {a} / {b} after 180 s; logs: {}",
+            logs(work)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("shards/manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["rows"], 400);
+    assert_eq!(m["shards"].as_array().unwrap().len(), 3);
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("clusters/metrics.json")).unwrap())
+            .unwrap();
+    assert!(metrics["ari"].as_f64().unwrap() > 0.9, "{metrics}");
+    for f in [
+        "assignments.parquet",
+        "centroids.parquet",
+        "clusters.tsv",
+        "plot.png",
+        "summary.json",
+    ] {
+        assert!(work.join("clusters").join(f).exists(), "{f}");
+    }
+}
+
+fn logs(dir: &Path) -> String {
+    let mut s = String::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.file_name().to_string_lossy().ends_with(".out") {
+            s.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+        }
+    }
+    s
+}
