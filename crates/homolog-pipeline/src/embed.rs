@@ -90,6 +90,47 @@ pub struct EmbedReport {
     pub path: std::path::PathBuf,
     pub models: Vec<ModelEmbedReport>,
     pub skipped_records: usize,
+    /// The TSV listing every sequence that could not be embedded (`model`, `id`, `reason`);
+    /// written only when some failed.
+    pub failed_list: Option<std::path::PathBuf>,
+}
+
+/// Name of the failed-sequence list in an experiment folder.
+pub const FAILED_EMBEDDINGS_FILE: &str = "failed_embeddings.tsv";
+
+impl EmbedReport {
+    /// Number of (model, sequence) pairs that could not be embedded.
+    pub fn failed(&self) -> usize {
+        self.models.iter().map(|m| m.failed.len()).sum()
+    }
+}
+
+/// Writes the failed sequences of every model to `path` as TSV (`model`, `id`, `reason`), or
+/// removes a stale list from an earlier run when none failed. Returns the path when written.
+pub(crate) fn write_failed_list(
+    models: &[ModelEmbedReport],
+    path: &Path,
+) -> Result<Option<std::path::PathBuf>, PipelineError> {
+    if models.iter().all(|m| m.failed.is_empty()) {
+        if path.exists() {
+            std::fs::remove_file(path).map_err(PipelineError::io(path))?;
+        }
+        return Ok(None);
+    }
+    let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+    let mut text = String::from("model\tid\treason\n");
+    for m in models {
+        for (id, why) in &m.failed {
+            text.push_str(&format!(
+                "{}\t{}\t{}\n",
+                clean(&m.model),
+                clean(id),
+                clean(why)
+            ));
+        }
+    }
+    std::fs::write(path, text).map_err(PipelineError::io(path))?;
+    Ok(Some(path.to_path_buf()))
 }
 
 impl ModelEmbedReport {
@@ -113,6 +154,14 @@ impl fmt::Display for EmbedReport {
                 writeln!(f, "    failed {id}: {why}")?;
             }
         }
+        if let Some(list) = &self.failed_list {
+            writeln!(
+                f,
+                "  {} sequences failed to embed; list: {}",
+                self.failed(),
+                list.display()
+            )?;
+        }
         if self.skipped_records > 0 {
             writeln!(
                 f,
@@ -124,11 +173,13 @@ impl fmt::Display for EmbedReport {
     }
 }
 
-/// Embeds `records` with every enabled model into `h5`, skipping what it already holds.
+/// Embeds `records` with every enabled model into `h5`, skipping what it already holds, and
+/// lists the sequences that failed in `failed_list` (see [`write_failed_list`]).
 pub(crate) fn embed_records(
     config: &Config,
     records: &[Record],
     h5: &Path,
+    failed_list: &Path,
     progress: &dyn Progress,
 ) -> Result<EmbedReport, PipelineError> {
     let mut writer = FantasiaWriter::open(h5)?;
@@ -199,10 +250,17 @@ pub(crate) fn embed_records(
         });
     }
     writer.close()?;
+    report.failed_list = write_failed_list(&report.models, failed_list)?;
     Ok(report)
 }
 
-/// `homolog embed`: FASTA in, FANTASIA-layout HDF5 out (created or extended).
+/// Where `homolog embed` lists the failed sequences: next to `out`, `<out stem>.failed.tsv`.
+pub fn failed_list_path(out: &Path) -> std::path::PathBuf {
+    out.with_extension("failed.tsv")
+}
+
+/// `homolog embed`: FASTA in, FANTASIA-layout HDF5 out (created or extended). Sequences that
+/// cannot be embedded are counted in the report and listed in [`failed_list_path`].
 pub fn embed_to_h5(
     config: &Config,
     input: &Path,
@@ -213,7 +271,59 @@ pub fn embed_to_h5(
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(PipelineError::io(parent))?;
     }
-    let mut report = embed_records(config, &queries.records, out, progress)?;
+    let mut report = embed_records(
+        config,
+        &queries.records,
+        out,
+        &failed_list_path(out),
+        progress,
+    )?;
     report.skipped_records = queries.skipped;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_list_is_written_and_stale_one_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FAILED_EMBEDDINGS_FILE);
+        let models = vec![
+            ModelEmbedReport {
+                model: "ESM".into(),
+                embedded: 3,
+                failed: vec![("P1|x".into(), "too long\tfor memory".into())],
+                ..Default::default()
+            },
+            ModelEmbedReport {
+                model: "ProtT5".into(),
+                ..Default::default()
+            },
+        ];
+        assert_eq!(
+            write_failed_list(&models, &path).unwrap(),
+            Some(path.clone())
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "model\tid\treason\nESM\tP1|x\ttoo long for memory\n");
+        let report = EmbedReport {
+            models,
+            failed_list: Some(path.clone()),
+            ..Default::default()
+        };
+        assert_eq!(report.failed(), 1);
+        assert!(report
+            .to_string()
+            .contains("1 sequences failed to embed; list: "));
+        // A later run where nothing failed removes the stale list.
+        let ok = vec![ModelEmbedReport::default()];
+        assert_eq!(write_failed_list(&ok, &path).unwrap(), None);
+        assert!(!path.exists());
+        assert_eq!(
+            failed_list_path(Path::new("out/emb.h5")),
+            Path::new("out/emb.failed.tsv")
+        );
+    }
 }

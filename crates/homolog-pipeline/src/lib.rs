@@ -21,7 +21,9 @@ mod progress;
 mod run;
 
 pub use demo::{demo, DemoOptions, DemoReport};
-pub use embed::{embed_to_h5, EmbedReport, ModelEmbedReport};
+pub use embed::{
+    embed_to_h5, failed_list_path, EmbedReport, ModelEmbedReport, FAILED_EMBEDDINGS_FILE,
+};
 pub use error::PipelineError;
 pub use initialize::{initialize, InitReport};
 pub use progress::{NoProgress, Progress, StageProgress};

@@ -63,6 +63,9 @@ impl fmt::Display for RunSummary {
             for m in &e.models {
                 writeln!(f, "  {}", m.line())?;
             }
+            if let Some(list) = &e.failed_list {
+                writeln!(f, "  failed sequences listed in {}", list.display())?;
+            }
         }
         for (model, layer, q, hits) in &self.lookups {
             writeln!(f, "  {model} layer {layer}: {q} queries, {hits} neighbours")?;
@@ -126,8 +129,9 @@ pub fn run(
             let queries = queries.as_ref().expect("read above");
             summary.skipped_records = queries.skipped;
             let h5 = layout.embeddings();
-            let report = embed_records(config, &queries.records, &h5, progress)?;
-            summary.failed_embeddings = report.models.iter().map(|m| m.failed.len()).sum();
+            let failed = partial.join(crate::embed::FAILED_EMBEDDINGS_FILE);
+            let report = embed_records(config, &queries.records, &h5, &failed, progress)?;
+            summary.failed_embeddings = report.failed();
             summary.embedding = Some(report);
             h5
         }
@@ -156,6 +160,11 @@ pub fn run(
         )));
     }
     std::fs::rename(&partial, &done).map_err(PipelineError::io(&done))?;
+    if let Some(report) = summary.embedding.as_mut() {
+        if report.failed_list.is_some() {
+            report.failed_list = Some(done.join(crate::embed::FAILED_EMBEDDINGS_FILE));
+        }
+    }
     summary.experiment = done;
     Ok(summary)
 }
