@@ -12,6 +12,7 @@ use homolog_config::Config;
 use homolog_pipeline::{DemoOptions, RunMode, RunOptions};
 
 mod cmd_align;
+mod cmd_cluster;
 mod cmd_distribute;
 mod cmd_serve;
 mod progress;
@@ -77,19 +78,23 @@ enum Command {
         #[arg(long)]
         resume: bool,
     },
-    /// Compute embeddings for a FASTA file into an HDF5 file (FANTASIA's layout).
+    /// Compute embeddings for a FASTA file into an HDF5 file (FANTASIA's layout), or, with
+    /// --model dna-kmer|dna-lsh or --shard-rows, DNA reads into Parquet shards.
     Embed {
         #[command(flatten)]
         config: ConfigArgs,
-        /// Input FASTA (plain or gzip).
+        /// Input FASTA (plain or gzip); in read mode FASTQ/FASTA, a folder or s3://bucket/prefix.
         #[arg(short, long)]
         input: PathBuf,
-        /// Output HDF5; existing entries are kept and skipped (the run resumes).
+        /// Output HDF5; existing entries are kept and skipped (the run resumes). In read mode, the
+        /// shard folder.
         #[arg(short, long)]
         out: PathBuf,
         /// Skip malformed records with a warning instead of failing.
         #[arg(long)]
         skip_invalid: bool,
+        #[command(flatten)]
+        reads: cmd_cluster::EmbedReadOpts,
     },
     /// Score predictions against a ground truth, CAFA-style (Fmax, coverage; weighted Fmax and Smin with --ia).
     Evaluate {
@@ -127,6 +132,8 @@ enum Command {
         #[arg(long, default_value_t = 20240601)]
         seed: u64,
     },
+    /// Cluster read-embedding shards (k-means, mini-batch k-means or LSH), on threads or MPI ranks.
+    Cluster(cmd_cluster::ClusterArgs),
     /// Align (query, reference) pairs and write PROTEA's 12 NW/SW features (Parquet or CSV).
     Align(cmd_align::AlignArgs),
     /// Serve a GAME-compatible predictor over HTTP.
@@ -235,7 +242,18 @@ fn dispatch(command: Command) -> Result<()> {
             config,
             input,
             out,
+            reads,
+            ..
+        } if reads.selects_reads()? => {
+            let threads = config.threads.unwrap_or(0);
+            cmd_cluster::run_embed_reads(&input.to_string_lossy(), &out, &reads, threads)?
+        }
+        Command::Embed {
+            config,
+            input,
+            out,
             skip_invalid,
+            ..
         } => {
             let mut config = load_config(&config)?;
             if skip_invalid {
@@ -264,6 +282,7 @@ fn dispatch(command: Command) -> Result<()> {
             let evaluation = homolog_evaluate::evaluate_files(&request)?;
             println!("{}", homolog_evaluate::render_table(&evaluation.reports));
         }
+        Command::Cluster(args) => cmd_cluster::run(args)?,
         Command::Align(args) => cmd_align::run(args)?,
         Command::Serve(args) => cmd_serve::run(args)?,
         Command::Distribute(args) => cmd_distribute::run(args)?,

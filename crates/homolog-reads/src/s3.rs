@@ -108,6 +108,17 @@ impl S3Client {
         } else {
             Some(ObjPath::from(self.url.key.as_str()))
         };
+        // object_store lists a prefix as a folder (`key/`), so an exact object key is looked
+        // up on its own first.
+        if !self.url.key.is_empty() && !self.url.key.ends_with('/') {
+            let store = self.store.clone();
+            let path = ObjPath::from(self.url.key.as_str());
+            match self.rt.block_on(async move { store.head(&path).await }) {
+                Ok(_) => return Ok(vec![self.url.key.clone()]),
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(s3err(&full, e)),
+            }
+        }
         let store = self.store.clone();
         let mut keys: Vec<String> = self.rt.block_on(async move {
             let mut out = Vec::new();
