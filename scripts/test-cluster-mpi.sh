@@ -25,7 +25,7 @@ cargo test -p homolog-cluster --features mpi --locked --test mpi
 
 # The CLI with --mpi, against its own threaded run.
 cargo build -p homolog-cli --features mpi --locked
-bin="$target/debug/homolog"
+bin="$(realpath "$target/debug/homolog")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 reads="$HOMOLOG_DATA/genomes/camisim_toy_metagenome/reads.metagenome.fasta.gz"
@@ -59,11 +59,16 @@ grep -q '"processes": 2' "$work/mpi2/summary.json"
 
 # Phase 2 as MPI ranks through Slurm, phase 1 as a dependency.
 if timeout 5 sinfo -h >/dev/null 2>&1; then
-  ids="$(cd "$work" && HOMOLOG="$PWD/$bin" READS="$reads" SHARDS="$work/shards-slurm" \
+  ids="$(cd "$work" && HOMOLOG="$bin" READS="$reads" SHARDS="$work/shards-slurm" \
     CLUSTERS="$work/slurm-mpi" K=10 SEED=7 SHARD_ROWS=5000 MPI=1 \
     bash "$OLDPWD/scripts/slurm/submit.sh")"
-  j2="${ids##* }"
+  j1="${ids%% *}" j2="${ids##* }"
   for _ in $(seq 1 300); do
+    st1="$(scontrol show job "$j1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2 || true)"
+    case "$st1" in
+      FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY)
+        cat "$work"/*.out >&2; echo "test-cluster-mpi: Slurm embed job $j1 $st1" >&2; exit 1 ;;
+    esac
     st="$(scontrol show job "$j2" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2 || true)"
     case "$st" in
       COMPLETED) break ;;
