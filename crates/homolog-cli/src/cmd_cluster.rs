@@ -164,7 +164,8 @@ pub fn run(args: ClusterArgs) -> Result<()> {
 #[derive(Args, Debug, Clone)]
 pub struct EmbedReadOpts {
     /// DNA read backend: dna-kmer (canonical k-mer frequencies, default with --shard-rows),
-    /// dna-lsh (LSHvec-style hashing), or dnabert2 when built. Selects the read/shard mode:
+    /// dna-lsh (LSHvec-style hashing), or dnabert2=CHECKPOINT_DIR (a Hugging Face DNABERT-2
+    /// folder; mean-pooled last layer). Selects the read/shard mode:
     /// --input is then FASTQ/FASTA (plain or gzip), a folder of them or s3://bucket/prefix, and
     /// --out a shard folder.
     #[arg(long)]
@@ -186,9 +187,17 @@ pub struct EmbedReadOpts {
     pub batch_size: usize,
 }
 
-/// Whether `model` names a DNA read backend.
+/// Splits `NAME=PATH` (a checkpoint folder for a language-model backend) from a plain name.
+fn split_model(model: &str) -> (&str, Option<&str>) {
+    match model.split_once('=') {
+        Some((name, path)) => (name, Some(path)),
+        None => (model, None),
+    }
+}
+
+/// Whether `model` (a name, or `NAME=PATH`) names a DNA read backend.
 pub fn is_read_model(model: &str) -> bool {
-    homolog_embed::registry::resolve(model)
+    homolog_embed::registry::resolve(split_model(model).0)
         .map(|b| matches!(b.name, "dna-kmer" | "dna-lsh" | "dnabert2"))
         .unwrap_or(false)
 }
@@ -211,20 +220,25 @@ impl EmbedReadOpts {
 /// Runs the read/shard mode of `homolog embed`: reads in `input` -> embeddings -> shards in `out`.
 pub fn run_embed_reads(input: &str, out: &Path, o: &EmbedReadOpts, threads: usize) -> Result<()> {
     set_threads(threads);
-    let model = o.model.clone().unwrap_or_else(|| "dna-kmer".into());
+    let spec = o.model.clone().unwrap_or_else(|| "dna-kmer".into());
+    let (model, path) = split_model(&spec);
     let shard_rows = o.shard_rows.unwrap_or(100_000);
     if shard_rows == 0 {
         bail!("--shard-rows must be >= 1");
     }
+    let info = homolog_embed::registry::resolve(model)?;
+    if info.name == "dnabert2" && path.is_none() {
+        bail!("--model dnabert2 needs its checkpoint folder: --model dnabert2=/path/to/DNABERT-2-117M");
+    }
     let settings = homolog_embed::ModelSettings {
-        backend: Some(model.clone()),
+        backend: Some(model.to_string()),
+        path: path.map(PathBuf::from),
         k: o.kmer,
         dim: o.dim,
         seed: o.seed,
         ..Default::default()
     };
-    let info = homolog_embed::registry::resolve(&model)?;
-    let embedder = homolog_embed::registry::build(&model, &settings)?;
+    let embedder = homolog_embed::registry::build(model, &settings)?;
     // The parameters as resolved (defaults filled in), for the manifest.
     let params = match info.name {
         "dna-kmer" => serde_json::json!({
@@ -238,7 +252,7 @@ pub fn run_embed_reads(input: &str, out: &Path, o: &EmbedReadOpts, threads: usiz
                 "seed": o.seed.unwrap_or(d.seed),
             })
         }
-        _ => serde_json::json!({}),
+        _ => serde_json::json!({ "path": path }),
     };
     let inputs = homolog_reads::inputs(input)?;
     let names: Vec<String> = inputs.iter().map(|i| i.name()).collect();

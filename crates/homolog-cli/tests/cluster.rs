@@ -299,3 +299,66 @@ fn logs(dir: &Path) -> String {
     }
     s
 }
+
+/// `--model dnabert2=CHECKPOINT`: reads embedded by the DNABERT-2 backend (the tiny checkpoint
+/// that homolog-models' parity test checks against its reference forward pass) land in the
+/// shards unchanged, in read order.
+#[test]
+fn embed_reads_with_dnabert2_checkpoint() {
+    let ckpt =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../homolog-models/tests/fixtures/dnabert2");
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    write_two_genomes(w);
+    let shards = w.join("bert");
+    let o = homolog(&[
+        "embed",
+        "--model",
+        &format!("dnabert2={}", ckpt.display()),
+        "--input",
+        w.join("reads.fastq").to_str().unwrap(),
+        "--out",
+        shards.to_str().unwrap(),
+        "--shard-rows",
+        "250",
+        "--batch-size",
+        "64",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let set = homolog_shards::ShardSet::open(&shards).unwrap();
+    assert_eq!((set.len(), set.dim()), (2, 48));
+    let first = set.read(0, true).unwrap();
+    assert_eq!(first.ids[..2], ["read0".to_string(), "read1".to_string()]);
+
+    let settings = homolog_embed::ModelSettings {
+        path: Some(ckpt),
+        ..Default::default()
+    };
+    let e = homolog_embed::registry::build("dnabert2", &settings).unwrap();
+    let fq = std::fs::read_to_string(w.join("reads.fastq")).unwrap();
+    let seqs: Vec<&str> = fq.lines().skip(1).step_by(4).take(3).collect();
+    let want = e.embed(&seqs, &[0]).unwrap();
+    for (i, v) in want.iter().enumerate() {
+        let got = &first.data[i * 48..(i + 1) * 48];
+        let d = got
+            .iter()
+            .zip(&v[0])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        // Batch composition differs (64 reads vs 3): the backend's padding-invariance bound.
+        assert!(d <= 1e-4, "read{i}: max diff {d}");
+    }
+
+    // Without a checkpoint folder the error says how to give one.
+    let o = homolog(&[
+        "embed",
+        "--model",
+        "dnabert2",
+        "--input",
+        w.join("reads.fastq").to_str().unwrap(),
+        "--out",
+        w.join("nope").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("dnabert2=/path"));
+}
