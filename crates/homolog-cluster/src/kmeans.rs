@@ -433,10 +433,35 @@ pub fn kmeans(
             sample.len() / d.max(1)
         )));
     }
-    let mut centroids = kmeans_pp(&sample, d, k, params.seed);
+    let centroids = kmeans_pp(&sample, d, k, params.seed);
     let tol = params.tol * mean_variance(&sample, d);
     let init_seconds = t0.elapsed().as_secs_f64();
+    let mut result = lloyd(data, n_total, centroids, tol, params, comm)?;
+    result.init_seconds = init_seconds;
+    Ok(result)
+}
 
+/// Lloyd iterations from given initial centroids (`k * dim` values, row-major; normalised for
+/// [`Metric::Cosine`]) until no assignment changes, the summed squared centroid shift is at
+/// most `tol_abs` (an absolute value, unlike [`KMeansParams::tol`]), or `params.max_iter`.
+/// `params.seed`, `tol` and `init_sample` are not used. This is scikit-learn's `KMeans(init=
+/// centroids, n_init=1, algorithm="lloyd")` loop, except that an empty cluster keeps its
+/// centroid where scikit-learn moves it to a far point.
+pub fn lloyd(
+    data: &LocalData,
+    n_total: u64,
+    mut centroids: Vec<f32>,
+    tol: f64,
+    params: &KMeansParams,
+    comm: &dyn Comm,
+) -> Result<KMeansResult, ClusterError> {
+    let (d, k) = (data.dim, params.k);
+    if centroids.len() != k * d {
+        return Err(ClusterError::Params(format!(
+            "{} initial centroid values given, expected k x dim = {k} x {d}",
+            centroids.len()
+        )));
+    }
     let local_max = data.data.iter().fold(0f32, |a, &v| a.max(v.abs())) as f64;
     let scale = fixed_scale(comm.max_f64(local_max), n_total);
 
@@ -517,7 +542,7 @@ pub fn kmeans(
         converged,
         inertia: inertia[0],
         history,
-        init_seconds,
+        init_seconds: 0.0,
     })
 }
 
