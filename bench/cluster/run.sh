@@ -22,7 +22,7 @@ if cargo build --release -q -p homolog-cluster --features mpi --bin homolog-clus
   mpi="{\"np1\": $one, \"np2\": $two}"
   echo "mpi:     $mpi"
 fi
-reads=../shared/data/genomes/camisim_toy_metagenome/reads.metagenome.fasta.gz
+reads="${HOMOLOG_DATA:-../shared/data}"/genomes/camisim_toy_metagenome/reads.metagenome.fasta.gz
 emb="[]"
 if [ -e "$reads" ]; then
   emb="[$($ex --embed "$reads" dna-kmer), $($ex --embed "$reads" dna-lsh)]"

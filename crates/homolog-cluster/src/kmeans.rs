@@ -301,6 +301,26 @@ pub fn assign(x: &[f32], d: usize, centroids: &[f32], k: usize) -> (Vec<u32>, Ve
     (labels, dist)
 }
 
+/// Squared euclidean distance, eight partial sums so that it vectorises; the summation order is
+/// fixed, so the result does not depend on where the rows sit.
+fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            let t = x[l] - y[l];
+            acc[l] += t * t;
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
 /// Greedy k-means++ on `sample` (rows in a fixed order): deterministic for a seed.
 pub fn kmeans_pp(sample: &[f32], d: usize, k: usize, seed: u64) -> Vec<f32> {
     let m = sample.len() / d.max(1);
@@ -309,12 +329,9 @@ pub fn kmeans_pp(sample: &[f32], d: usize, k: usize, seed: u64) -> Vec<f32> {
     let first = rng.below(m as u64) as usize;
     centers.extend_from_slice(&sample[first * d..(first + 1) * d]);
     let row = |i: usize| &sample[i * d..(i + 1) * d];
-    let d2 = |a: &[f32], b: &[f32]| -> f64 {
-        a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum()
-    };
     let mut closest: Vec<f64> = (0..m)
         .into_par_iter()
-        .map(|i| d2(row(i), row(first)))
+        .map(|i| sq_dist(row(i), row(first)) as f64)
         .collect();
     let trials = 2 + (k as f64).ln() as usize;
     for _ in 1..k {
@@ -332,21 +349,29 @@ pub fn kmeans_pp(sample: &[f32], d: usize, k: usize, seed: u64) -> Vec<f32> {
             }
             cands.push(pick);
         }
-        // Keep the candidate that lowers the potential most (first on ties).
-        let mut best: Option<(f64, usize, Vec<f64>)> = None;
-        for &c in &cands {
-            let nc: Vec<f64> = (0..m)
-                .into_par_iter()
-                .map(|i| closest[i].min(d2(row(i), row(c))))
-                .collect();
-            let pot: f64 = nc.iter().sum();
-            if best.as_ref().is_none_or(|b| pot < b.0) {
-                best = Some((pot, c, nc));
+        // One pass over the sample for all candidates: row i's distances to candidate t at
+        // [i * trials + t].
+        let mut dists = vec![0f64; m * trials];
+        dists
+            .par_chunks_mut(trials)
+            .enumerate()
+            .for_each(|(i, out)| {
+                for (o, &c) in out.iter_mut().zip(&cands) {
+                    *o = closest[i].min(sq_dist(row(i), row(c)) as f64);
+                }
+            });
+        // Keep the candidate that lowers the potential most (first on ties); sums run in row
+        // order so every process picks the same one.
+        let mut best = (f64::INFINITY, 0usize);
+        for t in 0..trials {
+            let pot: f64 = (0..m).map(|i| dists[i * trials + t]).sum();
+            if pot < best.0 {
+                best = (pot, t);
             }
         }
-        let (_, c, nc) = best.expect("at least one candidate");
-        centers.extend_from_slice(row(c));
-        closest = nc;
+        let t = best.1;
+        centers.extend_from_slice(row(cands[t]));
+        closest = (0..m).map(|i| dists[i * trials + t]).collect();
     }
     centers
 }
