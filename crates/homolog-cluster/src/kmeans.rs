@@ -240,9 +240,20 @@ pub fn gather_sample(
 
 /// Squared norms of rows.
 pub(crate) fn sq_norms(x: &[f32], d: usize) -> Vec<f32> {
-    x.chunks(d.max(1))
-        .map(|r| r.iter().map(|v| v * v).sum())
-        .collect()
+    x.chunks(d.max(1)).map(sq_norm).collect()
+}
+
+/// Squared norm with eight partial sums (vectorises; fixed order, so position-independent).
+fn sq_norm(a: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = a.chunks_exact(8);
+    let tail: f32 = chunks.remainder().iter().map(|v| v * v).sum();
+    for c in chunks {
+        for l in 0..8 {
+            acc[l] += c[l] * c[l];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 const BLOCK: usize = 256;
@@ -282,17 +293,16 @@ pub fn assign(x: &[f32], d: usize, centroids: &[f32], k: usize) -> (Vec<u32>, Ve
                     );
                 }
                 for r in 0..rows {
-                    let gr = &g[r * k..(r + 1) * k];
-                    let (mut best, mut bj) = (f32::INFINITY, 0usize);
-                    for j in 0..k {
-                        let v = cn[j] - 2.0 * gr[j];
-                        if v < best {
-                            best = v;
-                            bj = j;
-                        }
+                    let gr = &mut g[r * k..(r + 1) * k];
+                    // Two branch-free passes (they vectorise): the scores, their minimum, then
+                    // the first index holding it (ties go to the lower index).
+                    for (v, &c) in gr.iter_mut().zip(&cn) {
+                        *v = c - 2.0 * *v;
                     }
+                    let best = min_f32(gr);
+                    let bj = gr.iter().position(|&v| v == best).unwrap_or(0);
                     let xr = &xb[r * d..(r + 1) * d];
-                    let xn: f32 = xr.iter().map(|v| v * v).sum();
+                    let xn = sq_norm(xr);
                     lab[r] = bj as u32;
                     dst[r] = (xn + best).max(0.0);
                 }
@@ -319,6 +329,22 @@ fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     acc.iter().sum::<f32>() + tail
+}
+
+/// Minimum of `v` (NaN-free), with sixteen running minima so that it vectorises.
+fn min_f32(v: &[f32]) -> f32 {
+    let mut m = [f32::INFINITY; 16];
+    let chunks = v.chunks_exact(16);
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(f32::INFINITY, |a, &b| a.min(b));
+    for c in chunks {
+        for l in 0..16 {
+            m[l] = if c[l] < m[l] { c[l] } else { m[l] };
+        }
+    }
+    m.iter().fold(tail, |a, &b| a.min(b))
 }
 
 /// Greedy k-means++ on `sample` (rows in a fixed order): deterministic for a seed.
@@ -403,8 +429,20 @@ pub(crate) fn fixed_scale(max_abs: f64, n: u64) -> f64 {
     } else {
         1.0
     };
-    let bits = 62.0 - (n.max(1) as f64).log2().ceil() - max_abs.log2().ceil() - 1.0;
+    // Sum of n values must fit in i64 (62 bits), and each scaled value must stay below 2^51
+    // for the rounding trick of `to_fixed`.
+    let headroom = (62.0 - (n.max(1) as f64).log2().ceil()).min(50.0);
+    let bits = headroom - max_abs.log2().ceil();
     2f64.powi(bits.floor() as i32)
+}
+
+/// `round(v * scale)` as an integer for |v * scale| < 2^51: adding 1.5 * 2^52 leaves the
+/// integer in the low mantissa bits (rounded to nearest even by the FPU). Unlike `f64::round`
+/// (a libm call on baseline x86-64) this is a few vectorisable instructions.
+#[inline(always)]
+fn to_fixed(v: f32, scale: f64) -> i64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
+    ((v as f64 * scale + MAGIC).to_bits() as i64).wrapping_sub(MAGIC.to_bits() as i64)
 }
 
 /// Exact (fixed-point) per-cluster sums and counts of the local rows.
@@ -422,7 +460,7 @@ pub(crate) fn local_sums(x: &[f32], d: usize, labels: &[u32], k: usize, scale: f
                     let xr = &x[i * d..(i + 1) * d];
                     let a = &mut acc[l * d..(l + 1) * d];
                     for (s, &v) in a.iter_mut().zip(xr) {
-                        *s += (v as f64 * scale).round() as i64;
+                        *s += to_fixed(v, scale);
                     }
                     acc[k * d + l] += 1;
                 }
