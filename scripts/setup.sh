@@ -4,7 +4,7 @@
 set -euo pipefail
 
 debs=(build-essential pkg-config curl ca-certificates libhdf5-dev hdf5-tools
-      parasail libparasail-dev mmseqs2 python3 python3-pip)
+      libssl-dev parasail libparasail-dev mmseqs2 python3 python3-pip)
 missing=()
 for p in "${debs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -69,8 +69,6 @@ fn s3err(url: &str, e: impl std::fmt::Display) -> ReadsError {
 impl S3Client {
     /// Connects to the bucket of `url` with settings from the environment.
     pub fn new(url: &S3Url) -> Result<Self, ReadsError> {
-        // rustls needs one process-wide crypto provider; an error only means one is installed.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let full = url.object_url(&url.key);
         let mut builder = AmazonS3Builder::from_env().with_bucket_name(&url.bucket);
         let endpoint = std::env::var("AWS_ENDPOINT_URL")
