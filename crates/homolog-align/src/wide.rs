@@ -231,6 +231,8 @@ pub(crate) struct WideWorkspace<E> {
     m: usize,
     /// Striped query profile: symbol `c`, vector `t`, lane `l` at `(c * seg + t) * L + l`.
     profile: Vec<E>,
+    /// Query symbol of each striped cell (the alphabet size for padding rows).
+    striped: Vec<u16>,
     /// Per lane: the vector index where the lane crosses an 8-stripe start, if any.
     reset: Vec<Option<usize>>,
     /// Cap of the first-pass F per cell: minus infinity where the row starts an 8-stripe,
@@ -279,16 +281,28 @@ impl<E: Elem> WideWorkspace<E> {
         self.seg = seg;
         self.m = m;
         let cells = seg * lanes;
+        // Query symbols in striped order (`size` for padding rows), so each symbol's profile
+        // is one contiguous pass of table lookups. This runs for every new query (twice per
+        // pair when NW and SW use different lane widths); strided writes with a matrix
+        // lookup each took 2.2x longer, about a fifth of the time of aligning the query.
+        self.striped.clear();
+        for t in 0..seg {
+            self.striped.extend((0..lanes).map(|l| {
+                query
+                    .get(l * seg + t)
+                    .map_or(size as u16, |&q| u16::from(q))
+            }));
+        }
         self.profile.clear();
-        self.profile
-            .resize(size * cells, E::from_i32(pad.saturating_add(bias)));
-        for c in 0..size {
-            let base = c * cells;
-            for (l, stripe) in query.chunks(seg).enumerate() {
-                for (t, &q) in stripe.iter().enumerate() {
-                    let s = matrix.score_idx(q, c as u8).saturating_add(bias);
-                    self.profile[base + t * lanes + l] = E::from_i32(s);
-                }
+        self.profile.resize(size * cells, E::default());
+        let mut col = [E::default(); 257];
+        col[size] = E::from_i32(pad.saturating_add(bias));
+        for (c, prof) in self.profile.chunks_exact_mut(cells).enumerate() {
+            for (q, v) in col[..size].iter_mut().enumerate() {
+                *v = E::from_i32(matrix.score_idx(q as u8, c as u8).saturating_add(bias));
+            }
+            for (dst, &q) in prof.iter_mut().zip(&self.striped) {
+                *dst = col[usize::from(q)];
             }
         }
         self.reset.clear();
@@ -297,14 +311,13 @@ impl<E: Elem> WideWorkspace<E> {
             (t < seg).then_some(t)
         }));
         self.cap.clear();
-        self.cap.extend((0..cells).map(|r| {
-            let (t, l) = (r / lanes, r % lanes);
-            E::from_i32(if self.reset[l] == Some(t) {
-                neg
-            } else {
-                i32::MAX
-            })
-        }));
+        for t in 0..seg {
+            self.cap.extend(
+                self.reset
+                    .iter()
+                    .map(|&r| E::from_i32(if r == Some(t) { neg } else { i32::MAX })),
+            );
+        }
         let inner = self.reset.iter().flatten().copied().filter(|&t| t > 0);
         self.reset_lo = inner.clone().min().unwrap_or(seg);
         self.reset_hi = inner.max().unwrap_or(0);
