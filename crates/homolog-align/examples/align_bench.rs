@@ -12,6 +12,11 @@
 //! and how many alignments did not end in the kernel planned for the pair (8- or 16-bit
 //! overflow detected at run time, or skipped after the global score). 8-bit kernels plan
 //! global alignments on 16 bits. A checksum over scores shows the kernels agree.
+//!
+//! `... PAIRS.tsv ROUNDS KERNELS interleave` compares the kernels block by block instead:
+//! each block of 64 pairs is aligned by every kernel in turn (rotating which goes first),
+//! timed by the wall clock, so load on a shared machine slows every kernel alike and the
+//! ratios hold (each kernel and run keeps its own aligner, as in separate runs).
 
 use std::time::Instant;
 
@@ -29,7 +34,7 @@ fn main() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let path = args
         .next()
-        .ok_or("usage: align_bench PAIRS.tsv [ROUNDS [KERNELS]]")?;
+        .ok_or("usage: align_bench PAIRS.tsv [ROUNDS [KERNELS [interleave]]]")?;
     let rounds: usize = match args.next() {
         Some(a) => a
             .parse()
@@ -42,6 +47,11 @@ fn main() -> Result<(), String> {
             .map(|k| Kernel::parse(k).ok_or(format!("unknown kernel {k:?}")))
             .collect::<Result<_, _>>()?,
         None => Kernel::available(),
+    };
+    let interleave = match args.next().as_deref() {
+        None => false,
+        Some("interleave") => true,
+        Some(other) => return Err(format!("unknown option {other:?} (expected interleave)")),
     };
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
     let pairs: Vec<(Vec<u8>, Vec<u8>)> = text
@@ -83,6 +93,49 @@ fn main() -> Result<(), String> {
         }),
     ];
     println!("auto = {}", homolog_align::best_kernel());
+    if interleave {
+        // One aligner per kernel and run, so each sees the calls of a separate run.
+        let mut aligners: Vec<Vec<Aligner>> = kernels
+            .iter()
+            .map(|&k| {
+                runs.iter()
+                    .map(|_| Aligner::new(Scoring::default()).with_kernel(k))
+                    .collect()
+            })
+            .collect();
+        let mut secs = vec![vec![0f64; runs.len()]; kernels.len()];
+        let mut check = vec![0i64; kernels.len()];
+        for _ in 0..rounds {
+            // Blocks long enough to keep each kernel's buffers warm, short enough that
+            // every kernel sees the same machine load.
+            for (i, block) in pairs.chunks(64).enumerate() {
+                for (j, run) in runs.iter().enumerate() {
+                    for s in 0..kernels.len() {
+                        let k = (i + j + s) % kernels.len();
+                        let a = &mut aligners[k][j];
+                        let t = Instant::now();
+                        for (q, r) in block {
+                            check[k] += i64::from((run.3)(a, q, r));
+                        }
+                        secs[k][j] += t.elapsed().as_secs_f64();
+                    }
+                }
+            }
+        }
+        for (k, kernel) in kernels.iter().enumerate() {
+            let kname = kernel.name();
+            for (j, (name, per_pair, _, _)) in runs.iter().enumerate() {
+                let s = secs[k][j];
+                println!(
+                    "{kname:>9} {name:>22}: {:>9.1} pairs/s  {:.3} GCUPS  ({s:.2} s wall, interleaved)",
+                    n / s,
+                    per_pair * cells / s / 1e9
+                );
+            }
+            println!("{kname:>9} checksum {}", check[k]);
+        }
+        return Ok(());
+    }
     for kernel in kernels {
         let kname = kernel.name();
         let mut aligner = Aligner::new(Scoring::default()).with_kernel(kernel);
