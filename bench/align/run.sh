@@ -15,6 +15,7 @@ root="$(cd "$here/../.." && pwd)"
 data="${1:-${HOMOLOG_DATA:-$root/../shared/data}}"
 long="${2:-35000}"
 work="$(mktemp -d)"
+target="${CARGO_TARGET_DIR:-$root/target}"
 trap 'rm -rf "$work"' EXIT
 
 py=""
@@ -36,7 +37,7 @@ echo "pairs: $(wc -l < "$work/pairs.tsv") distinct"
 
 "$work/parasail_bench" < "$work/pairs.tsv" | sed 's/^/parasail_c /' > "$work/results.txt"
 "$py" "$here/parasail_python.py" < "$work/pairs.tsv" | sed 's/^/parasail_python /' >> "$work/results.txt"
-"$root/target/release/examples/pairs_bench" "$work/pairs.tsv" "$work" >> "$work/results.txt"
+"$target/release/examples/pairs_bench" "$work/pairs.tsv" "$work" >> "$work/results.txt"
 
 "$py" - "$work/results.txt" "$(nproc)" <<'PY'
 import sys
@@ -63,5 +64,5 @@ print(f"warm cache vs cold: {float(rows['homolog_cold_cache']['seconds']) / floa
 PY
 
 if [ "$long" != "0" ]; then
-  "$root/target/release/examples/pairs_bench" --long "$long"
+  "$target/release/examples/pairs_bench" --long "$long"
 fi

@@ -74,9 +74,14 @@ pub(crate) struct Workspace {
     /// Buffers of the wide 16-bit kernels (their traceback goes to `trace`).
     #[cfg(target_arch = "x86_64")]
     pub(crate) w16: crate::wide::WideWorkspace<i16>,
+    /// Buffers of the wide 8-bit kernels (local alignments).
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) w8: crate::wide::WideWorkspace<u8>,
     /// Buffers of the wide 32-bit kernel (AVX-512).
     #[cfg(all(target_arch = "x86_64", homolog_avx512))]
     pub(crate) w32: crate::wide::WideWorkspace<i32>,
+    /// The last global alignment (picks the kernel of a local one that follows).
+    pub(crate) hint: crate::GlobalHint,
     /// The kernel of the last alignment.
     pub(crate) last: Option<crate::Kernel>,
 }

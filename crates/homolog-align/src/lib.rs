@@ -75,33 +75,44 @@
 //!
 //! All kernels compute the same values and give identical results ([`Kernel`]); they differ
 //! in vector width and speed. Chosen at run time ([`Kernel::Auto`]), or forced with
-//! [`Aligner::with_kernel`] / `HOMOLOG_ALIGN_KERNEL=scalar|avx2-32|avx2-16|avx512-32|avx512-16`.
+//! [`Aligner::with_kernel`] / `HOMOLOG_ALIGN_KERNEL=scalar|avx2-32|avx2-16|avx2-8|avx512-32|
+//! avx512-16|avx512-8`.
 //!
-//! - **AVX2 16 x 16-bit** (`wide` module, the default on AVX2 CPUs) and **AVX-512 32 x 16-bit
-//!   / 16 x 32-bit** (AVX-512 F+BW, built with Rust 1.89+): striped kernels with 16 or 32
-//!   lanes that still reproduce parasail's **8-stripe** tie-breaking: the first-pass vertical
-//!   gap restarts at the 8-stripe starts inside lanes and is carried across lane boundaries
-//!   inside a stripe, and the true vertical gap is made consistent below those restarts
-//!   (see the `wide` module docs). 16-bit lanes saturate: the pair goes to a 32-bit kernel
-//!   when its values could go below `-32,000` (a priori: `3 open + (m + n + 2) extend +
-//!   max|s|`, global only) or when a diagonal score reached `i16::MAX` during the run.
+//! - **AVX2 32 x 8-bit / AVX-512 64 x 8-bit** (`wide` module; local alignments only):
+//!   unsigned saturating bytes holding `max(0, x)` of every value, exact for local
+//!   alignments (see the `wide` module docs), with the profile biased by `-min s`. A column
+//!   maximum reaching `255 - bias` (BLOSUM62: 251) means a score may have saturated: the
+//!   run stops and the pair goes to 16-bit lanes. When the same aligner has just aligned
+//!   the pair globally with a score at or above that limit (a local score is never lower),
+//!   the 8-bit lanes are skipped. Global alignments start at 16 bits: their values are
+//!   negative and leave a byte within a few hundred residues. [`Kernel::Auto`] uses 8-bit
+//!   lanes for local alignments with traceback (measured faster); score-only local
+//!   alignments start at 16 bits (no gain measured, `docs/align.md`).
+//! - **AVX2 16 x 16-bit** (`wide` module, the default for global alignments on AVX2 CPUs)
+//!   and **AVX-512 32 x 16-bit / 16 x 32-bit** (AVX-512 F+BW, built with Rust 1.89+):
+//!   striped kernels with 16 to 64 lanes that still reproduce parasail's **8-stripe**
+//!   tie-breaking: the first-pass vertical gap restarts at the 8-stripe starts inside lanes
+//!   and is carried across lane boundaries inside a stripe, and the true vertical gap is made
+//!   consistent below those restarts (see the `wide` module docs). 16-bit lanes saturate:
+//!   the pair goes to a 32-bit kernel when its values could go below `-32,000` (a priori:
+//!   `3 open + (m + n + 2) extend + max|s|`, global only) or when a diagonal score reached
+//!   `i16::MAX` during the run.
 //! - **AVX2 8 x 32-bit** (`simd` module): parasail's own layout, a first pass, an exact lazy-F
 //!   loop and a trace pass per column; used when all scores provably fit in 32 bits
 //!   (`(m + n + 2)(max|s| + extend) + 2 open < 2^26`), as is the AVX-512 32-bit kernel.
 //! - **Scalar** (`kernel` module): the same recurrence with 64-bit scores, for every other
 //!   case (no AVX2, other stripe widths, huge penalties or lengths).
 //!
-//! Fallback chains: `avx512-16` -> `avx512-32` -> `avx2-32` -> `scalar`; `avx2-16` ->
-//! `avx2-32` -> `scalar`. [`Aligner::last_kernel`] says which kernel produced a result.
-//! Tests check every kernel against parasail on every fixture pair and against the scalar
-//! kernel on random, low-complexity, other-matrix and 16-bit-overflowing pairs. No 8-bit
-//! kernel: global scores leave the `i8` range for any pair longer than about 100 residues
-//! and local ones for most homologous pairs, so nearly every pair would be aligned twice.
+//! Fallback chains: `avx512-8` -> `avx512-16` -> `avx512-32` -> `avx2-32` -> `scalar`;
+//! `avx2-8` -> `avx2-16` -> `avx2-32` -> `scalar`. [`Aligner::last_kernel`] says which
+//! kernel produced a result. Tests check every kernel against parasail on every fixture pair
+//! and against the scalar kernel on random, low-complexity, other-matrix and 8- and
+//! 16-bit-overflowing pairs.
 //!
 //! # Memory and speed
 //!
 //! The traceback takes one byte per cell (`H` state in two bits, `E`/`F` open bits), the query
-//! rounded up to whole vectors (8, 16 or 32 rows): a 5,000 x 5,000 pair needs 25 MB, a
+//! rounded up to whole vectors (8 to 64 rows): a 5,000 x 5,000 pair needs 25 MB, a
 //! 35,000 x 35,000 pair 1.23 GB ([`Aligner::traceback_bytes_needed`]); score-only functions
 //! use linear memory. The query profile is kept while the query and matrix stay the same
 //! (NW then SW of a pair, one query against many references). `examples/align_bench.rs`
@@ -129,17 +140,19 @@ pub const PARASAIL_LANES: usize = 8;
 /// (scores, end cells, tie-breaking, statistics: parasail's 8-stripe semantics whatever the
 /// vector width); only speed differs.
 ///
-/// A kernel that cannot take a pair falls back along a fixed chain: `avx512-16` ->
-/// `avx512-32` -> `avx2-32` -> `scalar`, `avx2-16` -> `avx2-32` -> `scalar`. A kernel is
-/// skipped when the CPU lacks its features, when the pair's scores provably do not fit its
-/// lanes, or (16-bit lanes) when a score reached the lane maximum at run time, in which case
-/// the pair is aligned again with the next kernel.
+/// A kernel that cannot take a pair falls back along a fixed chain: `avx512-8` ->
+/// `avx512-16` -> `avx512-32` -> `avx2-32` -> `scalar`, `avx2-8` -> `avx2-16` -> `avx2-32`
+/// -> `scalar`. A kernel is skipped when the CPU lacks its features, when the pair's scores
+/// provably do not fit its lanes (8-bit lanes: every global alignment), or (8- and 16-bit
+/// lanes) when a score reached the lane maximum at run time, in which case the pair is
+/// aligned again with the next kernel.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Kernel {
-    /// The fastest kernel this CPU runs (detected at run time): `avx2-16` (measured faster
-    /// than `avx512-16` on the alignment benchmark, `docs/align.md`), else `avx512-16`, ...,
-    /// else `scalar`, with the fallbacks above. [`Aligner::with_lanes`] other than
-    /// [`PARASAIL_LANES`] always uses the scalar kernel.
+    /// The fastest kernel this CPU runs (detected at run time, measured on the alignment
+    /// benchmark, `docs/align.md`): `avx2-8` for local alignments with traceback and
+    /// `avx2-16` for the rest (global ones, score-only local ones), else the AVX-512
+    /// kernels, ..., else `scalar`, with the fallbacks above. [`Aligner::with_lanes`] other
+    /// than [`PARASAIL_LANES`] always uses the scalar kernel.
     #[default]
     Auto,
     /// The portable scalar kernel (64-bit scores) for every pair.
@@ -152,22 +165,31 @@ pub enum Kernel {
     Avx512x32,
     /// AVX-512 (F, BW), 32 x 16-bit lanes, saturating, with overflow detection.
     Avx512x16,
+    /// AVX2, 32 x 8-bit lanes, unsigned saturating, with overflow detection; local
+    /// alignments only (global ones start at the next kernel, `avx2-16`).
+    Avx2x8,
+    /// AVX-512 (F, BW), 64 x 8-bit lanes, like [`Kernel::Avx2x8`] (global: `avx512-16`).
+    Avx512x8,
 }
 
 impl Kernel {
     /// Every kernel choice, [`Kernel::Auto`] first.
-    pub const ALL: [Kernel; 6] = [
+    pub const ALL: [Kernel; 8] = [
         Kernel::Auto,
         Kernel::Scalar,
         Kernel::Avx2x32,
         Kernel::Avx2x16,
         Kernel::Avx512x32,
         Kernel::Avx512x16,
+        Kernel::Avx2x8,
+        Kernel::Avx512x8,
     ];
 
     /// Preference order of [`Kernel::Auto`] (measured, `docs/align.md`).
-    const AUTO_ORDER: [Kernel; 5] = [
+    const AUTO_ORDER: [Kernel; 7] = [
+        Kernel::Avx2x8,
         Kernel::Avx2x16,
+        Kernel::Avx512x8,
         Kernel::Avx512x16,
         Kernel::Avx512x32,
         Kernel::Avx2x32,
@@ -175,7 +197,7 @@ impl Kernel {
     ];
 
     /// The name used by `HOMOLOG_ALIGN_KERNEL`: `auto`, `scalar`, `avx2-32`, `avx2-16`,
-    /// `avx512-32`, `avx512-16`.
+    /// `avx512-32`, `avx512-16`, `avx2-8`, `avx512-8`.
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Auto => "auto",
@@ -184,6 +206,8 @@ impl Kernel {
             Kernel::Avx2x16 => "avx2-16",
             Kernel::Avx512x32 => "avx512-32",
             Kernel::Avx512x16 => "avx512-16",
+            Kernel::Avx2x8 => "avx2-8",
+            Kernel::Avx512x8 => "avx512-8",
         }
     }
 
@@ -227,6 +251,10 @@ impl Kernel {
             Kernel::Avx512x32 => <wide::Avx512I32 as wide::Vector>::available(),
             #[cfg(all(target_arch = "x86_64", homolog_avx512))]
             Kernel::Avx512x16 => <wide::Avx512I16 as wide::Vector>::available(),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2x8 => <wide::Avx2U8 as wide::Vector>::available(),
+            #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+            Kernel::Avx512x8 => <wide::Avx512U8 as wide::Vector>::available(),
             #[allow(unreachable_patterns)]
             _ => false,
         }
@@ -243,6 +271,8 @@ impl Kernel {
     /// The next kernel of the fallback chain.
     fn fallback(self) -> Option<Kernel> {
         match self {
+            Kernel::Avx512x8 => Some(Kernel::Avx512x16),
+            Kernel::Avx2x8 => Some(Kernel::Avx2x16),
             Kernel::Avx512x16 => Some(Kernel::Avx512x32),
             Kernel::Avx512x32 | Kernel::Avx2x16 => Some(Kernel::Avx2x32),
             Kernel::Avx2x32 => Some(Kernel::Scalar),
@@ -257,7 +287,8 @@ impl Kernel {
             Kernel::Scalar => 1,
             Kernel::Avx2x32 => 8,
             Kernel::Avx2x16 | Kernel::Avx512x32 => 16,
-            Kernel::Avx512x16 => 32,
+            Kernel::Avx512x16 | Kernel::Avx2x8 => 32,
+            Kernel::Avx512x8 => 64,
         }
     }
 }
@@ -269,13 +300,14 @@ impl std::fmt::Display for Kernel {
 }
 
 /// Name of the kernel [`Kernel::Auto`] starts with on this CPU ([`Kernel::name`]:
-/// `"avx2-16"`, `"avx512-16"`, ..., `"scalar"`).
+/// `"avx2-8"`, `"avx2-16"`, ..., `"scalar"`). An 8-bit kernel takes only local alignments
+/// with traceback; the others start at the next kernel of its chain (`avx2-16`).
 pub fn best_kernel() -> &'static str {
     Kernel::available()[0].name()
 }
 
 /// Most lanes of any kernel: traceback tables are at most the query rounded up to this.
-const MAX_LANES: usize = 32;
+const MAX_LANES: usize = 64;
 
 /// Substitution matrix and affine gap penalties.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -625,7 +657,7 @@ impl Aligner {
     }
 
     /// Upper bound of the traceback table an `m x n` traced alignment needs: one byte per
-    /// cell, the query rounded up to whole vectors of the widest kernel (32 lanes; a
+    /// cell, the query rounded up to whole vectors of the widest kernel (64 lanes; a
     /// 35,000 x 35,000 pair: 1.23 GB).
     pub fn traceback_bytes_needed(m: usize, n: usize) -> usize {
         m.div_ceil(MAX_LANES)
@@ -832,6 +864,23 @@ impl Mode {
         n: usize,
         local: bool,
     ) -> impl Iterator<Item = Kernel> {
+        self.plan_with(scoring, m, n, local, true, 0)
+    }
+
+    /// [`Mode::plan`] with or without traceback (`traced`), for a local alignment known to
+    /// score at least `local_floor` (the global score of the same pair: a local alignment
+    /// scores at least as much), which skips 8-bit lanes that would only detect their
+    /// overflow and hand the pair on. [`Kernel::Auto`] also skips them for score-only local
+    /// alignments, where they measured no faster (`docs/align.md`).
+    fn plan_with(
+        &self,
+        scoring: &Scoring,
+        m: usize,
+        n: usize,
+        local: bool,
+        traced: bool,
+        local_floor: i64,
+    ) -> impl Iterator<Item = Kernel> {
         let start = if self.lanes != PARASAIL_LANES {
             Kernel::Scalar
         } else if self.kernel == Kernel::Auto {
@@ -841,6 +890,9 @@ impl Mode {
         };
         let max_abs = scoring.matrix.max_abs_score();
         let (open, ext) = (i64::from(scoring.gap_open), i64::from(scoring.gap_extend));
+        #[cfg(target_arch = "x86_64")]
+        let fits_u8 = (traced || self.kernel != Kernel::Auto)
+            && wide::fits_u8(&scoring.matrix, local, local_floor);
         std::iter::successors(Some(start), |k| k.fallback()).filter(move |k| {
             k.is_available()
                 && match k {
@@ -850,9 +902,41 @@ impl Mode {
                     Kernel::Avx2x16 | Kernel::Avx512x16 => {
                         wide::fits_i16(m, n, max_abs, open, ext, local)
                     }
+                    #[cfg(target_arch = "x86_64")]
+                    Kernel::Avx2x8 | Kernel::Avx512x8 => fits_u8,
                     _ => true,
                 }
         })
+    }
+}
+
+/// The last global alignment of a workspace: callers align a pair globally and then
+/// locally (PROTEA's features), and the local score is at least the global one, so a high
+/// global score says in advance that 8-bit lanes would overflow. Only the kernel choice
+/// depends on it, never a result (the 8-bit kernels also detect overflow themselves).
+#[derive(Debug, Default)]
+pub(crate) struct GlobalHint {
+    query: Vec<u8>,
+    reference: Vec<u8>,
+    score: Option<i32>,
+}
+
+impl GlobalHint {
+    fn record(&mut self, query: &[u8], reference: &[u8], score: i32) {
+        self.query.clear();
+        self.query.extend_from_slice(query);
+        self.reference.clear();
+        self.reference.extend_from_slice(reference);
+        self.score = Some(score);
+    }
+
+    /// Lower bound of the local score of this pair (0 when unknown). The workspace belongs
+    /// to one aligner, so the scoring is the same.
+    fn local_floor(&self, query: &[u8], reference: &[u8]) -> i64 {
+        match self.score {
+            Some(s) if self.query == query && self.reference == reference => i64::from(s).max(0),
+            _ => 0,
+        }
     }
 }
 
@@ -967,7 +1051,8 @@ fn run_wide<V: wide::Vector>(
     job: &Job,
 ) -> Result<Option<AlignmentStats>, AlignError> {
     let matrix = job.matrix;
-    w.set_query(V::LANES, V::PAD, V::NEG, job.qc, matrix);
+    let bias = if V::BIASED { wide::bias_u8(matrix) } else { 0 };
+    w.set_query(V::LANES, V::PAD, V::NEG, bias, job.qc, matrix);
     let out = if job.traced {
         let n = job.reference.len();
         let bytes = w.trace_bytes(n).ok_or(job.too_large(usize::MAX))?;
@@ -1012,7 +1097,12 @@ fn compute(
         local,
         traced,
     };
-    for k in mode.plan(scoring, m, n, local) {
+    let floor = if local {
+        ws.hint.local_floor(query, reference)
+    } else {
+        0
+    };
+    for k in mode.plan_with(scoring, m, n, local, traced, floor) {
         let done = match k {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2x32 => Some(run_avx2_32(ws, &job)?),
@@ -1022,10 +1112,17 @@ fn compute(
             Kernel::Avx512x32 => run_wide::<wide::Avx512I32>(&mut ws.w32, &mut ws.trace, &job)?,
             #[cfg(all(target_arch = "x86_64", homolog_avx512))]
             Kernel::Avx512x16 => run_wide::<wide::Avx512I16>(&mut ws.w16, &mut ws.trace, &job)?,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2x8 => run_wide::<wide::Avx2U8>(&mut ws.w8, &mut ws.trace, &job)?,
+            #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+            Kernel::Avx512x8 => run_wide::<wide::Avx512U8>(&mut ws.w8, &mut ws.trace, &job)?,
             _ => Some(run_scalar(ws, &job)?),
         };
         if let Some(stats) = done {
             ws.last = Some(k);
+            if !local {
+                ws.hint.record(query, reference, stats.score);
+            }
             return Ok(stats);
         }
     }
@@ -1235,6 +1332,36 @@ mod tests {
             .with_kernel(Kernel::Avx2x16)
             .with_lanes(4);
         assert_eq!(a.kernel_for(100, 100, true), Kernel::Scalar);
+    }
+
+    #[test]
+    fn a_known_global_score_skips_8_bit_lanes() {
+        let s = Scoring::default();
+        let mut a = Aligner::new(s.clone()).with_kernel(Kernel::Avx2x8);
+        // BLOSUM62: 8-bit lanes hold local scores up to 250 (bias 4).
+        let first =
+            |a: &Aligner, traced, floor| a.mode.plan_with(&s, 50, 50, true, traced, floor).next();
+        if Kernel::Avx2x8.is_available() {
+            assert_eq!(first(&a, true, 250), Some(Kernel::Avx2x8));
+            assert_eq!(first(&a, true, 251), Some(Kernel::Avx2x16));
+            // Forced: score-only too; auto: 8-bit lanes only with traceback.
+            assert_eq!(first(&a, false, 0), Some(Kernel::Avx2x8));
+            let auto = Aligner::new(s.clone()).with_kernel(Kernel::Auto);
+            if Kernel::available()[0] == Kernel::Avx2x8 {
+                assert_eq!(first(&auto, true, 0), Some(Kernel::Avx2x8));
+                assert_eq!(first(&auto, false, 0), Some(Kernel::Avx2x16));
+            }
+        }
+        let q = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQ";
+        assert!(a.global_score(q, q) >= 251);
+        assert!(a.ws.hint.local_floor(q.as_bytes(), q.as_bytes()) >= 251);
+        // Another pair, or the same one swapped, is not known.
+        assert_eq!(a.ws.hint.local_floor(q.as_bytes(), b"MKT"), 0);
+        let r = &q[1..];
+        assert_eq!(a.ws.hint.local_floor(r.as_bytes(), q.as_bytes()), 0);
+        // Negative global scores say nothing.
+        a.global("WWWW", "PPPP");
+        assert_eq!(a.ws.hint.local_floor(b"WWWW", b"PPPP"), 0);
     }
 
     #[test]

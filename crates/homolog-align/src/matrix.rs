@@ -334,6 +334,16 @@ impl SubstitutionMatrix {
             .unwrap_or(0)
     }
 
+    /// Smallest score (bias of the 8-bit kernels).
+    pub(crate) fn min_score(&self) -> i32 {
+        self.scores.iter().copied().min().unwrap_or(0)
+    }
+
+    /// Largest score.
+    pub(crate) fn max_score(&self) -> i32 {
+        self.scores.iter().copied().max().unwrap_or(0)
+    }
+
     /// Symbol indices of a sequence.
     pub fn encode(&self, seq: &[u8]) -> Vec<u8> {
         seq.iter().map(|&b| self.index(b)).collect()

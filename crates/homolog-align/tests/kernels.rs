@@ -100,9 +100,8 @@ fn kernels_agree_on_random_pairs_of_every_length() {
     }
 }
 
-#[test]
-fn kernels_agree_with_other_matrices_and_penalties() {
-    let mut rng = Rng(77);
+/// BLOSUM62 and the matrices of the data folder (those present).
+fn matrices() -> Vec<SubstitutionMatrix> {
     let dir =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/matrices");
     let data = std::env::var_os("HOMOLOG_DATA")
@@ -114,9 +113,17 @@ fn kernels_agree_with_other_matrices_and_penalties() {
             matrices.push(m);
         }
     }
+    matrices
+}
+
+const GAPS: [(i32, i32); 6] = [(10, 1), (11, 2), (3, 3), (0, 0), (1, 0), (20, 5)];
+
+#[test]
+fn kernels_agree_with_other_matrices_and_penalties() {
+    let mut rng = Rng(77);
     let per = if cfg!(debug_assertions) { 20 } else { 150 };
-    for matrix in matrices {
-        for (open, ext) in [(10, 1), (11, 2), (3, 3), (0, 0), (1, 0), (20, 5)] {
+    for matrix in matrices() {
+        for (open, ext) in GAPS {
             let s = Scoring::new(matrix.clone(), open, ext).unwrap();
             for i in 0..per {
                 let q = rng.seq_upto(AA, 300);
@@ -158,35 +165,78 @@ fn big_matrix(s: i32) -> SubstitutionMatrix {
     SubstitutionMatrix::from_ncbi("big", &text).unwrap()
 }
 
-/// Runs `f` on an aligner per kernel and checks the result and the kernel that produced it.
-fn overflow_case(scoring: &Scoring, q: &[u8], r: &[u8], overflows: bool, what: &str) {
+/// Largest local score the 8-bit kernels hold with `matrix`: scores reaching
+/// `255 - bias` (bias = -min score) may have saturated and go to 16 bits; `None` when the
+/// matrix does not fit 8-bit lanes at all.
+fn limit8(matrix: &SubstitutionMatrix) -> Option<i32> {
+    let syms = matrix.symbols();
+    let scores = syms.iter().flat_map(|&a| syms.iter().map(move |&b| (a, b)));
+    let (lo, hi) = scores.fold((0, 0), |(lo, hi), (a, b)| {
+        let s = matrix.score(a, b);
+        (s.min(lo), s.max(hi))
+    });
+    (hi - lo < 255).then_some(255 + lo)
+}
+
+/// The kernel that should produce a result when `k` is forced: 8-bit lanes take local
+/// alignments that stay below their limit, 16-bit lanes pairs that fit 16 bits, and the
+/// rest goes down the chain (`avx512-8 -> avx512-16 -> avx512-32`, `avx2-8 -> avx2-16 ->
+/// avx2-32`).
+fn expected_kernel(k: Kernel, local: bool, fits8: bool, fits16: bool) -> Kernel {
+    let (k8, k16, k32) = match k {
+        Kernel::Avx2x8 | Kernel::Avx2x16 => (Kernel::Avx2x8, Kernel::Avx2x16, Kernel::Avx2x32),
+        Kernel::Avx512x8 | Kernel::Avx512x16 => {
+            (Kernel::Avx512x8, Kernel::Avx512x16, Kernel::Avx512x32)
+        }
+        other => return other,
+    };
+    if k == k8 && local && fits8 {
+        k8
+    } else if fits16 {
+        k16
+    } else {
+        k32
+    }
+}
+
+/// Aligns `q` vs `r` with every kernel and checks the result against the scalar kernel and
+/// which kernel produced it (`overflows16`: the scores leave 16 bits).
+fn overflow_case(scoring: &Scoring, q: &[u8], r: &[u8], overflows16: bool, what: &str) {
     let mut scalar = Aligner::new(scoring.clone()).with_kernel(Kernel::Scalar);
     let want = (scalar.global(q, r), scalar.local(q, r));
     let want_scores = (scalar.global_score(q, r), scalar.local_score(q, r));
+    let fits8 = limit8(&scoring.matrix).is_some_and(|l| want.1.score < l);
+    let nw_k = |k| expected_kernel(k, false, fits8, !overflows16);
+    let sw_k = |k| expected_kernel(k, true, fits8, !overflows16);
     for k in wide_kernels() {
+        // Local first, on fresh aligners: no global score of the pair is known, so the
+        // 8-bit kernels must detect their overflow at run time.
+        let mut a = Aligner::new(scoring.clone()).with_kernel(k);
+        assert_eq!(a.local(q, r), want.1, "{k} local first, {what}");
+        assert_eq!(a.last_kernel(), Some(sw_k(k)), "{k} local first, {what}");
+        let mut a = Aligner::new(scoring.clone()).with_kernel(k);
+        assert_eq!(
+            a.local_score(q, r),
+            want_scores.1,
+            "{k} local first, {what}"
+        );
+        assert_eq!(a.last_kernel(), Some(sw_k(k)), "{k} local first, {what}");
+        // Then global before local, as PROTEA's features do (the global score may skip
+        // the 8-bit lanes a priori; same results either way).
         let mut a = Aligner::new(scoring.clone()).with_kernel(k);
         let nw = a.global(q, r);
-        let used_nw = a.last_kernel().unwrap();
+        assert_eq!(a.last_kernel(), Some(nw_k(k)), "{k} global, {what}");
         let sw = a.local(q, r);
-        let used_sw = a.last_kernel().unwrap();
+        assert_eq!(a.last_kernel(), Some(sw_k(k)), "{k} local, {what}");
         assert_eq!((nw, sw), want, "{k}, {what}");
+        let nws = a.global_score(q, r);
+        let sws = a.local_score(q, r);
         assert_eq!(
-            (a.global_score(q, r), a.local_score(q, r)),
-            want_scores,
-            "{k} score only, {what}"
+            a.last_kernel(),
+            Some(sw_k(k)),
+            "{k} local score only, {what}"
         );
-        let sixteen = matches!(k, Kernel::Avx2x16 | Kernel::Avx512x16);
-        for used in [used_nw, used_sw] {
-            if sixteen && overflows {
-                // Overflow detected: the pair went to a 32-bit kernel.
-                assert!(
-                    matches!(used, Kernel::Avx2x32 | Kernel::Avx512x32),
-                    "{k} -> {used}, {what}"
-                );
-            } else {
-                assert_eq!(used, k, "{what}");
-            }
-        }
+        assert_eq!((nws, sws), want_scores, "{k} score only, {what}");
     }
 }
 
@@ -235,15 +285,113 @@ fn long_global_pairs_beyond_the_16_bit_bound_use_32_bit_lanes() {
     let (q, r) = (rng.seq(AA, 5000), rng.seq(AA, 4000));
     for k in wide_kernels() {
         let a = Aligner::new(s.clone()).with_kernel(k);
-        let first = a.kernel_for(q.len(), r.len(), false);
-        if matches!(k, Kernel::Avx2x16 | Kernel::Avx512x16) {
-            assert!(matches!(first, Kernel::Avx2x32 | Kernel::Avx512x32), "{k}");
-            assert_eq!(a.kernel_for(q.len(), r.len(), true), k);
-        } else {
-            assert_eq!(first, k);
-        }
+        // Run-time overflow aside (fits8: the a priori part only).
+        let want_nw = expected_kernel(k, false, true, false);
+        assert_eq!(a.kernel_for(q.len(), r.len(), false), want_nw, "{k}");
+        assert_eq!(a.kernel_for(q.len(), r.len(), true), k, "{k}");
     }
     if !cfg!(debug_assertions) {
         agree(&s, &q, &r, "unrelated 5000 x 4000, 10/4");
     }
+}
+
+/// Short pairs, so most local scores stay below the 8-bit limit and the 8-bit kernels run
+/// (not just fall back): every matrix and gap setting, random, related and low-complexity
+/// pairs of every length up to 130 (every `m mod 64` layout).
+#[test]
+fn eight_bit_kernels_agree_where_they_run() {
+    let eight: Vec<Kernel> = wide_kernels()
+        .into_iter()
+        .filter(|k| matches!(k, Kernel::Avx2x8 | Kernel::Avx512x8))
+        .collect();
+    if eight.is_empty() {
+        println!("skipped: no 8-bit kernel on this CPU");
+        return;
+    }
+    let mut rng = Rng(808);
+    let per = if cfg!(debug_assertions) { 25 } else { 200 };
+    let (mut ran, mut total) = (0usize, 0usize);
+    for matrix in matrices() {
+        for (open, ext) in GAPS {
+            let s = Scoring::new(matrix.clone(), open, ext).unwrap();
+            for i in 0..per {
+                let m = 1 + (i * 7 + rng.below(7)) % 130;
+                let q = match i % 5 {
+                    4 => rng.seq(b"AAG", m),
+                    _ => rng.seq(AA, m),
+                };
+                let r = match i % 3 {
+                    0 => rng.seq_upto(AA, 130),
+                    _ => rng.mutate(&q, AA),
+                };
+                if r.is_empty() {
+                    continue;
+                }
+                agree(
+                    &s,
+                    &q,
+                    &r,
+                    &format!("8-bit, {} {open}/{ext} pair {i}", matrix.name()),
+                );
+                let mut a = Aligner::new(s.clone()).with_kernel(eight[0]);
+                a.local(&q, &r);
+                ran += usize::from(a.last_kernel() == Some(eight[0]));
+                total += 1;
+            }
+        }
+    }
+    println!("8-bit kernel ran on {ran} of {total} local alignments");
+    // Most of them: the test must exercise the 8-bit kernels, not only their fallback.
+    assert!(ran * 2 > total, "{ran} of {total}");
+}
+
+#[test]
+fn eight_bit_overflow_falls_back_to_16_bit_lanes() {
+    let s = Scoring::default();
+    // BLOSUM62 scores -4..11: bias 4, so local scores up to 250 stay in 8-bit lanes.
+    assert_eq!(limit8(&s.matrix), Some(251));
+    let mut a = Aligner::new(s.clone()).with_kernel(Kernel::Scalar);
+    // 22 W's (242) + AA (8) = 250 fits; 22 W's + C (9) = 251 may have saturated.
+    let mut q250 = vec![b'W'; 22];
+    q250.extend(b"AA");
+    assert_eq!(a.local_score(&q250, &q250), 250);
+    overflow_case(&s, &q250, &q250, false, "local 250");
+    let mut q251 = vec![b'W'; 22];
+    q251.push(b'C');
+    assert_eq!(a.local_score(&q251, &q251), 251);
+    overflow_case(&s, &q251, &q251, false, "local 251");
+    // The same inside unrelated flanks, the maximum reached mid-sequence and mid-vector.
+    let mut rng = Rng(251);
+    for (i, core) in [&q250, &q251].into_iter().enumerate() {
+        let mut q = rng.seq(b"DE", 90);
+        q.extend(core);
+        q.extend(rng.seq(b"DE", 40));
+        let mut r = rng.seq(b"KR", 33);
+        r.extend(core);
+        r.extend(rng.seq(b"KR", 70));
+        overflow_case(&s, &q, &r, false, &format!("flanked core {i}"));
+    }
+    // Identical proteins: a few hundred residues leave 8 bits, not 16.
+    for len in [60, 120, 400, 1000] {
+        let p = rng.seq(AA, len);
+        overflow_case(&s, &p, &p, false, &format!("identical {len}"));
+    }
+    // Related pairs of typical lengths, most of which leave 8 bits.
+    for i in 0..20 {
+        let q = rng.seq(AA, 100 + 40 * i);
+        let r = rng.mutate(&q, AA);
+        overflow_case(&s, &q, &r, false, &format!("related {i}"));
+    }
+    // Scores too wide for bytes (A/A 300, C/A -3): 8-bit lanes are skipped a priori.
+    let wide = Scoring::new(big_matrix(300), 10, 1).unwrap();
+    assert_eq!(limit8(&wide.matrix), None);
+    for k in wide_kernels() {
+        let a = Aligner::new(wide.clone()).with_kernel(k);
+        assert_eq!(
+            a.kernel_for(50, 50, true),
+            expected_kernel(k, true, false, true),
+            "{k}"
+        );
+    }
+    overflow_case(&wide, b"ACCA", b"ACA", false, "wide matrix");
 }

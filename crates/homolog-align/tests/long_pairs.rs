@@ -34,13 +34,13 @@ fn related_pair(len: usize, seed: u64) -> (Vec<u8>, Vec<u8>) {
 
 #[test]
 fn memory_is_one_byte_per_cell() {
-    // An upper bound: the query rounded up to the widest kernel's 32 lanes.
+    // An upper bound: the query rounded up to the widest kernel's 64 lanes (avx512-8).
     assert_eq!(
         Aligner::traceback_bytes_needed(35_000, 35_000),
         35_008 * 35_000
     );
     assert!(Aligner::traceback_bytes_needed(35_000, 35_000) < 8 << 30);
-    assert_eq!(Aligner::traceback_bytes_needed(9, 10), 32 * 10);
+    assert_eq!(Aligner::traceback_bytes_needed(9, 10), 64 * 10);
     let (q, r) = related_pair(3_001, 7);
     let mut a = Aligner::default();
     a.global(&q, &r);

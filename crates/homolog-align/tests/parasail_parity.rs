@@ -156,9 +156,14 @@ fn load_cases() -> (Vec<Case>, bool) {
 fn check(cases: &[&Case], mut aligner: Aligner, label: &str) -> usize {
     let (mut nw_score_bad, mut sw_score_bad, mut nw_stat_bad, mut sw_stat_bad) = (0, 0, 0, 0);
     let mut report = Vec::new();
+    // Which kernel produced each local alignment (8- and 16-bit kernels may hand over).
+    let mut sw_kernels: HashMap<Kernel, usize> = HashMap::new();
     for c in cases {
         let nw = aligner.global(&c.query, &c.reference);
         let sw = aligner.local(&c.query, &c.reference);
+        if let Some(k) = aligner.last_kernel() {
+            *sw_kernels.entry(k).or_default() += 1;
+        }
         if nw.score != c.nw.score {
             nw_score_bad += 1;
         } else if nw != c.nw {
@@ -185,6 +190,9 @@ fn check(cases: &[&Case], mut aligner: Aligner, label: &str) -> usize {
         "{label}: {n} pairs: NW score mismatches {nw_score_bad}, NW stat-only mismatches \
          {nw_stat_bad}, SW score mismatches {sw_score_bad}, SW stat-only mismatches {sw_stat_bad}"
     );
+    let mut used: Vec<_> = sw_kernels.into_iter().collect();
+    used.sort_by_key(|&(k, n)| (std::cmp::Reverse(n), k.name()));
+    println!("{label}: local alignments by kernel: {used:?}");
     for r in report.iter().take(10) {
         println!("{r}");
     }
@@ -253,7 +261,7 @@ fn score_only_paths_and_free_functions_agree() {
     }
 }
 
-/// Every kernel this CPU runs (AVX-512 and AVX2, 16- and 32-bit lanes, scalar), forced with
+/// Every kernel this CPU runs (AVX-512 and AVX2, 8-, 16- and 32-bit lanes, scalar), forced with
 /// [`Aligner::with_kernel`], gives parasail's results on the fixture. Release builds check
 /// every pair; debug builds every 8th (plus the inline ones).
 #[test]
@@ -276,8 +284,42 @@ fn every_kernel_equals_parasail() {
             continue;
         }
         let aligner = Aligner::new(Scoring::default()).with_kernel(k);
-        assert_eq!(aligner.kernel_for(100, 100, false), k);
+        // 8-bit lanes take local alignments only; global ones start at 16 bits.
+        let global_k = match k {
+            Kernel::Avx2x8 => Kernel::Avx2x16,
+            Kernel::Avx512x8 => Kernel::Avx512x16,
+            other => other,
+        };
+        assert_eq!(aligner.kernel_for(100, 100, false), global_k);
         assert_eq!(aligner.kernel_for(100, 100, true), k);
         check(&some, aligner, k.name());
+        if global_k != k {
+            local_alone(&some, k);
+        }
     }
+}
+
+/// Local alignments without the global one first: `check` aligns globally first, whose
+/// score lets an 8-bit kernel skip pairs it cannot hold; here every overflow must be
+/// detected at run time.
+fn local_alone(cases: &[&Case], k: Kernel) {
+    let mut aligner = Aligner::new(Scoring::default()).with_kernel(k);
+    let (mut own, mut bad) = (0, Vec::new());
+    for c in cases {
+        let sw = aligner.local(&c.query, &c.reference);
+        own += usize::from(aligner.last_kernel() == Some(k));
+        if sw != c.sw {
+            bad.push(format!("{}: got {sw:?}, expected {:?}", c.name, c.sw));
+        }
+    }
+    println!(
+        "{k} local alone: {} pairs, {own} on {k}, {} differ from parasail",
+        cases.len(),
+        bad.len()
+    );
+    assert!(
+        bad.is_empty(),
+        "{k} local alone: {:#?}",
+        &bad[..bad.len().min(10)]
+    );
 }
