@@ -80,6 +80,8 @@ async fn help(State(d): State<Arc<Distributor>>, headers: HeaderMap) -> Response
 async fn predict(State(d): State<Arc<Distributor>>, headers: HeaderMap, body: Body) -> Response {
     let t0 = Instant::now();
     let accept = Format::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+    // Milliseconds spent reading and parsing the request, and in the scatter-gather.
+    let (mut parse_ms, mut predict_ms) = (0.0, 0.0);
     let result = async {
         let ct = match headers.get(header::CONTENT_TYPE) {
             None => None,
@@ -91,15 +93,23 @@ async fn predict(State(d): State<Arc<Distributor>>, headers: HeaderMap, body: Bo
         let format = Format::from_content_type(ct)?;
         let bytes = read_body(body, &headers, d.config().max_body_bytes).await?;
         let req = parse_request(decode(format, &bytes)?)?;
+        drop(bytes);
+        parse_ms = t0.elapsed().as_secs_f64() * 1e3;
         let resp = d.predict(req).await?;
+        predict_ms = t0.elapsed().as_secs_f64() * 1e3 - parse_ms;
         encode(accept, &resp)
     }
     .await;
+    let ms = t0.elapsed().as_secs_f64() * 1e3;
     match result {
         Ok(bytes) => {
             tracing::info!(
                 status = 200,
-                ms = t0.elapsed().as_secs_f64() * 1e3,
+                ms,
+                parse_ms,
+                predict_ms,
+                encode_ms = ms - parse_ms - predict_ms,
+                bytes = bytes.len(),
                 "distributor predict"
             );
             (
@@ -113,7 +123,7 @@ async fn predict(State(d): State<Arc<Distributor>>, headers: HeaderMap, body: Bo
                 .into_response()
         }
         Err(e) => {
-            tracing::warn!(status = e.status, ms = t0.elapsed().as_secs_f64() * 1e3, error = %e, "distributor predict");
+            tracing::warn!(status = e.status, ms, error = %e, "distributor predict");
             error_response(&e)
         }
     }
