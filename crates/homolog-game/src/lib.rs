@@ -16,7 +16,9 @@
 //!   borrows one (the distributor encodes batches from it without copying the sequences);
 //! - [`response`]: [`PredictResponse`] and [`parse_response`] with GAME's response schema;
 //! - [`help`]: `/formats` and `/help` bodies;
-//! - [`GameError`]: the error object with its status.
+//! - [`GameError`]: the error object with its status;
+//! - `http` (feature `axum`): the axum helpers both servers share (error and success
+//!   responses, content negotiation, body limits, 404, shutdown, address files).
 //!
 //! Every real GAME example in `shared/data/game` is checked in `tests/examples.rs`; see
 //! `docs/game.md` for the rules and where homolog is deliberately more lenient than GAME.
@@ -24,6 +26,8 @@
 pub mod codec;
 pub mod error;
 pub mod help;
+#[cfg(feature = "axum")]
+pub mod http;
 pub mod request;
 pub mod response;
 pub mod value;
