@@ -1,13 +1,19 @@
 //! Load generator for the GAME distributor (bench/game/run.sh runs it).
 //!
-//! `game_bench run [--threads-per-predictor T] [--requests N] [--sequences S]`:
-//! writes a synthetic reference table, starts predictor and distributor *processes* (this
-//! binary re-executed as `predictor` / `distributor`), then measures on loopback
-//! 1. latency of a small request (1 sequence, point) sent directly to a predictor and through a
-//!    distributor with that one predictor: p50 / p99 and the distributor's overhead;
-//! 2. throughput of one S-sequence request (default 10,000 x 230 bp) to one predictor directly
-//!    and through distributors over 1, 2 and 4 predictors (T threads each), as sequences/s and
-//!    the speed-up against one predictor.
+//! `game_bench run [--threads-per-predictor T] [--requests N] [--sequences S] [--hold-us H]
+//! [--reps R] [--scenarios small,cpu,latency]`: writes synthetic reference tables, starts
+//! predictor, relay and distributor *processes* (this binary re-executed as `predictor` /
+//! `relay` / `distributor`), then measures on loopback
+//! 1. `small`: latency of a small request (1 sequence, point) sent directly to a predictor and
+//!    through a distributor with that one predictor: p50 / p99 and the distributor's overhead;
+//! 2. `cpu`: throughput of one S-sequence request (default 10,000 x 230 bp) to one CPU-bound
+//!    predictor directly and through distributors over 1, 2 and 4 such predictors (T threads
+//!    each), as sequences/s and the speed-up against one predictor (best of R);
+//! 3. `latency`: the same with latency-bound workers, as a GPU-backed model would be: each
+//!    worker is a relay that holds every request for H microseconds per sequence (default 50;
+//!    its CPU idles meanwhile) and then forwards it to its own predictor, which has a small
+//!    reference table (200 x 230 bp) so that its CPU work is small next to the hold. The delay
+//!    lives only in this benchmark's relay, never in the product.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -26,6 +32,13 @@ fn arg(args: &[String], name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+fn arg_str<'a>(args: &'a [String], name: &str, default: &'a str) -> &'a str {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map_or(default, String::as_str)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -42,13 +55,20 @@ impl Drop for Proc {
     }
 }
 
-fn spawn(role: &str, config: &Path, port: u16) -> Proc {
+fn spawn(role: &str, args: &[String]) -> Proc {
     let exe = std::env::current_exe().unwrap();
+    // GAME_BENCH_LOG=1 keeps the children's logs (RUST_LOG=info gives the distributor's timings).
+    let err = if std::env::var_os("GAME_BENCH_LOG").is_some() {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    };
     Proc(
         Command::new(exe)
-            .args([role, config.to_str().unwrap(), &port.to_string()])
+            .arg(role)
+            .args(args)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(err)
             .spawn()
             .unwrap(),
     )
@@ -89,12 +109,12 @@ fn request_body(ancestors: &[String], n: usize, seed: u64) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap()
 }
 
-async fn post(client: &reqwest::Client, addr: SocketAddr, body: &[u8]) -> Duration {
+async fn post(client: &reqwest::Client, addr: SocketAddr, body: &bytes::Bytes) -> Duration {
     let t0 = Instant::now();
     let r = client
         .post(format!("http://{addr}/predict"))
         .header("content-type", "application/json")
-        .body(body.to_vec())
+        .body(body.clone())
         .send()
         .await
         .unwrap();
@@ -108,7 +128,12 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn latency(client: &reqwest::Client, addr: SocketAddr, body: &[u8], n: usize) -> (f64, f64) {
+async fn latency(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    body: &bytes::Bytes,
+    n: usize,
+) -> (f64, f64) {
     for _ in 0..50 {
         post(client, addr, body).await;
     }
@@ -119,12 +144,137 @@ async fn latency(client: &reqwest::Client, addr: SocketAddr, body: &[u8], n: usi
     (pct(&mut v, 0.5), pct(&mut v, 0.99))
 }
 
-async fn best_of(client: &reqwest::Client, addr: SocketAddr, body: &[u8], reps: usize) -> f64 {
+async fn best_of(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    body: &bytes::Bytes,
+    reps: usize,
+) -> f64 {
+    // One warm-up request (connections, allocator), then the best of `reps`.
+    post(client, addr, body).await;
     let mut best = f64::MAX;
     for _ in 0..reps {
         best = best.min(post(client, addr, body).await.as_secs_f64());
     }
     best
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Counts the entries of a request's `sequences` without building them (the relay's only
+/// look into the body).
+#[derive(serde::Deserialize)]
+struct SequenceCount {
+    #[serde(default)]
+    sequences: CountEntries,
+}
+
+#[derive(Default)]
+struct CountEntries(usize);
+
+impl<'de> serde::Deserialize<'de> for CountEntries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CountEntries;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<CountEntries, A::Error> {
+                let mut n = 0;
+                while m
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {
+                    n += 1;
+                }
+                Ok(CountEntries(n))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+fn count_sequences(content_type: Option<&str>, body: &[u8]) -> usize {
+    let msgpack = content_type.is_some_and(|c| c.contains("msgpack"));
+    let parsed = if msgpack {
+        rmp_serde::from_slice::<SequenceCount>(body).ok()
+    } else {
+        serde_json::from_slice::<SequenceCount>(body).ok()
+    };
+    parsed.map_or(0, |c| c.sequences.0)
+}
+
+/// `relay TARGET_PORT HOLD_US PORT`: holds each request for HOLD_US microseconds per sequence,
+/// then forwards it (method, path, Content-Type, Accept, body) to 127.0.0.1:TARGET_PORT and
+/// returns the answer as it is. A stand-in for a latency-bound (e.g. GPU-backed) predictor.
+fn relay(target: u16, hold_us: u64, port: u16) {
+    use axum::body::Body;
+    use axum::http::Request;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let client = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .build()
+            .unwrap();
+        let app = axum::Router::new().fallback(move |req: Request<Body>| {
+            let client = client.clone();
+            async move {
+                let (parts, body) = req.into_parts();
+                let bytes = axum::body::to_bytes(body, usize::MAX)
+                    .await
+                    .unwrap_or_default();
+                let ct = parts
+                    .headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok());
+                let n = if parts.method == axum::http::Method::POST {
+                    count_sequences(ct, &bytes)
+                } else {
+                    0
+                };
+                tokio::time::sleep(Duration::from_micros(hold_us * n as u64)).await;
+                let mut rq = client
+                    .request(
+                        parts.method.clone(),
+                        format!("http://127.0.0.1:{target}{}", parts.uri.path()),
+                    )
+                    .body(bytes);
+                for (k, v) in parts.headers.iter() {
+                    if k == "content-type" || k == "accept" {
+                        rq = rq.header(k.as_str(), v.as_bytes());
+                    }
+                }
+                let r = rq.send().await.unwrap();
+                let status = r.status().as_u16();
+                let ct = r.headers().get("content-type").cloned();
+                let b = r.bytes().await.unwrap();
+                let mut resp = axum::response::Response::new(Body::from(b));
+                *resp.status_mut() = axum::http::StatusCode::from_u16(status).unwrap();
+                if let Some(ct) = ct {
+                    resp.headers_mut().insert(
+                        "content-type",
+                        axum::http::HeaderValue::from_bytes(ct.as_bytes()).unwrap(),
+                    );
+                }
+                resp
+            }
+        });
+        let l = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        axum::serve(l, app).await.unwrap();
+    });
 }
 
 fn write_yaml(path: &Path, text: &str) -> PathBuf {
@@ -134,6 +284,12 @@ fn write_yaml(path: &Path, text: &str) -> PathBuf {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     match args.get(1).map(String::as_str) {
         Some("predictor") => {
             homolog_serve::run_blocking(
@@ -153,34 +309,28 @@ fn main() {
             )
             .unwrap();
         }
+        Some("relay") => relay(
+            args[2].parse().unwrap(),
+            args[3].parse().unwrap(),
+            args[4].parse().unwrap(),
+        ),
         Some("run") => run(&args),
         _ => eprintln!(
-            "usage: game_bench run [--threads-per-predictor T] [--requests N] [--sequences S]"
+            "usage: game_bench run [--threads-per-predictor T] [--requests N] [--sequences S] [--hold-us H] [--reps R] [--scenarios small,cpu,latency]"
         ),
     }
 }
 
-fn run(args: &[String]) {
-    let threads = arg(args, "--threads-per-predictor", 1);
-    let n_req = arg(args, "--requests", 2000);
-    let n_seq = arg(args, "--sequences", 10_000);
-    let dir = tempfile::tempdir().unwrap();
-    let s = synthetic(42, 50, 40, 230);
-    std::fs::write(dir.path().join("ref.tsv"), s.table.to_tsv()).unwrap();
-    let pcfg = write_yaml(
-        &dir.path().join("predictor.yaml"),
-        &format!("reference: ref.tsv\nembedding: {{backend: dna-kmer-canonical, k: 5}}\nthreads: {threads}\n"),
-    );
-    let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
-    let _preds: Vec<Proc> = ports
-        .iter()
-        .map(|&p| spawn("predictor", &pcfg, p))
-        .collect();
-    let addr = |p: u16| -> SocketAddr { format!("127.0.0.1:{p}").parse().unwrap() };
-    let mut dists = Vec::new();
-    let mut daddrs = Vec::new();
+fn addr(p: u16) -> SocketAddr {
+    format!("127.0.0.1:{p}").parse().unwrap()
+}
+
+/// Starts distributors over the first 1, 2 and 4 of `workers`; returns them and their ports.
+fn distributors(dir: &Path, tag: &str, workers: &[u16]) -> (Vec<Proc>, Vec<u16>) {
+    let mut procs = Vec::new();
+    let mut ports = Vec::new();
     for n in [1usize, 2, 4] {
-        let pool: Vec<PoolEntry> = ports[..n]
+        let pool: Vec<PoolEntry> = workers[..n]
             .iter()
             .enumerate()
             .map(|(i, &p)| PoolEntry {
@@ -190,11 +340,94 @@ fn run(args: &[String]) {
             })
             .collect();
         let cfg = DistributorConfig::with_pool(pool);
-        let path = dir.path().join(format!("dist{n}.yaml"));
+        let path = dir.join(format!("dist-{tag}-{n}.yaml"));
         std::fs::write(&path, serde_yaml::to_string(&cfg).unwrap()).unwrap();
         let port = free_port();
-        dists.push(spawn("distributor", &path, port));
-        daddrs.push(addr(port));
+        procs.push(spawn(
+            "distributor",
+            &[path.display().to_string(), port.to_string()],
+        ));
+        ports.push(port);
+    }
+    (procs, ports)
+}
+
+/// Direct to `direct`, then through each distributor: one line per run with the speed-up.
+async fn throughput(
+    client: &reqwest::Client,
+    direct: u16,
+    dists: &[u16],
+    body: &bytes::Bytes,
+    n_seq: usize,
+    reps: usize,
+    what: &str,
+) {
+    let t_direct = best_of(client, addr(direct), body, reps).await;
+    println!(
+        "  direct to 1 {what}:{:>w$}{:.3} s  {:.0} seq/s",
+        "",
+        t_direct,
+        n_seq as f64 / t_direct,
+        w = 12usize.saturating_sub(what.len())
+    );
+    for (i, n) in [1usize, 2, 4].iter().enumerate() {
+        let t = best_of(client, addr(dists[i]), body, reps).await;
+        println!(
+            "  distributor, {n} worker(s): {:.3} s  {:.0} seq/s  speed-up {:.2}x (target >= {:.1}x while CPU allows)",
+            t,
+            n_seq as f64 / t,
+            t_direct / t,
+            0.9 * *n as f64
+        );
+    }
+}
+
+fn run(args: &[String]) {
+    let threads = arg(args, "--threads-per-predictor", 1);
+    let n_req = arg(args, "--requests", 2000);
+    let n_seq = arg(args, "--sequences", 10_000);
+    let hold_us = arg(args, "--hold-us", 50);
+    let reps = arg(args, "--reps", 3).max(1);
+    let scenarios = arg_str(args, "--scenarios", "small,cpu,latency");
+    let want = |s: &str| scenarios.split(',').any(|x| x.trim() == s);
+    let dir = tempfile::tempdir().unwrap();
+    // CPU-bound predictors: 2,000 references; latency-bound ones: 200 references of the same
+    // families (same seed, so the same ancestors) behind the relays.
+    let s = synthetic(42, 50, 40, 230);
+    std::fs::write(dir.path().join("ref.tsv"), s.table.to_tsv()).unwrap();
+    let light = synthetic(42, 50, 4, 230);
+    assert_eq!(light.ancestors, s.ancestors);
+    std::fs::write(dir.path().join("ref-small.tsv"), light.table.to_tsv()).unwrap();
+    let yaml = |name: &str, table: &str| {
+        write_yaml(
+            &dir.path().join(name),
+            &format!("reference: {table}\nembedding: {{backend: dna-kmer-canonical, k: 5}}\nthreads: {threads}\n"),
+        )
+        .display()
+        .to_string()
+    };
+    let pcfg = yaml("predictor.yaml", "ref.tsv");
+    let lcfg = yaml("predictor-small.yaml", "ref-small.tsv");
+    let mut procs = Vec::new();
+    let cpu_preds: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let light_preds: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let relays: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let need_cpu = want("small") || want("cpu");
+    let need_latency = want("latency");
+    let (mut cpu_dists, mut lat_dists) = (Vec::new(), Vec::new());
+    if need_cpu {
+        for &p in &cpu_preds {
+            procs.push(spawn("predictor", &[pcfg.clone(), p.to_string()]));
+        }
+    }
+    if need_latency {
+        for (&p, &r) in light_preds.iter().zip(&relays) {
+            procs.push(spawn("predictor", &[lcfg.clone(), p.to_string()]));
+            procs.push(spawn(
+                "relay",
+                &[p.to_string(), hold_us.to_string(), r.to_string()],
+            ));
+        }
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -202,35 +435,47 @@ fn run(args: &[String]) {
         .unwrap();
     rt.block_on(async {
         let client = reqwest::Client::builder().tcp_nodelay(true).build().unwrap();
-        for &p in &ports {
-            up(&client, addr(p)).await;
+        // Distributors health-check their workers at start-up: start them once those are up.
+        if need_cpu {
+            for &p in &cpu_preds {
+                up(&client, addr(p)).await;
+            }
+            let (p, d) = distributors(dir.path(), "cpu", &cpu_preds);
+            procs.extend(p);
+            cpu_dists = d;
         }
-        for &d in &daddrs {
-            up(&client, d).await;
+        if need_latency {
+            for &p in light_preds.iter().chain(&relays) {
+                up(&client, addr(p)).await;
+            }
+            let (p, d) = distributors(dir.path(), "latency", &relays);
+            procs.extend(p);
+            lat_dists = d;
+        }
+        for &d in cpu_dists.iter().chain(&lat_dists) {
+            up(&client, addr(d)).await;
         }
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        println!("machine: {cores} cores; predictors: {threads} thread(s) each; reference: 2000 x 230 bp, dna-kmer-canonical k=5 (512-d), k=8 neighbours");
-        let small = request_body(&s.ancestors, 1, 1);
-        let (d50, d99) = latency(&client, addr(ports[0]), &small, n_req).await;
-        let (x50, x99) = latency(&client, daddrs[0], &small, n_req).await;
-        println!("small request (1 x 230 bp, point), {n_req} sequential requests:");
-        println!("  direct to predictor:      p50 {d50:.3} ms  p99 {d99:.3} ms");
-        println!("  through distributor (1):  p50 {x50:.3} ms  p99 {x99:.3} ms");
-        println!("  distributor overhead:     p50 {:.3} ms  p99 {:.3} ms", x50 - d50, x99 - d99);
-        let big = request_body(&s.ancestors, n_seq, 2);
-        println!("throughput, one request of {n_seq} x 230 bp (point), best of 3:");
-        let t_direct = best_of(&client, addr(ports[0]), &big, 3).await;
-        println!("  direct to 1 predictor:    {:.3} s  {:.0} seq/s", t_direct, n_seq as f64 / t_direct);
-        for (i, n) in [1usize, 2, 4].iter().enumerate() {
-            let t = best_of(&client, daddrs[i], &big, 3).await;
-            println!(
-                "  distributor, {n} worker(s): {:.3} s  {:.0} seq/s  speed-up {:.2}x (target >= {:.1}x while cores allow)",
-                t,
-                n_seq as f64 / t,
-                t_direct / t,
-                0.9 * *n as f64
-            );
+        println!("machine: {cores} cores, load average {} at start; predictors: {threads} thread(s) each, dna-kmer-canonical k=5 (512-d), k=8 neighbours", load_average());
+        if want("small") {
+            let small = bytes::Bytes::from(request_body(&s.ancestors, 1, 1));
+            let (d50, d99) = latency(&client, addr(cpu_preds[0]), &small, n_req).await;
+            let (x50, x99) = latency(&client, addr(cpu_dists[0]), &small, n_req).await;
+            println!("small request (1 x 230 bp, point), {n_req} sequential requests, predictor with 2,000 references:");
+            println!("  direct to predictor:      p50 {d50:.3} ms  p99 {d99:.3} ms");
+            println!("  through distributor (1):  p50 {x50:.3} ms  p99 {x99:.3} ms");
+            println!("  distributor overhead:     p50 {:.3} ms  p99 {:.3} ms", x50 - d50, x99 - d99);
         }
+        let big = bytes::Bytes::from(request_body(&s.ancestors, n_seq, 2));
+        if want("cpu") {
+            println!("throughput, CPU-bound workers (2,000 references each): one request of {n_seq} x 230 bp (point), best of {reps}:");
+            throughput(&client, cpu_preds[0], &cpu_dists, &big, n_seq, reps, "predictor").await;
+        }
+        if want("latency") {
+            println!("throughput, latency-bound workers (relay holding {hold_us} us/sequence, then a predictor with 200 references): one request of {n_seq} x 230 bp (point), best of {reps}:");
+            throughput(&client, relays[0], &lat_dists, &big, n_seq, reps, "relayed predictor").await;
+        }
+        println!("load average {} at the end", load_average());
     });
-    drop(dists);
+    drop(procs);
 }

@@ -12,10 +12,13 @@
 //! - [`codec`]: content negotiation ([`Format`]) and decoding/encoding;
 //! - [`request`]: [`parse_request`] validates an evaluator request into a [`PredictRequest`]
 //!   (400s), [`PredictRequest::regions`] prepares the model's input (flanks, ranges, `ACGTN`;
-//!   422s), [`PredictRequest::subset`] cuts a batch;
+//!   422s), [`PredictRequest::subset`] cuts a batch and [`PredictRequest::subset_view`]
+//!   borrows one (the distributor encodes batches from it without copying the sequences);
 //! - [`response`]: [`PredictResponse`] and [`parse_response`] with GAME's response schema;
 //! - [`help`]: `/formats` and `/help` bodies;
-//! - [`GameError`]: the error object with its status.
+//! - [`GameError`]: the error object with its status;
+//! - `http` (feature `axum`): the axum helpers both servers share (error and success
+//!   responses, content negotiation, body limits, 404, shutdown, address files).
 //!
 //! Every real GAME example in `shared/data/game` is checked in `tests/examples.rs`; see
 //! `docs/game.md` for the rules and where homolog is deliberately more lenient than GAME.
@@ -23,6 +26,8 @@
 pub mod codec;
 pub mod error;
 pub mod help;
+#[cfg(feature = "axum")]
+pub mod http;
 pub mod request;
 pub mod response;
 pub mod value;
@@ -30,6 +35,6 @@ pub mod value;
 pub use codec::{decode, encode, Format};
 pub use error::{ErrorKind, GameError};
 pub use help::{check_help, parse_formats, Formats};
-pub use request::{parse_request, PredictRequest, Range, Readout, Region, TaskRequest};
+pub use request::{parse_request, PredictRequest, Range, Readout, Region, SubsetView, TaskRequest};
 pub use response::{parse_response, PredictResponse, TaskResult};
 pub use value::Val;

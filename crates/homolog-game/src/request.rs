@@ -235,7 +235,7 @@ fn parse_task(index: usize, v: Val, p: &mut Problems) -> Option<TaskRequest> {
     })
 }
 
-fn parse_range(id: &str, v: Val, p: &mut Problems) -> Option<Range> {
+fn parse_range(id: &str, v: &Val, p: &mut Problems) -> Option<Range> {
     let Val::Array(items) = v else {
         p.push(format!(
             "prediction_ranges['{id}'] should be an array [start, end] or []; got {}",
@@ -374,62 +374,67 @@ pub fn parse_request(body: Val) -> Result<PredictRequest, GameError> {
         )),
         None => {}
     }
-    let mut sequences = Vec::new();
-    let mut ids = HashSet::new();
-    match seqs_v {
-        Some(Val::Object(items)) => {
-            if items.is_empty() {
-                p.push("sequences is empty; give at least one {id: sequence} entry".to_string());
-            }
-            for (id, s) in items {
-                if !is_valid_id(&id) {
-                    p.push(format!(
-                        "Sequence ID key {id:?} has an invalid character present; ids are non-empty printable ASCII without spaces"
-                    ));
-                }
-                if !ids.insert(id.clone()) {
-                    p.push(format!(
-                        "Duplicate sequence ID key in sequences: sequence ID key '{id}' is duplicated"
-                    ));
-                    continue;
-                }
-                match s {
-                    Val::Str(s) => sequences.push((id, s)),
-                    other => p.push(format!(
-                        "sequences['{id}'] should be a DNA string; got {}",
-                        other.kind()
-                    )),
-                }
-            }
+    // Checks borrow the decoded entries (no id is copied to be checked); the entries are moved
+    // into the request once every check has run.
+    let seq_items: &[(String, Val)] = match &seqs_v {
+        Some(Val::Object(items)) => items,
+        Some(other) => {
+            p.push(format!(
+                "sequences should be an object {{id: DNA string}}; got {}",
+                other.kind()
+            ));
+            &[]
         }
-        Some(other) => p.push(format!(
-            "sequences should be an object {{id: DNA string}}; got {}",
-            other.kind()
-        )),
-        None => {}
+        None => &[],
+    };
+    if matches!(&seqs_v, Some(Val::Object(items)) if items.is_empty()) {
+        p.push("sequences is empty; give at least one {id: sequence} entry".to_string());
     }
-    let prediction_ranges = match ranges_v {
-        None => None,
+    let mut ids: HashSet<&str> = HashSet::with_capacity(seq_items.len());
+    // Entries to keep: the first of each id, with a string value.
+    let mut keep = vec![false; seq_items.len()];
+    for (i, (id, s)) in seq_items.iter().enumerate() {
+        if !is_valid_id(id) {
+            p.push(format!(
+                "Sequence ID key {id:?} has an invalid character present; ids are non-empty printable ASCII without spaces"
+            ));
+        }
+        if !ids.insert(id.as_str()) {
+            p.push(format!(
+                "Duplicate sequence ID key in sequences: sequence ID key '{id}' is duplicated"
+            ));
+            continue;
+        }
+        match s {
+            Val::Str(_) => keep[i] = true,
+            other => p.push(format!(
+                "sequences['{id}'] should be a DNA string; got {}",
+                other.kind()
+            )),
+        }
+    }
+    let mut range_keep: Vec<Option<Range>> = Vec::new();
+    let ranges_given = match &ranges_v {
+        None => false,
         Some(Val::Object(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            let mut rids = HashSet::new();
+            let mut rids: HashSet<&str> = HashSet::with_capacity(items.len());
+            range_keep.reserve(items.len());
             for (id, v) in items {
-                if !rids.insert(id.clone()) {
+                if !rids.insert(id.as_str()) {
                     p.push(format!(
                         "prediction_ranges: sequence id '{id}' appears more than once"
                     ));
+                    range_keep.push(None);
                     continue;
                 }
-                if let Some(r) = parse_range(&id, v, &mut p) {
-                    out.push((id, r));
-                }
+                range_keep.push(parse_range(id, v, &mut p));
             }
             if seen.contains("sequences") && rids != ids {
-                let mut missing: Vec<&String> = ids.difference(&rids).collect();
-                let mut unknown: Vec<&String> = rids.difference(&ids).collect();
+                let mut missing: Vec<&str> = ids.difference(&rids).copied().collect();
+                let mut unknown: Vec<&str> = rids.difference(&ids).copied().collect();
                 missing.sort();
                 unknown.sort();
-                let show = |v: &[&String]| {
+                let show = |v: &[&str]| {
                     let mut s: Vec<String> = v.iter().take(5).map(|x| format!("'{x}'")).collect();
                     if v.len() > 5 {
                         s.push(format!("... ({} in all)", v.len()));
@@ -447,19 +452,41 @@ pub fn parse_request(body: Val) -> Result<PredictRequest, GameError> {
                 m.push_str(" (give [] for a whole sequence)");
                 p.push(m);
             }
-            Some(out)
+            true
         }
         Some(other) => {
             p.push(format!(
                 "prediction_ranges should be an object {{id: [start, end]}}; got {}",
                 other.kind()
             ));
-            None
+            false
         }
     };
+    drop(ids);
     if !p.0.is_empty() {
         return Err(GameError::many(ErrorKind::BadPredictionRequest, p.0));
     }
+    let sequences: Vec<(String, String)> = match seqs_v {
+        Some(Val::Object(items)) => items
+            .into_iter()
+            .zip(keep)
+            .filter_map(|((id, s), k)| match s {
+                Val::Str(s) if k => Some((id, s)),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let prediction_ranges = match ranges_v {
+        Some(Val::Object(items)) if ranges_given => Some(
+            items
+                .into_iter()
+                .zip(range_keep)
+                .filter_map(|((id, _), r)| r.map(|r| (id, r)))
+                .collect(),
+        ),
+        _ => None,
+    };
     Ok(PredictRequest {
         request: request.flatten(),
         // Present whenever no problem was recorded.
@@ -564,15 +591,60 @@ impl PredictRequest {
         }
     }
 
+    /// The range of every sequence, aligned with `sequences` (`None` entries for ids without
+    /// one), when `prediction_ranges` was given: one pass instead of a [`range_of`] look-up
+    /// per sequence.
+    ///
+    /// [`range_of`]: PredictRequest::range_of
+    pub fn ranges_by_index(&self) -> Option<Vec<Range>> {
+        let given = self.prediction_ranges.as_ref()?;
+        // Usually in the same order as `sequences`; else look the ids up.
+        let aligned = given.len() == self.sequences.len()
+            && given
+                .iter()
+                .zip(&self.sequences)
+                .all(|((a, _), (b, _))| a == b);
+        if aligned {
+            return Some(given.iter().map(|(_, r)| *r).collect());
+        }
+        let by_id: std::collections::HashMap<&str, Range> =
+            given.iter().rev().map(|(k, r)| (k.as_str(), *r)).collect();
+        Some(
+            self.sequences
+                .iter()
+                .map(|(id, _)| by_id.get(id.as_str()).copied().flatten())
+                .collect(),
+        )
+    }
+
+    /// A borrowed view of the batch [`subset`] would build: serialises to the same bytes
+    /// without copying the sequences. `ranges` is [`ranges_by_index`] (computed once per
+    /// request).
+    ///
+    /// [`subset`]: PredictRequest::subset
+    /// [`ranges_by_index`]: PredictRequest::ranges_by_index
+    pub fn subset_view<'a>(
+        &'a self,
+        indices: &'a [usize],
+        ranges: Option<&'a [Range]>,
+    ) -> SubsetView<'a> {
+        SubsetView {
+            req: self,
+            indices,
+            ranges,
+        }
+    }
+
     /// A copy of this request with only the sequences whose indices are in `indices` (in that
     /// order) and their ranges: one distributor batch.
     pub fn subset(&self, indices: &[usize]) -> PredictRequest {
         let sequences: Vec<(String, String)> =
             indices.iter().map(|&i| self.sequences[i].clone()).collect();
-        let prediction_ranges = self.prediction_ranges.as_ref().map(|_| {
-            sequences
+        let ranges = self.ranges_by_index();
+        let prediction_ranges = ranges.map(|r| {
+            indices
                 .iter()
-                .map(|(id, _)| (id.clone(), self.range_of(id)))
+                .map(|&i| (self.sequences[i].0.clone(), r[i]))
                 .collect()
         });
         PredictRequest {
@@ -632,28 +704,113 @@ impl Serialize for TaskRequest {
     }
 }
 
-impl Serialize for PredictRequest {
+/// One batch of a request, borrowed: see [`PredictRequest::subset_view`].
+#[derive(Debug, Clone, Copy)]
+pub struct SubsetView<'a> {
+    req: &'a PredictRequest,
+    indices: &'a [usize],
+    ranges: Option<&'a [Range]>,
+}
+
+impl<'a> SubsetView<'a> {
+    /// The whole request.
+    pub fn request(&self) -> &'a PredictRequest {
+        self.req
+    }
+
+    /// The batch's sequence indices in the whole request.
+    pub fn indices(&self) -> &'a [usize] {
+        self.indices
+    }
+
+    /// The batch's `(id, sequence)` pairs in order.
+    pub fn sequences(&self) -> impl ExactSizeIterator<Item = &'a (String, String)> + Clone + 'a {
+        let seqs = &self.req.sequences;
+        self.indices.iter().map(move |&i| &seqs[i])
+    }
+}
+
+struct ViewStrings<'a>(SubsetView<'a>);
+
+impl Serialize for ViewStrings<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        if let Some(r) = &self.request {
-            m.serialize_entry("request", r)?;
-        }
-        m.serialize_entry("readout", self.readout.as_str())?;
-        m.serialize_entry("prediction_tasks", &self.tasks)?;
-        if let Some(u) = &self.upstream_seq {
-            m.serialize_entry("upstream_seq", u)?;
-        }
-        if let Some(d) = &self.downstream_seq {
-            m.serialize_entry("downstream_seq", d)?;
-        }
-        m.serialize_entry("sequences", &OrderedStrings(&self.sequences))?;
-        if let Some(r) = &self.prediction_ranges {
-            m.serialize_entry("prediction_ranges", &Ranges(r))?;
-        }
-        for (k, v) in &self.extra {
+        let mut m = s.serialize_map(Some(self.0.indices.len()))?;
+        for (k, v) in self.0.sequences() {
             m.serialize_entry(k, v)?;
         }
         m.end()
+    }
+}
+
+struct ViewRanges<'a>(SubsetView<'a>, &'a [Range]);
+
+impl Serialize for ViewRanges<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.indices.len()))?;
+        for &i in self.0.indices {
+            let k = &self.0.req.sequences[i].0;
+            match self.1[i] {
+                None => m.serialize_entry(k, &[] as &[u64])?,
+                Some((a, b)) => m.serialize_entry(k, &[a, b])?,
+            }
+        }
+        m.end()
+    }
+}
+
+/// The top-level keys in GAME's order, with `sequences` and `prediction_ranges` given.
+fn serialize_request<S: Serializer, Q: Serialize, R: Serialize>(
+    req: &PredictRequest,
+    s: S,
+    sequences: &Q,
+    ranges: Option<&R>,
+) -> Result<S::Ok, S::Error> {
+    let mut m = s.serialize_map(None)?;
+    if let Some(r) = &req.request {
+        m.serialize_entry("request", r)?;
+    }
+    m.serialize_entry("readout", req.readout.as_str())?;
+    m.serialize_entry("prediction_tasks", &req.tasks)?;
+    if let Some(u) = &req.upstream_seq {
+        m.serialize_entry("upstream_seq", u)?;
+    }
+    if let Some(d) = &req.downstream_seq {
+        m.serialize_entry("downstream_seq", d)?;
+    }
+    m.serialize_entry("sequences", sequences)?;
+    if let Some(r) = ranges {
+        m.serialize_entry("prediction_ranges", r)?;
+    }
+    for (k, v) in &req.extra {
+        m.serialize_entry(k, v)?;
+    }
+    m.end()
+}
+
+impl Serialize for PredictRequest {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_request(
+            self,
+            s,
+            &OrderedStrings(&self.sequences),
+            self.prediction_ranges.as_deref().map(Ranges).as_ref(),
+        )
+    }
+}
+
+impl Serialize for SubsetView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // A request with prediction_ranges always gives its batches prediction_ranges.
+        let ranges = match (&self.req.prediction_ranges, self.ranges) {
+            (None, _) => None,
+            (Some(_), Some(r)) => Some(ViewRanges(*self, r)),
+            (Some(_), None) => {
+                return Err(serde::ser::Error::custom(
+                    "SubsetView of a request with prediction_ranges needs ranges_by_index()",
+                ))
+            }
+        };
+        serialize_request(self.req, s, &ViewStrings(*self), ranges.as_ref())
     }
 }
 
@@ -685,6 +842,33 @@ mod tests {
         let sub = r.subset(&[1]);
         assert_eq!(sub.sequences, vec![("a".to_string(), "acgt".to_string())]);
         assert_eq!(sub.prediction_ranges, Some(vec![("a".to_string(), None)]));
+    }
+
+    #[test]
+    fn subset_view_serialises_like_subset() {
+        // Ranges in request order, in another order, and absent.
+        let shuffled = OK.replace(
+            r#""prediction_ranges": {"b": [0, 2], "a": []}"#,
+            r#""prediction_ranges": {"a": [], "b": [0, 2]}"#,
+        );
+        let plain = OK.replace(r#""prediction_ranges": {"b": [0, 2], "a": []}, "#, "");
+        for json in [OK, shuffled.as_str(), plain.as_str()] {
+            let r = parse(json).unwrap();
+            let ranges = r.ranges_by_index();
+            for idx in [vec![0, 1], vec![1], vec![0], vec![1, 0]] {
+                let view = r.subset_view(&idx, ranges.as_deref());
+                for f in [crate::Format::Json, crate::Format::Msgpack] {
+                    assert_eq!(
+                        crate::encode(f, &view).unwrap(),
+                        crate::encode(f, &r.subset(&idx)).unwrap(),
+                        "{json} {idx:?}"
+                    );
+                }
+            }
+        }
+        let r = parse(&shuffled).unwrap();
+        assert_eq!(r.ranges_by_index(), Some(vec![Some((0, 2)), None]));
+        assert!(crate::encode(crate::Format::Json, &r.subset_view(&[0], None)).is_err());
     }
 
     #[test]

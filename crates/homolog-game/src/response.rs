@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::request::PredictRequest;
+use crate::request::{PredictRequest, TaskRequest};
 use crate::value::Val;
 
 /// One task of a prediction response.
@@ -311,15 +311,38 @@ impl PredictResponse {
     /// each task exactly the requested sequence ids. (`bin_size` is not required: GAME's
     /// DREAM-RNN answers track requests with point values and no `bin_size`.)
     pub fn check_answers(&self, req: &PredictRequest) -> Result<(), Vec<String>> {
+        self.check_answers_for(&req.tasks, req.sequences.iter().map(|(k, _)| k.as_str()))
+    }
+
+    /// [`check_answers`] for a batch given by its tasks and sequence ids (e.g. a
+    /// [`SubsetView`](crate::SubsetView)'s), without building the batch request.
+    ///
+    /// [`check_answers`]: PredictResponse::check_answers
+    pub fn check_answers_for<'a>(
+        &self,
+        tasks: &[TaskRequest],
+        ids: impl ExactSizeIterator<Item = &'a str> + Clone,
+    ) -> Result<(), Vec<String>> {
         let mut problems = Vec::new();
-        let ids: HashSet<&str> = req.sequences.iter().map(|(k, _)| k.as_str()).collect();
-        for t in &req.tasks {
+        let mut id_set: Option<HashSet<&str>> = None;
+        for t in tasks {
             let Some(r) = self.tasks.iter().find(|x| x.name == t.name) else {
                 problems.push(format!("no result for requested task '{}'", t.name));
                 continue;
             };
+            // Fast path: the predictions answer the ids in the order asked (a parsed response
+            // has no duplicated id, so this is the same id set).
+            if r.predictions.len() == ids.len()
+                && r.predictions
+                    .iter()
+                    .zip(ids.clone())
+                    .all(|((k, _), id)| k == id)
+            {
+                continue;
+            }
+            let want: &HashSet<&str> = id_set.get_or_insert_with(|| ids.clone().collect());
             let got: HashSet<&str> = r.predictions.iter().map(|(k, _)| k.as_str()).collect();
-            let mut missing: Vec<&&str> = ids.difference(&got).collect();
+            let mut missing: Vec<&&str> = want.difference(&got).collect();
             missing.sort();
             if let Some(m) = missing.first() {
                 problems.push(format!(
@@ -328,7 +351,7 @@ impl PredictResponse {
                     missing.len()
                 ));
             }
-            let mut unknown: Vec<&&str> = got.difference(&ids).collect();
+            let mut unknown: Vec<&&str> = got.difference(want).collect();
             unknown.sort();
             if let Some(u) = unknown.first() {
                 problems.push(format!(
@@ -338,7 +361,7 @@ impl PredictResponse {
             }
         }
         for r in &self.tasks {
-            if !req.tasks.iter().any(|t| t.name == r.name) {
+            if !tasks.iter().any(|t| t.name == r.name) {
                 problems.push(format!(
                     "result for task '{}' that was not requested",
                     r.name

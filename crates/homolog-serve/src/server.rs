@@ -12,85 +12,22 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use homolog_game::{decode, encode, parse_request, Format, GameError};
-use serde::Serialize;
+use homolog_game::{decode, parse_request, GameError};
 
 use crate::error::ServeError;
 use crate::model::Predictor;
 
-/// A GAME error as an HTTP response (always JSON).
-pub fn error_response(e: &GameError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(homolog_game::codec::JSON),
-        )],
-        e.to_json(),
-    )
-        .into_response()
-}
-
-/// A success body in the format `Accept` asks for.
-pub fn success_response<T: Serialize + ?Sized>(headers: &HeaderMap, value: &T) -> Response {
-    let format = Format::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
-    match encode(format, value) {
-        Ok(bytes) => (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(format.mime()),
-            )],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => error_response(&e),
-    }
-}
-
-/// The request's `Content-Type` as a [`Format`] (400 when unsupported).
-pub fn request_format(headers: &HeaderMap) -> Result<Format, GameError> {
-    let ct = match headers.get(header::CONTENT_TYPE) {
-        None => None,
-        Some(v) => Some(v.to_str().map_err(|_| {
-            GameError::bad_request(
-                "Content-Type header is not ASCII; send application/json or application/msgpack",
-            )
-        })?),
-    };
-    Format::from_content_type(ct)
-}
+pub use homolog_game::http::{
+    error_response, not_found, request_format, shutdown_signal, success_response, write_address,
+};
 
 /// Reads a whole body, refusing more than `limit` bytes with a 400 that names the limit.
 pub async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, GameError> {
-    let too_big = |n: String| {
-        GameError::bad_request(format!(
-            "request body of {n} bytes is larger than this server's limit of {limit} bytes; split the sequences over several requests or raise max_body_bytes"
-        ))
-    };
-    if let Some(len) = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        if len > limit {
-            return Err(too_big(len.to_string()));
-        }
-    }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        // http-body-util's LengthLimitError ("length limit exceeded") is the only error that
-        // mentions the limit; a chunked body has no Content-Length to check up front.
-        if e.to_string().contains("length limit") {
-            too_big(format!("more than {limit}"))
-        } else {
-            GameError::bad_request(format!("could not read the request body: {e}"))
-        }
-    })
+    homolog_game::http::read_body(body, headers, limit, "this server's").await
 }
 
 async fn formats(State(p): State<Arc<Predictor>>, headers: HeaderMap) -> Response {
@@ -133,14 +70,6 @@ async fn predict(State(p): State<Arc<Predictor>>, headers: HeaderMap, body: Body
             error_response(&e)
         }
     }
-}
-
-async fn not_found() -> Response {
-    let mut r = error_response(&GameError::bad_request(
-        "unknown endpoint; a GAME predictor serves GET /formats, GET /help and POST /predict",
-    ));
-    *r.status_mut() = StatusCode::NOT_FOUND;
-    r
 }
 
 /// The predictor's routes.
@@ -198,34 +127,4 @@ pub fn run_blocking(
             .await
             .map_err(|source| ServeError::Bind { addr, source })
     })
-}
-
-/// Completes on Ctrl-C or SIGTERM (Slurm's `scancel`).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-}
-
-/// Writes `ip:port` to `path` atomically (temp file + rename), so a job polling for the file
-/// (GAME's Slurm pattern) never reads half of it.
-pub fn write_address(path: &std::path::Path, addr: std::net::SocketAddr) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, format!("{}:{}\n", addr.ip(), addr.port()))?;
-    std::fs::rename(&tmp, path)
 }
