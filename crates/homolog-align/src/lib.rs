@@ -113,8 +113,9 @@
 //!
 //! The traceback takes one byte per cell (`H` state in two bits, `E`/`F` open bits), the query
 //! rounded up to whole vectors (8 to 64 rows): a 5,000 x 5,000 pair needs 25 MB, a
-//! 35,000 x 35,000 pair 1.23 GB ([`Aligner::traceback_bytes_needed`]); score-only functions
-//! use linear memory. The query profile is kept while the query and matrix stay the same
+//! 35,000 x 35,000 pair 1.23 GB ([`Aligner::traceback_bytes_needed`]), one table shared by
+//! all kernels (a pair handed on after an overflow reuses it); score-only functions use
+//! linear memory. The query profile is kept while the query and matrix stay the same
 //! (NW then SW of a pair, one query against many references). `examples/align_bench.rs`
 //! prints pairs/s and GCUPS per kernel; figures in `docs/align.md`.
 
