@@ -66,7 +66,8 @@ pub(crate) struct Workspace {
     ea: Vec<i64>,
     /// `E_OPEN` bit of the current column, per row.
     ebit: Vec<u8>,
-    /// Traceback, column-major: byte of (row i, column j) at `j * m + i`.
+    /// Traceback table shared by all kernels (each with its own layout); the scalar kernel's
+    /// is column-major: byte of (row i, column j) at `j * m + i`.
     pub(crate) trace: Vec<u8>,
     /// Buffers of the striped AVX2 kernel.
     #[cfg(target_arch = "x86_64")]
@@ -152,6 +153,10 @@ impl Workspace {
     /// Makes room for an `m x n` traceback; `Err(bytes)` if it cannot be allocated.
     pub(crate) fn reserve_trace(&mut self, m: usize, n: usize) -> Result<(), usize> {
         let bytes = m.checked_mul(n).ok_or(usize::MAX)?;
+        if self.trace.capacity() < bytes {
+            // Free the old table first: never two at once.
+            self.trace = Vec::new();
+        }
         self.trace.clear();
         self.trace.try_reserve_exact(bytes).map_err(|_| bytes)?;
         self.trace.resize(bytes, 0);

@@ -113,8 +113,9 @@
 //!
 //! The traceback takes one byte per cell (`H` state in two bits, `E`/`F` open bits), the query
 //! rounded up to whole vectors (8 to 64 rows): a 5,000 x 5,000 pair needs 25 MB, a
-//! 35,000 x 35,000 pair 1.23 GB ([`Aligner::traceback_bytes_needed`]); score-only functions
-//! use linear memory. The query profile is kept while the query and matrix stay the same
+//! 35,000 x 35,000 pair 1.23 GB ([`Aligner::traceback_bytes_needed`]), one table shared by
+//! all kernels (a pair handed on after an overflow reuses it); score-only functions use
+//! linear memory. The query profile is kept while the query and matrix stay the same
 //! (NW then SW of a pair, one query against many references). `examples/align_bench.rs`
 //! prints pairs/s and GCUPS per kernel; figures in `docs/align.md`.
 
@@ -668,15 +669,8 @@ impl Aligner {
     /// Bytes of traceback table currently allocated (one byte per cell of the last traced
     /// pair, rounded up to whole stripes).
     pub fn traceback_bytes(&self) -> usize {
-        let scalar = self.ws.trace.capacity();
-        #[cfg(target_arch = "x86_64")]
-        {
-            scalar + self.ws.simd.trace.capacity()
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            scalar
-        }
+        // All kernels share one table (the 8-lane kernel borrows it during a run).
+        self.ws.trace.capacity()
     }
 
     /// The scoring in use.
@@ -869,8 +863,8 @@ impl Mode {
 
     /// [`Mode::plan`] with or without traceback (`traced`), for a local alignment known to
     /// score at least `local_floor` (the global score of the same pair: a local alignment
-    /// scores at least as much), which skips 8-bit lanes that would only detect their
-    /// overflow and hand the pair on. [`Kernel::Auto`] also skips them for score-only local
+    /// scores at least as much), which skips 8- and 16-bit lanes that would only detect
+    /// their overflow and hand the pair on (with a second traceback table for a long pair). [`Kernel::Auto`] also skips them for score-only local
     /// alignments, where they measured no faster (`docs/align.md`).
     fn plan_with(
         &self,
@@ -901,6 +895,7 @@ impl Mode {
                     #[cfg(target_arch = "x86_64")]
                     Kernel::Avx2x16 | Kernel::Avx512x16 => {
                         wide::fits_i16(m, n, max_abs, open, ext, local)
+                            && local_floor < i64::from(i16::MAX)
                     }
                     #[cfg(target_arch = "x86_64")]
                     Kernel::Avx2x8 | Kernel::Avx512x8 => fits_u8,
@@ -912,7 +907,7 @@ impl Mode {
 
 /// The last global alignment of a workspace: callers align a pair globally and then
 /// locally (PROTEA's features), and the local score is at least the global one, so a high
-/// global score says in advance that 8-bit lanes would overflow. Only the kernel choice
+/// global score says in advance that 8- or 16-bit lanes would overflow. Only the kernel choice
 /// depends on it, never a result (the 8-bit kernels also detect overflow themselves).
 #[derive(Debug, Default)]
 pub(crate) struct GlobalHint {
@@ -993,7 +988,8 @@ impl Job<'_> {
 #[cfg(target_arch = "x86_64")]
 fn reserve_bytes(trace: &mut Vec<u8>, bytes: usize) -> Result<(), usize> {
     if trace.len() < bytes {
-        trace.clear();
+        // Free the old table first: never two at once.
+        *trace = Vec::new();
         trace.try_reserve_exact(bytes).map_err(|_| bytes)?;
         trace.resize(bytes, 0);
     }
@@ -1023,6 +1019,17 @@ fn run_scalar(ws: &mut Workspace, job: &Job) -> Result<AlignmentStats, AlignErro
 
 #[cfg(target_arch = "x86_64")]
 fn run_avx2_32(ws: &mut Workspace, job: &Job) -> Result<AlignmentStats, AlignError> {
+    // One traceback table for every kernel: lend the shared one to the 8-lane kernel, so a
+    // pair handed on from a wide kernel does not hold two tables (1.2 GB each at 35,000
+    // residues).
+    std::mem::swap(&mut ws.simd.trace, &mut ws.trace);
+    let result = run_avx2_32_lent(ws, job);
+    std::mem::swap(&mut ws.simd.trace, &mut ws.trace);
+    result
+}
+
+#[cfg(target_arch = "x86_64")]
+fn run_avx2_32_lent(ws: &mut Workspace, job: &Job) -> Result<AlignmentStats, AlignError> {
     let matrix = job.matrix;
     let sw = &mut ws.simd;
     sw.set_query(job.qc, matrix);
@@ -1344,6 +1351,7 @@ mod tests {
         if Kernel::Avx2x8.is_available() {
             assert_eq!(first(&a, true, 250), Some(Kernel::Avx2x8));
             assert_eq!(first(&a, true, 251), Some(Kernel::Avx2x16));
+            assert_eq!(first(&a, true, 32_767), Some(Kernel::Avx2x32));
             // Forced: score-only too; auto: 8-bit lanes only with traceback.
             assert_eq!(first(&a, false, 0), Some(Kernel::Avx2x8));
             let auto = Aligner::new(s.clone()).with_kernel(Kernel::Auto);
@@ -1362,6 +1370,24 @@ mod tests {
         // Negative global scores say nothing.
         a.global("WWWW", "PPPP");
         assert_eq!(a.ws.hint.local_floor(b"WWWW", b"PPPP"), 0);
+    }
+
+    #[test]
+    fn a_pair_handed_on_holds_one_traceback_table() {
+        // 3,000 W's score 33,000: the 16-bit kernels overflow at run time and hand the pair
+        // to a 32-bit one; the kernels share one table, so memory stays one table.
+        let w = "W".repeat(3000);
+        for k in Kernel::available() {
+            let mut a = Aligner::default().with_kernel(k);
+            let nw = a.global(&w, &w);
+            let sw = a.local(&w, &w);
+            assert_eq!((nw.score, sw.score), (33_000, 33_000), "{k}");
+            assert!(
+                a.traceback_bytes() <= Aligner::traceback_bytes_needed(3000, 3000),
+                "{k}: {} bytes",
+                a.traceback_bytes()
+            );
+        }
     }
 
     #[test]

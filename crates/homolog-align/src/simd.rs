@@ -78,6 +78,7 @@ pub(crate) struct SimdWorkspace {
     /// Copy of `h_store` for the column holding the running local maximum.
     best_col: Vec<i32>,
     /// Traceback bytes: column `j`, vector `t`, lane `l` at `j * seg * 8 + t * 8 + l`.
+    /// Empty between runs: the workspace lends its shared table for each run.
     pub(crate) trace: Vec<u8>,
     /// What `profile` was built for.
     key: crate::kernel::ProfileKey,
@@ -127,7 +128,8 @@ impl SimdWorkspace {
         let bytes = (self.seg * LANES).checked_mul(n).ok_or(usize::MAX)?;
         // The kernel overwrites every byte it uses: a longer table is not cleared.
         if self.trace.len() < bytes {
-            self.trace.clear();
+            // Free the old table first: never two at once.
+            self.trace = Vec::new();
             self.trace.try_reserve_exact(bytes).map_err(|_| bytes)?;
             self.trace.resize(bytes, 0);
         }

@@ -284,7 +284,7 @@ impl<E: Elem> WideWorkspace<E> {
         // Query symbols in striped order (`size` for padding rows), so each symbol's profile
         // is one contiguous pass of table lookups. This runs for every new query (twice per
         // pair when NW and SW use different lane widths); strided writes with a matrix
-        // lookup each took 2.2x longer, about a fifth of the time of aligning the query.
+        // lookup each took 2.2x longer, a fifth of aligning 400 residues against 400.
         self.striped.clear();
         for t in 0..seg {
             self.striped.extend((0..lanes).map(|l| {
