@@ -316,15 +316,22 @@ impl PairCache {
                 message: e.to_string(),
             },
         };
-        let app: i32 = conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(corrupt)?;
-        let tables: Vec<String> = {
-            let mut st = conn
-                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        // Both marks from one snapshot: read separately, another process creating the file
+        // between the two reads would make a new cache look like a foreign database.
+        let (app, tables): (i32, Vec<String>) = {
+            let tx = conn.unchecked_transaction().map_err(corrupt)?;
+            let app: i32 = tx
+                .query_row("PRAGMA application_id", [], |r| r.get(0))
                 .map_err(corrupt)?;
-            let rows = st.query_map([], |r| r.get(0)).map_err(corrupt)?;
-            rows.collect::<Result<_, _>>().map_err(corrupt)?
+            let tables = {
+                let mut st = tx
+                    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                    .map_err(corrupt)?;
+                let rows = st.query_map([], |r| r.get(0)).map_err(corrupt)?;
+                rows.collect::<Result<Vec<String>, _>>().map_err(corrupt)?
+            };
+            tx.commit().map_err(corrupt)?;
+            (app, tables)
         };
         if app == 0 && tables.is_empty() {
             // A new (or empty) file: make it ours. WAL first, outside the transaction.
