@@ -8,7 +8,7 @@
 # distributor is runnable here (GAME's is not published as code), so the baseline is one
 # predictor (or one relayed predictor) called directly.
 #   bench/game/run.sh [--threads-per-predictor 1] [--requests 2000] [--sequences 10000]
-#                     [--hold-us 50] [--reps 3] [--scenarios small,cpu,latency]
+#                     [--hold-us 50] [--reps 5] [--scenarios small,cpu,latency]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release -p homolog-distribute --example game_bench

@@ -14,6 +14,9 @@
 //!    its CPU idles meanwhile) and then forwards it to its own predictor, which has a small
 //!    reference table (200 x 230 bp) so that its CPU work is small next to the hold. The delay
 //!    lives only in this benchmark's relay, never in the product.
+//!
+//! Targets compared with each other are measured in turns (one request to each, then again),
+//! so that load from other programs on the machine hits them alike.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -128,33 +131,42 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// p50 and p99 (ms) of `n` sequential requests to each of `addrs`, sent in turns (one to each
+/// address, then again), so that load from elsewhere on the machine hits them alike.
 async fn latency(
     client: &reqwest::Client,
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     body: &bytes::Bytes,
     n: usize,
-) -> (f64, f64) {
-    for _ in 0..50 {
-        post(client, addr, body).await;
+) -> Vec<(f64, f64)> {
+    let mut v: Vec<Vec<f64>> = vec![Vec::with_capacity(n); addrs.len()];
+    for i in 0..50 + n {
+        for (a, times) in addrs.iter().zip(&mut v) {
+            let t = post(client, *a, body).await.as_secs_f64() * 1e3;
+            if i >= 50 {
+                times.push(t);
+            }
+        }
     }
-    let mut v: Vec<f64> = Vec::with_capacity(n);
-    for _ in 0..n {
-        v.push(post(client, addr, body).await.as_secs_f64() * 1e3);
-    }
-    (pct(&mut v, 0.5), pct(&mut v, 0.99))
+    v.iter_mut().map(|t| (pct(t, 0.5), pct(t, 0.99))).collect()
 }
 
+/// The best time (s) of `reps` requests to each of `addrs`, in rounds (one to each address,
+/// then again) after a warm-up round, so that load from elsewhere hits them alike.
 async fn best_of(
     client: &reqwest::Client,
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     body: &bytes::Bytes,
     reps: usize,
-) -> f64 {
-    // One warm-up request (connections, allocator), then the best of `reps`.
-    post(client, addr, body).await;
-    let mut best = f64::MAX;
-    for _ in 0..reps {
-        best = best.min(post(client, addr, body).await.as_secs_f64());
+) -> Vec<f64> {
+    let mut best = vec![f64::MAX; addrs.len()];
+    for round in 0..=reps {
+        for (a, b) in addrs.iter().zip(&mut best) {
+            let t = post(client, *a, body).await.as_secs_f64();
+            if round > 0 {
+                *b = b.min(t);
+            }
+        }
     }
     best
 }
@@ -362,7 +374,12 @@ async fn throughput(
     reps: usize,
     what: &str,
 ) {
-    let t_direct = best_of(client, addr(direct), body, reps).await;
+    let addrs: Vec<SocketAddr> = std::iter::once(direct)
+        .chain(dists.iter().copied())
+        .map(addr)
+        .collect();
+    let best = best_of(client, &addrs, body, reps).await;
+    let t_direct = best[0];
     println!(
         "  direct to 1 {what}:{:>w$}{:.3} s  {:.0} seq/s",
         "",
@@ -370,14 +387,13 @@ async fn throughput(
         n_seq as f64 / t_direct,
         w = 12usize.saturating_sub(what.len())
     );
-    for (i, n) in [1usize, 2, 4].iter().enumerate() {
-        let t = best_of(client, addr(dists[i]), body, reps).await;
+    for (t, n) in best[1..].iter().zip([1usize, 2, 4]) {
         println!(
             "  distributor, {n} worker(s): {:.3} s  {:.0} seq/s  speed-up {:.2}x (target >= {:.1}x while CPU allows)",
             t,
             n_seq as f64 / t,
             t_direct / t,
-            0.9 * *n as f64
+            0.9 * n as f64
         );
     }
 }
@@ -387,7 +403,7 @@ fn run(args: &[String]) {
     let n_req = arg(args, "--requests", 2000);
     let n_seq = arg(args, "--sequences", 10_000);
     let hold_us = arg(args, "--hold-us", 50);
-    let reps = arg(args, "--reps", 3).max(1);
+    let reps = arg(args, "--reps", 5).max(1);
     let scenarios = arg_str(args, "--scenarios", "small,cpu,latency");
     let want = |s: &str| scenarios.split(',').any(|x| x.trim() == s);
     let dir = tempfile::tempdir().unwrap();
@@ -459,20 +475,20 @@ fn run(args: &[String]) {
         println!("machine: {cores} cores, load average {} at start; predictors: {threads} thread(s) each, dna-kmer-canonical k=5 (512-d), k=8 neighbours", load_average());
         if want("small") {
             let small = bytes::Bytes::from(request_body(&s.ancestors, 1, 1));
-            let (d50, d99) = latency(&client, addr(cpu_preds[0]), &small, n_req).await;
-            let (x50, x99) = latency(&client, addr(cpu_dists[0]), &small, n_req).await;
-            println!("small request (1 x 230 bp, point), {n_req} sequential requests, predictor with 2,000 references:");
+            let l = latency(&client, &[addr(cpu_preds[0]), addr(cpu_dists[0])], &small, n_req).await;
+            let ((d50, d99), (x50, x99)) = (l[0], l[1]);
+            println!("small request (1 x 230 bp, point), {n_req} sequential requests each, in turns, predictor with 2,000 references:");
             println!("  direct to predictor:      p50 {d50:.3} ms  p99 {d99:.3} ms");
             println!("  through distributor (1):  p50 {x50:.3} ms  p99 {x99:.3} ms");
             println!("  distributor overhead:     p50 {:.3} ms  p99 {:.3} ms", x50 - d50, x99 - d99);
         }
         let big = bytes::Bytes::from(request_body(&s.ancestors, n_seq, 2));
         if want("cpu") {
-            println!("throughput, CPU-bound workers (2,000 references each): one request of {n_seq} x 230 bp (point), best of {reps}:");
+            println!("throughput, CPU-bound workers (2,000 references each): one request of {n_seq} x 230 bp (point), best of {reps} (in rounds):");
             throughput(&client, cpu_preds[0], &cpu_dists, &big, n_seq, reps, "predictor").await;
         }
         if want("latency") {
-            println!("throughput, latency-bound workers (relay holding {hold_us} us/sequence, then a predictor with 200 references): one request of {n_seq} x 230 bp (point), best of {reps}:");
+            println!("throughput, latency-bound workers (relay holding {hold_us} us/sequence, then a predictor with 200 references): one request of {n_seq} x 230 bp (point), best of {reps} (in rounds):");
             throughput(&client, relays[0], &lat_dists, &big, n_seq, reps, "relayed predictor").await;
         }
         println!("load average {} at the end", load_average());
