@@ -27,6 +27,9 @@ use homolog_distribute::{DistributorConfig, PoolEntry};
 use homolog_game::Val;
 use homolog_serve::synthetic::{mutate, synthetic, Rng};
 
+#[path = "../tests/support/relay.rs"]
+mod relay;
+
 fn arg(args: &[String], name: &str, default: usize) -> usize {
     args.iter()
         .position(|a| a == name)
@@ -256,30 +259,13 @@ fn relay(target: u16, hold_us: u64, port: u16) {
                     0
                 };
                 tokio::time::sleep(Duration::from_micros(hold_us * n as u64)).await;
-                let mut rq = client
-                    .request(
-                        parts.method.clone(),
-                        format!("http://127.0.0.1:{target}{}", parts.uri.path()),
-                    )
-                    .body(bytes);
-                for (k, v) in parts.headers.iter() {
-                    if k == "content-type" || k == "accept" {
-                        rq = rq.header(k.as_str(), v.as_bytes());
-                    }
-                }
-                let r = rq.send().await.unwrap();
-                let status = r.status().as_u16();
-                let ct = r.headers().get("content-type").cloned();
-                let b = r.bytes().await.unwrap();
-                let mut resp = axum::response::Response::new(Body::from(b));
-                *resp.status_mut() = axum::http::StatusCode::from_u16(status).unwrap();
-                if let Some(ct) = ct {
-                    resp.headers_mut().insert(
-                        "content-type",
-                        axum::http::HeaderValue::from_bytes(ct.as_bytes()).unwrap(),
-                    );
-                }
-                resp
+                relay::forward(
+                    &client,
+                    &format!("http://127.0.0.1:{target}"),
+                    &parts,
+                    bytes,
+                )
+                .await
             }
         });
         let l = tokio::net::TcpListener::bind(("127.0.0.1", port))

@@ -126,14 +126,8 @@ pub fn run_blocking(
     rt.block_on(async {
         let mut d = Distributor::new(cfg)?;
         d.health_check().await?;
-        let listener = tokio::net::TcpListener::bind(&addr)
+        let (listener, local) = homolog_game::http::listen(&addr, address_file)
             .await
-            .map_err(|source| DistributeError::Bind {
-                addr: addr.clone(),
-                source,
-            })?;
-        let local = listener
-            .local_addr()
             .map_err(|source| DistributeError::Bind {
                 addr: addr.clone(),
                 source,
@@ -143,12 +137,6 @@ pub fn run_blocking(
             .iter()
             .map(|w| format!("{}={}", w.entry.id, w.addr()))
             .collect();
-        if let Some(path) = address_file {
-            write_address(path, local).map_err(|source| DistributeError::Bind {
-                addr: addr.clone(),
-                source,
-            })?;
-        }
         tracing::info!(%local, workers = %ids.join(","), "GAME distributor listening");
         eprintln!(
             "homolog distributor listening on http://{local} over {} predictor(s): {}",

@@ -12,6 +12,9 @@ use homolog_game::{decode, encode, parse_response, Format, GameError, Val};
 use homolog_serve::synthetic::{mutate, synthetic, Rng};
 use homolog_serve::{Predictor, PredictorConfig};
 
+#[path = "support/relay.rs"]
+mod relay;
+
 type Stop = tokio::sync::oneshot::Sender<()>;
 
 async fn start_predictor(cfg: PredictorConfig) -> (SocketAddr, Stop) {
@@ -57,30 +60,7 @@ async fn start_slow_relay(target: SocketAddr, delay: Duration) -> (SocketAddr, S
             let bytes = axum::body::to_bytes(body, usize::MAX)
                 .await
                 .unwrap_or_default();
-            let mut rq = client
-                .request(
-                    parts.method.clone(),
-                    format!("http://{target}{}", parts.uri.path()),
-                )
-                .body(bytes);
-            for (k, v) in parts.headers.iter() {
-                if k == "content-type" || k == "accept" {
-                    rq = rq.header(k.as_str(), v.as_bytes());
-                }
-            }
-            let r = rq.send().await.unwrap();
-            let status = r.status().as_u16();
-            let ct = r.headers().get("content-type").cloned();
-            let b = r.bytes().await.unwrap();
-            let mut resp = axum::response::Response::new(Body::from(b));
-            *resp.status_mut() = axum::http::StatusCode::from_u16(status).unwrap();
-            if let Some(ct) = ct {
-                resp.headers_mut().insert(
-                    "content-type",
-                    axum::http::HeaderValue::from_bytes(ct.as_bytes()).unwrap(),
-                );
-            }
-            resp
+            relay::forward(&client, &format!("http://{target}"), &parts, bytes).await
         }
     });
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

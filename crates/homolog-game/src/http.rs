@@ -134,6 +134,20 @@ pub fn write_address(path: &std::path::Path, addr: std::net::SocketAddr) -> std:
     std::fs::rename(&tmp, path)
 }
 
+/// Binds `addr` (`host:port`; port 0 = any free port) and, if `address_file` is given, writes
+/// the bound `ip:port` there (see [`write_address`]). Returns the listener and its address.
+pub async fn listen(
+    addr: &str,
+    address_file: Option<&std::path::Path>,
+) -> std::io::Result<(tokio::net::TcpListener, std::net::SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    if let Some(path) = address_file {
+        write_address(path, local)?;
+    }
+    Ok((listener, local))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

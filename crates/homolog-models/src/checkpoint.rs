@@ -226,6 +226,17 @@ impl Checkpoint {
         self.config_err(key, reason)
     }
 
+    /// Checks that `num_attention_heads` is positive and divides `hidden_size`.
+    pub fn check_heads(&self, hidden_size: usize, heads: usize) -> Result<(), ModelError> {
+        if heads == 0 || !hidden_size.is_multiple_of(heads) {
+            return Err(self.mismatch(
+                "num_attention_heads",
+                format!("{heads} does not divide hidden_size {hidden_size}"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Loads the weights whose names pass `keep` (after `gamma`/`beta` -> `weight`/`bias`
     /// renaming), converted to `dtype` on `device`, as a [`VarBuilder`] (names unchanged).
     ///

@@ -47,16 +47,7 @@ impl DnaBert2Config {
             layer_norm_eps: ck.f64_or("layer_norm_eps", 1e-12)?,
             type_vocab_size: ck.usize_or("type_vocab_size", 2)?,
         };
-        if cfg.num_attention_heads == 0 || !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads)
-        {
-            return Err(ck.mismatch(
-                "num_attention_heads",
-                format!(
-                    "{} does not divide hidden_size {}",
-                    cfg.num_attention_heads, cfg.hidden_size
-                ),
-            ));
-        }
+        ck.check_heads(cfg.hidden_size, cfg.num_attention_heads)?;
         Ok(cfg)
     }
 }

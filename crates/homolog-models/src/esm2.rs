@@ -72,16 +72,7 @@ impl EsmConfig {
             pad_token_id: ck.usize_or("pad_token_id", 1)? as u32,
             rope_theta: ck.f64_or("rope_theta", 10000.0)?,
         };
-        if cfg.num_attention_heads == 0 || !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads)
-        {
-            return Err(ck.mismatch(
-                "num_attention_heads",
-                format!(
-                    "{} does not divide hidden_size {}",
-                    cfg.num_attention_heads, cfg.hidden_size
-                ),
-            ));
-        }
+        ck.check_heads(cfg.hidden_size, cfg.num_attention_heads)?;
         Ok(cfg)
     }
 }

@@ -231,6 +231,19 @@ fn mismatching_config_names_the_key() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("position_embedding_type"), "{e}");
+    // Heads that do not divide the hidden size (the fixture has 4 heads of a 32-wide model).
+    std::fs::write(
+        tmp.join("config.json"),
+        cfg.replace("\"num_attention_heads\": 4", "\"num_attention_heads\": 5"),
+    )
+    .unwrap();
+    let e = LanguageModel::load(ModelKind::Esm2, &tmp, &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("num_attention_heads") && e.contains("5 does not divide hidden_size"),
+        "{e}"
+    );
     std::fs::remove_dir_all(&tmp).unwrap();
 }
 

@@ -6,7 +6,6 @@
 //! logged with its size, status and time.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -112,15 +111,9 @@ pub fn run_blocking(
             source,
         })?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&addr)
+        let (listener, local) = homolog_game::http::listen(&addr, address_file)
             .await
             .map_err(|source| ServeError::Bind { addr: addr.clone(), source })?;
-        let local: SocketAddr = listener
-            .local_addr()
-            .map_err(|source| ServeError::Bind { addr: addr.clone(), source })?;
-        if let Some(path) = address_file {
-            write_address(path, local).map_err(|source| ServeError::Bind { addr: addr.clone(), source })?;
-        }
         tracing::info!(%local, name = %predictor.config().predictor_name, "GAME predictor listening");
         eprintln!("homolog predictor {} listening on http://{local}", predictor.config().predictor_name);
         serve(listener, predictor, shutdown_signal())
