@@ -222,24 +222,17 @@ fn mismatching_config_names_the_key() {
         std::fs::copy(&f, tmp.join(f.file_name().unwrap())).unwrap();
     }
     let cfg = std::fs::read_to_string(tmp.join("config.json")).unwrap();
-    std::fs::write(
-        tmp.join("config.json"),
-        cfg.replace("\"rotary\"", "\"absolute\""),
-    )
-    .unwrap();
-    let e = LanguageModel::load(ModelKind::Esm2, &tmp, &LoadOptions::default())
-        .unwrap_err()
-        .to_string();
+    // The ESM-2 load error with `from` replaced by `to` in config.json.
+    let load_with = |from: &str, to: &str| {
+        std::fs::write(tmp.join("config.json"), cfg.replace(from, to)).unwrap();
+        LanguageModel::load(ModelKind::Esm2, &tmp, &LoadOptions::default())
+            .unwrap_err()
+            .to_string()
+    };
+    let e = load_with("\"rotary\"", "\"absolute\"");
     assert!(e.contains("position_embedding_type"), "{e}");
     // Heads that do not divide the hidden size (the fixture has 4 heads of a 32-wide model).
-    std::fs::write(
-        tmp.join("config.json"),
-        cfg.replace("\"num_attention_heads\": 4", "\"num_attention_heads\": 5"),
-    )
-    .unwrap();
-    let e = LanguageModel::load(ModelKind::Esm2, &tmp, &LoadOptions::default())
-        .unwrap_err()
-        .to_string();
+    let e = load_with("\"num_attention_heads\": 4", "\"num_attention_heads\": 5");
     assert!(
         e.contains("num_attention_heads") && e.contains("5 does not divide hidden_size"),
         "{e}"
