@@ -28,8 +28,15 @@ cargo build -p homolog-cli --features mpi --locked
 bin="$(realpath "$target/debug/homolog")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# Missing data or Slurm fails with HOMOLOG_REQUIRE_DATA (or _SERVICES) set to anything but 0.
+strict() { [ "${HOMOLOG_REQUIRE_DATA:-0}${HOMOLOG_REQUIRE_SERVICES:-0}" != 00 ]; }
 reads="$HOMOLOG_DATA/genomes/camisim_toy_metagenome/reads.metagenome.fasta.gz"
 if [ ! -e "$reads" ]; then
+  if strict; then
+    echo "test-cluster-mpi: $reads not found (HOMOLOG_REQUIRE_DATA is set); set HOMOLOG_DATA" >&2
+    exit 1
+  fi
+  echo "test-cluster-mpi: $reads not found; skipped: using synthetic reads" >&2
   python3 - "$work/reads.fa" <<'PY'
 import random, sys
 r = random.Random(5)
@@ -80,6 +87,9 @@ if timeout 5 sinfo -h >/dev/null 2>&1; then
   [ "$st" = COMPLETED ] || { cat "$work"/*.out >&2; echo "test-cluster-mpi: Slurm job $j2 still $st" >&2; exit 1; }
   same "$work/threads" "$work/slurm-mpi"
   grep -q '"processes": 2' "$work/slurm-mpi/summary.json"
+elif strict; then
+  echo "test-cluster-mpi: Slurm not running (HOMOLOG_REQUIRE_DATA is set); scripts/services.sh starts it" >&2
+  exit 1
 else
   echo "test-cluster-mpi: Slurm not running; skipped the Slurm MPI run (scripts/services.sh starts it)"
 fi

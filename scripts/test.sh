@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
-# The whole test suite: format, lints, unit and integration tests of every crate.
-# Real data is read from $HOMOLOG_DATA (default ../shared/data next to the repository).
+# The whole test suite: format, lints, unit, integration and doc tests of every crate, then the MPI
+# part. Real data is read from $HOMOLOG_DATA (default ../shared/data next to the repository). With
+# HOMOLOG_REQUIRE_DATA=1 (as in CI) a test whose data, tool or service is missing fails instead of
+# skipping, and this script stops at once when the data folder lacks any of its parts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export HOMOLOG_DATA="${HOMOLOG_DATA:-$(cd .. && pwd)/shared/data}"
+missing=()
+for part in SOURCES.md proteins go genomes embeddings taxonomy matrices game; do
+  [ -e "$HOMOLOG_DATA/$part" ] || missing+=("$HOMOLOG_DATA/$part")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "${HOMOLOG_REQUIRE_DATA:-0}" != 0 ]; then
+    echo "test.sh: real data missing (looked in HOMOLOG_DATA=$HOMOLOG_DATA): ${missing[*]}" >&2
+    echo "test.sh: set HOMOLOG_DATA to the shared data folder, or unset HOMOLOG_REQUIRE_DATA to skip those tests" >&2
+    exit 1
+  fi
+  echo "test.sh: real data missing (looked in HOMOLOG_DATA=$HOMOLOG_DATA): ${missing[*]};" \
+       "the tests that need it skip (HOMOLOG_REQUIRE_DATA=1 makes them fail)" >&2
+fi
 scripts/setup.sh
 scripts/services.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-export HOMOLOG_DATA="${HOMOLOG_DATA:-$(cd .. && pwd)/shared/data}"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked

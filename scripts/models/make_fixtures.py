@@ -27,10 +27,13 @@ Architectures and how their reference is made:
             script implements its published architecture (MosaicBERT: BERT without position embeddings,
             fused Wqkv, ALiBi attention bias, gated GELU MLP, post-LN) in plain torch below, with the same
             weight names; the BPE tokenizer.json is trained here with `tokenizers` on the lambda phage genome
-            if it is available (HOMOLOG_DATA), else on a seeded random genome.
+            (--lambda-genome, default $HOMOLOG_DATA/genomes/lambda_phage_NC_001416.1.fa.gz; required).
 
-Usage: python3 scripts/models/make_fixtures.py [--out DIR]   (default crates/homolog-models/tests/fixtures)
-Needs: torch (CPU is enough), transformers, tokenizers, sentencepiece, protobuf, safetensors.
+Usage: python3 scripts/models/make_fixtures.py [--out DIR] [--lambda-genome FASTA_GZ]
+       (default out: crates/homolog-models/tests/fixtures)
+Needs exactly the package versions of scripts/models/requirements.txt (torch, transformers, tokenizers,
+sentencepiece, protobuf, safetensors; other versions may change the last bits, or more, of the outputs):
+scripts/models/check_fixtures.sh installs them in a virtual environment and runs this script.
 """
 
 import argparse
@@ -350,16 +353,38 @@ class DnaBert2(torch.nn.Module):
         return hs
 
 
+LAMBDA_GENOME = None  # set by main() from --lambda-genome
+
+
 def dna_training_text():
-    data = os.environ.get("HOMOLOG_DATA") or os.path.join(os.path.dirname(__file__), "../../../shared/data")
-    path = os.path.join(data, "genomes/lambda_phage_NC_001416.1.fa.gz")
-    if os.path.exists(path):
-        with gzip.open(path, "rt") as f:
-            genome = "".join(l.strip() for l in f if not l.startswith(">")).upper()
-    else:
-        rng = random.Random(3)
-        genome = "".join(rng.choice("ACGT") for _ in range(48502))
+    with gzip.open(LAMBDA_GENOME, "rt") as f:
+        genome = "".join(l.strip() for l in f if not l.startswith(">")).upper()
     return [genome[i : i + 200] for i in range(0, len(genome), 200)]
+
+
+def check_versions(requirements):
+    """Refuses to run with package versions other than the pinned ones (they change the outputs)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    wrong = []
+    with open(requirements) as f:
+        for line in f:
+            line = line.split("#")[0].strip()
+            if "==" not in line:
+                continue
+            name, want = line.split("==")
+            try:
+                have = version(name)
+            except PackageNotFoundError:
+                have = "missing"
+            if have != want:
+                wrong.append(f"{name} {have} (pinned {want})")
+    if wrong:
+        sys.exit(
+            "make_fixtures.py: package versions differ from " + requirements + ": " + ", ".join(wrong)
+            + "\n  run scripts/models/check_fixtures.sh, which installs the pinned ones in a virtual environment,"
+            + " or pass --any-versions to build anyway"
+        )
 
 
 def make_dnabert2(out):
@@ -422,7 +447,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(here, "../../crates/homolog-models/tests/fixtures"))
     ap.add_argument("--only", nargs="*", help="architectures to build (default: all)")
+    data = os.environ.get("HOMOLOG_DATA") or os.path.join(here, "../../../shared/data")
+    ap.add_argument(
+        "--lambda-genome",
+        default=os.path.join(data, "genomes/lambda_phage_NC_001416.1.fa.gz"),
+        help="gzipped FASTA the DNA tokenizer is trained on (default: $HOMOLOG_DATA/genomes/lambda_phage_NC_001416.1.fa.gz)",
+    )
+    ap.add_argument("--any-versions", action="store_true", help="build with package versions other than the pinned ones")
     args = ap.parse_args()
+    if not args.any_versions:
+        check_versions(os.path.join(here, "requirements.txt"))
+    if not os.path.isfile(args.lambda_genome):
+        sys.exit(f"make_fixtures.py: lambda genome {args.lambda_genome} not found; set HOMOLOG_DATA or --lambda-genome")
+    global LAMBDA_GENOME
+    LAMBDA_GENOME = args.lambda_genome
     out = os.path.abspath(args.out)
     builders = {
         "esm2": make_esm2,

@@ -6,18 +6,7 @@ use std::path::PathBuf;
 use homolog_align::{global, local, Scoring, SubstitutionMatrix};
 
 fn matrices_dir() -> Option<PathBuf> {
-    let data = std::env::var_os("HOMOLOG_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        });
-    let dir = data.join("matrices");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: data not found at {}", dir.display());
-        None
-    }
+    homolog_testkit::data_file("matrices")
 }
 
 const STANDARD: &[u8] = b"ARNDCQEGHILKMFPSTWYV";

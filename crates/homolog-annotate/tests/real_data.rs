@@ -17,18 +17,6 @@ use homolog_go::obo::Ontology;
 use homolog_go::Aspect;
 use homolog_search::{search, Hit, Metric, RowFilter, SearchParams};
 
-fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var("HOMOLOG_DATA")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").into());
-    let dir = PathBuf::from(dir);
-    if dir.join("proteins").is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: data not found at {}", dir.display());
-        None
-    }
-}
-
 fn gz_lines(path: &Path) -> Vec<String> {
     let f = std::fs::File::open(path).unwrap();
     BufReader::new(flate2::read::MultiGzDecoder::new(f))
@@ -172,7 +160,7 @@ fn run_transfer(fx: &Fixture, aligner: &MemoAligner) -> Vec<RawRow> {
 
 #[test]
 fn yeast_reference_end_to_end() {
-    let Some(data) = data_dir() else { return };
+    let data = homolog_testkit::require_data!();
     let fx = fixture(&data);
     assert!(fx.hits.iter().all(|h| h.len() == K));
 

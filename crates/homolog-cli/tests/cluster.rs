@@ -2,30 +2,11 @@
 //! and the two read-clustering phases through a real single-node Slurm (scripts/slurm/start-local.sh,
 //! run by scripts/services.sh): scripts/slurm/submit.sh submits embed.sbatch and cluster.sbatch
 //! with `--dependency=afterok`, and the test checks both jobs completed and their outputs.
-//! Skips when Slurm is not running, unless HOMOLOG_REQUIRE_SERVICES is set.
+//! Without a running Slurm the test kit skips it visibly, or fails it with HOMOLOG_REQUIRE_DATA.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn slurm_up() -> bool {
-    let ok = Command::new("sinfo")
-        .arg("-h")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var_os("HOMOLOG_REQUIRE_SERVICES").is_some() {
-            panic!(
-                "Slurm is not running and HOMOLOG_REQUIRE_SERVICES is set; run scripts/services.sh"
-            );
-        }
-        eprintln!(
-            "skipped: Slurm not running (scripts/slurm/start-local.sh starts a single-node one)"
-        );
-    }
-    ok
-}
 
 /// 400 FASTQ reads of 150 bp from two "genomes" of very different G+C (25 % / 75 %), reads
 /// alternating, and their truth table `read<i>\tg<i mod 2>`.
@@ -223,7 +204,7 @@ fn job_state(id: &str) -> String {
 
 #[test]
 fn embed_then_cluster_through_slurm() {
-    if !slurm_up() {
+    if !homolog_testkit::slurm_running() {
         return;
     }
     let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));

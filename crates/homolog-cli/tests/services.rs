@@ -124,41 +124,6 @@ fn align_names_the_missing_sequence_id() {
     assert!(!out.exists(), "no output on failure");
 }
 
-/// Child processes killed when the test ends, passing or failing.
-struct Servers(Vec<Child>);
-
-impl Drop for Servers {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// Waits for a server's `--address-file` ("ip:port").
-fn wait_for_address(file: &Path, servers: &mut Servers) -> String {
-    let start = Instant::now();
-    loop {
-        if let Ok(text) = std::fs::read_to_string(file) {
-            if !text.trim().is_empty() {
-                return text.trim().to_string();
-            }
-        }
-        for child in &mut servers.0 {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("a server exited early with {status}");
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "no address in {}",
-            file.display()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// One HTTP/1.1 exchange with `Connection: close`; returns (status, body).
 fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).unwrap();
@@ -237,17 +202,17 @@ fn distributor_in_front_of_two_predictors_answers_like_one_predictor() {
     )
     .unwrap();
 
-    let mut servers = Servers(Vec::new());
+    let mut servers = homolog_testkit::Processes::default();
     let mut workers = Vec::new();
     for i in 0..2 {
         let file: PathBuf = dir.path().join(format!("predictor{i}.addr"));
-        servers.0.push(spawn(
+        servers.push(spawn(
             &["serve", "predictor"],
             &predictor,
             &["--port", "0"],
             &file,
         ));
-        workers.push(wait_for_address(&file, &mut servers));
+        workers.push(servers.wait_for_address(&file));
     }
     let pool: String = workers
         .iter()
@@ -260,13 +225,13 @@ fn distributor_in_front_of_two_predictors_answers_like_one_predictor() {
     let distributor = dir.path().join("distributor.yaml");
     std::fs::write(&distributor, format!("predictor_pool:\n{pool}")).unwrap();
     let file = dir.path().join("distributor.addr");
-    servers.0.push(spawn(
+    servers.push(spawn(
         &["distribute"],
         &distributor,
         &["127.0.0.1", "0"],
         &file,
     ));
-    let front = wait_for_address(&file, &mut servers);
+    let front = servers.wait_for_address(&file);
 
     // /formats is forwarded.
     let (status, body) = http(&front, "GET", "/formats", b"");

@@ -9,14 +9,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::Command;
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("HOMOLOG_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
-
 fn gz_lines(path: &std::path::Path) -> Vec<String> {
     let file = std::fs::File::open(path).unwrap();
     BufReader::new(flate2::read::MultiGzDecoder::new(file))
@@ -27,13 +19,8 @@ fn gz_lines(path: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn kmer_annotation_beats_random_neighbours_on_swissprot() {
-    let data = data_dir();
-    let subset = data.join("proteins/swissprot2014_go_subset");
-    let obo = data.join("go/go-basic_2021-12-15.obo.gz");
-    if !subset.is_dir() || !obo.is_file() {
-        eprintln!("skipped: data not found at {}", data.display());
-        return;
-    }
+    let subset = homolog_testkit::require_data!("proteins/swissprot2014_go_subset");
+    let obo = homolog_testkit::require_data!("go/go-basic_2021-12-15.obo.gz");
     let dir = tempfile::tempdir().unwrap();
     let path = |n: &str| dir.path().join(n);
 

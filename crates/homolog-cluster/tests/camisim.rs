@@ -3,27 +3,10 @@
 //! k = 10 and LSH clustering; the scores must clear floors far above a random assignment
 //! (whose ARI is ~0). Values are recorded in docs/clustering.md.
 
-use std::path::PathBuf;
-
 use homolog_cluster::comm::Local;
 use homolog_cluster::{cluster_shards, ClusterOptions, Method, Metric};
 use homolog_embed::Embedder;
 use homolog_shards::embed::{embed_to_shards, EmbedOptions};
-
-fn data_dir() -> Option<PathBuf> {
-    let d = std::env::var("HOMOLOG_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        });
-    let p = d.join("genomes/camisim_toy_metagenome");
-    if p.join("reads.metagenome.fasta.gz").exists() {
-        Some(p)
-    } else {
-        eprintln!("skipped: data not found at {}", p.display());
-        None
-    }
-}
 
 fn embed(dir: &std::path::Path, e: &dyn Embedder, out: &std::path::Path) {
     let reads =
@@ -72,7 +55,7 @@ fn run(
 
 #[test]
 fn camisim_tetranucleotide_and_lsh_beat_random_by_far() {
-    let Some(dir) = data_dir() else { return };
+    let dir = homolog_testkit::require_data!("genomes/camisim_toy_metagenome");
     let truth = dir.join("reads_mapping.tsv.gz");
     let tmp = tempfile::tempdir().unwrap();
     let tnf = homolog_embed::dna_kmer::DnaKmerEmbedder::new(Default::default()).unwrap();
@@ -80,11 +63,16 @@ fn camisim_tetranucleotide_and_lsh_beat_random_by_far() {
     embed(&dir, &tnf, &tmp.path().join("tnf"));
     embed(&dir, &lsh, &tmp.path().join("lsh"));
     let mut report = Vec::new();
-    for (emb, method, metric, floor_ari, floor_nmi) in [
-        ("tnf", Method::Kmeans, Metric::Euclidean, 0.06, 0.18),
-        ("lsh", Method::Kmeans, Metric::Euclidean, 0.045, 0.14),
-        ("tnf", Method::Minibatch, Metric::Euclidean, 0.03, 0.10),
-        ("tnf", Method::Lsh, Metric::Euclidean, 0.01, 0.03),
+    // Purity of a random assignment is about the largest genome's share (14,190 / 26,664 =
+    // 0.532), so a purity floor only says something above that: the k-means rows must beat it
+    // by at least 0.05 (measured 0.66-0.68 / 0.61). LSH clustering's purity (0.532) is no better
+    // than random: its row makes no purity claim, only ARI/NMI ones.
+    const RANDOM_PURITY: f64 = 14_190.0 / 26_664.0;
+    for (emb, method, metric, floor_ari, floor_nmi, floor_purity) in [
+        ("tnf", Method::Kmeans, Metric::Euclidean, 0.06, 0.18, RANDOM_PURITY + 0.10),
+        ("lsh", Method::Kmeans, Metric::Euclidean, 0.045, 0.14, RANDOM_PURITY + 0.05),
+        ("tnf", Method::Minibatch, Metric::Euclidean, 0.03, 0.10, RANDOM_PURITY + 0.10),
+        ("tnf", Method::Lsh, Metric::Euclidean, 0.01, 0.03, 0.0),
     ] {
         let out = tmp.path().join(format!("{emb}-{method:?}"));
         let m = run(&tmp.path().join(emb), &out, &truth, method, metric);
@@ -97,8 +85,7 @@ fn camisim_tetranucleotide_and_lsh_beat_random_by_far() {
             m.ari > floor_ari && m.nmi > floor_nmi,
             "{emb} {method:?}: {m:?}"
         );
-        // Purity of any assignment is at least about the largest genome's share (14,190 / 26,664 = 0.532).
-        assert!(m.purity >= 0.52, "{m:?}");
+        assert!(m.purity > floor_purity, "{emb} {method:?}: {m:?}");
     }
     eprintln!("{}", report.join("\n"));
 }

@@ -68,14 +68,10 @@ fn synthetic_reads(dir: &Path) -> std::path::PathBuf {
 #[test]
 fn one_two_four_ranks_equal_threads() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = std::env::var("HOMOLOG_DATA")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").into());
-    let camisim = Path::new(&data).join("genomes/camisim_toy_metagenome/reads.metagenome.fasta.gz");
-    let reads = if camisim.exists() {
-        camisim
-    } else {
-        synthetic_reads(tmp.path())
-    };
+    // The real reads (a failure with HOMOLOG_REQUIRE_DATA when missing), else synthetic ones.
+    let reads =
+        homolog_testkit::data_file("genomes/camisim_toy_metagenome/reads.metagenome.fasta.gz")
+            .unwrap_or_else(|| synthetic_reads(tmp.path()));
     let shards = tmp.path().join("shards");
     let e = homolog_embed::dna_kmer::DnaKmerEmbedder::new(Default::default()).unwrap();
     let stream = homolog_reads::ReadStream::open(&[reads.to_str().unwrap()]).unwrap();

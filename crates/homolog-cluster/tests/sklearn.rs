@@ -3,7 +3,8 @@
 //! (absolute; sklearn accumulates centre sums in float32, homolog in exact fixed point), the
 //! same inertia within 1e-5 (relative) and the same number of iterations.
 //! The reference comes from `scripts/cluster/sklearn_kmeans.py` (scikit-learn, installed by
-//! scripts/setup.d/50-cluster.sh); skips without it unless HOMOLOG_REQUIRE_SERVICES is set.
+//! scripts/setup.d/50-cluster.sh); without it the test
+//! kit skips visibly, or fails with HOMOLOG_REQUIRE_DATA.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,26 +13,22 @@ use homolog_cluster::comm::Local;
 use homolog_cluster::kmeans::{lloyd, LocalData};
 use homolog_cluster::KMeansParams;
 
-fn reference(out: &Path) -> Option<serde_json::Value> {
+/// scikit-learn's result on the script's data (python3 with scikit-learn must be present: the
+/// test kit reports it missing, a failure with HOMOLOG_REQUIRE_DATA); a failing script fails.
+fn reference(out: &Path) -> serde_json::Value {
     let script =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/cluster/sklearn_kmeans.py");
-    let o = Command::new("python3").arg(script).arg(out).output();
-    match o {
-        Ok(o) if o.status.success() => {
-            Some(serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap())
-        }
-        other => {
-            let why = match other {
-                Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
-                Err(e) => e.to_string(),
-            };
-            if std::env::var_os("HOMOLOG_REQUIRE_SERVICES").is_some() {
-                panic!("scikit-learn reference failed: {why}");
-            }
-            eprintln!("skipped: scikit-learn reference unavailable: {why}");
-            None
-        }
-    }
+    let o = Command::new("python3")
+        .arg(script)
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "scikit-learn reference failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap()
 }
 
 fn f32s(v: &serde_json::Value) -> Vec<f32> {
@@ -44,10 +41,9 @@ fn f32s(v: &serde_json::Value) -> Vec<f32> {
 
 #[test]
 fn lloyd_matches_scikit_learn() {
+    homolog_testkit::require_python!(["sklearn", "numpy"], "scripts/setup.d/50-cluster.sh");
     let tmp = tempfile::tempdir().unwrap();
-    let Some(r) = reference(&tmp.path().join("ref.json")) else {
-        return;
-    };
+    let r = reference(&tmp.path().join("ref.json"));
     let (n, d, k) = (
         r["n"].as_u64().unwrap() as usize,
         r["dim"].as_u64().unwrap() as usize,

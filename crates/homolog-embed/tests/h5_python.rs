@@ -10,21 +10,10 @@ use homolog_embed::h5::{FantasiaReader, FantasiaWriter};
 /// child spawned by one test would inherit the other test's open file (and its lock).
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn h5py_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import h5py, numpy"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
 #[test]
 fn h5py_reads_what_we_write() {
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !h5py_available() {
-        println!("skipped: python3 with h5py and numpy is not importable");
-        return;
-    }
+    homolog_testkit::require_python!(["h5py", "numpy"], "scripts/setup.sh");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("embeddings.h5");
     let mut w = FantasiaWriter::open(&path).unwrap();
@@ -96,10 +85,7 @@ print("ok")
 #[test]
 fn we_read_what_h5py_writes_the_fantasia_way() {
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !h5py_available() {
-        println!("skipped: python3 with h5py and numpy is not importable");
-        return;
-    }
+    homolog_testkit::require_python!(["h5py", "numpy"], "scripts/setup.sh");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("embeddings.h5");
     // The same calls as FANTASIA's store_entry (require_group, create_dataset, attrs, bytes).

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{data_dir, read_fasta, Rng};
+use common::{read_fasta, Rng};
 use homolog_embed::kmer::{KmerEmbedder, KmerParams};
 use homolog_embed::{embed_sequences, registry, Embedder, ModelSettings};
 
@@ -75,7 +75,7 @@ fn embed_all(e: &dyn Embedder, records: &[(String, String)], batch: usize) -> Ve
 
 #[test]
 fn mutants_find_their_origin() {
-    let Some(data) = data_dir() else { return };
+    let data = homolog_testkit::require_data!();
     let originals =
         read_fasta(&data.join("proteins/swissprot2014_go_subset/swissprot2014_5000.fasta.gz"));
     assert_eq!(originals.len(), 5000);
@@ -156,7 +156,7 @@ fn mutants_find_their_origin() {
 
 #[test]
 fn embeddings_are_exactly_deterministic() {
-    let Some(data) = data_dir() else { return };
+    let data = homolog_testkit::require_data!();
     let mut records =
         read_fasta(&data.join("proteins/swissprot2014_go_subset/swissprot2014_5000.fasta.gz"));
     records.truncate(100);

@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::{data_dir, read_fasta};
+use common::read_fasta;
 use homolog_embed::h5::{read_per_protein, FantasiaReader, FantasiaWriter};
 use homolog_embed::{embed_sequences, registry, ModelSettings};
 
 #[test]
 fn reads_cath_and_bonsai_per_protein_files() {
-    let Some(data) = data_dir() else { return };
+    let data = homolog_testkit::require_data!();
     let cath = data.join("embeddings/cath50_seqvec/cath-db.h5");
     let reader = read_per_protein(&cath).unwrap();
     assert_eq!(reader.len(), 50);
@@ -43,7 +43,7 @@ fn reads_cath_and_bonsai_per_protein_files() {
 
 #[test]
 fn embeds_fasta_into_a_fantasia_file_and_resumes() {
-    let Some(data) = data_dir() else { return };
+    let data = homolog_testkit::require_data!();
     let records: Vec<(String, String)> =
         read_fasta(&data.join("proteins/swissprot2014_go_subset/swissprot2014_5000.fasta.gz"))
             .into_iter()

@@ -1,28 +1,14 @@
-//! Tests on the real public GO files in shared/data (see SOURCES.md there). Each test prints a
-//! "skipped" line and returns when the data folder is missing.
+//! Tests on the real public GO files in shared/data (see SOURCES.md there). A missing data
+//! folder is reported by homolog-testkit (a failure with HOMOLOG_REQUIRE_DATA).
 
 use std::path::PathBuf;
 
 use homolog_go::annotation::{self, AnnotationFormat};
 use homolog_go::{Aspect, Ontology, EXPERIMENTAL_EVIDENCE};
 
-fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HOMOLOG_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        });
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: data not found at {}", dir.display());
-        None
-    }
-}
-
 #[test]
 fn go_basic_2021() {
-    let Some(d) = data_dir() else { return };
+    let d = homolog_testkit::require_data!();
     let o = Ontology::from_path(d.join("go/go-basic_2021-12-15.obo.gz")).unwrap();
     assert_eq!(o.len(), 47_261);
     assert_eq!(o.data_version(), Some("releases/2021-12-15"));
@@ -57,7 +43,7 @@ fn go_basic_2021() {
 
 #[test]
 fn go_full_2019_does_not_follow_has_part() {
-    let Some(d) = data_dir() else { return };
+    let d = homolog_testkit::require_data!();
     let o = Ontology::from_path(d.join("go/go_2019-01-29.obo.gz")).unwrap();
     assert_eq!(o.len(), 47_347);
     let t = o.term("GO:0000045").unwrap();
@@ -76,7 +62,7 @@ fn go_full_2019_does_not_follow_has_part() {
 
 #[test]
 fn goa_human_gaf() {
-    let Some(d) = data_dir() else { return };
+    let d = homolog_testkit::require_data!();
     let s = annotation::read_path_detailed(
         d.join("proteins/goa_human_2019-01-14.gaf.gz"),
         AnnotationFormat::Auto,
@@ -96,7 +82,7 @@ fn goa_human_gaf() {
 
 #[test]
 fn swissprot_tsv() {
-    let Some(d) = data_dir() else { return };
+    let d = homolog_testkit::require_data!();
     let s = annotation::read_path_detailed(
         d.join("proteins/swissprot2014_go_subset/swissprot2014_5000_go.tsv.gz"),
         AnnotationFormat::Auto,
@@ -115,7 +101,7 @@ fn swissprot_tsv() {
 
 #[test]
 fn idpo_generic_obo() {
-    let Some(d) = data_dir() else { return };
+    let d = homolog_testkit::require_data!();
     let o = Ontology::from_path(d.join("go/cafa_evaluator_example/IDPO_disorder_function.obo"))
         .unwrap();
     assert_eq!(o.namespaces(), vec!["disorder_function"]);

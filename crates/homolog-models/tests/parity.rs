@@ -2,6 +2,10 @@
 //! their reference outputs are built by `scripts/models/make_fixtures.py` (committed under
 //! tests/fixtures). Every hidden state, every pooled vector and every per-residue vector must
 //! match within 1e-4 (f32); token ids must be identical; results must not depend on batching.
+//! Both forward paths are held to this: the fused CPU kernels (f32 on CPU, the default) and
+//! candle's generic ops (used for f16/bf16 and CUDA; `generic_path_matches_the_references_too`).
+//! Whether the committed fixtures are what the script builds with its pinned package versions is
+//! checked by `scripts/models/check_fixtures.sh` (it needs torch, so it is not part of this run).
 
 use std::path::{Path, PathBuf};
 
@@ -262,13 +266,7 @@ fn bad_requests_are_errors() {
 /// as ESM-2) have one row per residue: our tokenisation must give the same residue tokens.
 #[test]
 fn tokenisation_matches_published_reference_outputs() {
-    let data = std::env::var("HOMOLOG_DATA")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").into());
-    let dir = Path::new(&data).join("embeddings/reference_outputs");
-    if !dir.is_dir() {
-        eprintln!("skipped: data not found at {}", dir.display());
-        return;
-    }
+    let dir = homolog_testkit::require_data!("embeddings/reference_outputs");
     let fasta = std::fs::read_to_string(dir.join("input.fasta")).unwrap();
     let mut records = vec![];
     let mut id = String::new();
@@ -302,71 +300,36 @@ fn tokenisation_matches_published_reference_outputs() {
     }
 }
 
-/// The committed fixtures are the output of the project's own script: rebuild them in a
-/// temporary folder and compare (ids exact, outputs within 1e-5, as torch versions may differ
-/// in the last bits). Needs python3 with torch + transformers (scripts/setup.d/30-models.sh).
+/// The same parity checks on candle's generic ops (the path of f16/bf16 and CUDA): this test
+/// runs the five forward-pass parity tests of this binary again in a child process with
+/// `HOMOLOG_MODELS_GENERIC=1`, which turns the fused CPU kernels off for the whole process.
 #[test]
-fn fixtures_are_what_the_script_builds() {
-    let has_python = std::process::Command::new("python3")
+fn generic_path_matches_the_references_too() {
+    if std::env::var_os("HOMOLOG_MODELS_GENERIC").is_some() {
+        return; // the child itself
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
-            "-c",
-            "import torch, transformers, tokenizers, sentencepiece, safetensors, google.protobuf",
+            "--exact",
+            "esm2_matches_transformers",
+            "prot_t5_matches_transformers_from_pytorch_bin",
+            "prost_t5_matches_transformers",
+            "ankh3_matches_transformers",
+            "dnabert2_matches_reference_forward",
+            "--test-threads",
+            "2",
         ])
+        .env("HOMOLOG_MODELS_GENERIC", "1")
         .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !has_python {
-        if std::env::var_os("HOMOLOG_REQUIRE_SERVICES").is_some() {
-            panic!("python3 with torch/transformers is required (scripts/setup.d/30-models.sh)");
-        }
-        eprintln!("skipped: python3 with torch, transformers, tokenizers, sentencepiece not found");
-        return;
-    }
-    let out = std::env::temp_dir().join(format!("homolog-models-fx-{}", std::process::id()));
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/models/make_fixtures.py");
-    let status = std::process::Command::new("python3")
-        .arg(&script)
-        .arg("--out")
-        .arg(&out)
-        .status()
         .unwrap();
-    assert!(status.success(), "{} failed", script.display());
-    for kind in ModelKind::ALL {
-        let a = candle_core::safetensors::load(
-            fixtures().join(kind.name()).join("reference.safetensors"),
-            &Device::Cpu,
-        )
-        .unwrap();
-        let b = candle_core::safetensors::load(
-            out.join(kind.name()).join("reference.safetensors"),
-            &Device::Cpu,
-        )
-        .unwrap();
-        assert_eq!(a.len(), b.len(), "{}", kind.name());
-        for (name, t) in &a {
-            let u = &b[name];
-            if name.starts_with("ids_") {
-                assert_eq!(
-                    t.to_vec1::<i64>().unwrap(),
-                    u.to_vec1::<i64>().unwrap(),
-                    "{} {name}",
-                    kind.name()
-                );
-            } else {
-                let d = (t - u)
-                    .unwrap()
-                    .abs()
-                    .unwrap()
-                    .flatten_all()
-                    .unwrap()
-                    .max(0)
-                    .unwrap()
-                    .to_scalar::<f32>()
-                    .unwrap();
-                assert!(d <= 1e-5, "{} {name}: {d}", kind.name());
-            }
-        }
-    }
-    std::fs::remove_dir_all(&out).unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "generic path:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("test result: ok. 5 passed"),
+        "the generic run did not run the five parity tests:\n{stdout}"
+    );
 }

@@ -12,14 +12,6 @@ use homolog_pairs::{
 };
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("HOMOLOG_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
-
 /// (id, sequence) records: hand-made ones, plus up to 60 + 60 real ones.
 fn records() -> Vec<(String, String)> {
     let mut recs: Vec<(String, String)> = vec![
@@ -30,8 +22,8 @@ fn records() -> Vec<(String, String)> {
         ("textbook_a_copy".into(), "HEAGAWGHEE".into()),
         ("odd".into(), "ACDUOJXBZ".into()),
     ];
-    let ex = data_dir().join("proteins/mmseqs2_example");
-    if ex.is_dir() {
+    // A failure with HOMOLOG_REQUIRE_DATA when missing; hand-made pairs only otherwise.
+    if let Some(ex) = homolog_testkit::data_file("proteins/mmseqs2_example") {
         for (file, take) in [("QUERY.fasta.gz", 60), ("DB.fasta.gz", 60)] {
             let rep = homolog_seq::fasta::read_path(
                 ex.join(file),
@@ -46,11 +38,6 @@ fn records() -> Vec<(String, String)> {
                     .map(|r| (r.id, r.sequence)),
             );
         }
-    } else {
-        println!(
-            "skipped: data not found at {} (hand-made pairs only)",
-            ex.display()
-        );
     }
     recs
 }

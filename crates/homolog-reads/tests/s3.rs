@@ -1,6 +1,6 @@
 //! Reads from an S3-compatible server on loopback (moto, started by
 //! scripts/services.d/50-s3-moto.sh on 127.0.0.1:5055, or HOMOLOG_S3_ENDPOINT).
-//! Skips when the server is absent, unless HOMOLOG_REQUIRE_SERVICES is set.
+//! Without the server the test kit skips visibly, or fails with HOMOLOG_REQUIRE_DATA.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -11,17 +11,8 @@ use homolog_reads::ReadStream;
 fn endpoint() -> Option<String> {
     let ep =
         std::env::var("HOMOLOG_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:5055".into());
-    let hostport = ep.trim_start_matches("http://").to_string();
-    match TcpStream::connect(&hostport) {
-        Ok(_) => Some(ep),
-        Err(e) => {
-            if std::env::var_os("HOMOLOG_REQUIRE_SERVICES").is_some() {
-                panic!("S3 server {ep} not reachable ({e}) and HOMOLOG_REQUIRE_SERVICES is set; run scripts/services.sh");
-            }
-            eprintln!("skipped: no S3 server at {ep} ({e}); run scripts/services.sh");
-            None
-        }
-    }
+    let host_port = ep.trim_start_matches("http://");
+    homolog_testkit::listening(host_port, "S3 server").then_some(ep)
 }
 
 /// CreateBucket with a bare HTTP PUT (moto accepts unsigned requests).

@@ -618,26 +618,12 @@ fn uniprot_dat_with_go_lines_and_a_taxdump() {
     assert_eq!(tax.lineage(562), vec![562, 1224, 2, 131567, 1]);
 }
 
-fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HOMOLOG_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        });
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: data not found at {}", dir.display());
-        None
-    }
-}
-
 /// The real Swiss-Prot 2014 GO subset (5,000 proteins, TSV without evidence codes) with GO
 /// basic 2021 and k-mer embeddings. Expected counts were computed independently in Python
 /// (alt_id -> primary, obsolete dropped, (accession, GO) deduplicated, md5 of sequences).
 #[test]
 fn real_swissprot_subset_with_go_2021_and_kmer() {
-    let Some(data) = data_dir() else { return };
+    let data = homolog_testkit::require_data!();
     let sub = data.join("proteins/swissprot2014_go_subset");
     let out = tempfile::tempdir().unwrap();
     let mut spec = BuildSpec::new(
@@ -711,7 +697,7 @@ fn real_swissprot_subset_with_go_2021_and_kmer() {
 /// The real (bacterial/archaeal) WoL taxdump subset round-trips through `taxonomy.parquet`.
 #[test]
 fn real_taxdump_round_trips() {
-    let Some(data) = data_dir() else { return };
+    let data = homolog_testkit::require_data!();
     let inp = Inputs::new();
     let mut spec = inp.spec("taxref");
     spec.taxonomy = Some(TaxdumpSources {

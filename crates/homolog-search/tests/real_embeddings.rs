@@ -2,24 +2,11 @@
 //! bio_embeddings' example data (see shared/data/SOURCES.md). Expected neighbours and distances
 //! were computed independently with `scipy.spatial.distance.cdist` (leave-one-out, keys sorted).
 
-use std::path::PathBuf;
-
 use homolog_search::{naive_search, search, Metric, RowFilter, SearchParams};
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("HOMOLOG_DATA").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")),
-        PathBuf::from,
-    )
-}
 
 /// Sorted keys and the row-major 50 x 1024 matrix, or `None` when the data is missing.
 fn load() -> Option<(Vec<String>, Vec<f32>, usize)> {
-    let path = data_dir().join("embeddings/cath50_seqvec/cath-db.h5");
-    if !path.exists() {
-        println!("skipped: data not found at {}", path.display());
-        return None;
-    }
+    let path = homolog_testkit::data_file("embeddings/cath50_seqvec/cath-db.h5")?;
     let file = hdf5_metno::File::open(&path).expect("open cath-db.h5");
     let mut keys = file.member_names().expect("list datasets");
     keys.sort();

@@ -1,5 +1,5 @@
 //! FASTA reader on files: every error kind, the lenient cases, the skip policy and the real
-//! public data sets in `$HOMOLOG_DATA` (skipped with a message when absent).
+//! public data sets in `$HOMOLOG_DATA` (missing data is reported by homolog-testkit: a failure with HOMOLOG_REQUIRE_DATA).
 
 use std::fs;
 use std::io::Write;
@@ -9,20 +9,6 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use homolog_seq::fasta::{self, InvalidPolicy, ReadOptions, Record, SkipReason};
 use homolog_seq::{Alphabet, SeqError};
-
-fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HOMOLOG_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        });
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: data not found at {}", dir.display());
-        None
-    }
-}
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::default());
@@ -94,7 +80,7 @@ fn binary_files_are_rejected_with_their_line() {
 
 /// A real gzip FASTA when the data is present, else a generated one.
 fn some_gzip_fasta() -> Vec<u8> {
-    if let Some(dir) = data_dir() {
+    if let Some(dir) = homolog_testkit::data_root() {
         let p = dir.join("proteins/swissprot2014_go_subset/swissprot2014_5000.fasta.gz");
         if let Ok(bytes) = fs::read(p) {
             return bytes;
@@ -347,7 +333,7 @@ fn write_path_is_atomic_and_round_trips() {
 
 #[test]
 fn fantasia_test_file_reads_with_its_wrapped_headers() {
-    let Some(dir) = data_dir() else { return };
+    let dir = homolog_testkit::require_data!();
     let report =
         fasta::read_path(dir.join("proteins/fantasia_test_ecoli33.fa"), &strict()).unwrap();
     assert_eq!(report.records.len(), 33);
@@ -390,7 +376,7 @@ fn fantasia_test_file_reads_with_its_wrapped_headers() {
 
 #[test]
 fn swissprot_2014_subset_reads_5000_records() {
-    let Some(dir) = data_dir() else { return };
+    let dir = homolog_testkit::require_data!();
     let path = dir.join("proteins/swissprot2014_go_subset/swissprot2014_5000.fasta.gz");
     let report = fasta::read_path(&path, &strict()).unwrap();
     assert_eq!(report.records.len(), 5000);
@@ -404,7 +390,7 @@ fn swissprot_2014_subset_reads_5000_records() {
 
 #[test]
 fn yeast_proteome_streams_6067_records_and_round_trips() {
-    let Some(dir) = data_dir() else { return };
+    let dir = homolog_testkit::require_data!();
     let path = dir.join("proteins/yeast_UP000002311_2025-10-19.fasta.gz");
     let mut n = 0;
     let mut total = 0;

@@ -1,5 +1,5 @@
 //! The shards are readable by pyarrow (the schema documented in docs/formats.md).
-//! Skips when python3 with pyarrow is absent (scripts/setup.sh installs it).
+//! Needs python3 with pyarrow (scripts/setup.sh installs it; a failure with HOMOLOG_REQUIRE_DATA).
 
 use std::process::Command;
 
@@ -9,15 +9,7 @@ use homolog_shards::embed::{embed_to_shards, EmbedOptions};
 
 #[test]
 fn pyarrow_reads_the_shards() {
-    let ok = Command::new("python3")
-        .args(["-c", "import pyarrow.parquet"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("skipped: python3 with pyarrow not found (scripts/setup.sh installs it)");
-        return;
-    }
+    homolog_testkit::require_python!(["pyarrow.parquet"], "scripts/setup.sh");
     let d = tempfile::tempdir().unwrap();
     let reads: Vec<Result<Read, ReadsError>> = (0..25)
         .map(|i| {

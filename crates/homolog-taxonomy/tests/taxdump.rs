@@ -1,5 +1,5 @@
-//! Taxdump loading: the real Web-of-Life subset in `$HOMOLOG_DATA` (skipped with a message when
-//! absent) and damaged hand-made dumps.
+//! Taxdump loading: the real Web-of-Life subset in `$HOMOLOG_DATA` (reported by homolog-testkit
+//! when absent: a failure with HOMOLOG_REQUIRE_DATA) and damaged hand-made dumps.
 
 use std::fs;
 use std::io::Write;
@@ -9,22 +9,8 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use homolog_taxonomy::{TaxonFilter, Taxonomy, TaxonomyError};
 
-fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HOMOLOG_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        });
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: data not found at {}", dir.display());
-        None
-    }
-}
-
 fn wol() -> Option<Taxonomy> {
-    let dir = data_dir()?.join("taxonomy");
+    let dir = homolog_testkit::data_root()?.join("taxonomy");
     Some(
         Taxonomy::from_taxdump(
             &dir.join("wol_taxdump_nodes.dmp.gz"),
@@ -227,7 +213,7 @@ fn damaged_dumps_report_file_and_line() {
 
 #[test]
 fn truncated_gzip_taxdump_is_a_gzip_error() {
-    let whole = match data_dir() {
+    let whole = match homolog_testkit::data_root() {
         Some(d) => fs::read(d.join("taxonomy/wol_taxdump_nodes.dmp.gz")).unwrap(),
         None => {
             let mut enc = GzEncoder::new(Vec::new(), Compression::default());

@@ -5,22 +5,6 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
-/// The shared data folder (`HOMOLOG_DATA`, else the checkout's sibling `shared/data`), or
-/// `None` after printing why the test is skipped.
-pub fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HOMOLOG_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        });
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: data not found at {}", dir.display());
-        None
-    }
-}
-
 /// Minimal FASTA reader (plain or gzip) for tests: `(first header token, sequence)`.
 pub fn read_fasta(path: &std::path::Path) -> Vec<(String, String)> {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

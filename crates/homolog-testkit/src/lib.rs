@@ -1,0 +1,243 @@
+//! Test support shared by homolog's crates (never published, only a dev-dependency).
+//!
+//! Tests read real public data from `$HOMOLOG_DATA` (default `../shared/data`, next to the
+//! repository) and some call tools (Python packages, Slurm) or services (an S3 server). When one of
+//! these is missing a test cannot check what it claims, so it must not pass as `ok`:
+//!
+//! - with `HOMOLOG_REQUIRE_DATA=1` (set by `.ci/run`; `HOMOLOG_REQUIRE_SERVICES=1` counts too) a
+//!   missing file, tool or service **fails** the test with a message naming what is missing and
+//!   how to get it;
+//! - without it the test returns early and writes `skipped: ...` straight to the process's stderr,
+//!   past the test harness's output capture, so a skip is visible in `cargo test`'s output.
+//!
+//! ```
+//! use homolog_testkit::{data_dir, require_data};
+//!
+//! fn reads_the_ecoli_proteins() {
+//!     let fasta = require_data!("proteins/fantasia_test_ecoli33.fa");
+//!     assert!(fasta.starts_with(data_dir()));
+//! }
+//! # if std::env::var_os("HOMOLOG_REQUIRE_DATA").is_none() { reads_the_ecoli_proteins() }
+//! ```
+
+use std::fmt::Display;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The folder of real public data: `$HOMOLOG_DATA`, else `shared/data` next to the repository.
+pub fn data_dir() -> PathBuf {
+    match std::env::var_os("HOMOLOG_DATA") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => repository_root().join("../shared/data"),
+    }
+}
+
+/// The repository's root folder (two levels above this crate).
+pub fn repository_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Whether missing data, tools and services fail tests (`HOMOLOG_REQUIRE_DATA` or
+/// `HOMOLOG_REQUIRE_SERVICES` set to anything but empty or `0`).
+pub fn strict() -> bool {
+    ["HOMOLOG_REQUIRE_DATA", "HOMOLOG_REQUIRE_SERVICES"]
+        .iter()
+        .any(|var| std::env::var(var).is_ok_and(|v| !v.is_empty() && v != "0"))
+}
+
+/// Reports that `what` is missing: panics (so the test fails) in strict mode, else writes a
+/// visible `skipped:` line. `fix` says how to get it.
+#[track_caller]
+pub fn unavailable(what: impl Display, fix: impl Display) {
+    if strict() {
+        panic!("{what}; {fix} (HOMOLOG_REQUIRE_DATA is set, so this fails instead of skipping)");
+    }
+    // Straight to the stream: `eprintln!` is captured by the test harness and hidden for tests
+    // that pass, which is how a skip used to look like a pass.
+    let _ = writeln!(std::io::stderr(), "skipped: {what}; {fix}");
+}
+
+/// `data_dir()/relative` when it exists; otherwise reports it with [`unavailable`] and gives `None`.
+#[track_caller]
+pub fn data_file(relative: &str) -> Option<PathBuf> {
+    let path = data_dir().join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    unavailable(
+        format!("real data {} not found", path.display()),
+        "set HOMOLOG_DATA to the shared data folder (see its SOURCES.md)",
+    );
+    None
+}
+
+/// [`data_dir`] when it is a folder; otherwise reports it with [`unavailable`] and gives `None`.
+/// A file missing inside an existing folder then fails the test where it is opened.
+#[track_caller]
+pub fn data_root() -> Option<PathBuf> {
+    let dir = data_dir();
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    unavailable(
+        format!("real data folder {} not found", dir.display()),
+        "set HOMOLOG_DATA to the shared data folder (see its SOURCES.md)",
+    );
+    None
+}
+
+/// Whether `python3` imports every module named; reports the missing ones with [`unavailable`].
+/// `setup` names the script that installs them.
+#[track_caller]
+pub fn python_with(modules: &[&str], setup: &str) -> bool {
+    let ok = Command::new("python3")
+        .arg("-c")
+        .arg(format!("import {}", modules.join(", ")))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        unavailable(
+            format!("python3 with {} not found", modules.join(", ")),
+            format!("run {setup}"),
+        );
+    }
+    ok
+}
+
+/// Whether the Slurm controller answers `sinfo`; reports it with [`unavailable`] when not.
+#[track_caller]
+pub fn slurm_running() -> bool {
+    let ok = Command::new("sinfo")
+        .arg("-h")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        unavailable(
+            "Slurm is not running",
+            "scripts/services.sh starts a single-node one (scripts/slurm/start-local.sh)",
+        );
+    }
+    ok
+}
+
+/// Whether something listens on `host:port`; reports it with [`unavailable`] when not.
+#[track_caller]
+pub fn listening(host_port: &str, what: &str) -> bool {
+    match std::net::TcpStream::connect(host_port) {
+        Ok(_) => true,
+        Err(e) => {
+            unavailable(
+                format!("no {what} at {host_port} ({e})"),
+                "run scripts/services.sh",
+            );
+            false
+        }
+    }
+}
+
+/// The path of a real data file (or, without an argument, of the data folder), or `return` from
+/// the calling test when it is missing (a failure in strict mode, see [`strict`]).
+#[macro_export]
+macro_rules! require_data {
+    () => {
+        match $crate::data_root() {
+            Some(path) => path,
+            None => return,
+        }
+    };
+    ($relative:expr) => {
+        match $crate::data_file($relative) {
+            Some(path) => path,
+            None => return,
+        }
+    };
+}
+
+/// `return` from the calling test unless `python3` imports every module (a failure in strict
+/// mode). The last argument names the setup script that installs them.
+#[macro_export]
+macro_rules! require_python {
+    ([$($module:expr),+ $(,)?], $setup:expr) => {
+        if !$crate::python_with(&[$($module),+], $setup) {
+            return;
+        }
+    };
+}
+
+/// Child processes (servers) killed and reaped when dropped, passing or failing.
+#[derive(Default)]
+pub struct Processes(pub Vec<Child>);
+
+impl Processes {
+    pub fn push(&mut self, child: Child) {
+        self.0.push(child);
+    }
+
+    /// Waits for a server's `--address-file` (`ip:port`) to be written, failing the test when a
+    /// process exits first or nothing comes within two minutes.
+    pub fn wait_for_address(&mut self, file: &Path) -> String {
+        let start = Instant::now();
+        loop {
+            if let Ok(text) = std::fs::read_to_string(file) {
+                if !text.trim().is_empty() {
+                    return text.trim().to_string();
+                }
+            }
+            for child in &mut self.0 {
+                if let Some(status) = child.try_wait().expect("wait for a server process") {
+                    panic!("a server exited early with {status}");
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "no address in {}",
+                file.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Stops a server started by [`serve_on_loopback`] when dropped.
+#[cfg(feature = "tokio")]
+pub type Stop = tokio::sync::oneshot::Sender<()>;
+
+/// Binds a port on 127.0.0.1 and spawns `serve(listener, shutdown)` on the current runtime; the
+/// server stops when the returned [`Stop`] is dropped.
+#[cfg(feature = "tokio")]
+pub async fn serve_on_loopback<F, Fut>(serve: F) -> (std::net::SocketAddr, Stop)
+where
+    F: FnOnce(tokio::net::TcpListener, ShutdownSignal) -> Fut,
+    Fut: std::future::Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("loopback address");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let shutdown: ShutdownSignal = Box::pin(async move {
+        let _ = rx.await;
+    });
+    tokio::spawn(serve(listener, shutdown));
+    (addr, tx)
+}
+
+/// The shutdown future given to the server by [`serve_on_loopback`].
+#[cfg(feature = "tokio")]
+pub type ShutdownSignal = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
