@@ -4,11 +4,13 @@
 # example + Swiss-Prot subset + edge cases) in one run, plus one 35,000-residue pair.
 #
 # Every tool does NW + SW with traceback (nw/sw_trace_striped_32 semantics, BLOSUM62, 10/1)
-# and counts identities/similarities/gaps from the traceback. Prints pairs/s, GCUPS (10^9
+# and counts identities/similarities/gaps from the traceback. parasail runs with its 32-bit
+# striped functions (PROTEA's), its 16-bit ones (a saturated result recomputed with 32-bit) and
+# its *_sat dispatch (C only); all single-threaded, compared with homolog on 1 thread. Prints pairs/s, GCUPS (10^9
 # DP cells per second, NW + SW cells counted once per mode) and ratios.
 #
 # Usage: bench/align/run.sh [DATA_DIR] [LONG_LEN]   (defaults: $HOMOLOG_DATA or
-#        ../shared/data; 35000; LONG_LEN=0 skips the long pair)
+#        ../shared/data; 35000; LONG_LEN=0 skips the long pair); ROUNDS=N (default 2)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -35,30 +37,53 @@ cc -O2 -o "$work/parasail_bench" "$here/parasail_bench.c" -lparasail
   | awk -F'\t' '$3 != "" && $4 != "" && !seen[$3 "\t" $4]++ { print $3 "\t" $4 }' > "$work/pairs.tsv"
 echo "pairs: $(wc -l < "$work/pairs.tsv") distinct"
 
-"$work/parasail_bench" < "$work/pairs.tsv" | sed 's/^/parasail_c /' > "$work/results.txt"
-"$py" "$here/parasail_python.py" < "$work/pairs.tsv" | sed 's/^/parasail_python /' >> "$work/results.txt"
-"$target/release/examples/pairs_bench" "$work/pairs.tsv" "$work" >> "$work/results.txt"
+# ROUNDS rounds (default 2), each running every tool once, interleaved (parasail C 32/16/sat,
+# homolog, Python 32/16) so that load from other programs hits all of them alike; the summary
+# keeps each run's best round and prints per-round ratios. The load average is logged per run.
+load() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' ','; }
+for round in $(seq 1 "${ROUNDS:-2}"); do
+  for w in 32 16 sat; do
+    l="$(load)"; echo "round $round parasail C $w (load $l)" >&2
+    "$work/parasail_bench" "$w" < "$work/pairs.tsv" | sed "s/^/parasail_c_$w round $round load $l /" >> "$work/results.txt"
+  done
+  l="$(load)"; echo "round $round homolog (load $l)" >&2
+  "$target/release/examples/pairs_bench" "$work/pairs.tsv" "$work" | sed "s/^\([a-z_0-9]*\) /\1 round $round load $l /" >> "$work/results.txt"
+  for w in 32 16; do
+    l="$(load)"; echo "round $round parasail Python $w (load $l)" >&2
+    "$py" "$here/parasail_python.py" "$w" < "$work/pairs.tsv" | sed "s/^/parasail_python_$w round $round load $l /" >> "$work/results.txt"
+  done
+done
 
 "$py" - "$work/results.txt" "$(nproc)" <<'PY'
 import sys
-rows = {}
+runs = {}
 for line in open(sys.argv[1]):
     f = line.split()
-    rows[f[0]] = dict(zip(f[1::2], f[2::2]))
+    r = dict(zip(f[1::2], f[2::2]))
+    runs.setdefault(f[0], []).append(r)
 cores = int(sys.argv[2])
-def rate(name):
-    r = rows[name]
+rows = {name: min(rs, key=lambda r: float(r["seconds"])) for name, rs in runs.items()}
+def rate(r):
     return int(r["pairs"]) / float(r["seconds"]), 2 * float(r["cells"]) / float(r["seconds"]) / 1e9
-print(f"{'run':<22}{'seconds':>10}{'pairs/s':>12}{'GCUPS':>8}{'vs parasail C':>15}")
-base = rate("parasail_c")[0]
-for name in ["parasail_python", "parasail_c", "homolog_1_thread", "homolog_all_threads",
-             "homolog_cold_cache", "homolog_warm_cache"]:
-    p, g = rate(name)
-    print(f"{name:<22}{float(rows[name]['seconds']):>10.3f}{p:>12.1f}{g:>8.2f}{p / base:>14.2f}x")
-one = rate("homolog_1_thread")[0]
-allt = rate("homolog_all_threads")[0]
-print(f"homolog per core vs parasail C (1 thread each): {one / base:.2f}x")
-print(f"homolog vs Python parasail loop (1 thread each): {one / rate('parasail_python')[0]:.1f}x")
+order = ["parasail_python_32", "parasail_python_16", "parasail_c_32", "parasail_c_16", "parasail_c_sat",
+         "homolog_1_thread", "homolog_all_threads", "homolog_cold_cache", "homolog_warm_cache"]
+print(f"best of {len(runs['homolog_1_thread'])} rounds per run")
+print(f"{'run':<22}{'seconds':>10}{'pairs/s':>12}{'GCUPS':>8}{'vs C 32':>10}{'vs C 16':>10}{'fallbacks':>11}  load (1/5/15)")
+b32, b16 = rate(rows["parasail_c_32"])[0], rate(rows["parasail_c_16"])[0]
+for name in order:
+    r = rows[name]
+    p, g = rate(r)
+    print(f"{name:<22}{float(r['seconds']):>10.3f}{p:>12.1f}{g:>8.2f}{p / b32:>9.2f}x{p / b16:>9.2f}x"
+          f"{r.get('fallbacks', '-'):>11}  {r['load']}")
+for lang in ("c", "python"):
+    sums = {w: runs[f"parasail_{lang}_{w}"][0]["checksum"] for w in ("32", "16", "sat") if f"parasail_{lang}_{w}" in runs}
+    print(f"parasail {lang} checksums {sums}: {'equal' if len(set(sums.values())) == 1 else 'DIFFER'}")
+one = rate(rows["homolog_1_thread"])[0]
+allt = rate(rows["homolog_all_threads"])[0]
+for peer in ("parasail_c_32", "parasail_c_16", "parasail_c_sat", "parasail_python_32", "parasail_python_16"):
+    per_round = [float(p["seconds"]) / float(h["seconds"]) for p, h in zip(runs[peer], runs["homolog_1_thread"])]
+    print(f"homolog 1 thread vs {peer} (1 thread each): {one / rate(rows[peer])[0]:.2f}x best-of-rounds; "
+          f"per round {', '.join(f'{x:.2f}x' for x in per_round)}")
 print(f"scaling 1 -> {cores} threads: {allt / one:.2f}x ({allt / one / cores * 100:.0f}% of linear)")
 print(f"warm cache vs cold: {float(rows['homolog_cold_cache']['seconds']) / float(rows['homolog_warm_cache']['seconds']):.1f}x faster")
 PY

@@ -22,6 +22,25 @@ import numpy as np
 import scipy
 from scipy.spatial.distance import cdist
 
+
+def status_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
+
+
+# Interpreter + imported libraries, before any data; VmHWM is reset here so that the peak read
+# at the end is this script's data + working memory on top of it.
+BASELINE_KIB = status_kib("VmRSS:")
+try:
+    with open("/proc/self/clear_refs", "w") as _f:
+        _f.write("5")
+    PEAK_RESET = True
+except OSError:
+    PEAK_RESET = False
+
 NEAR_TIE = 1e-6
 DIST_TOL = 1e-5
 
@@ -77,9 +96,14 @@ def main() -> int:
           f"(per thread: {scipy_per_query / (homolog_per_query * meta['threads']):.0f}x)")
     print(f"agreement: {exact_lists}/{n} top-{k} lists identical, {near_tie_swaps} near-tie swaps "
           f"(gap <= {NEAR_TIE:g}), {len(bad)} real differences; max |distance - scipy| = {max_dist_err:.2e}")
+    peak_kib = status_kib("VmHWM:")
+    print(f"scipy memory: baseline (interpreter + imports) {BASELINE_KIB / 1024:.1f} MiB, peak "
+          f"{peak_kib / 1024:.1f} MiB, working (peak - baseline) {(peak_kib - BASELINE_KIB) / 1024:.1f} MiB"
+          + ("" if PEAK_RESET else " [VmHWM reset unsupported: peak includes imports]"))
     print(f"RESULT scipy_s_per_query={scipy_per_query:.6f} scipy_extrapolated_s={full:.1f} "
           f"homolog_s={meta['best_s']:.4f} speedup={scipy_per_query / homolog_per_query:.1f} "
-          f"identical={exact_lists}/{n} real_differences={len(bad)} max_dist_err={max_dist_err:.2e}")
+          f"identical={exact_lists}/{n} real_differences={len(bad)} max_dist_err={max_dist_err:.2e} "
+          f"baseline_rss_mib={BASELINE_KIB / 1024:.1f} peak_rss_mib={peak_kib / 1024:.1f}")
     if bad or max_dist_err > DIST_TOL:
         for row in bad[:10]:
             print("MISMATCH query %d rank %d: homolog %d, scipy %d, gap %.3g" % row, file=sys.stderr)

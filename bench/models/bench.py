@@ -6,7 +6,10 @@
   bench.py run KIND CKPT FASTA N BATCH MAX_LEN
                                 embeds like the Rust example embed_bench (same sequences, same
                                 sorted batches, last layer, FANTASIA pooling) with transformers on
-                                CPU, and prints one JSON line (seconds, emb/s, residues/s, peak RSS)
+                                CPU, and prints one JSON line (seconds, emb/s, residues/s, peak RSS,
+                                and the peak split into the baseline -- VmRSS after importing torch
+                                and transformers, before the model or any data is loaded -- and
+                                the working memory = peak - baseline)
 """
 
 import gzip
@@ -62,8 +65,19 @@ def read_fasta(path, n, max_len):
     return [s[:max_len].upper() for s in seqs if s]
 
 
+def vmrss_mib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
 def run(kind, ckpt, fasta, n, batch, max_len):
     from transformers import AutoTokenizer, EsmModel, T5EncoderModel
+
+    # Interpreter + torch + transformers, before the checkpoint or the sequences are read.
+    baseline = vmrss_mib()
 
     seqs = sorted(read_fasta(fasta, n, max_len), key=len, reverse=True)
     residues = sum(map(len, seqs))
@@ -90,6 +104,7 @@ def run(kind, ckpt, fasta, n, batch, max_len):
     print(json.dumps({"impl": "transformers", "kind": kind, "n": len(seqs), "residues": residues,
                       "seconds": round(secs, 3), "emb_per_s": round(len(seqs) / secs, 2),
                       "res_per_s": round(residues / secs, 1), "peak_rss_mib": round(rss, 1),
+                      "baseline_rss_mib": round(baseline, 1), "working_mib": round(rss - baseline, 1),
                       "checksum": round(checksum, 6), "torch": torch.__version__,
                       "threads": torch.get_num_threads()}))
 

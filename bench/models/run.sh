@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # homolog-models vs Python transformers on CPU: same random-weight checkpoints, same proteins,
 # same sorted batches, same thread count, in the same run. Prints one JSON line per run and
-# the throughput / memory ratios. With REPS=r (default 1) each measurement is repeated r times,
+# the throughput / memory ratios. transformers' peak RSS is also split into the baseline (VmRSS
+# after importing torch + transformers, before the model and data) and working memory (peak -
+# baseline); homolog's peak is compared with both. With REPS=r (default 1) each measurement is repeated r times,
 # transformers and homolog alternating, and the fastest run of each is kept (for busy machines).
 #   bench/models/run.sh [N=1000] [BATCH=16] [MAX_LEN=512] [THREADS=$(nproc)]
 #   MODELS="esm2_t6 t5_l6_d512" REPS=2 bench/models/run.sh 100 16 512 2
@@ -39,5 +41,9 @@ p, r, b = (json.loads(x) for x in sys.argv[1:4])
 print(f"  residues/s: transformers {p['res_per_s']}, homolog {r['res_per_s']}, homolog token budget {b['res_per_s']}")
 print(f"  throughput ratio homolog/transformers: {r['emb_per_s'] / p['emb_per_s']:.2f}x (same batches), "
       f"{b['emb_per_s'] / p['emb_per_s']:.2f}x (token budget); peak RSS ratio {r['peak_rss_mib'] / p['peak_rss_mib']:.2f}")
+if "baseline_rss_mib" in p:
+    print(f"  transformers peak RSS {p['peak_rss_mib']} MiB = baseline (interpreter + torch + transformers "
+          f"imports, before model and data) {p['baseline_rss_mib']} MiB + working {p['working_mib']} MiB; "
+          f"homolog peak RSS / transformers working memory {r['peak_rss_mib'] / p['working_mib']:.2f}")
 PY
 done
