@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use homolog_annotate::{
     align_pairs, collapse_to_leaves, pairs_for_hits, read_raw_csv, summarize, transfer,

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -219,11 +219,16 @@ fn distributor_in_front_of_two_predictors_answers_like_one_predictor() {
         .enumerate()
         .map(|(i, a)| {
             let (ip, port) = a.rsplit_once(':').unwrap();
-            format!("  - {{id: {i}, pred_ip: \"{ip}\", pred_port: {port}}}\n")
+            // GAME Predictor Distributor's own style: string ids, quoted ports.
+            format!("  - id: \"worker_{i}\"\n    pred_ip: \"{ip}\"\n    pred_port: \"{port}\"\n")
         })
         .collect();
     let distributor = dir.path().join("distributor.yaml");
-    std::fs::write(&distributor, format!("predictor_pool:\n{pool}")).unwrap();
+    std::fs::write(
+        &distributor,
+        format!("base_url_template: \"http://{{pred_ip}}:{{pred_port}}\"\npredictor_pool:\n{pool}"),
+    )
+    .unwrap();
     let file = dir.path().join("distributor.addr");
     servers.push(spawn(
         &["distribute"],

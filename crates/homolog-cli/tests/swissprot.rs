@@ -6,7 +6,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::Command;
 
 fn gz_lines(path: &std::path::Path) -> Vec<String> {

@@ -63,6 +63,7 @@ pub enum EmbedError {
     },
 
     /// An HDF5 operation failed.
+    #[cfg(feature = "hdf5")]
     #[error("{path}: HDF5 error while {action}: {source}")]
     Hdf5 {
         /// The file.

@@ -37,6 +37,7 @@
 pub mod batch;
 pub mod dna_kmer;
 pub mod error;
+#[cfg(feature = "hdf5")]
 pub mod h5;
 pub mod kmer;
 pub mod registry;

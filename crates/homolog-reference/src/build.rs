@@ -882,6 +882,32 @@ fn matrix_file(model: &str, layer: usize, precision: Precision) -> String {
     format!("matrices/{model}/layer_{layer}.{}", precision.as_str())
 }
 
+/// The `(id, vector)` records of a per-protein HDF5 file.
+#[cfg(feature = "hdf5")]
+fn per_protein_vectors(
+    h5: &Path,
+) -> Result<
+    impl Iterator<Item = Result<(String, Vec<f32>), homolog_embed::EmbedError>>,
+    ReferenceError,
+> {
+    Ok(homolog_embed::h5::read_per_protein(h5)?)
+}
+
+/// Without HDF5 support precomputed embeddings are a configuration error.
+#[cfg(not(feature = "hdf5"))]
+fn per_protein_vectors(
+    h5: &Path,
+) -> Result<
+    std::iter::Empty<Result<(String, Vec<f32>), homolog_embed::EmbedError>>,
+    ReferenceError,
+> {
+    Err(ReferenceError::Invalid(format!(
+        "{}: precomputed embeddings are HDF5 files, and this build of homolog-reference has no \
+         HDF5 support; build it with the `hdf5` feature (the homolog binary has it)",
+        h5.display()
+    )))
+}
+
 fn load_precomputed(
     p: &crate::spec::PrecomputedSource,
     h5: &Path,
@@ -911,7 +937,7 @@ fn load_precomputed(
     let total = sequences.len() as u64;
     let mut writer: Option<MatrixWriter> = None;
     let (mut filled, mut unknown) = (0u64, 0u64);
-    for item in homolog_embed::h5::read_per_protein(h5)? {
+    for item in per_protein_vectors(h5)? {
         let (id, vector) = item?;
         let row = row_of
             .get(id.as_str())

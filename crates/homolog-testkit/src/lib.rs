@@ -62,27 +62,23 @@ pub fn unavailable(what: impl Display, fix: impl Display) {
 /// `data_dir()/relative` when it exists; otherwise reports it with [`unavailable`] and gives `None`.
 #[track_caller]
 pub fn data_file(relative: &str) -> Option<PathBuf> {
-    let path = data_dir().join(relative);
+    existing(data_dir().join(relative), "real data")
+}
+
+/// [`data_dir`] when it exists; otherwise reports it with [`unavailable`] and gives `None`.
+/// A file missing inside an existing folder then fails the test where it is opened.
+#[track_caller]
+pub fn data_root() -> Option<PathBuf> {
+    existing(data_dir(), "real data folder")
+}
+
+#[track_caller]
+fn existing(path: PathBuf, what: &str) -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
     unavailable(
-        format!("real data {} not found", path.display()),
-        "set HOMOLOG_DATA to the shared data folder (see its SOURCES.md)",
-    );
-    None
-}
-
-/// [`data_dir`] when it is a folder; otherwise reports it with [`unavailable`] and gives `None`.
-/// A file missing inside an existing folder then fails the test where it is opened.
-#[track_caller]
-pub fn data_root() -> Option<PathBuf> {
-    let dir = data_dir();
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    unavailable(
-        format!("real data folder {} not found", dir.display()),
+        format!("{what} {} not found", path.display()),
         "set HOMOLOG_DATA to the shared data folder (see its SOURCES.md)",
     );
     None

@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 
 /// Minimal FASTA reader (plain or gzip) for tests: `(first header token, sequence)`.
 pub fn read_fasta(path: &std::path::Path) -> Vec<(String, String)> {
