@@ -1,5 +1,6 @@
 //! Scatter-gather of `POST /predict` over the worker pool.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
@@ -20,7 +21,8 @@ use crate::error::DistributeError;
 pub struct Worker {
     /// Pool entry.
     pub entry: PoolEntry,
-    /// `http://ip:port`.
+    /// Base URL from `base_url_template` (`http://ip:port` by default); endpoints are
+    /// appended to it.
     pub base: String,
     /// Wire format for this worker.
     pub format: Format,
@@ -29,9 +31,10 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// `ip:port`.
+    /// The base URL without `http://`: `ip:port` with the default template.
     pub fn addr(&self) -> String {
-        format!("{}:{}", self.entry.pred_ip, self.entry.pred_port)
+        let b = &self.base;
+        b.strip_prefix("http://").unwrap_or(b).to_string()
     }
 
     fn label(&self) -> String {
@@ -130,13 +133,20 @@ impl Distributor {
             WorkerFormat::Msgpack => Format::Msgpack,
             _ => Format::Json,
         };
+        let bases = config
+            .worker_urls()
+            .map_err(|message| DistributeError::Config {
+                path: "<config>".into(),
+                message,
+            })?;
         let workers = config
             .predictor_pool
             .iter()
-            .map(|e| {
+            .zip(bases)
+            .map(|(e, base)| {
                 Arc::new(Worker {
                     entry: e.clone(),
-                    base: format!("http://{}:{}", e.pred_ip, e.pred_port),
+                    base,
                     format: fixed,
                     slots: Semaphore::new(config.max_concurrency_per_worker),
                 })
@@ -611,17 +621,28 @@ fn merge_placed(
                     .map(|x| (w.as_str(), x))
             })
             .collect();
-        type Getter = fn(&TaskResult) -> Option<&Val>;
+        // type_actual is compared as read: a worker's plain string and another's one-element
+        // array (GAME's older and current forms) agree.
+        type Getter = fn(&TaskResult) -> Option<Cow<'_, Val>>;
         let fields: [(&str, Getter); 4] = [
-            ("type_actual", |x| Some(&x.type_actual)),
-            ("cell_type_actual", |x| Some(&x.cell_type_actual)),
-            ("species_actual", |x| Some(&x.species_actual)),
+            ("type_actual", |x| {
+                Some(Cow::Owned(Val::Array(
+                    x.type_actual
+                        .iter()
+                        .map(|t| Val::from(t.as_str()))
+                        .collect(),
+                )))
+            }),
+            ("cell_type_actual", |x| {
+                Some(Cow::Borrowed(&x.cell_type_actual))
+            }),
+            ("species_actual", |x| Some(Cow::Borrowed(&x.species_actual))),
             ("scale_prediction_actual", |x| {
-                x.scale_prediction_actual.as_ref()
+                x.scale_prediction_actual.as_ref().map(Cow::Borrowed)
             }),
         ];
         for (field, get) in fields {
-            let mut groups: Vec<(Option<&Val>, Vec<&str>)> = Vec::new();
+            let mut groups: Vec<(Option<Cow<Val>>, Vec<&str>)> = Vec::new();
             for (w, x) in &per {
                 let v = get(x);
                 match groups.iter_mut().find(|(g, _)| *g == v) {
@@ -639,7 +660,7 @@ fn merge_placed(
                     .map(|(v, ws)| {
                         format!(
                             "{} from worker(s) {}",
-                            v.map_or("nothing".to_string(), label_text),
+                            v.as_deref().map_or("nothing".to_string(), label_text),
                             ws.join(", ")
                         )
                     })
@@ -767,8 +788,19 @@ mod tests {
         parse_request(decode(Format::Json, body).unwrap()).unwrap()
     }
 
-    /// One worker's answer for the sequences at `idx`, in that order.
+    /// One worker's answer for the sequences at `idx`, in that order (`type_actual` a string,
+    /// as older GAME predictors write it).
     fn answer(req: &PredictRequest, idx: &[usize], cell: &str) -> PredictResponse {
+        answer_typed(req, idx, cell, r#""expression""#)
+    }
+
+    /// [`answer`] with `type_actual` given as JSON text.
+    fn answer_typed(
+        req: &PredictRequest,
+        idx: &[usize],
+        cell: &str,
+        type_actual: &str,
+    ) -> PredictResponse {
         let task = |name: &str| {
             let preds: Vec<String> = idx
                 .iter()
@@ -779,7 +811,7 @@ mod tests {
                 .map(|&i| format!("\"{}\": {i}", req.sequences[i].0))
                 .collect();
             format!(
-                r#"{{"name": "{name}", "type_requested": "expression", "type_actual": "expression",
+                r#"{{"name": "{name}", "type_requested": "expression", "type_actual": {type_actual},
                 "cell_type_requested": "K562", "cell_type_actual": "{cell}", "species_requested": "homo_sapiens",
                 "species_actual": "homo_sapiens", "predictions": {{{}}}, "trim_upstream": {{{}}}}}"#,
                 preds.join(", "),
@@ -849,6 +881,48 @@ mod tests {
         assert!(all.contains("task 'a': workers disagree on cell_type_actual: 'K562' from worker(s) w1; 'K562_b' from worker(s) w2"), "{all}");
         assert!(
             all.contains("task 'b': no worker predicted sequence 's2'"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn type_actual_as_string_and_as_array_agree_and_merge_to_an_array() {
+        let req = request();
+        let plan = [vec![0, 3], vec![1, 2]];
+        // An older predictor (a string) next to a current one (GAME's array).
+        let merged = merge(
+            &req,
+            vec![
+                ("old".to_string(), answer(&req, &plan[0], "K562")),
+                (
+                    "new".to_string(),
+                    answer_typed(&req, &plan[1], "K562", r#"["expression"]"#),
+                ),
+            ],
+        )
+        .unwrap();
+        assert!(merged.tasks.iter().all(|t| t.type_actual == ["expression"]));
+        let text = String::from_utf8(encode(Format::Json, &merged).unwrap()).unwrap();
+        assert_eq!(
+            text.matches(r#""type_actual":["expression"]"#).count(),
+            2,
+            "{text}"
+        );
+        // Different lists still disagree, named in GAME's array form.
+        let e = merge(
+            &req,
+            vec![
+                ("old".to_string(), answer(&req, &plan[0], "K562")),
+                (
+                    "new".to_string(),
+                    answer_typed(&req, &plan[1], "K562", r#"["expression", "dnase"]"#),
+                ),
+            ],
+        )
+        .unwrap_err();
+        let all = e.messages().join(" | ");
+        assert!(
+            all.contains(r#"task 'a': workers disagree on type_actual: ["expression"] from worker(s) old; ["expression","dnase"] from worker(s) new"#),
             "{all}"
         );
     }

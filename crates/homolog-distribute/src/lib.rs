@@ -1,6 +1,10 @@
 //! homolog's GAME predictor distributor: `homolog distribute --config distributor_config.yaml
 //! HOST PORT` looks like one GAME predictor and spreads each `POST /predict` over a pool.
 //!
+//! The config is GAME Predictor Distributor's `distributor_config.yaml` as GAME writes it
+//! (`base_url_template`, `predictor_pool` with string or integer ids and quoted or plain
+//! ports), plus homolog's optional settings ([`config`]).
+//!
 //! Behaviour (GAME's Predictor Distributor, plus homolog's additions):
 //! - `GET /formats` and `GET /help` are forwarded to the first worker that answers;
 //! - `POST /predict` is validated like a predictor would (400s come from the distributor
@@ -11,7 +15,9 @@
 //! - every task's `type_actual`, `cell_type_actual`, `species_actual` and (when present)
 //!   `scale_prediction_actual`, and the `bin_size`, must agree across workers, else 422
 //!   `prediction_request_failed` naming the task, the field and the workers ([`merge`]);
-//! - predictions and `trim_upstream` are merged back in the request's sequence order;
+//! - predictions and `trim_upstream` are merged back in the request's sequence order, and
+//!   `type_actual` is written as GAME's array of strings (an older worker's string is read as
+//!   a one-element list);
 //! - a worker's GAME error passes through with its status (the first failing batch's status;
 //!   the messages of every failing batch); an unreachable or timed-out worker is a 500
 //!   `server_error` naming it, or with `retries: N` the batch goes to the next worker;
@@ -25,7 +31,9 @@ pub mod dist;
 pub mod error;
 pub mod server;
 
-pub use config::{DistributorConfig, HealthCheck, PoolEntry, WorkerFormat};
+pub use config::{
+    base_url, DistributorConfig, HealthCheck, PoolEntry, WorkerFormat, DEFAULT_BASE_URL_TEMPLATE,
+};
 pub use dist::{merge, plan_batches, Distributor};
 pub use error::DistributeError;
 pub use server::{router, run_blocking, serve};

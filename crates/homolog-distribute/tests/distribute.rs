@@ -11,11 +11,10 @@ use homolog_distribute::{Distributor, DistributorConfig, PoolEntry};
 use homolog_game::{decode, encode, parse_response, Format, GameError, Val};
 use homolog_serve::synthetic::{mutate, synthetic, Rng};
 use homolog_serve::{Predictor, PredictorConfig};
+use homolog_testkit::{serve_on_loopback, Stop};
 
 #[path = "support/relay.rs"]
 mod relay;
-
-type Stop = tokio::sync::oneshot::Sender<()>;
 
 async fn start_predictor(cfg: PredictorConfig) -> (SocketAddr, Stop) {
     let p = Arc::new(
@@ -24,13 +23,7 @@ async fn start_predictor(cfg: PredictorConfig) -> (SocketAddr, Stop) {
             .unwrap()
             .unwrap(),
     );
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(homolog_serve::serve(l, p, async {
-        let _ = rx.await;
-    }));
-    (addr, tx)
+    serve_on_loopback(|l, stop| homolog_serve::serve(l, p, stop)).await
 }
 
 async fn start_distributor(
@@ -38,17 +31,17 @@ async fn start_distributor(
 ) -> Result<(SocketAddr, Stop), homolog_distribute::DistributeError> {
     let mut d = Distributor::new(cfg)?;
     d.health_check().await?;
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(homolog_distribute::serve(l, Arc::new(d), async {
-        let _ = rx.await;
-    }));
-    Ok((addr, tx))
+    let d = Arc::new(d);
+    Ok(serve_on_loopback(|l, stop| homolog_distribute::serve(l, d, stop)).await)
 }
 
-/// A relay that waits `delay` before forwarding each request to `target` (a slow predictor).
-async fn start_slow_relay(target: SocketAddr, delay: Duration) -> (SocketAddr, Stop) {
+/// A relay in front of `target` that waits `delay` before forwarding each request, then
+/// passes the answer through `rewrite` (status, body) unless that gives `None`.
+async fn start_relay(
+    target: SocketAddr,
+    delay: Duration,
+    rewrite: fn(u16, &[u8]) -> Option<Vec<u8>>,
+) -> (SocketAddr, Stop) {
     use axum::body::Body;
     use axum::http::Request;
     let client = reqwest::Client::new();
@@ -60,21 +53,74 @@ async fn start_slow_relay(target: SocketAddr, delay: Duration) -> (SocketAddr, S
             let bytes = axum::body::to_bytes(body, usize::MAX)
                 .await
                 .unwrap_or_default();
-            relay::forward(&client, &format!("http://{target}"), &parts, bytes).await
+            let resp = relay::forward(&client, &format!("http://{target}"), &parts, bytes).await;
+            let (mut head, body) = resp.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            let body = match rewrite(head.status.as_u16(), &body) {
+                Some(new) => {
+                    head.headers.remove("content-length");
+                    Body::from(new)
+                }
+                None => Body::from(body),
+            };
+            axum::response::Response::from_parts(head, body)
         }
     });
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
+    serve_on_loopback(|l, stop| async move {
         axum::serve(l, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
+            .with_graceful_shutdown(stop)
             .await
-            .unwrap();
-    });
-    (addr, tx)
+            .unwrap()
+    })
+    .await
+}
+
+/// A slow predictor: `target` behind a relay that waits `delay`.
+async fn start_slow_relay(target: SocketAddr, delay: Duration) -> (SocketAddr, Stop) {
+    start_relay(target, delay, |_, _| None).await
+}
+
+/// Answers rewritten by [`start_old_style`] relays.
+static OLD_STYLE_ANSWERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// An older GAME predictor: `target`'s JSON answers with `type_actual` written as one string
+/// (as DREAM-RNN and GAME's first examples do) instead of GAME's current array. Counts them
+/// in [`OLD_STYLE_ANSWERS`].
+async fn start_old_style(target: SocketAddr) -> (SocketAddr, Stop) {
+    start_relay(target, Duration::ZERO, |status, body| {
+        if status != 200 {
+            return None;
+        }
+        // Only JSON (the distributor is told worker_format: json); /formats has no tasks.
+        let Val::Object(mut top) = decode(Format::Json, body).ok()? else {
+            return None;
+        };
+        let mut changed = 0;
+        for (k, v) in &mut top {
+            let (true, Val::Array(tasks)) = (k == "prediction_tasks", v) else {
+                continue;
+            };
+            for t in tasks {
+                let Val::Object(fields) = t else { continue };
+                for (name, value) in fields {
+                    if name == "type_actual" {
+                        let Val::Array(list) = value else {
+                            panic!("the predictor wrote type_actual as {}", value.brief())
+                        };
+                        assert_eq!(list.len(), 1);
+                        *value = list.remove(0);
+                        changed += 1;
+                    }
+                }
+            }
+        }
+        if changed == 0 {
+            return None;
+        }
+        OLD_STYLE_ANSWERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(encode(Format::Json, &Val::Object(top)).unwrap())
+    })
+    .await
 }
 
 fn pool(addrs: &[SocketAddr]) -> Vec<PoolEntry> {
@@ -333,6 +379,40 @@ async fn inconsistent_slow_failing_and_unreachable_workers() {
     let (st, out) = post(d, body, "application/json", "application/json").await;
     assert_eq!(st, 200);
     assert_eq!(out, direct);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn older_predictors_string_type_actual_is_merged_as_games_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write_table(dir.path(), "ref.tsv", "K562");
+    let (a, _sa) = start_predictor(PredictorConfig::with_reference(&table)).await;
+    let (b, _sb) = start_predictor(PredictorConfig::with_reference(&table)).await;
+    let (old, _so) = start_old_style(b).await;
+    let (single, _s1) = start_predictor(PredictorConfig::with_reference(&table)).await;
+    let body = request("track", 12);
+    let (st, direct) = post(single, body.clone(), "application/json", "application/json").await;
+    assert_eq!(st, 200);
+    // The old-style worker alone, and next to a current one: the distributor reads its
+    // strings, finds them equal to the other worker's arrays, and writes arrays.
+    for workers in [vec![old], vec![a, old]] {
+        let mut cfg = quick(DistributorConfig::with_pool(pool(&workers)));
+        cfg.worker_format = homolog_distribute::WorkerFormat::Json;
+        let (d, _x) = start_distributor(cfg).await.unwrap();
+        let before = OLD_STYLE_ANSWERS.load(std::sync::atomic::Ordering::SeqCst);
+        let (st, out) = post(d, body.clone(), "application/json", "application/json").await;
+        assert_eq!(st, 200, "{}", String::from_utf8_lossy(&out));
+        assert!(
+            OLD_STYLE_ANSWERS.load(std::sync::atomic::Ordering::SeqCst) > before,
+            "the old-style worker answered"
+        );
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(r#""type_actual":["expression"]"#)
+                && text.contains(r#""type_actual":["accessibility"]"#),
+            "{text}"
+        );
+        assert_eq!(text, String::from_utf8_lossy(&direct), "{workers:?}");
+    }
 }
 
 #[test]

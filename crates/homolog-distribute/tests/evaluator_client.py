@@ -4,8 +4,8 @@
 Usage: evaluator_client.py HOST PORT REQUEST.json
 
 Asks GET /formats and GET /help, sends REQUEST.json to POST /predict as JSON and as msgpack,
-checks the responses against the spec (mandatory keys, one prediction per requested sequence
-id, in the request's order) and that a malformed request gets GAME's error object with 400.
+checks the responses against the spec (mandatory keys, `type_actual` an array of strings, one
+prediction per requested sequence id, in the request's order) and that a malformed request gets GAME's error object with 400.
 Prints one line per check and exits non-zero on the first failure.
 """
 import json
@@ -35,6 +35,13 @@ def check_predictions(req, resp, how):
         missing = [k for k in TASK_KEYS if k not in task]
         if missing:
             fail(f"{how}: task {task.get('name')} lacks {missing}")
+        # GAME's current schema: type_actual is an array of strings, the other labels strings.
+        ta = task["type_actual"]
+        if not isinstance(ta, list) or not ta or not all(isinstance(x, str) for x in ta):
+            fail(f"{how}: task {task['name']}: type_actual is not an array of strings: {ta!r}")
+        for key in ("cell_type_actual", "species_actual"):
+            if not isinstance(task[key], str):
+                fail(f"{how}: task {task['name']}: {key} is not a string: {task[key]!r}")
         if list(task["predictions"]) != ids:
             fail(f"{how}: task {task['name']}: predictions not in request order")
         for sid, v in task["predictions"].items():

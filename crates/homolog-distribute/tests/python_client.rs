@@ -1,8 +1,8 @@
 //! GAME's evaluator side in Python (requests + msgpack, written from the spec) drives the
 //! distributor in front of two homolog predictors, on loopback.
 //!
-//! The Python packages come from scripts/setup.d/60-game.sh. Without them the test skips with a
-//! message, unless HOMOLOG_REQUIRE_SERVICES is set (CI), where it fails.
+//! The Python packages come from scripts/setup.d/60-game.sh. Without them the test says it
+//! skipped, or fails when HOMOLOG_REQUIRE_DATA is set (CI): see homolog-testkit.
 
 use std::path::Path;
 use std::process::Command;
@@ -11,29 +11,11 @@ use std::sync::Arc;
 use homolog_distribute::{Distributor, DistributorConfig, PoolEntry};
 use homolog_serve::synthetic::{mutate, synthetic, Rng};
 use homolog_serve::{Predictor, PredictorConfig};
-
-fn python_ready() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import requests, msgpack"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var_os("HOMOLOG_REQUIRE_SERVICES").is_some() {
-            panic!("python3 with requests and msgpack is required (HOMOLOG_REQUIRE_SERVICES is set); run scripts/setup.d/60-game.sh");
-        }
-        println!(
-            "skipped: python3 with requests and msgpack not found; run scripts/setup.d/60-game.sh"
-        );
-    }
-    ok
-}
+use homolog_testkit::serve_on_loopback;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn python_evaluator_against_the_distributor() {
-    if !python_ready() {
-        return;
-    }
+    homolog_testkit::require_python!(["requests", "msgpack"], "scripts/setup.d/60-game.sh");
     let dir = tempfile::tempdir().unwrap();
     let s = synthetic(3, 4, 6, 100);
     let table = dir.path().join("ref.tsv");
@@ -48,13 +30,8 @@ async fn python_evaluator_against_the_distributor() {
                 .unwrap()
                 .unwrap(),
         );
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let a = l.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(homolog_serve::serve(l, p, async {
-            let _ = rx.await;
-        }));
-        stops.push(tx);
+        let (a, stop) = serve_on_loopback(|l, shutdown| homolog_serve::serve(l, p, shutdown)).await;
+        stops.push(stop);
         pool.push(PoolEntry {
             id: (i + 1).to_string(),
             pred_ip: "127.0.0.1".into(),
@@ -63,12 +40,9 @@ async fn python_evaluator_against_the_distributor() {
     }
     let mut d = Distributor::new(DistributorConfig::with_pool(pool)).unwrap();
     d.health_check().await.unwrap();
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    let (_tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(homolog_distribute::serve(l, Arc::new(d), async {
-        let _ = rx.await;
-    }));
+    let d = Arc::new(d);
+    let (addr, _stop) =
+        serve_on_loopback(|l, shutdown| homolog_distribute::serve(l, d, shutdown)).await;
 
     // The request file: ids in a non-sorted order, a range, flanks.
     let mut rng = Rng::new(8);

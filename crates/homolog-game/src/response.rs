@@ -3,9 +3,14 @@
 //!
 //! Required per task (GAME's Predictor response schema): `name`, `type_requested`,
 //! `type_actual`, `cell_type_requested`, `cell_type_actual`, `species_requested`,
-//! `species_actual`, `predictions`. The label fields are strings, or arrays of strings (GAME's
-//! current schema makes `type_actual` an array; its older examples use strings): both are
-//! accepted and kept as they are. A prediction value is a number, an array of numbers (point,
+//! `species_actual`, `predictions`.
+//!
+//! `type_actual` is an array of strings in GAME's current schema (the types a predictor
+//! combined, e.g. `["dnase", "atac-seq"]`); GAME's older examples and predictors (DREAM-RNN)
+//! send one string. Both are read, and [`TaskResult::type_actual`] holds the list, so a
+//! response is always written with an array: `"expression"` is read as `["expression"]`. The
+//! other label fields are strings, or arrays of strings, accepted and kept as they are.
+//! A prediction value is a number, an array of numbers (point,
 //! track), an array of arrays of numbers (interaction matrix), or a string / binary blob (an
 //! encoded matrix). `trim_upstream` (track readouts) maps ids to non-negative integers.
 //! Unknown keys (`aggregation`, `matcher_version`, ...) are kept and re-emitted.
@@ -24,8 +29,9 @@ pub struct TaskResult {
     pub name: String,
     /// Type asked for.
     pub type_requested: Val,
-    /// Type predicted (string or array of strings).
-    pub type_actual: Val,
+    /// Types predicted: GAME's array of strings (a plain string from an older predictor is
+    /// read as a one-element list). Never empty in a parsed response.
+    pub type_actual: Vec<String>,
     /// Cell type asked for.
     pub cell_type_requested: Val,
     /// Cell type predicted.
@@ -59,6 +65,19 @@ pub struct PredictResponse {
     pub tasks: Vec<TaskResult>,
     /// Other top-level keys, in order.
     pub extra: Vec<(String, Val)>,
+}
+
+/// `type_actual`'s list: a string is one type (older GAME predictors), a non-empty array of
+/// strings is GAME's current form; anything else is `None`.
+pub fn type_list(v: &Val) -> Option<Vec<String>> {
+    match v {
+        Val::Str(s) => Some(vec![s.clone()]),
+        Val::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        _ => None,
+    }
 }
 
 /// Whether `v` is a string or a non-empty array of strings.
@@ -138,6 +157,10 @@ fn parse_task(index: usize, v: Val, problems: &mut Vec<String>) -> Option<TaskRe
             Some(v) if i == 0 && !matches!(v, Val::Str(_)) => problems.push(format!(
                 "{label}: 'name' should be a string; got {}",
                 v.kind()
+            )),
+            Some(v) if i == 2 && type_list(v).is_none() => problems.push(format!(
+                "{label}: 'type_actual' should be an array of strings (GAME's schema; one string is also read); got {}",
+                v.brief()
             )),
             Some(v) if !is_label(v) => problems.push(format!(
                 "{label}: '{n}' should be a string or an array of strings; got {}",
@@ -220,7 +243,7 @@ fn parse_task(index: usize, v: Val, problems: &mut Vec<String>) -> Option<TaskRe
             _ => return None,
         },
         type_requested: tr?,
-        type_actual: ta?,
+        type_actual: type_list(&ta?)?,
         cell_type_requested: cr?,
         cell_type_actual: ca?,
         species_requested: sr?,
@@ -432,5 +455,59 @@ impl Serialize for PredictResponse {
             m.serialize_entry(k, v)?;
         }
         m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{decode, Format};
+
+    fn task_with(type_actual: &str) -> String {
+        format!(
+            r#"{{"prediction_tasks": [{{"name": "t", "type_requested": "expression",
+            "type_actual": {type_actual}, "cell_type_requested": "K562", "cell_type_actual": "K562",
+            "species_requested": "homo_sapiens", "species_actual": "homo_sapiens",
+            "predictions": {{"a": [1.5]}}}}]}}"#
+        )
+    }
+
+    fn parse(text: &str) -> Result<PredictResponse, Vec<String>> {
+        parse_response(decode(Format::Json, text.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn type_actual_is_read_as_string_or_array_and_written_as_array() {
+        // GAME's current schema: an array, kept as it is.
+        let current = parse(&task_with(r#"["dnase", "atac-seq"]"#)).unwrap();
+        assert_eq!(current.tasks[0].type_actual, ["dnase", "atac-seq"]);
+        // An older predictor's plain string: one type.
+        let old = parse(&task_with(r#""expression""#)).unwrap();
+        assert_eq!(old.tasks[0].type_actual, ["expression"]);
+        // Written back, both are arrays (JSON and msgpack alike).
+        let json = String::from_utf8(crate::encode(Format::Json, &old).unwrap()).unwrap();
+        assert!(json.contains(r#""type_actual":["expression"]"#), "{json}");
+        let mp = crate::encode(Format::Msgpack, &old).unwrap();
+        let back = decode(Format::Msgpack, &mp).unwrap();
+        let t = &back.get("prediction_tasks").unwrap();
+        let Val::Array(tasks) = t else { panic!() };
+        assert_eq!(
+            tasks[0].get("type_actual"),
+            Some(&Val::Array(vec![Val::from("expression")]))
+        );
+        // The written form reads back to the same response.
+        assert_eq!(parse(&json).unwrap(), old);
+    }
+
+    #[test]
+    fn type_actual_of_another_shape_is_named() {
+        for bad in ["[]", "[1]", "12", "{\"a\": 1}", "null"] {
+            let e = parse(&task_with(bad)).unwrap_err();
+            assert_eq!(e.len(), 1, "{bad}: {e:?}");
+            assert!(
+                e[0].starts_with("task 't': 'type_actual' should be an array of strings"),
+                "{bad}: {e:?}"
+            );
+        }
     }
 }

@@ -5,23 +5,11 @@
 //! `..` placeholders) or use GAME's first draft of the schema; those must be rejected with a 400
 //! that says why, exactly as a GAME predictor answers them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use homolog_game::{
     check_help, decode, parse_request, parse_response, Format, GameError, PredictRequest, Readout,
 };
-
-fn data_dir() -> Option<PathBuf> {
-    let root = std::env::var("HOMOLOG_DATA")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").into());
-    let dir = Path::new(&root).join("game");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: data not found at {}", dir.display());
-        None
-    }
-}
 
 fn read(dir: &Path, rel: &str) -> Vec<u8> {
     std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
@@ -49,7 +37,7 @@ fn strip_trailing_commas(s: &str) -> String {
 
 #[test]
 fn every_game_example_has_the_expected_verdict() {
-    let Some(dir) = data_dir() else { return };
+    let dir = homolog_testkit::require_data!("game");
     let mut checked: Vec<&str> = Vec::new();
 
     // --- requests GAME's evaluators really send: valid, and their sequences are usable.
@@ -114,11 +102,15 @@ fn every_game_example_has_the_expected_verdict() {
             .unwrap_or_else(|e| panic!("{rel}: {e:?}"));
         let req = request(&dir, req_rel).unwrap();
         resp.check_answers(&req).unwrap_or_else(|e| panic!("{rel}: {e:?}"));
-        // Re-serialising keeps the content (order included).
-        let again = parse_response(
-            decode(Format::Json, &serde_json::to_vec(&resp).unwrap()).unwrap(),
-        )
-        .unwrap();
+        // DREAM-RNN writes type_actual as one string (GAME's older form): read as a list.
+        assert!(
+            resp.tasks.iter().all(|t| t.type_actual == ["expression"]),
+            "{rel}"
+        );
+        // Re-serialising keeps the content (order included), type_actual as GAME's array.
+        let text = serde_json::to_string(&resp).unwrap();
+        assert!(text.contains(r#""type_actual":["expression"]"#), "{rel}");
+        let again = parse_response(decode(Format::Json, text.as_bytes()).unwrap()).unwrap();
         assert_eq!(again, resp, "{rel}");
         checked.push(rel);
     }

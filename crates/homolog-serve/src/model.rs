@@ -453,7 +453,7 @@ impl Predictor {
             tasks.push(TaskResult {
                 name: t.name.clone(),
                 type_requested: t.task_type.clone().into(),
-                type_actual: meta.task_type.clone().into(),
+                type_actual: vec![meta.task_type.clone()],
                 cell_type_requested: t.cell_type.clone().into(),
                 cell_type_actual: meta.cell_type.clone().into(),
                 species_requested: t.species.clone().into(),

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use homolog_testkit::{serve_on_loopback, Stop};
+
 use homolog_game::{check_help, decode, parse_response, Format, GameError, PredictResponse, Val};
 use homolog_serve::synthetic::{family_value, mutate, synthetic, Rng};
 use homolog_serve::{Predictor, PredictorConfig, TaskMatching};
@@ -12,7 +14,7 @@ use serde_json::json;
 
 struct Server {
     addr: SocketAddr,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _stop: Stop,
 }
 
 async fn start(cfg: PredictorConfig) -> Server {
@@ -22,13 +24,8 @@ async fn start(cfg: PredictorConfig) -> Server {
             .unwrap()
             .unwrap(),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(homolog_serve::serve(listener, p, async {
-        let _ = rx.await;
-    }));
-    Server { addr, _stop: tx }
+    let (addr, stop) = serve_on_loopback(|l, shutdown| homolog_serve::serve(l, p, shutdown)).await;
+    Server { addr, _stop: stop }
 }
 
 fn write_table(dir: &Path) -> (PathBuf, Vec<String>) {
@@ -146,7 +143,17 @@ async fn endpoints_point_predictions_and_msgpack() {
         );
     }
     let atac = &resp.tasks[1];
-    assert_eq!(atac.type_actual, Val::from("accessibility"));
+    assert_eq!(atac.type_actual, ["accessibility"]);
+    // GAME's current schema: type_actual is an array of strings on the wire.
+    let wire: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        wire["prediction_tasks"][1]["type_actual"],
+        json!(["accessibility"])
+    );
+    assert_eq!(
+        wire["prediction_tasks"][1]["cell_type_actual"],
+        json!("HepG2")
+    );
     assert_eq!(
         atac.scale_prediction_actual, None,
         "no scale requested, none reported"
@@ -283,18 +290,6 @@ async fn game_errors_and_status_codes() {
     assert_eq!(r.status().as_u16(), 404);
 }
 
-fn data_dir() -> Option<PathBuf> {
-    let root = std::env::var("HOMOLOG_DATA")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").into());
-    let dir = Path::new(&root).join("game");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: data not found at {}", dir.display());
-        None
-    }
-}
-
 /// A reference table from GAME's real data: the 1,000 MPRA sequences of the DREAM-RNN sample
 /// request with DREAM-RNN's predictions as their K562 values.
 pub fn dream_table(dir: &Path) -> String {
@@ -324,7 +319,7 @@ pub fn dream_table(dir: &Path) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn game_example_requests_get_game_answers() {
-    let Some(data) = data_dir() else { return };
+    let data = homolog_testkit::require_data!("game");
     let tmp = tempfile::tempdir().unwrap();
     let table = tmp.path().join("dream.tsv");
     std::fs::write(&table, dream_table(&data)).unwrap();
