@@ -8,8 +8,10 @@ use anyhow::Context;
 /// Options of `homolog distribute`.
 #[derive(clap::Args, Debug)]
 pub struct DistributeArgs {
-    /// Distributor config (YAML), GAME's format: `predictor_pool: [{id, pred_ip, pred_port}]`,
-    /// plus optional timeouts, retries, concurrency and size limits (see docs/game.md).
+    /// Distributor config (YAML), GAME's format, so GAME's own distributor_config.yaml works:
+    /// `predictor_pool: [{id, pred_ip, pred_port}]` (ports as numbers or quoted strings),
+    /// optional `base_url_template` (default `http://{pred_ip}:{pred_port}`), plus homolog's
+    /// optional timeouts, retries, concurrency and size limits (see docs/game.md).
     #[arg(long)]
     pub config: PathBuf,
     /// Address to listen on (evaluators connect here).
