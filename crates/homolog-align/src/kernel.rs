@@ -56,7 +56,7 @@ fn max(a: i64, b: i64) -> i64 {
 /// Reusable buffers, so aligning many pairs does not reallocate.
 #[derive(Debug, Default)]
 pub(crate) struct Workspace {
-    /// Query profile: `profile[c * m + i]` = score(query[i], symbol c).
+    /// Query profile: `profile[c * m + i]` = `score(query[i], symbol c)`.
     profile: Vec<i64>,
     /// `H` of the previous column, per query row.
     h: Vec<i64>,
@@ -82,7 +82,7 @@ pub(crate) struct Workspace {
     #[cfg(all(target_arch = "x86_64", homolog_avx512))]
     pub(crate) w32: crate::wide::WideWorkspace<i32>,
     /// The last global alignment (picks the kernel of a local one that follows).
-    pub(crate) hint: crate::GlobalHint,
+    pub(crate) hint: crate::dispatch::GlobalHint,
     /// The kernel of the last alignment.
     pub(crate) last: Option<crate::Kernel>,
 }
@@ -120,6 +120,206 @@ impl ProfileKey {
     }
 }
 
+/// Lane element of the striped kernels: `u8`, `i16` (saturating) or `i32` (wrapping,
+/// bounded a priori).
+///
+/// The constants are those of the wide kernels' lanes of this element ([`crate::wide`]).
+pub(crate) trait Elem: Copy + Default + std::fmt::Debug + PartialEq {
+    /// Largest element value.
+    const MAX: i32;
+    /// Minus infinity.
+    const NEG: i32;
+    /// Profile score of padding rows.
+    const PAD: i32;
+    /// Saturating arithmetic (upward overflow checked at run time).
+    const SATURATING: bool;
+    /// Unsigned saturating 8-bit lanes holding `max(0, x)` of every value `x`, with the
+    /// profile stored as `s + bias` (see "8-bit lanes" in the `wide` module docs). Local
+    /// alignments only.
+    const BIASED: bool;
+
+    /// `x` clamped to the element range.
+    fn from_i32(x: i32) -> Self;
+    fn to_i32(self) -> i32;
+}
+
+impl Elem for i16 {
+    const MAX: i32 = i16::MAX as i32;
+    const NEG: i32 = i16::MIN as i32;
+    const PAD: i32 = i16::MIN as i32;
+    const SATURATING: bool = true;
+    const BIASED: bool = false;
+
+    #[inline(always)]
+    fn from_i32(x: i32) -> Self {
+        x.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+    }
+    #[inline(always)]
+    fn to_i32(self) -> i32 {
+        i32::from(self)
+    }
+}
+
+impl Elem for u8 {
+    const MAX: i32 = u8::MAX as i32;
+    // Values are clamped at 0, which is also minus infinity.
+    const NEG: i32 = 0;
+    // Stored as `PAD + bias`, clamped to 0: the lowest score.
+    const PAD: i32 = -(u8::MAX as i32);
+    const SATURATING: bool = true;
+    const BIASED: bool = true;
+
+    #[inline(always)]
+    fn from_i32(x: i32) -> Self {
+        x.clamp(0, i32::from(u8::MAX)) as u8
+    }
+    #[inline(always)]
+    fn to_i32(self) -> i32 {
+        i32::from(self)
+    }
+}
+
+/// Wrapping, bounded a priori like the AVX2 32-bit kernel ([`crate::simd`]).
+impl Elem for i32 {
+    const MAX: i32 = i32::MAX;
+    const NEG: i32 = -(1 << 30);
+    const PAD: i32 = -(1 << 27);
+    const SATURATING: bool = false;
+    const BIASED: bool = false;
+
+    #[inline(always)]
+    fn from_i32(x: i32) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn to_i32(self) -> i32 {
+        self
+    }
+}
+
+/// Per-column buffers of the striped kernels ([`crate::simd`], [`crate::wide`]): one
+/// element per striped cell, vector `t` (of `seg`), lane `l` (of `lanes`) at `t * lanes + l`,
+/// which holds query row `l * seg + t` (rows past the query are padding).
+#[derive(Debug, Default)]
+pub(crate) struct StripedBuffers<E> {
+    /// Final `H` of the previous column and of the current one.
+    pub(crate) h_load: Vec<E>,
+    pub(crate) h_store: Vec<E>,
+    /// Scoring `E` (from first-pass `H`).
+    pub(crate) e: Vec<E>,
+    /// Traceback `E` (from final `H`).
+    pub(crate) ea: Vec<E>,
+    /// `E_OPEN` bit for the next column, per cell.
+    pub(crate) ebit: Vec<E>,
+    /// Diagonal score of the current column.
+    pub(crate) hd: Vec<E>,
+    /// Vertical gap `F` of the current column.
+    pub(crate) ft: Vec<E>,
+    /// Copy of `h_store` for the column holding the running local maximum.
+    pub(crate) best_col: Vec<E>,
+}
+
+impl<E: Elem> StripedBuffers<E> {
+    /// Every buffer.
+    fn all(&mut self) -> [&mut Vec<E>; 8] {
+        let Self {
+            h_load,
+            h_store,
+            e,
+            ea,
+            ebit,
+            hd,
+            ft,
+            best_col,
+        } = self;
+        [h_load, h_store, e, ea, ebit, hd, ft, best_col]
+    }
+
+    /// Makes every buffer `cells` elements long (zeros).
+    pub(crate) fn reset(&mut self, cells: usize) {
+        for v in self.all() {
+            v.clear();
+            v.resize(cells, E::default());
+        }
+    }
+
+    /// Whether every buffer holds `cells` elements (`&mut` only to list them).
+    pub(crate) fn hold(&mut self, cells: usize) -> bool {
+        self.all().iter().all(|v| v.len() == cells)
+    }
+
+    /// Column -1: `H` and both `E` of a leading gap down the query (local: 0 and `-open`),
+    /// values below `neg` raised to it, and every `E` marked as opened (as parasail does).
+    pub(crate) fn start<const LOCAL: bool>(
+        &mut self,
+        lanes: usize,
+        seg: usize,
+        p: Params,
+        neg: i32,
+    ) {
+        for r in 0..seg * lanes {
+            let (l, t) = (r % lanes, r / lanes);
+            let row = (l * seg + t) as i64;
+            let (h, e) = if LOCAL {
+                (0, -p.open)
+            } else {
+                let h = -p.open - p.extend * row;
+                (h, h - p.open)
+            };
+            // Padding rows may exceed the bound by a few extends: clamp (never read back
+            // into real rows).
+            let h = E::from_i32(h.max(i64::from(neg)) as i32);
+            let e = E::from_i32(e.max(i64::from(neg)) as i32);
+            self.h_load[r] = h;
+            self.e[r] = e;
+            self.ea[r] = e;
+            self.ebit[r] = E::from_i32(i32::from(E_OPEN));
+        }
+    }
+
+    /// After local column `j` with maximum `col_max`: parasail keeps the first column whose
+    /// maximum beats every earlier one (`best`), and its `H` values for [`Self::finish`].
+    #[inline(always)]
+    pub(crate) fn keep_best(
+        &mut self,
+        col_max: i32,
+        best: &mut i32,
+        out: &mut KernelOut,
+        j: usize,
+    ) {
+        if col_max > *best {
+            *best = col_max;
+            out.end_ref = j;
+            out.empty = false;
+            self.best_col.copy_from_slice(&self.h_store);
+        }
+    }
+
+    /// Fills in the score and end row of `out` after the last column (swapped into
+    /// `h_load`) of a query of `m` rows; `best` is the local maximum.
+    pub(crate) fn finish<const LOCAL: bool>(
+        &self,
+        out: &mut KernelOut,
+        best: i32,
+        m: usize,
+        seg: usize,
+        lanes: usize,
+    ) {
+        let cell = |v: &[E], r: usize| v[(r % seg) * lanes + r / seg].to_i32();
+        if LOCAL {
+            if !out.empty {
+                out.score = i64::from(best);
+                // The first (smallest) query row of the end column holding the maximum.
+                out.end_query = (0..m)
+                    .find(|&r| cell(&self.best_col, r) == best)
+                    .unwrap_or(m - 1);
+            }
+        } else {
+            out.score = i64::from(cell(&self.h_load, m - 1));
+        }
+    }
+}
+
 /// Where the alignment ends and its score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct KernelOut {
@@ -136,6 +336,24 @@ pub(crate) struct Params {
     pub(crate) open: i64,
     pub(crate) extend: i64,
     pub(crate) lanes: usize,
+}
+
+impl Params {
+    /// Top border of column `j`: `H(-1, j - 1)`, which feeds row 0's diagonal, and
+    /// `H(-1, j)`, the cell above row 0 (a leading gap in global alignments, else 0).
+    #[inline(always)]
+    pub(crate) fn border<const LOCAL: bool>(&self, j: usize) -> (i64, i64) {
+        if LOCAL {
+            return (0, 0);
+        }
+        let jj = j as i64;
+        let diag = if j == 0 {
+            0
+        } else {
+            -self.open - self.extend * (jj - 1)
+        };
+        (diag, -self.open - self.extend * jj)
+    }
 }
 
 impl Workspace {
@@ -221,15 +439,7 @@ pub(crate) fn run<const LOCAL: bool, const TRACE: bool>(
     for (j, &c) in reference.iter().enumerate() {
         let prof = &profile[c as usize * m..(c as usize + 1) * m];
         // H(-1, j-1) feeds row 0's diagonal; H(-1, j) is the cell above row 0.
-        let (mut h_diag, top) = if LOCAL {
-            (0, 0)
-        } else {
-            let jj = j as i64;
-            (
-                if j == 0 { 0 } else { -open - ext * (jj - 1) },
-                -open - ext * jj,
-            )
-        };
+        let (mut h_diag, top) = p.border::<LOCAL>(j);
         let mut h_up = top;
         // Starting F at minus infinity makes row 0 open from the top border (F_OPEN set).
         let mut ft = NEG;

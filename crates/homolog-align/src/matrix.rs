@@ -50,6 +50,26 @@ const PARASAIL_BLOSUM62: [i32; 24 * 24] = [
 ///
 /// Rows are the query residue, columns the reference residue (the standard matrices are
 /// symmetric, so this only matters for hand-made asymmetric ones).
+///
+/// # Examples
+///
+/// ```
+/// use homolog_align::SubstitutionMatrix;
+///
+/// let blosum62 = SubstitutionMatrix::blosum62();
+/// assert_eq!(blosum62.score(b'W', b'W'), 11);
+/// assert_eq!(blosum62.score(b'i', b'V'), 3); // case-insensitive
+/// // Outside the alphabet: scored as parasail's fallback symbol `*`.
+/// assert_eq!(blosum62.score(b'U', b'A'), -4);
+///
+/// // NCBI text format (`/usr/share/ncbi/data/BLOSUM62` and friends).
+/// let text = "# toy matrix\n   A  C  X\nA  2 -1  0\nC -1  5  0\nX  0  0  0\n";
+/// let toy = SubstitutionMatrix::from_ncbi("toy", text)?;
+/// assert_eq!((toy.name(), toy.size(), toy.fallback()), ("toy", 3, b'X'));
+/// assert_eq!(toy.score(b'C', b'C'), 5);
+/// assert_eq!(toy.score(b'W', b'C'), 0); // W is read as X
+/// # Ok::<(), homolog_align::MatrixError>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct SubstitutionMatrix {
     name: String,

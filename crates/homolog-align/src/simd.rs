@@ -26,7 +26,7 @@
 
 use std::arch::x86_64::*;
 
-use crate::kernel::{KernelOut, Params, DEL, DIAG, E_OPEN, F_OPEN, INS};
+use crate::kernel::{KernelOut, Params, StripedBuffers, DEL, DIAG, E_OPEN, F_OPEN, INS};
 
 /// Vector width in 32-bit lanes (AVX2), equal to parasail's stripe count.
 pub(crate) const LANES: usize = 8;
@@ -62,21 +62,8 @@ pub(crate) struct SimdWorkspace {
     profile: Vec<i32>,
     seg: usize,
     m: usize,
-    /// Final `H` of the previous column and of the current one.
-    h_load: Vec<i32>,
-    h_store: Vec<i32>,
-    /// Scoring `E` (from first-pass `H`).
-    e: Vec<i32>,
-    /// Traceback `E` (from final `H`).
-    ea: Vec<i32>,
-    /// `E_OPEN` bit for the next column, per cell.
-    ebit: Vec<i32>,
-    /// Diagonal score of the current column.
-    hd: Vec<i32>,
-    /// Vertical gap `F` of the current column.
-    ft: Vec<i32>,
-    /// Copy of `h_store` for the column holding the running local maximum.
-    best_col: Vec<i32>,
+    /// Per-column buffers.
+    bufs: StripedBuffers<i32>,
     /// Traceback bytes: column `j`, vector `t`, lane `l` at `j * seg * 8 + t * 8 + l`.
     /// Empty between runs: the workspace lends its shared table for each run.
     pub(crate) trace: Vec<u8>,
@@ -107,19 +94,7 @@ impl SimdWorkspace {
                 }
             }
         }
-        for v in [
-            &mut self.h_load,
-            &mut self.h_store,
-            &mut self.e,
-            &mut self.ea,
-            &mut self.ebit,
-            &mut self.hd,
-            &mut self.ft,
-            &mut self.best_col,
-        ] {
-            v.clear();
-            v.resize(cells, 0);
-        }
+        self.bufs.reset(cells);
     }
 
     /// Makes room for the traceback of the current query against `n` residues;
@@ -207,25 +182,7 @@ impl SimdWorkspace {
             }};
         }
 
-        // Column -1.
-        for r in 0..cells {
-            let (l, t) = (r % LANES, r / LANES);
-            let row = (l * seg + t) as i64;
-            let (h, e) = if LOCAL {
-                (0, -p.open)
-            } else {
-                let h = -p.open - p.extend * row;
-                (h, h - p.open)
-            };
-            // Padding rows may exceed the bound by a few extends: clamp (never read back
-            // into real rows).
-            let h = h.max(i64::from(NEG)) as i32;
-            let e = e.max(i64::from(NEG)) as i32;
-            self.h_load[r] = h;
-            self.e[r] = e;
-            self.ea[r] = e;
-            self.ebit[r] = i32::from(E_OPEN);
-        }
+        self.bufs.start::<LOCAL>(LANES, seg, p, NEG);
 
         let mut best: i32 = 0;
         let mut out = KernelOut {
@@ -238,58 +195,52 @@ impl SimdWorkspace {
 
         for (j, &c) in reference.iter().enumerate() {
             let prof = &self.profile[c as usize * cells..(c as usize + 1) * cells];
-            let (diag_border, top) = if LOCAL {
-                (0i32, 0i32)
-            } else {
-                let jj = j as i32;
-                (
-                    if j == 0 { 0 } else { -open - ext * (jj - 1) },
-                    -open - ext * jj,
-                )
-            };
+            // Within the lanes' bounds (checked before the kernel was chosen).
+            let (diag_border, top) = p.border::<LOCAL>(j);
+            let (diag_border, top) = (diag_border as i32, top as i32);
 
             // 1. First pass.
-            let mut vh = shift_in!(ld!(&self.h_load, seg - 1), diag_border);
+            let mut vh = shift_in!(ld!(&self.bufs.h_load, seg - 1), diag_border);
             let mut vf = v_neg;
             for t in 0..seg {
                 let mut hd = _mm256_add_epi32(vh, ld!(prof, t));
                 if LOCAL {
                     hd = _mm256_max_epi32(hd, v_zero);
                 }
-                st!(&mut self.hd, t, hd);
-                let ve = ld!(&self.e, t);
+                st!(&mut self.bufs.hd, t, hd);
+                let ve = ld!(&self.bufs.e, t);
                 let hfp = _mm256_max_epi32(_mm256_max_epi32(hd, ve), vf);
-                st!(&mut self.h_store, t, hfp);
-                st!(&mut self.ft, t, vf);
+                st!(&mut self.bufs.h_store, t, hfp);
+                st!(&mut self.bufs.ft, t, vf);
                 let h_open = _mm256_sub_epi32(hfp, v_open);
                 st!(
-                    &mut self.e,
+                    &mut self.bufs.e,
                     t,
                     _mm256_max_epi32(h_open, _mm256_sub_epi32(ve, v_ext)),
                 );
                 vf = _mm256_max_epi32(h_open, _mm256_sub_epi32(vf, v_ext));
-                vh = ld!(&self.h_load, t);
+                vh = ld!(&self.bufs.h_load, t);
             }
 
             // 2. Lazy F: propagate the true F across stripes until nothing changes.
             loop {
-                let last_h = shift_in!(ld!(&self.h_store, seg - 1), top);
-                let last_f = shift_in!(ld!(&self.ft, seg - 1), NEG);
+                let last_h = shift_in!(ld!(&self.bufs.h_store, seg - 1), top);
+                let last_f = shift_in!(ld!(&self.bufs.ft, seg - 1), NEG);
                 let mut f = _mm256_max_epi32(
                     _mm256_sub_epi32(last_h, v_open),
                     _mm256_sub_epi32(last_f, v_ext),
                 );
                 let mut stopped_at = seg;
                 for t in 0..seg {
-                    let cur = ld!(&self.ft, t);
+                    let cur = ld!(&self.bufs.ft, t);
                     f = _mm256_max_epi32(f, cur);
                     if _mm256_movemask_epi8(_mm256_cmpeq_epi32(f, cur)) == -1 {
                         stopped_at = t;
                         break;
                     }
-                    st!(&mut self.ft, t, f);
-                    let h = _mm256_max_epi32(ld!(&self.h_store, t), f);
-                    st!(&mut self.h_store, t, h);
+                    st!(&mut self.bufs.ft, t, f);
+                    let h = _mm256_max_epi32(ld!(&self.bufs.h_store, t), f);
+                    st!(&mut self.bufs.h_store, t, h);
                     f = _mm256_max_epi32(_mm256_sub_epi32(h, v_open), _mm256_sub_epi32(f, v_ext));
                 }
                 if stopped_at == 0 {
@@ -301,12 +252,12 @@ impl SimdWorkspace {
             let mut vmax = v_neg;
             if TRACE {
                 let col = &mut self.trace[j * stride..(j + 1) * stride];
-                let mut hup = shift_in!(ld!(&self.h_store, seg - 1), top);
-                let mut fup = shift_in!(ld!(&self.ft, seg - 1), NEG);
+                let mut hup = shift_in!(ld!(&self.bufs.h_store, seg - 1), top);
+                let mut fup = shift_in!(ld!(&self.bufs.ft, seg - 1), NEG);
                 for t in 0..seg {
-                    let hv = ld!(&self.h_store, t);
-                    let ft = ld!(&self.ft, t);
-                    let hd = ld!(&self.hd, t);
+                    let hv = ld!(&self.bufs.h_store, t);
+                    let ft = ld!(&self.bufs.ft, t);
+                    let hd = ld!(&self.bufs.hd, t);
                     let fopen = _mm256_cmpgt_epi32(
                         _mm256_sub_epi32(hup, v_open),
                         _mm256_sub_epi32(fup, v_ext),
@@ -321,14 +272,14 @@ impl SimdWorkspace {
                         code = _mm256_andnot_si256(zero, code);
                     }
                     let byte = _mm256_or_si256(
-                        _mm256_or_si256(code, ld!(&self.ebit, t)),
+                        _mm256_or_si256(code, ld!(&self.bufs.ebit, t)),
                         _mm256_and_si256(fopen, v_fopen),
                     );
                     let e_open = _mm256_sub_epi32(hv, v_open);
-                    let e_ext = _mm256_sub_epi32(ld!(&self.ea, t), v_ext);
-                    st!(&mut self.ea, t, _mm256_max_epi32(e_open, e_ext));
+                    let e_ext = _mm256_sub_epi32(ld!(&self.bufs.ea, t), v_ext);
+                    st!(&mut self.bufs.ea, t, _mm256_max_epi32(e_open, e_ext));
                     st!(
-                        &mut self.ebit,
+                        &mut self.bufs.ebit,
                         t,
                         _mm256_and_si256(_mm256_cmpgt_epi32(e_open, e_ext), v_eopen),
                     );
@@ -345,34 +296,15 @@ impl SimdWorkspace {
                 }
             } else if LOCAL {
                 for t in 0..seg {
-                    vmax = _mm256_max_epi32(vmax, ld!(&self.h_store, t));
+                    vmax = _mm256_max_epi32(vmax, ld!(&self.bufs.h_store, t));
                 }
             }
             if LOCAL {
-                let col_max = hmax(vmax);
-                // parasail keeps the first column whose maximum beats every earlier one.
-                if col_max > best {
-                    best = col_max;
-                    out.end_ref = j;
-                    out.empty = false;
-                    self.best_col.copy_from_slice(&self.h_store);
-                }
+                self.bufs.keep_best(hmax(vmax), &mut best, &mut out, j);
             }
-            std::mem::swap(&mut self.h_load, &mut self.h_store);
+            std::mem::swap(&mut self.bufs.h_load, &mut self.bufs.h_store);
         }
-        // After the last swap, h_load holds the final column.
-        if LOCAL {
-            if !out.empty {
-                out.score = i64::from(best);
-                // The first (smallest) query row of the end column holding the maximum.
-                out.end_query = (0..m)
-                    .find(|&r| self.best_col[(r % seg) * LANES + r / seg] == best)
-                    .unwrap_or(m - 1);
-            }
-        } else {
-            let r = m - 1;
-            out.score = i64::from(self.h_load[(r % seg) * LANES + r / seg]);
-        }
+        self.bufs.finish::<LOCAL>(&mut out, best, m, seg, LANES);
         out
     }
 }

@@ -77,47 +77,7 @@
 
 use std::arch::x86_64::*;
 
-use crate::kernel::{KernelOut, Params, DEL, DIAG, E_OPEN, F_OPEN, INS};
-
-/// Lane element: `u8`, `i16` (saturating) or `i32` (wrapping, bounded a priori).
-pub(crate) trait Elem: Copy + Default + std::fmt::Debug + PartialEq {
-    /// `x` clamped to the element range.
-    fn from_i32(x: i32) -> Self;
-    fn to_i32(self) -> i32;
-}
-
-impl Elem for i16 {
-    #[inline(always)]
-    fn from_i32(x: i32) -> Self {
-        x.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
-    }
-    #[inline(always)]
-    fn to_i32(self) -> i32 {
-        i32::from(self)
-    }
-}
-
-impl Elem for u8 {
-    #[inline(always)]
-    fn from_i32(x: i32) -> Self {
-        x.clamp(0, i32::from(u8::MAX)) as u8
-    }
-    #[inline(always)]
-    fn to_i32(self) -> i32 {
-        i32::from(self)
-    }
-}
-
-impl Elem for i32 {
-    #[inline(always)]
-    fn from_i32(x: i32) -> Self {
-        x
-    }
-    #[inline(always)]
-    fn to_i32(self) -> i32 {
-        self
-    }
-}
+use crate::kernel::{Elem, KernelOut, Params, StripedBuffers, DEL, DIAG, E_OPEN, F_OPEN, INS};
 
 /// Bound of real values for 16-bit lanes (see the module docs).
 const LIMIT16: i64 = 32_000;
@@ -170,17 +130,16 @@ pub(crate) trait Vector: Copy {
     /// Comparison result (a vector on AVX2, a bit mask on AVX-512).
     type M: Copy;
     const LANES: usize;
-    /// Saturating arithmetic (upward overflow checked at run time).
-    const SATURATING: bool;
-    /// Unsigned saturating 8-bit lanes holding `max(0, x)` of every value `x`, with the
-    /// profile stored as `s + bias` (see "8-bit lanes" in the module docs). Local only.
-    const BIASED: bool;
-    /// Largest element value.
-    const MAX: i32;
-    /// Minus infinity.
-    const NEG: i32;
-    /// Profile score of padding rows.
-    const PAD: i32;
+    /// [`Elem::SATURATING`] of the lanes.
+    const SATURATING: bool = <Self::E as Elem>::SATURATING;
+    /// [`Elem::BIASED`] of the lanes.
+    const BIASED: bool = <Self::E as Elem>::BIASED;
+    /// [`Elem::MAX`] of the lanes.
+    const MAX: i32 = <Self::E as Elem>::MAX;
+    /// [`Elem::NEG`] of the lanes.
+    const NEG: i32 = <Self::E as Elem>::NEG;
+    /// [`Elem::PAD`] of the lanes.
+    const PAD: i32 = <Self::E as Elem>::PAD;
     /// Kernel name (as in `HOMOLOG_ALIGN_KERNEL`).
     const NAME: &'static str;
 
@@ -243,14 +202,8 @@ pub(crate) struct WideWorkspace<E> {
     /// Smallest and largest positive entry of `reset` (`seg`, 0 when none).
     reset_lo: usize,
     reset_hi: usize,
-    h_load: Vec<E>,
-    h_store: Vec<E>,
-    e: Vec<E>,
-    ea: Vec<E>,
-    ebit: Vec<E>,
-    hd: Vec<E>,
-    ft: Vec<E>,
-    best_col: Vec<E>,
+    /// Per-column buffers.
+    bufs: StripedBuffers<E>,
     /// What `profile` was built for.
     key: crate::kernel::ProfileKey,
 }
@@ -321,19 +274,7 @@ impl<E: Elem> WideWorkspace<E> {
         let inner = self.reset.iter().flatten().copied().filter(|&t| t > 0);
         self.reset_lo = inner.clone().min().unwrap_or(seg);
         self.reset_hi = inner.max().unwrap_or(0);
-        for v in [
-            &mut self.h_load,
-            &mut self.h_store,
-            &mut self.e,
-            &mut self.ea,
-            &mut self.ebit,
-            &mut self.hd,
-            &mut self.ft,
-            &mut self.best_col,
-        ] {
-            v.clear();
-            v.resize(cells, E::default());
-        }
+        self.bufs.reset(cells);
     }
 
     /// Traceback bytes of the current query against `n` residues.
@@ -404,18 +345,7 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
 
     // Every buffer holds `cells` elements and `t < seg` below: checked once here, so the
     // loops use unchecked pointer arithmetic.
-    for b in [
-        &ws.h_load,
-        &ws.h_store,
-        &ws.e,
-        &ws.ea,
-        &ws.ebit,
-        &ws.hd,
-        &ws.ft,
-        &ws.best_col,
-    ] {
-        assert_eq!(b.len(), cells);
-    }
+    assert!(ws.bufs.hold(cells));
     assert!(ws.reset.len() == lanes && ws.cap.len() == cells);
     assert!(reference
         .iter()
@@ -435,24 +365,7 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
         }};
     }
 
-    // Column -1.
-    for r in 0..cells {
-        let (l, t) = (r % lanes, r / lanes);
-        let row = (l * seg + t) as i64;
-        let (h, e) = if LOCAL {
-            (0, -p.open)
-        } else {
-            let h = -p.open - p.extend * row;
-            (h, h - p.open)
-        };
-        // Padding rows may exceed the bound: clamp (never read back into real rows).
-        let h = V::E::from_i32(h.max(i64::from(V::NEG)) as i32);
-        let e = V::E::from_i32(e.max(i64::from(V::NEG)) as i32);
-        ws.h_load[r] = h;
-        ws.e[r] = e;
-        ws.ea[r] = e;
-        ws.ebit[r] = V::E::from_i32(i32::from(E_OPEN));
-    }
+    ws.bufs.start::<LOCAL>(lanes, seg, p, V::NEG);
 
     let mut best: i32 = 0;
     let mut out = KernelOut {
@@ -465,18 +378,12 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
 
     for (j, &c) in reference.iter().enumerate() {
         let prof = &ws.profile[c as usize * cells..(c as usize + 1) * cells];
-        let (diag_border, top) = if LOCAL {
-            (0i32, 0i32)
-        } else {
-            let jj = j as i32;
-            (
-                if j == 0 { 0 } else { -open - ext * (jj - 1) },
-                -open - ext * jj,
-            )
-        };
+        // Within the lanes' bounds (checked before the kernel was chosen).
+        let (diag_border, top) = p.border::<LOCAL>(j);
+        let (diag_border, top) = (diag_border as i32, top as i32);
 
         // 1. First pass, with the stripe-local F restarting at 8-stripe starts.
-        let mut vh = ld!(ws.h_load, seg - 1).shift_in(diag_border);
+        let mut vh = ld!(ws.bufs.h_load, seg - 1).shift_in(diag_border);
         let mut vf = v_neg;
         for t in 0..seg {
             let mut hd = vh.add(ld!(prof, t));
@@ -490,37 +397,37 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
             if V::SATURATING && !LOCAL {
                 vmax_hd = vmax_hd.max(hd);
             }
-            st!(ws.hd, t, hd);
+            st!(ws.bufs.hd, t, hd);
             vf = vf.min(ld!(ws.cap, t));
-            let ve = ld!(ws.e, t);
+            let ve = ld!(ws.bufs.e, t);
             let hfp = hd.max(ve).max(vf);
-            st!(ws.h_store, t, hfp);
-            st!(ws.ft, t, vf);
+            st!(ws.bufs.h_store, t, hfp);
+            st!(ws.bufs.ft, t, vf);
             let h_open = hfp.sub(v_open);
-            st!(ws.e, t, h_open.max(ve.sub(v_ext)));
+            st!(ws.bufs.e, t, h_open.max(ve.sub(v_ext)));
             vf = h_open.max(vf.sub(v_ext));
-            vh = ld!(ws.h_load, t);
+            vh = ld!(ws.bufs.h_load, t);
         }
 
         // 2. Carry the first-pass F across lane boundaries inside an 8-stripe.
         loop {
-            let hl = ld!(ws.h_store, seg - 1);
-            let fl = ld!(ws.ft, seg - 1);
+            let hl = ld!(ws.bufs.h_store, seg - 1);
+            let fl = ld!(ws.bufs.ft, seg - 1);
             let mut f = hl.sub(v_open).max(fl.sub(v_ext)).shift_in(V::NEG);
             let mut stopped_at = seg;
             for t in 0..seg {
                 f = f.min(ld!(ws.cap, t));
-                let cur = ld!(ws.ft, t);
+                let cur = ld!(ws.bufs.ft, t);
                 f = f.max(cur);
                 if V::all(V::eq(f, cur)) {
                     stopped_at = t;
                     break;
                 }
-                st!(ws.ft, t, f);
-                let h = ld!(ws.h_store, t).max(f);
-                st!(ws.h_store, t, h);
+                st!(ws.bufs.ft, t, f);
+                let h = ld!(ws.bufs.h_store, t).max(f);
+                st!(ws.bufs.h_store, t, h);
                 let h_open = h.sub(v_open);
-                st!(ws.e, t, ld!(ws.e, t).max(h_open));
+                st!(ws.bufs.e, t, ld!(ws.bufs.e, t).max(h_open));
                 f = h_open.max(f.sub(v_ext));
             }
             // Stopped early: the last vector did not change, so a new sweep would carry the
@@ -537,17 +444,17 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
         //    long, so this is a short sweep.
         if ws.reset_lo < seg {
             let t0 = ws.reset_lo;
-            let mut hp = ld!(ws.h_store, t0 - 1);
-            let mut fp = ld!(ws.ft, t0 - 1);
+            let mut hp = ld!(ws.bufs.h_store, t0 - 1);
+            let mut fp = ld!(ws.bufs.ft, t0 - 1);
             for t in t0..seg {
-                let cur = ld!(ws.ft, t);
+                let cur = ld!(ws.bufs.ft, t);
                 let f = hp.sub(v_open).max(fp.sub(v_ext)).max(cur);
                 if t > ws.reset_hi && V::all(V::eq(f, cur)) {
                     break;
                 }
-                st!(ws.ft, t, f);
-                let h = ld!(ws.h_store, t).max(f);
-                st!(ws.h_store, t, h);
+                st!(ws.bufs.ft, t, f);
+                let h = ld!(ws.bufs.h_store, t).max(f);
+                st!(ws.bufs.h_store, t, h);
                 hp = h;
                 fp = f;
             }
@@ -555,20 +462,20 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
 
         // 4. Lazy F: the true F across all lanes, from the final H.
         loop {
-            let last_h = ld!(ws.h_store, seg - 1).shift_in(top);
-            let last_f = ld!(ws.ft, seg - 1).shift_in(V::NEG);
+            let last_h = ld!(ws.bufs.h_store, seg - 1).shift_in(top);
+            let last_f = ld!(ws.bufs.ft, seg - 1).shift_in(V::NEG);
             let mut f = last_h.sub(v_open).max(last_f.sub(v_ext));
             let mut stopped_at = seg;
             for t in 0..seg {
-                let cur = ld!(ws.ft, t);
+                let cur = ld!(ws.bufs.ft, t);
                 f = f.max(cur);
                 if V::all(V::eq(f, cur)) {
                     stopped_at = t;
                     break;
                 }
-                st!(ws.ft, t, f);
-                let h = ld!(ws.h_store, t).max(f);
-                st!(ws.h_store, t, h);
+                st!(ws.bufs.ft, t, f);
+                let h = ld!(ws.bufs.h_store, t).max(f);
+                st!(ws.bufs.h_store, t, h);
                 f = h.sub(v_open).max(f.sub(v_ext));
             }
             if stopped_at < seg {
@@ -580,12 +487,12 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
         let mut vmax = v_neg;
         if TRACE {
             let col = &mut trace[j * cells..(j + 1) * cells];
-            let mut hup = ld!(ws.h_store, seg - 1).shift_in(top);
-            let mut fup = ld!(ws.ft, seg - 1).shift_in(V::NEG);
+            let mut hup = ld!(ws.bufs.h_store, seg - 1).shift_in(top);
+            let mut fup = ld!(ws.bufs.ft, seg - 1).shift_in(V::NEG);
             for t in 0..seg {
-                let hv = ld!(ws.h_store, t);
-                let ft = ld!(ws.ft, t);
-                let hd = ld!(ws.hd, t);
+                let hv = ld!(ws.bufs.h_store, t);
+                let ft = ld!(ws.bufs.ft, t);
+                let hd = ld!(ws.bufs.hd, t);
                 let eq_d = V::eq(hv, hd);
                 let eq_f = V::eq(hv, ft);
                 let mut code = V::select(eq_d, v_diag, V::select(eq_f, v_del, v_ins));
@@ -594,11 +501,11 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
                     code = V::clear(V::m_and(eq_d, V::eq(hv, v_zero)), code);
                 }
                 let fopen = V::keep_gt(hup.sub(v_open), fup.sub(v_ext), v_fopen);
-                let byte = code.or(ld!(ws.ebit, t)).or(fopen);
+                let byte = code.or(ld!(ws.bufs.ebit, t)).or(fopen);
                 let e_open = hv.sub(v_open);
-                let e_ext = ld!(ws.ea, t).sub(v_ext);
-                st!(ws.ea, t, e_open.max(e_ext));
-                st!(ws.ebit, t, V::keep_gt(e_open, e_ext, v_eopen));
+                let e_ext = ld!(ws.bufs.ea, t).sub(v_ext);
+                st!(ws.bufs.ea, t, e_open.max(e_ext));
+                st!(ws.bufs.ebit, t, V::keep_gt(e_open, e_ext, v_eopen));
                 byte.store_bytes(col.as_mut_ptr().add(t * lanes));
                 if LOCAL {
                     vmax = vmax.max(hv);
@@ -608,7 +515,7 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
             }
         } else if LOCAL {
             for t in 0..seg {
-                vmax = vmax.max(ld!(ws.h_store, t));
+                vmax = vmax.max(ld!(ws.bufs.h_store, t));
             }
         }
         if LOCAL {
@@ -618,143 +525,218 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
             if V::SATURATING && col_max >= limit {
                 return None;
             }
-            // parasail keeps the first column whose maximum beats every earlier one.
-            if col_max > best {
-                best = col_max;
-                out.end_ref = j;
-                out.empty = false;
-                ws.best_col.copy_from_slice(&ws.h_store);
-            }
+            ws.bufs.keep_best(col_max, &mut best, &mut out, j);
         }
-        std::mem::swap(&mut ws.h_load, &mut ws.h_store);
+        std::mem::swap(&mut ws.bufs.h_load, &mut ws.bufs.h_store);
     }
     if V::SATURATING && !LOCAL && vmax_hd.hmax() >= limit {
         return None;
     }
-    // After the last swap, h_load holds the final column.
-    if LOCAL {
-        if !out.empty {
-            out.score = i64::from(best);
-            // The first (smallest) query row of the end column holding the maximum.
-            out.end_query = (0..m)
-                .find(|&r| ws.best_col[(r % seg) * lanes + r / seg].to_i32() == best)
-                .unwrap_or(m - 1);
-        }
-    } else {
-        let r = m - 1;
-        out.score = i64::from(ws.h_load[(r % seg) * lanes + r / seg].to_i32());
-    }
+    ws.bufs.finish::<LOCAL>(&mut out, best, m, seg, lanes);
     Some(out)
 }
 
-/// AVX2, 16 x `i16` (saturating).
-#[derive(Clone, Copy)]
-pub(crate) struct Avx2I16(__m256i);
+/// Defines a vector type, `struct $name($reg)`, and its [`Vector`] impl.
+///
+/// An invocation states only what differs between the types: the kernel name, the element
+/// and mask types, the lane-wise intrinsics (`ops`: `add`, `sub`, `max`, `min`, `eq`; an
+/// AVX-512 `family` also names its masked `blend`, zero-masking `maskz` move and `cmpgt`
+/// mask compare) and the methods whose shape differs, written out in full (`splat`,
+/// `shift_in`, `hmax`, `store_bytes`, and `keep_gt` on AVX2, which has no mask registers).
+/// The macro writes the rest: `LANES` (register size over element size; the other constants
+/// come from the element, [`Elem`]), the methods that wrap one `ops` intrinsic, the family's
+/// loads, stores and mask operations, its CPU feature check, and the `#[target_feature]`
+/// entry point that runs [`run_generic`] for the type. Every method except `entry` is
+/// `#[inline(always)]` (and, like the trait's methods, `unsafe` without features of its
+/// own), so it compiles into that entry point.
+macro_rules! vector_type {
+    (
+        $(#[$attr:meta])*
+        struct $name:ident($reg:ty);
+        family $family:ident $({ $($fam:tt)* })?;
+        name $kname:literal;
+        type E = $e:ty;
+        type M = $m:ty;
+        ops {
+            add: $add:ident,
+            sub: $sub:ident,
+            max: $max:ident,
+            min: $min:ident,
+            eq: $eq:ident $(,)?
+        }
+        $(unsafe fn $f:ident($($arg:tt)*) $(-> $ret:ty)? $body:block)*
+    ) => {
+        $(#[$attr])*
+        #[derive(Clone, Copy)]
+        pub(crate) struct $name($reg);
 
-impl Vector for Avx2I16 {
+        impl Vector for $name {
+            type E = $e;
+            type M = $m;
+            const LANES: usize = std::mem::size_of::<$reg>() / std::mem::size_of::<$e>();
+            const NAME: &'static str = $kname;
+
+            #[inline(always)]
+            unsafe fn add(self, o: Self) -> Self {
+                Self($add(self.0, o.0))
+            }
+            #[inline(always)]
+            unsafe fn sub(self, o: Self) -> Self {
+                Self($sub(self.0, o.0))
+            }
+            #[inline(always)]
+            unsafe fn max(self, o: Self) -> Self {
+                Self($max(self.0, o.0))
+            }
+            #[inline(always)]
+            unsafe fn min(self, o: Self) -> Self {
+                Self($min(self.0, o.0))
+            }
+            #[inline(always)]
+            unsafe fn eq(self, o: Self) -> $m {
+                $eq(self.0, o.0)
+            }
+            $(
+                #[inline(always)]
+                unsafe fn $f($($arg)*) $(-> $ret)? $body
+            )*
+            vector_type!(@family $name, $e, $m, $family $({ $($fam)* })?);
+        }
+    };
+
+    (@family $name:ident, $e:ty, $m:ty, avx2) => {
+        #[inline(always)]
+        unsafe fn load(p: *const $e) -> Self {
+            Self(_mm256_loadu_si256(p as *const __m256i))
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut $e) {
+            _mm256_storeu_si256(p as *mut __m256i, self.0)
+        }
+        #[inline(always)]
+        unsafe fn or(self, o: Self) -> Self {
+            Self(_mm256_or_si256(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn select(m: __m256i, a: Self, b: Self) -> Self {
+            Self(_mm256_blendv_epi8(b.0, a.0, m))
+        }
+        #[inline(always)]
+        unsafe fn clear(m: __m256i, v: Self) -> Self {
+            Self(_mm256_andnot_si256(m, v.0))
+        }
+        #[inline(always)]
+        unsafe fn m_and(a: __m256i, b: __m256i) -> __m256i {
+            _mm256_and_si256(a, b)
+        }
+        #[inline(always)]
+        unsafe fn all(m: __m256i) -> bool {
+            _mm256_movemask_epi8(m) == -1
+        }
+        vector_type!(@entry $name, $e, "avx2");
+        fn available() -> bool {
+            std::arch::is_x86_feature_detected!("avx2")
+        }
+    };
+
+    (
+        @family $name:ident, $e:ty, $m:ty,
+        avx512 { blend: $blend:ident, maskz: $maskz:ident, cmpgt: $cmpgt:ident $(,)? }
+    ) => {
+        #[inline(always)]
+        unsafe fn load(p: *const $e) -> Self {
+            Self(_mm512_loadu_si512(p as *const __m512i))
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut $e) {
+            _mm512_storeu_si512(p as *mut __m512i, self.0)
+        }
+        #[inline(always)]
+        unsafe fn or(self, o: Self) -> Self {
+            Self(_mm512_or_si512(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn keep_gt(a: Self, b: Self, v: Self) -> Self {
+            Self($maskz($cmpgt(a.0, b.0), v.0))
+        }
+        #[inline(always)]
+        unsafe fn select(m: $m, a: Self, b: Self) -> Self {
+            Self($blend(m, b.0, a.0))
+        }
+        #[inline(always)]
+        unsafe fn clear(m: $m, v: Self) -> Self {
+            Self($maskz(!m, v.0))
+        }
+        #[inline(always)]
+        unsafe fn m_and(a: $m, b: $m) -> $m {
+            a & b
+        }
+        #[inline(always)]
+        unsafe fn all(m: $m) -> bool {
+            m == <$m>::MAX
+        }
+        vector_type!(@entry $name, $e, "avx2,avx512f,avx512bw");
+        fn available() -> bool {
+            std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+        }
+    };
+
+    (@entry $name:ident, $e:ty, $features:literal) => {
+        unsafe fn entry<const LOCAL: bool, const TRACE: bool>(
+            ws: &mut WideWorkspace<$e>,
+            trace: &mut [u8],
+            reference: &[u8],
+            p: Params,
+        ) -> Option<KernelOut> {
+            #[target_feature(enable = $features)]
+            unsafe fn entry<const LOCAL: bool, const TRACE: bool>(
+                ws: &mut WideWorkspace<$e>,
+                trace: &mut [u8],
+                reference: &[u8],
+                p: Params,
+            ) -> Option<KernelOut> {
+                run_generic::<$name, LOCAL, TRACE>(ws, trace, reference, p)
+            }
+            entry::<LOCAL, TRACE>(ws, trace, reference, p)
+        }
+    };
+}
+
+vector_type! {
+    /// AVX2, 16 x `i16` (saturating).
+    struct Avx2I16(__m256i);
+    family avx2;
+    name "avx2-16";
     type E = i16;
     type M = __m256i;
-    const LANES: usize = 16;
-    const SATURATING: bool = true;
-    const BIASED: bool = false;
-    const MAX: i32 = i16::MAX as i32;
-    const NEG: i32 = i16::MIN as i32;
-    const PAD: i32 = i16::MIN as i32;
-    const NAME: &'static str = "avx2-16";
+    ops {
+        add: _mm256_adds_epi16,
+        sub: _mm256_subs_epi16,
+        max: _mm256_max_epi16,
+        min: _mm256_min_epi16,
+        eq: _mm256_cmpeq_epi16,
+    }
 
-    #[inline(always)]
     unsafe fn splat(x: i32) -> Self {
         Self(_mm256_set1_epi16(i16::from_i32(x)))
     }
-    #[inline(always)]
-    unsafe fn load(p: *const i16) -> Self {
-        Self(_mm256_loadu_si256(p as *const __m256i))
-    }
-    #[inline(always)]
-    unsafe fn store(self, p: *mut i16) {
-        _mm256_storeu_si256(p as *mut __m256i, self.0)
-    }
-    #[inline(always)]
-    unsafe fn add(self, o: Self) -> Self {
-        Self(_mm256_adds_epi16(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn sub(self, o: Self) -> Self {
-        Self(_mm256_subs_epi16(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn max(self, o: Self) -> Self {
-        Self(_mm256_max_epi16(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn min(self, o: Self) -> Self {
-        Self(_mm256_min_epi16(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn or(self, o: Self) -> Self {
-        Self(_mm256_or_si256(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn eq(self, o: Self) -> __m256i {
-        _mm256_cmpeq_epi16(self.0, o.0)
-    }
-    #[inline(always)]
     unsafe fn keep_gt(a: Self, b: Self, v: Self) -> Self {
         Self(_mm256_and_si256(_mm256_cmpgt_epi16(a.0, b.0), v.0))
     }
-    #[inline(always)]
-    unsafe fn select(m: __m256i, a: Self, b: Self) -> Self {
-        Self(_mm256_blendv_epi8(b.0, a.0, m))
-    }
-    #[inline(always)]
-    unsafe fn clear(m: __m256i, v: Self) -> Self {
-        Self(_mm256_andnot_si256(m, v.0))
-    }
-    #[inline(always)]
-    unsafe fn m_and(a: __m256i, b: __m256i) -> __m256i {
-        _mm256_and_si256(a, b)
-    }
-    #[inline(always)]
-    unsafe fn all(m: __m256i) -> bool {
-        _mm256_movemask_epi8(m) == -1
-    }
-    #[inline(always)]
     unsafe fn shift_in(self, first: i32) -> Self {
         // [0, lo] then per 128-bit half: (hi : lo) >> 14 bytes, i.e. one i16 lane up.
         let t = _mm256_permute2x128_si256::<0x08>(self.0, self.0);
         let r = _mm256_alignr_epi8::<14>(self.0, t);
         Self(_mm256_insert_epi16::<0>(r, i16::from_i32(first)))
     }
-    #[inline(always)]
     unsafe fn hmax(self) -> i32 {
         hmax_epi16_256(self.0)
     }
-    #[inline(always)]
     unsafe fn store_bytes(self, p: *mut u8) {
         let packed = _mm256_permute4x64_epi64::<0b1000>(_mm256_packs_epi16(self.0, self.0));
         _mm_storeu_si128(p as *mut __m128i, _mm256_castsi256_si128(packed));
     }
-    unsafe fn entry<const LOCAL: bool, const TRACE: bool>(
-        ws: &mut WideWorkspace<i16>,
-        trace: &mut [u8],
-        reference: &[u8],
-        p: Params,
-    ) -> Option<KernelOut> {
-        entry_avx2_16::<LOCAL, TRACE>(ws, trace, reference, p)
-    }
-    fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx2")
-    }
-}
-
-#[target_feature(enable = "avx2")]
-unsafe fn entry_avx2_16<const LOCAL: bool, const TRACE: bool>(
-    ws: &mut WideWorkspace<i16>,
-    trace: &mut [u8],
-    reference: &[u8],
-    p: Params,
-) -> Option<KernelOut> {
-    run_generic::<Avx2I16, LOCAL, TRACE>(ws, trace, reference, p)
 }
 
 /// Horizontal maximum of 16 `i16` lanes.
@@ -767,120 +749,44 @@ unsafe fn hmax_epi16_256(v: __m256i) -> i32 {
     i32::from(_mm_extract_epi16::<0>(m) as i16)
 }
 
-/// AVX2, 32 x `u8` (unsigned saturating, biased profile; local alignments only).
-#[derive(Clone, Copy)]
-pub(crate) struct Avx2U8(__m256i);
-
-impl Vector for Avx2U8 {
+vector_type! {
+    /// AVX2, 32 x `u8` (unsigned saturating, biased profile; local alignments only).
+    struct Avx2U8(__m256i);
+    family avx2;
+    name "avx2-8";
     type E = u8;
     type M = __m256i;
-    const LANES: usize = 32;
-    const SATURATING: bool = true;
-    const BIASED: bool = true;
-    const MAX: i32 = u8::MAX as i32;
-    // Values are clamped at 0, which is also minus infinity.
-    const NEG: i32 = 0;
-    // Stored as `PAD + bias`, clamped to 0: the lowest score.
-    const PAD: i32 = -(u8::MAX as i32);
-    const NAME: &'static str = "avx2-8";
+    ops {
+        add: _mm256_adds_epu8,
+        sub: _mm256_subs_epu8,
+        max: _mm256_max_epu8,
+        min: _mm256_min_epu8,
+        eq: _mm256_cmpeq_epi8,
+    }
 
-    #[inline(always)]
     unsafe fn splat(x: i32) -> Self {
         Self(_mm256_set1_epi8(u8::from_i32(x) as i8))
     }
-    #[inline(always)]
-    unsafe fn load(p: *const u8) -> Self {
-        Self(_mm256_loadu_si256(p as *const __m256i))
-    }
-    #[inline(always)]
-    unsafe fn store(self, p: *mut u8) {
-        _mm256_storeu_si256(p as *mut __m256i, self.0)
-    }
-    #[inline(always)]
-    unsafe fn add(self, o: Self) -> Self {
-        Self(_mm256_adds_epu8(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn sub(self, o: Self) -> Self {
-        Self(_mm256_subs_epu8(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn max(self, o: Self) -> Self {
-        Self(_mm256_max_epu8(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn min(self, o: Self) -> Self {
-        Self(_mm256_min_epu8(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn or(self, o: Self) -> Self {
-        Self(_mm256_or_si256(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn eq(self, o: Self) -> __m256i {
-        _mm256_cmpeq_epi8(self.0, o.0)
-    }
-    #[inline(always)]
     unsafe fn keep_gt(a: Self, b: Self, v: Self) -> Self {
         // No unsigned compare on AVX2: a > b exactly when a - b (saturating) is not 0.
         let le = _mm256_cmpeq_epi8(_mm256_subs_epu8(a.0, b.0), _mm256_setzero_si256());
         Self(_mm256_andnot_si256(le, v.0))
     }
-    #[inline(always)]
-    unsafe fn select(m: __m256i, a: Self, b: Self) -> Self {
-        Self(_mm256_blendv_epi8(b.0, a.0, m))
-    }
-    #[inline(always)]
-    unsafe fn clear(m: __m256i, v: Self) -> Self {
-        Self(_mm256_andnot_si256(m, v.0))
-    }
-    #[inline(always)]
-    unsafe fn m_and(a: __m256i, b: __m256i) -> __m256i {
-        _mm256_and_si256(a, b)
-    }
-    #[inline(always)]
-    unsafe fn all(m: __m256i) -> bool {
-        _mm256_movemask_epi8(m) == -1
-    }
-    #[inline(always)]
     unsafe fn shift_in(self, first: i32) -> Self {
         // [0, lo] then per 128-bit half: (hi : lo) >> 15 bytes, i.e. one byte lane up.
         let t = _mm256_permute2x128_si256::<0x08>(self.0, self.0);
         let r = _mm256_alignr_epi8::<15>(self.0, t);
         Self(_mm256_insert_epi8::<0>(r, u8::from_i32(first) as i8))
     }
-    #[inline(always)]
     unsafe fn hmax(self) -> i32 {
         hmax_epu8_128(_mm_max_epu8(
             _mm256_castsi256_si128(self.0),
             _mm256_extracti128_si256::<1>(self.0),
         ))
     }
-    #[inline(always)]
     unsafe fn store_bytes(self, p: *mut u8) {
         self.store(p)
     }
-    unsafe fn entry<const LOCAL: bool, const TRACE: bool>(
-        ws: &mut WideWorkspace<u8>,
-        trace: &mut [u8],
-        reference: &[u8],
-        p: Params,
-    ) -> Option<KernelOut> {
-        entry_avx2_8::<LOCAL, TRACE>(ws, trace, reference, p)
-    }
-    fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx2")
-    }
-}
-
-#[target_feature(enable = "avx2")]
-unsafe fn entry_avx2_8<const LOCAL: bool, const TRACE: bool>(
-    ws: &mut WideWorkspace<u8>,
-    trace: &mut [u8],
-    reference: &[u8],
-    p: Params,
-) -> Option<KernelOut> {
-    run_generic::<Avx2U8, LOCAL, TRACE>(ws, trace, reference, p)
 }
 
 /// Horizontal maximum of 16 `u8` lanes.
@@ -900,124 +806,39 @@ pub(crate) use avx512::{Avx512I16, Avx512I32, Avx512U8};
 mod avx512 {
     use super::*;
 
-    fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-    }
-
-    /// AVX-512, 16 x `i32` (wrapping; bounded a priori like the AVX2 32-bit kernel).
-    #[derive(Clone, Copy)]
-    pub(crate) struct Avx512I32(__m512i);
-
-    impl Vector for Avx512I32 {
+    vector_type! {
+        /// AVX-512, 16 x `i32` (wrapping; bounded a priori like the AVX2 32-bit kernel).
+        struct Avx512I32(__m512i);
+        family avx512 {
+            blend: _mm512_mask_blend_epi32,
+            maskz: _mm512_maskz_mov_epi32,
+            cmpgt: _mm512_cmpgt_epi32_mask,
+        };
+        name "avx512-32";
         type E = i32;
         type M = __mmask16;
-        const LANES: usize = 16;
-        const SATURATING: bool = false;
-        const BIASED: bool = false;
-        const MAX: i32 = i32::MAX;
-        const NEG: i32 = -(1 << 30);
-        const PAD: i32 = -(1 << 27);
-        const NAME: &'static str = "avx512-32";
+        ops {
+            add: _mm512_add_epi32,
+            sub: _mm512_sub_epi32,
+            max: _mm512_max_epi32,
+            min: _mm512_min_epi32,
+            eq: _mm512_cmpeq_epi32_mask,
+        }
 
-        #[inline(always)]
         unsafe fn splat(x: i32) -> Self {
             Self(_mm512_set1_epi32(x))
         }
-        #[inline(always)]
-        unsafe fn load(p: *const i32) -> Self {
-            Self(_mm512_loadu_si512(p as *const __m512i))
-        }
-        #[inline(always)]
-        unsafe fn store(self, p: *mut i32) {
-            _mm512_storeu_si512(p as *mut __m512i, self.0)
-        }
-        #[inline(always)]
-        unsafe fn add(self, o: Self) -> Self {
-            Self(_mm512_add_epi32(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn sub(self, o: Self) -> Self {
-            Self(_mm512_sub_epi32(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn max(self, o: Self) -> Self {
-            Self(_mm512_max_epi32(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn min(self, o: Self) -> Self {
-            Self(_mm512_min_epi32(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn or(self, o: Self) -> Self {
-            Self(_mm512_or_si512(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn eq(self, o: Self) -> __mmask16 {
-            _mm512_cmpeq_epi32_mask(self.0, o.0)
-        }
-        #[inline(always)]
-        unsafe fn keep_gt(a: Self, b: Self, v: Self) -> Self {
-            Self(_mm512_maskz_mov_epi32(
-                _mm512_cmpgt_epi32_mask(a.0, b.0),
-                v.0,
-            ))
-        }
-        #[inline(always)]
-        unsafe fn select(m: __mmask16, a: Self, b: Self) -> Self {
-            Self(_mm512_mask_blend_epi32(m, b.0, a.0))
-        }
-        #[inline(always)]
-        unsafe fn clear(m: __mmask16, v: Self) -> Self {
-            Self(_mm512_maskz_mov_epi32(!m, v.0))
-        }
-        #[inline(always)]
-        unsafe fn m_and(a: __mmask16, b: __mmask16) -> __mmask16 {
-            a & b
-        }
-        #[inline(always)]
-        unsafe fn all(m: __mmask16) -> bool {
-            m == u16::MAX
-        }
-        #[inline(always)]
         unsafe fn shift_in(self, first: i32) -> Self {
             // (self : first..) >> 15 lanes: [first, v0, ..., v14].
             Self(_mm512_alignr_epi32::<15>(self.0, _mm512_set1_epi32(first)))
         }
-        #[inline(always)]
         unsafe fn hmax(self) -> i32 {
             _mm512_reduce_max_epi32(self.0)
         }
-        #[inline(always)]
         unsafe fn store_bytes(self, p: *mut u8) {
             _mm_storeu_si128(p as *mut __m128i, _mm512_cvtepi32_epi8(self.0));
         }
-        unsafe fn entry<const LOCAL: bool, const TRACE: bool>(
-            ws: &mut WideWorkspace<i32>,
-            trace: &mut [u8],
-            reference: &[u8],
-            p: Params,
-        ) -> Option<KernelOut> {
-            entry_avx512_32::<LOCAL, TRACE>(ws, trace, reference, p)
-        }
-        fn available() -> bool {
-            available()
-        }
     }
-
-    #[target_feature(enable = "avx2,avx512f,avx512bw")]
-    unsafe fn entry_avx512_32<const LOCAL: bool, const TRACE: bool>(
-        ws: &mut WideWorkspace<i32>,
-        trace: &mut [u8],
-        reference: &[u8],
-        p: Params,
-    ) -> Option<KernelOut> {
-        run_generic::<Avx512I32, LOCAL, TRACE>(ws, trace, reference, p)
-    }
-
-    /// AVX-512 (BW), 32 x `i16` (saturating).
-    #[derive(Clone, Copy)]
-    pub(crate) struct Avx512I16(__m512i);
 
     /// Lane permutation of [`Avx512I16::shift_in`]: lane `l` <- lane `l - 1`.
     static SHIFT16: [i16; 32] = [
@@ -1025,187 +846,65 @@ mod avx512 {
         24, 25, 26, 27, 28, 29, 30,
     ];
 
-    impl Vector for Avx512I16 {
+    vector_type! {
+        /// AVX-512 (BW), 32 x `i16` (saturating).
+        struct Avx512I16(__m512i);
+        family avx512 {
+            blend: _mm512_mask_blend_epi16,
+            maskz: _mm512_maskz_mov_epi16,
+            cmpgt: _mm512_cmpgt_epi16_mask,
+        };
+        name "avx512-16";
         type E = i16;
         type M = __mmask32;
-        const LANES: usize = 32;
-        const SATURATING: bool = true;
-        const BIASED: bool = false;
-        const MAX: i32 = i16::MAX as i32;
-        const NEG: i32 = i16::MIN as i32;
-        const PAD: i32 = i16::MIN as i32;
-        const NAME: &'static str = "avx512-16";
+        ops {
+            add: _mm512_adds_epi16,
+            sub: _mm512_subs_epi16,
+            max: _mm512_max_epi16,
+            min: _mm512_min_epi16,
+            eq: _mm512_cmpeq_epi16_mask,
+        }
 
-        #[inline(always)]
         unsafe fn splat(x: i32) -> Self {
             Self(_mm512_set1_epi16(i16::from_i32(x)))
         }
-        #[inline(always)]
-        unsafe fn load(p: *const i16) -> Self {
-            Self(_mm512_loadu_si512(p as *const __m512i))
-        }
-        #[inline(always)]
-        unsafe fn store(self, p: *mut i16) {
-            _mm512_storeu_si512(p as *mut __m512i, self.0)
-        }
-        #[inline(always)]
-        unsafe fn add(self, o: Self) -> Self {
-            Self(_mm512_adds_epi16(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn sub(self, o: Self) -> Self {
-            Self(_mm512_subs_epi16(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn max(self, o: Self) -> Self {
-            Self(_mm512_max_epi16(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn min(self, o: Self) -> Self {
-            Self(_mm512_min_epi16(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn or(self, o: Self) -> Self {
-            Self(_mm512_or_si512(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn eq(self, o: Self) -> __mmask32 {
-            _mm512_cmpeq_epi16_mask(self.0, o.0)
-        }
-        #[inline(always)]
-        unsafe fn keep_gt(a: Self, b: Self, v: Self) -> Self {
-            Self(_mm512_maskz_mov_epi16(
-                _mm512_cmpgt_epi16_mask(a.0, b.0),
-                v.0,
-            ))
-        }
-        #[inline(always)]
-        unsafe fn select(m: __mmask32, a: Self, b: Self) -> Self {
-            Self(_mm512_mask_blend_epi16(m, b.0, a.0))
-        }
-        #[inline(always)]
-        unsafe fn clear(m: __mmask32, v: Self) -> Self {
-            Self(_mm512_maskz_mov_epi16(!m, v.0))
-        }
-        #[inline(always)]
-        unsafe fn m_and(a: __mmask32, b: __mmask32) -> __mmask32 {
-            a & b
-        }
-        #[inline(always)]
-        unsafe fn all(m: __mmask32) -> bool {
-            m == u32::MAX
-        }
-        #[inline(always)]
         unsafe fn shift_in(self, first: i32) -> Self {
             let idx = _mm512_loadu_si512(SHIFT16.as_ptr() as *const __m512i);
             let r = _mm512_permutexvar_epi16(idx, self.0);
             Self(_mm512_mask_set1_epi16(r, 1, i16::from_i32(first)))
         }
-        #[inline(always)]
         unsafe fn hmax(self) -> i32 {
             let lo = _mm512_castsi512_si256(self.0);
             let hi = _mm512_extracti64x4_epi64::<1>(self.0);
             hmax_epi16_256(_mm256_max_epi16(lo, hi))
         }
-        #[inline(always)]
         unsafe fn store_bytes(self, p: *mut u8) {
             _mm256_storeu_si256(p as *mut __m256i, _mm512_cvtepi16_epi8(self.0));
         }
-        unsafe fn entry<const LOCAL: bool, const TRACE: bool>(
-            ws: &mut WideWorkspace<i16>,
-            trace: &mut [u8],
-            reference: &[u8],
-            p: Params,
-        ) -> Option<KernelOut> {
-            entry_avx512_16::<LOCAL, TRACE>(ws, trace, reference, p)
-        }
-        fn available() -> bool {
-            available()
-        }
     }
 
-    #[target_feature(enable = "avx2,avx512f,avx512bw")]
-    unsafe fn entry_avx512_16<const LOCAL: bool, const TRACE: bool>(
-        ws: &mut WideWorkspace<i16>,
-        trace: &mut [u8],
-        reference: &[u8],
-        p: Params,
-    ) -> Option<KernelOut> {
-        run_generic::<Avx512I16, LOCAL, TRACE>(ws, trace, reference, p)
-    }
-
-    /// AVX-512 (BW), 64 x `u8` (unsigned saturating, biased profile; local alignments only).
-    #[derive(Clone, Copy)]
-    pub(crate) struct Avx512U8(__m512i);
-
-    impl Vector for Avx512U8 {
+    vector_type! {
+        /// AVX-512 (BW), 64 x `u8` (unsigned saturating, biased profile; local alignments only).
+        struct Avx512U8(__m512i);
+        family avx512 {
+            blend: _mm512_mask_blend_epi8,
+            maskz: _mm512_maskz_mov_epi8,
+            cmpgt: _mm512_cmpgt_epu8_mask,
+        };
+        name "avx512-8";
         type E = u8;
         type M = __mmask64;
-        const LANES: usize = 64;
-        const SATURATING: bool = true;
-        const BIASED: bool = true;
-        const MAX: i32 = u8::MAX as i32;
-        const NEG: i32 = 0;
-        const PAD: i32 = -(u8::MAX as i32);
-        const NAME: &'static str = "avx512-8";
+        ops {
+            add: _mm512_adds_epu8,
+            sub: _mm512_subs_epu8,
+            max: _mm512_max_epu8,
+            min: _mm512_min_epu8,
+            eq: _mm512_cmpeq_epi8_mask,
+        }
 
-        #[inline(always)]
         unsafe fn splat(x: i32) -> Self {
             Self(_mm512_set1_epi8(u8::from_i32(x) as i8))
         }
-        #[inline(always)]
-        unsafe fn load(p: *const u8) -> Self {
-            Self(_mm512_loadu_si512(p as *const __m512i))
-        }
-        #[inline(always)]
-        unsafe fn store(self, p: *mut u8) {
-            _mm512_storeu_si512(p as *mut __m512i, self.0)
-        }
-        #[inline(always)]
-        unsafe fn add(self, o: Self) -> Self {
-            Self(_mm512_adds_epu8(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn sub(self, o: Self) -> Self {
-            Self(_mm512_subs_epu8(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn max(self, o: Self) -> Self {
-            Self(_mm512_max_epu8(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn min(self, o: Self) -> Self {
-            Self(_mm512_min_epu8(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn or(self, o: Self) -> Self {
-            Self(_mm512_or_si512(self.0, o.0))
-        }
-        #[inline(always)]
-        unsafe fn eq(self, o: Self) -> __mmask64 {
-            _mm512_cmpeq_epi8_mask(self.0, o.0)
-        }
-        #[inline(always)]
-        unsafe fn keep_gt(a: Self, b: Self, v: Self) -> Self {
-            Self(_mm512_maskz_mov_epi8(_mm512_cmpgt_epu8_mask(a.0, b.0), v.0))
-        }
-        #[inline(always)]
-        unsafe fn select(m: __mmask64, a: Self, b: Self) -> Self {
-            Self(_mm512_mask_blend_epi8(m, b.0, a.0))
-        }
-        #[inline(always)]
-        unsafe fn clear(m: __mmask64, v: Self) -> Self {
-            Self(_mm512_maskz_mov_epi8(!m, v.0))
-        }
-        #[inline(always)]
-        unsafe fn m_and(a: __mmask64, b: __mmask64) -> __mmask64 {
-            a & b
-        }
-        #[inline(always)]
-        unsafe fn all(m: __mmask64) -> bool {
-            m == u64::MAX
-        }
-        #[inline(always)]
         unsafe fn shift_in(self, first: i32) -> Self {
             // t: 128-bit lane k <- lane k - 1 (lane 0 <- 0); then per lane (v : t) >> 15
             // bytes, i.e. one byte up across the whole vector (BW only, no VBMI needed).
@@ -1213,7 +912,6 @@ mod avx512 {
             let r = _mm512_alignr_epi8::<15>(self.0, t);
             Self(_mm512_mask_set1_epi8(r, 1, u8::from_i32(first) as i8))
         }
-        #[inline(always)]
         unsafe fn hmax(self) -> i32 {
             let m = _mm256_max_epu8(
                 _mm512_castsi512_si256(self.0),
@@ -1224,30 +922,32 @@ mod avx512 {
                 _mm256_extracti128_si256::<1>(m),
             ))
         }
-        #[inline(always)]
         unsafe fn store_bytes(self, p: *mut u8) {
             self.store(p)
         }
-        unsafe fn entry<const LOCAL: bool, const TRACE: bool>(
-            ws: &mut WideWorkspace<u8>,
-            trace: &mut [u8],
-            reference: &[u8],
-            p: Params,
-        ) -> Option<KernelOut> {
-            entry_avx512_8::<LOCAL, TRACE>(ws, trace, reference, p)
-        }
-        fn available() -> bool {
-            available()
-        }
     }
+}
 
-    #[target_feature(enable = "avx2,avx512f,avx512bw")]
-    unsafe fn entry_avx512_8<const LOCAL: bool, const TRACE: bool>(
-        ws: &mut WideWorkspace<u8>,
-        trace: &mut [u8],
-        reference: &[u8],
-        p: Params,
-    ) -> Option<KernelOut> {
-        run_generic::<Avx512U8, LOCAL, TRACE>(ws, trace, reference, p)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Kernel;
+
+    #[test]
+    fn generated_constants_match_the_kernels() {
+        fn check<V: Vector>(kernel: Kernel) {
+            assert_eq!(V::LANES, kernel.lanes(), "{kernel}");
+            assert_eq!(V::NAME, kernel.name());
+        }
+        check::<Avx2I16>(Kernel::Avx2x16);
+        check::<Avx2U8>(Kernel::Avx2x8);
+        #[cfg(homolog_avx512)]
+        {
+            check::<Avx512I32>(Kernel::Avx512x32);
+            check::<Avx512I16>(Kernel::Avx512x16);
+            check::<Avx512U8>(Kernel::Avx512x8);
+        }
+        const { assert!(Avx2U8::BIASED && !Avx2I16::BIASED) };
+        assert_eq!((Avx2I16::NEG, Avx2I16::MAX), (-32768, 32767));
     }
 }

@@ -4,49 +4,10 @@
 //! penalties, and on pairs whose scores overflow 16 bits (which the 16-bit kernels detect
 //! and hand to a 32-bit kernel).
 
+mod common;
+
+use common::Rng;
 use homolog_align::{Aligner, Kernel, Scoring, SubstitutionMatrix};
-
-/// Deterministic xorshift generator, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn seq(&mut self, alphabet: &[u8], len: usize) -> Vec<u8> {
-        (0..len)
-            .map(|_| alphabet[self.below(alphabet.len())])
-            .collect()
-    }
-    /// 1 to `max` residues.
-    fn seq_upto(&mut self, alphabet: &[u8], max: usize) -> Vec<u8> {
-        let len = 1 + self.below(max);
-        self.seq(alphabet, len)
-    }
-    /// A mutated copy of `s` (substitutions, insertions, deletions), so pairs are related.
-    fn mutate(&mut self, s: &[u8], alphabet: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(s.len() + 8);
-        for &c in s {
-            match self.below(20) {
-                0..=2 => out.push(alphabet[self.below(alphabet.len())]),
-                3 => {}
-                4 => {
-                    out.push(c);
-                    let k = self.below(4);
-                    out.extend((0..k).map(|_| alphabet[self.below(alphabet.len())]));
-                }
-                _ => out.push(c),
-            }
-        }
-        out
-    }
-}
 
 const AA: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
 

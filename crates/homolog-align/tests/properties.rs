@@ -2,28 +2,10 @@
 //! textbook three-matrix Gotoh recurrence (scores), traceback against score-only paths, and
 //! internal consistency of the statistics.
 
+mod common;
+
+use common::Rng;
 use homolog_align::{global, global_score, local, local_score, Aligner, Scoring};
-
-/// Deterministic xorshift generator, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn seq(&mut self, alphabet: &[u8], max_len: usize) -> Vec<u8> {
-        let len = self.below(max_len + 1);
-        (0..len)
-            .map(|_| alphabet[self.below(alphabet.len())])
-            .collect()
-    }
-}
 
 /// Textbook Gotoh over full matrices (no striping, no traceback): the optimal score.
 fn naive_score(q: &[u8], r: &[u8], s: &Scoring, local: bool) -> i64 {
@@ -102,8 +84,8 @@ fn scores_equal_textbook_gotoh() {
     ];
     for round in 0..1500 {
         let alphabet = ALPHABETS[rng.below(ALPHABETS.len())];
-        let q = rng.seq(alphabet, 45);
-        let r = rng.seq(alphabet, 45);
+        let q = rng.seq_0_to(alphabet, 45);
+        let r = rng.seq_0_to(alphabet, 45);
         let s = &scorings[round % scorings.len()];
         let want_nw = naive_score(&q, &r, s, false);
         let want_sw = naive_score(&q, &r, s, true);
@@ -156,8 +138,8 @@ fn statistics_are_consistent_with_the_sequences() {
     let mut a = Aligner::new(s.clone());
     for _ in 0..800 {
         let alphabet = ALPHABETS[rng.below(ALPHABETS.len())];
-        let q = rng.seq(alphabet, 60);
-        let r = rng.seq(alphabet, 60);
+        let q = rng.seq_0_to(alphabet, 60);
+        let r = rng.seq_0_to(alphabet, 60);
         let nw = a.global(&q, &r);
         // A global alignment uses every residue of both sequences exactly once.
         assert_eq!((nw.length - nw.query_gaps) as usize, q.len());

@@ -1,0 +1,281 @@
+//! [`Aligner`]: alignments with one scoring and kernel choice, reusing buffers across pairs.
+
+use crate::dispatch::{align, align_infallible, score_only};
+use crate::kernel::Workspace;
+use crate::kernel_choice::{Mode, MAX_LANES};
+use crate::{AlignError, AlignmentStats, Kernel, PairFeatures, Scoring};
+
+/// Aligns many pairs with one scoring, reusing its buffers (profile, rows, traceback table).
+///
+/// # Examples
+///
+/// ```
+/// use homolog_align::{Aligner, Kernel, Scoring};
+///
+/// let mut aligner = Aligner::new(Scoring::default());
+/// let pairs = [("HEAGAWGHEE", "PAWHEAE"), ("MKTAYIAKQR", "MKTAYIAKQR")];
+/// for (query, reference) in pairs {
+///     let nw = aligner.global(query, reference);
+///     let sw = aligner.local(query, reference);
+///     assert!(sw.score >= nw.score);
+///     // Every kernel gives the same result; this one says which kernel ran.
+///     assert!(aligner.last_kernel().is_some());
+/// }
+/// // Errors instead of aborting (invalid penalties, an unallocatable traceback).
+/// assert_eq!(aligner.try_local("AW", "W")?.score, 11);
+/// // Forcing a kernel never changes a result.
+/// let mut scalar = Aligner::default().with_kernel(Kernel::Scalar);
+/// assert_eq!(scalar.local_score("HEAGAWGHEE", "PAWHEAE"), 18);
+/// # Ok::<(), homolog_align::AlignError>(())
+/// ```
+#[derive(Debug)]
+pub struct Aligner {
+    scoring: Scoring,
+    pub(crate) mode: Mode,
+    pub(crate) ws: Workspace,
+}
+
+impl Default for Aligner {
+    fn default() -> Self {
+        Self::new(Scoring::default())
+    }
+}
+
+impl Aligner {
+    /// An aligner with parasail's AVX2 tie-breaking ([`PARASAIL_LANES`](crate::PARASAIL_LANES)).
+    pub fn new(scoring: Scoring) -> Self {
+        Self {
+            scoring,
+            mode: Mode::auto(),
+            ws: Workspace::default(),
+        }
+    }
+
+    /// Emulates parasail's striped kernels with `lanes` stripes (8 = AVX2 32-bit, 4 = SSE4.1
+    /// 32-bit; 1 = a plain Gotoh recurrence without the stripe quirk). 0 is treated as 1.
+    /// Widths other than [`PARASAIL_LANES`](crate::PARASAIL_LANES) run on the scalar kernel.
+    pub fn with_lanes(mut self, lanes: usize) -> Self {
+        self.mode.lanes = lanes.max(1);
+        self
+    }
+
+    /// Chooses the kernel (default [`Kernel::from_env`]); results do not depend on it.
+    pub fn with_kernel(mut self, kernel: Kernel) -> Self {
+        self.mode.kernel = kernel;
+        self
+    }
+
+    /// Whether the AVX2 kernel would align an `m x n` pair with this aligner's settings.
+    pub fn uses_simd(&self, m: usize, n: usize) -> bool {
+        self.kernel_for(m, n, false) != Kernel::Scalar
+    }
+
+    /// The kernel that an `m x n` global (`local = false`) or local alignment tries first
+    /// with this aligner's settings (never [`Kernel::Auto`]). A 16-bit kernel may still hand
+    /// the pair to a 32-bit one at run time ([`Aligner::last_kernel`] tells).
+    pub fn kernel_for(&self, m: usize, n: usize, local: bool) -> Kernel {
+        self.mode
+            .plan(&self.scoring, m, n, local)
+            .next()
+            .unwrap_or(Kernel::Scalar)
+    }
+
+    /// The kernel that computed the last alignment (`None` before the first one and after
+    /// a pair with an empty side, which needs no kernel).
+    pub fn last_kernel(&self) -> Option<Kernel> {
+        self.ws.last
+    }
+
+    /// Upper bound of the traceback table an `m x n` traced alignment needs: one byte per
+    /// cell, the query rounded up to whole vectors of the widest kernel (64 lanes; a
+    /// 35,000 x 35,000 pair: 1.23 GB).
+    pub fn traceback_bytes_needed(m: usize, n: usize) -> usize {
+        m.div_ceil(MAX_LANES)
+            .saturating_mul(MAX_LANES)
+            .saturating_mul(n)
+    }
+
+    /// Bytes of traceback table currently allocated (one byte per cell of the last traced
+    /// pair, rounded up to whole stripes).
+    pub fn traceback_bytes(&self) -> usize {
+        // All kernels share one table (the 8-lane kernel borrows it during a run).
+        self.ws.trace.capacity()
+    }
+
+    /// The scoring in use.
+    pub fn scoring(&self) -> &Scoring {
+        &self.scoring
+    }
+
+    /// See [`global`](crate::global).
+    pub fn global(
+        &mut self,
+        query: impl AsRef<[u8]>,
+        reference: impl AsRef<[u8]>,
+    ) -> AlignmentStats {
+        self.traced(query.as_ref(), reference.as_ref(), false)
+    }
+
+    /// See [`local`](crate::local).
+    pub fn local(
+        &mut self,
+        query: impl AsRef<[u8]>,
+        reference: impl AsRef<[u8]>,
+    ) -> AlignmentStats {
+        self.traced(query.as_ref(), reference.as_ref(), true)
+    }
+
+    /// [`Aligner::global`] that reports invalid penalties or an unallocatable traceback.
+    pub fn try_global(
+        &mut self,
+        query: impl AsRef<[u8]>,
+        reference: impl AsRef<[u8]>,
+    ) -> Result<AlignmentStats, AlignError> {
+        self.try_traced(query.as_ref(), reference.as_ref(), false)
+    }
+
+    /// [`Aligner::local`] that reports invalid penalties or an unallocatable traceback.
+    pub fn try_local(
+        &mut self,
+        query: impl AsRef<[u8]>,
+        reference: impl AsRef<[u8]>,
+    ) -> Result<AlignmentStats, AlignError> {
+        self.try_traced(query.as_ref(), reference.as_ref(), true)
+    }
+
+    /// See [`global_score`](crate::global_score).
+    pub fn global_score(&mut self, query: impl AsRef<[u8]>, reference: impl AsRef<[u8]>) -> i32 {
+        self.score(query.as_ref(), reference.as_ref(), false)
+    }
+
+    /// See [`local_score`](crate::local_score).
+    pub fn local_score(&mut self, query: impl AsRef<[u8]>, reference: impl AsRef<[u8]>) -> i32 {
+        self.score(query.as_ref(), reference.as_ref(), true)
+    }
+
+    /// See [`features`](crate::features).
+    pub fn features(
+        &mut self,
+        query: impl AsRef<[u8]>,
+        reference: impl AsRef<[u8]>,
+    ) -> PairFeatures {
+        let (q, r) = (query.as_ref(), reference.as_ref());
+        let nw = self.global(q, r);
+        let sw = self.local(q, r);
+        PairFeatures::from_stats(&nw, &sw, q.len(), r.len())
+    }
+
+    /// [`Aligner::features`] that reports errors instead of aborting.
+    pub fn try_features(
+        &mut self,
+        query: impl AsRef<[u8]>,
+        reference: impl AsRef<[u8]>,
+    ) -> Result<PairFeatures, AlignError> {
+        let (q, r) = (query.as_ref(), reference.as_ref());
+        let nw = self.try_global(q, r)?;
+        let sw = self.try_local(q, r)?;
+        Ok(PairFeatures::from_stats(&nw, &sw, q.len(), r.len()))
+    }
+
+    fn traced(&mut self, query: &[u8], reference: &[u8], local: bool) -> AlignmentStats {
+        align_infallible(
+            &mut self.ws,
+            &self.scoring,
+            self.mode,
+            query,
+            reference,
+            local,
+        )
+    }
+
+    fn try_traced(
+        &mut self,
+        query: &[u8],
+        reference: &[u8],
+        local: bool,
+    ) -> Result<AlignmentStats, AlignError> {
+        self.scoring.validate()?;
+        align(
+            &mut self.ws,
+            &self.scoring,
+            self.mode,
+            query,
+            reference,
+            local,
+        )
+    }
+
+    fn score(&mut self, query: &[u8], reference: &[u8], local: bool) -> i32 {
+        score_only(
+            &mut self.ws,
+            &self.scoring,
+            self.mode,
+            query,
+            reference,
+            local,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{global, local};
+
+    #[test]
+    fn aligner_reuse_gives_identical_results() {
+        let s = Scoring::default();
+        let mut a = Aligner::new(s.clone());
+        let pairs = [
+            ("HEAGAWGHEE", "PAWHEAE"),
+            ("A", "WWWW"),
+            ("MKTAYIAKQR", "MKTAYIAKQR"),
+            ("", "A"),
+        ];
+        for _ in 0..2 {
+            for (q, r) in pairs {
+                assert_eq!(a.global(q, r), global(q, r, &s));
+                assert_eq!(a.local(q, r), local(q, r, &s));
+                assert_eq!(a.global_score(q, r), global(q, r, &s).score);
+                assert_eq!(a.local_score(q, r), local(q, r, &s).score);
+            }
+        }
+    }
+
+    #[test]
+    fn a_pair_handed_on_holds_one_traceback_table() {
+        // 3,000 W's score 33,000: the 16-bit kernels overflow at run time and hand the pair
+        // to a 32-bit one; the kernels share one table, so memory stays one table.
+        let w = "W".repeat(3000);
+        for k in Kernel::available() {
+            let mut a = Aligner::default().with_kernel(k);
+            let nw = a.global(&w, &w);
+            let sw = a.local(&w, &w);
+            assert_eq!((nw.score, sw.score), (33_000, 33_000), "{k}");
+            assert!(
+                a.traceback_bytes() <= Aligner::traceback_bytes_needed(3000, 3000),
+                "{k}: {} bytes",
+                a.traceback_bytes()
+            );
+        }
+    }
+
+    #[test]
+    fn traceback_uses_one_byte_per_cell() {
+        let q = "ACDEFGHIKLMNPQRSTVWY".repeat(100);
+        let r = "YWVTSRQPNMLKIHGFEDCA".repeat(75);
+        let mut a = Aligner::default();
+        let stats = a.global(&q, &r);
+        // One byte per cell, the query rounded up to whole vectors of the kernel used.
+        let lanes = a.last_kernel().unwrap().lanes();
+        assert_eq!(
+            a.traceback_bytes(),
+            2000usize.div_ceil(lanes) * lanes * 1500
+        );
+        assert!(a.traceback_bytes() <= Aligner::traceback_bytes_needed(2000, 1500));
+        assert_eq!(stats.length - stats.query_gaps, 2000);
+        assert_eq!(stats.length - stats.reference_gaps, 1500);
+        let mut ws = Workspace::default();
+        assert_eq!(ws.reserve_trace(usize::MAX / 2, 4), Err(usize::MAX));
+    }
+}
