@@ -406,50 +406,124 @@ pub fn evaluate_detailed(
 ) -> Result<Evaluation, EvalError> {
     let taus = thresholds(opts.threshold_step)?;
     let mut stats = InputStats::default();
+    let spaces = Namespaces::of(onto);
+    let selected = spaces.selected(&opts.aspects, onto)?;
+    let is_root = spaces.roots(onto);
+    let in_eval = |i: u32, ns: u16| {
+        spaces.ns_of[i as usize] == ns && (opts.keep_roots || !is_root[i as usize])
+    };
+    let weights = ia_weights(opts, onto);
+    let gt = propagate_truth(truth, onto, opts, &spaces.ns_of, &selected, &mut stats);
+    let pr = propagate_predictions(preds, onto, &spaces.ns_of, &gt, &mut stats);
 
-    // Namespace ids per term; obsolete terms are outside every namespace.
-    let mut ns_names: Vec<String> = Vec::new();
-    let mut ns_ids: HashMap<&str, u16> = HashMap::new();
-    let mut ns_of: Vec<u16> = Vec::with_capacity(onto.len());
-    for t in onto.terms() {
-        if t.obsolete {
-            ns_of.push(u16::MAX);
-            continue;
-        }
-        let next = ns_ids.len() as u16;
-        let id = *ns_ids.entry(t.namespace.as_str()).or_insert_with(|| {
-            ns_names.push(t.namespace.clone());
-            next
-        });
-        ns_of.push(id);
+    let mut reports = Vec::new();
+    for (&ns, targets) in &gt {
+        let empty = HashMap::new();
+        let ns_preds = pr.get(&ns).unwrap_or(&empty);
+        let curves: Vec<TargetCurve> = targets
+            .iter()
+            .map(|(target, gt_terms)| {
+                let gt_terms: Vec<u32> = gt_terms
+                    .iter()
+                    .copied()
+                    .filter(|&t| in_eval(t, ns))
+                    .collect();
+                let scored: Vec<(f64, u32)> = ns_preds
+                    .get(target)
+                    .map(|m| {
+                        m.iter()
+                            .filter(|(&t, _)| in_eval(t, ns))
+                            .map(|(&t, &s)| (s, t))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                TargetCurve::new(&gt_terms, scored, weights.as_deref())
+            })
+            .collect();
+        reports.push(score_namespace(
+            &spaces.names[ns as usize],
+            &curves,
+            &taus,
+            weights.is_some(),
+        ));
     }
-    // Selected namespaces.
-    let mut selected = vec![opts.aspects.is_empty(); ns_names.len()];
-    for want in &opts.aspects {
-        let ns = Aspect::parse(want)
-            .map(|a| a.namespace().to_string())
-            .unwrap_or_else(|| want.clone());
-        match ns_names.iter().position(|n| *n == ns) {
-            Some(i) => selected[i] = true,
-            None => {
-                return Err(EvalError::Options(format!(
-                    "namespace {want:?} is not in the ontology {} (it has: {})",
-                    onto.source().display(),
-                    ns_names.join(", ")
-                )))
+    sort_reports(&mut reports);
+    Ok(Evaluation { reports, stats })
+}
+
+/// Namespace id of obsolete terms, which are outside every namespace.
+const NO_NAMESPACE: u16 = u16::MAX;
+
+/// The ontology's namespaces, numbered in order of first appearance.
+struct Namespaces {
+    /// Namespace names by id.
+    names: Vec<String>,
+    /// Namespace id per term index ([`NO_NAMESPACE`] for obsolete terms).
+    ns_of: Vec<u16>,
+}
+
+impl Namespaces {
+    /// Numbers the namespaces of `onto`'s live terms.
+    fn of(onto: &Ontology) -> Namespaces {
+        let mut names: Vec<String> = Vec::new();
+        let mut ids: HashMap<&str, u16> = HashMap::new();
+        let mut ns_of: Vec<u16> = Vec::with_capacity(onto.len());
+        for t in onto.terms() {
+            if t.obsolete {
+                ns_of.push(NO_NAMESPACE);
+                continue;
+            }
+            let next = ids.len() as u16;
+            let id = *ids.entry(t.namespace.as_str()).or_insert_with(|| {
+                names.push(t.namespace.clone());
+                next
+            });
+            ns_of.push(id);
+        }
+        Namespaces { names, ns_of }
+    }
+
+    /// Per namespace id, whether `aspects` selects it (empty: all); an error names an unknown
+    /// one.
+    fn selected(&self, aspects: &[String], onto: &Ontology) -> Result<Vec<bool>, EvalError> {
+        let mut selected = vec![aspects.is_empty(); self.names.len()];
+        for want in aspects {
+            let ns = Aspect::parse(want)
+                .map(|a| a.namespace().to_string())
+                .unwrap_or_else(|| want.clone());
+            match self.names.iter().position(|n| *n == ns) {
+                Some(i) => selected[i] = true,
+                None => {
+                    return Err(EvalError::Options(format!(
+                        "namespace {want:?} is not in the ontology {} (it has: {})",
+                        onto.source().display(),
+                        self.names.join(", ")
+                    )))
+                }
             }
         }
+        Ok(selected)
     }
-    // Roots within a namespace: live terms with no parent in the same namespace.
-    let is_root: Vec<bool> = (0..onto.len() as u32)
-        .map(|i| {
-            let ns = ns_of[i as usize];
-            ns != u16::MAX && !onto.parents_idx(i).iter().any(|&p| ns_of[p as usize] == ns)
-        })
-        .collect();
-    let in_eval =
-        |i: u32, ns: u16| ns_of[i as usize] == ns && (opts.keep_roots || !is_root[i as usize]);
-    let weights: Option<Vec<f64>> = opts.ia.as_ref().map(|ia| {
+
+    /// Per term index, whether it is a root: a live term with no parent in its namespace.
+    fn roots(&self, onto: &Ontology) -> Vec<bool> {
+        (0..onto.len() as u32)
+            .map(|i| {
+                let ns = self.ns_of[i as usize];
+                ns != NO_NAMESPACE
+                    && !onto
+                        .parents_idx(i)
+                        .iter()
+                        .any(|&p| self.ns_of[p as usize] == ns)
+            })
+            .collect()
+    }
+}
+
+/// Per term index, its information accretion (0 when absent, non-finite or negative), when
+/// IA weights were given.
+fn ia_weights(opts: &EvalOptions, onto: &Ontology) -> Option<Vec<f64>> {
+    opts.ia.as_ref().map(|ia| {
         onto.terms()
             .iter()
             .map(|t| {
@@ -459,9 +533,19 @@ pub fn evaluate_detailed(
                     .unwrap_or(0.0)
             })
             .collect()
-    });
+    })
+}
 
-    // Ground truth: ns -> target -> propagated term set.
+/// The benchmark: namespace -> target -> sorted propagated ground-truth term indices;
+/// counts the rows left out in `stats`.
+fn propagate_truth<'t>(
+    truth: &'t GroundTruth,
+    onto: &Ontology,
+    opts: &EvalOptions,
+    ns_of: &[u16],
+    selected: &[bool],
+    stats: &mut InputStats,
+) -> BTreeMap<u16, BTreeMap<&'t str, Vec<u32>>> {
     let mut gt: BTreeMap<u16, BTreeMap<&str, Vec<u32>>> = BTreeMap::new();
     for e in &truth.rows {
         if opts
@@ -477,7 +561,7 @@ pub fn evaluate_detailed(
             continue;
         };
         let ns = ns_of[i as usize];
-        if ns == u16::MAX {
+        if ns == NO_NAMESPACE {
             stats.truth_obsolete_terms += 1;
             continue;
         }
@@ -506,8 +590,18 @@ pub fn evaluate_detailed(
             set.dedup();
         }
     }
+    gt
+}
 
-    // Predictions: ns -> target -> term -> max propagated score.
+/// Predictions for benchmark targets: namespace -> target -> term index -> max propagated
+/// score; counts the rows left out in `stats`.
+fn propagate_predictions<'p>(
+    preds: &'p Predictions,
+    onto: &Ontology,
+    ns_of: &[u16],
+    gt: &BTreeMap<u16, BTreeMap<&str, Vec<u32>>>,
+    stats: &mut InputStats,
+) -> HashMap<u16, HashMap<&'p str, HashMap<u32, f64>>> {
     let mut pr: HashMap<u16, HashMap<&str, HashMap<u32, f64>>> = HashMap::new();
     for p in &preds.rows {
         let Some(i) = onto.index(&p.term) else {
@@ -515,7 +609,7 @@ pub fn evaluate_detailed(
             continue;
         };
         let ns = ns_of[i as usize];
-        if ns == u16::MAX {
+        if ns == NO_NAMESPACE {
             stats.predictions_unknown_terms += 1;
             continue;
         }
@@ -543,58 +637,39 @@ pub fn evaluate_detailed(
             }
         }
     }
+    pr
+}
 
-    let mut reports = Vec::new();
-    for (&ns, targets) in &gt {
-        let empty = HashMap::new();
-        let ns_preds = pr.get(&ns).unwrap_or(&empty);
-        let curves: Vec<TargetCurve> = targets
-            .iter()
-            .map(|(target, gt_terms)| {
-                let gt_terms: Vec<u32> = gt_terms
-                    .iter()
-                    .copied()
-                    .filter(|&t| in_eval(t, ns))
-                    .collect();
-                let w = |t: u32| weights.as_ref().map_or(0.0, |w| w[t as usize]);
-                let mut scored: Vec<(f64, u32)> = ns_preds
-                    .get(target)
-                    .map(|m| {
-                        m.iter()
-                            .filter(|(&t, _)| in_eval(t, ns))
-                            .map(|(&t, &s)| (s, t))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                // Descending score, then term index, for a deterministic order.
-                scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                let mut c = TargetCurve {
-                    scores: Vec::with_capacity(scored.len()),
-                    tp: vec![0],
-                    w_pred: vec![0.0],
-                    w_tp: vec![0.0],
-                    n_gt: gt_terms.len(),
-                    w_gt: gt_terms.iter().map(|&t| w(t)).sum(),
-                };
-                for (s, t) in scored {
-                    let hit = gt_terms.binary_search(&t).is_ok();
-                    c.scores.push(s);
-                    c.tp.push(c.tp.last().copied().unwrap_or(0) + u32::from(hit));
-                    c.w_pred
-                        .push(c.w_pred.last().copied().unwrap_or(0.0) + w(t));
-                    c.w_tp
-                        .push(c.w_tp.last().copied().unwrap_or(0.0) + if hit { w(t) } else { 0.0 });
-                }
-                c
-            })
-            .collect();
-        reports.push(score_namespace(
-            &ns_names[ns as usize],
-            &curves,
-            &taus,
-            weights.is_some(),
-        ));
+impl TargetCurve {
+    /// The curve of one target from its sorted ground-truth terms `gt_terms` and its
+    /// `(score, term)` predictions, terms weighted by `weights` (0 without).
+    fn new(gt_terms: &[u32], mut scored: Vec<(f64, u32)>, weights: Option<&[f64]>) -> TargetCurve {
+        let w = |t: u32| weights.map_or(0.0, |w| w[t as usize]);
+        // Descending score, then term index, for a deterministic order.
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut c = TargetCurve {
+            scores: Vec::with_capacity(scored.len()),
+            tp: vec![0],
+            w_pred: vec![0.0],
+            w_tp: vec![0.0],
+            n_gt: gt_terms.len(),
+            w_gt: gt_terms.iter().map(|&t| w(t)).sum(),
+        };
+        for (s, t) in scored {
+            let hit = gt_terms.binary_search(&t).is_ok();
+            c.scores.push(s);
+            c.tp.push(c.tp.last().copied().unwrap_or(0) + u32::from(hit));
+            c.w_pred
+                .push(c.w_pred.last().copied().unwrap_or(0.0) + w(t));
+            c.w_tp
+                .push(c.w_tp.last().copied().unwrap_or(0.0) + if hit { w(t) } else { 0.0 });
+        }
+        c
     }
+}
+
+/// Orders reports GO aspects first (BPO, MFO, CCO), then other namespaces by name.
+fn sort_reports(reports: &mut [AspectReport]) {
     reports.sort_by(|a, b| {
         let key = |r: &AspectReport| {
             (
@@ -605,7 +680,6 @@ pub fn evaluate_detailed(
         };
         key(a).cmp(&key(b))
     });
-    Ok(Evaluation { reports, stats })
 }
 
 fn score_namespace(

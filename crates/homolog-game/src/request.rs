@@ -292,63 +292,130 @@ pub fn parse_request(body: Val) -> Result<PredictRequest, GameError> {
             body.kind()
         )));
     };
-    let mut seen = HashSet::new();
-    let (mut request, mut readout, mut tasks_v, mut seqs_v, mut ranges_v) =
-        (None, None, None, None, None);
-    let (mut up, mut down) = (None, None);
-    let mut extra = Vec::new();
-    for (k, v) in entries {
-        let key = if k == "prediction_task" {
-            "prediction_tasks".to_string()
-        } else {
-            k
+    let top = TopLevel::split(entries, &mut p);
+    top.check_mandatory_keys(&mut p);
+    check_request_kind(&top.request, &mut p);
+    let readout = parse_readout(top.readout, &mut p);
+    let tasks = parse_tasks(top.tasks, &mut p);
+    // Checks borrow the decoded entries (no id is copied to be checked); the entries are moved
+    // into the request once every check has run.
+    let (ids, keep) = check_sequences(&top.sequences, &mut p);
+    let range_check = check_ranges(&top.ranges, &ids, top.seen.contains("sequences"), &mut p);
+    drop(ids);
+    if !p.0.is_empty() {
+        return Err(GameError::many(ErrorKind::BadPredictionRequest, p.0));
+    }
+    Ok(PredictRequest {
+        request: top.request.flatten(),
+        // Present whenever no problem was recorded.
+        readout: readout.unwrap_or(Readout::Point),
+        tasks,
+        upstream_seq: top.upstream.flatten(),
+        downstream_seq: top.downstream.flatten(),
+        sequences: kept_sequences(top.sequences, keep),
+        prediction_ranges: range_check.and_then(|keep| kept_ranges(top.ranges, keep)),
+        extra: top.extra,
+    })
+}
+
+/// The top-level entries of a request body, sorted by key (`Some(None)`: present but invalid).
+struct TopLevel {
+    /// Keys met, with `prediction_task` counted as `prediction_tasks`.
+    seen: HashSet<String>,
+    request: Option<Option<String>>,
+    readout: Option<Option<String>>,
+    tasks: Option<Val>,
+    sequences: Option<Val>,
+    ranges: Option<Val>,
+    upstream: Option<Option<String>>,
+    downstream: Option<Option<String>>,
+    /// Unknown keys, kept in order and forwarded.
+    extra: Vec<(String, Val)>,
+}
+
+impl TopLevel {
+    /// Sorts the entries by key, reporting repeated keys and non-string scalars.
+    fn split(entries: Vec<(String, Val)>, p: &mut Problems) -> TopLevel {
+        let mut top = TopLevel {
+            seen: HashSet::new(),
+            request: None,
+            readout: None,
+            tasks: None,
+            sequences: None,
+            ranges: None,
+            upstream: None,
+            downstream: None,
+            extra: Vec::new(),
         };
-        if !seen.insert(key.clone()) {
+        for (k, v) in entries {
+            // GAME's own examples use the legacy singular key.
+            let key = if k == "prediction_task" {
+                "prediction_tasks".to_string()
+            } else {
+                k
+            };
+            if !top.seen.insert(key.clone()) {
+                p.push(format!(
+                    "top-level key '{key}' appears more than once (prediction_task and prediction_tasks count as one)"
+                ));
+                continue;
+            }
+            match key.as_str() {
+                "request" => top.request = take_string(v, "'request'", p).map(Some),
+                "readout" => top.readout = take_string(v, "'readout'", p).map(Some),
+                "prediction_tasks" => top.tasks = Some(v),
+                "sequences" => top.sequences = Some(v),
+                "prediction_ranges" => top.ranges = Some(v),
+                "upstream_seq" => top.upstream = take_string(v, "'upstream_seq'", p).map(Some),
+                "downstream_seq" => {
+                    top.downstream = take_string(v, "'downstream_seq'", p).map(Some)
+                }
+                _ => top.extra.push((key, v)),
+            }
+        }
+        top
+    }
+
+    /// Reports the mandatory keys the body lacks.
+    fn check_mandatory_keys(&self, p: &mut Problems) {
+        let missing: Vec<&str> = ["readout", "prediction_tasks", "sequences"]
+            .into_iter()
+            .filter(|k| !self.seen.contains(*k))
+            .collect();
+        if !missing.is_empty() {
             p.push(format!(
-                "top-level key '{key}' appears more than once (prediction_task and prediction_tasks count as one)"
+                "The following mandatory top-level keys are missing from the request: {}",
+                missing.join(", ")
             ));
-            continue;
-        }
-        match key.as_str() {
-            "request" => request = take_string(v, "'request'", &mut p).map(Some),
-            "readout" => readout = take_string(v, "'readout'", &mut p).map(Some),
-            "prediction_tasks" => tasks_v = Some(v),
-            "sequences" => seqs_v = Some(v),
-            "prediction_ranges" => ranges_v = Some(v),
-            "upstream_seq" => up = take_string(v, "'upstream_seq'", &mut p).map(Some),
-            "downstream_seq" => down = take_string(v, "'downstream_seq'", &mut p).map(Some),
-            _ => extra.push((key, v)),
         }
     }
-    let missing: Vec<&str> = ["readout", "prediction_tasks", "sequences"]
-        .into_iter()
-        .filter(|k| !seen.contains(*k))
-        .collect();
-    if !missing.is_empty() {
-        p.push(format!(
-            "The following mandatory top-level keys are missing from the request: {}",
-            missing.join(", ")
-        ));
-    }
-    if let Some(Some(r)) = &request {
+}
+
+/// Reports a `request` other than `"predict"`.
+fn check_request_kind(request: &Option<Option<String>>, p: &mut Problems) {
+    if let Some(Some(r)) = request {
         if r != "predict" {
             p.push(format!(
                 "'request' is '{r}', but POST /predict only serves 'predict' (ask GET /help for help)"
             ));
         }
     }
-    let readout = match readout.flatten() {
-        Some(r) => match Readout::parse(&r) {
-            Some(x) => Some(x),
-            None => {
-                p.push(format!(
-                    "readout '{r}' is not recognized; choose from ['point', 'track', 'interaction_matrix']"
-                ));
-                None
-            }
-        },
-        None => None,
-    };
+}
+
+/// Parses `readout`, reporting a value GAME does not define.
+fn parse_readout(readout: Option<Option<String>>, p: &mut Problems) -> Option<Readout> {
+    let r = readout.flatten()?;
+    let parsed = Readout::parse(&r);
+    if parsed.is_none() {
+        p.push(format!(
+            "readout '{r}' is not recognized; choose from ['point', 'track', 'interaction_matrix']"
+        ));
+    }
+    parsed
+}
+
+/// Parses `prediction_tasks`, reporting a non-array, an empty list and repeated names.
+fn parse_tasks(tasks_v: Option<Val>, p: &mut Problems) -> Vec<TaskRequest> {
     let mut tasks = Vec::new();
     match tasks_v {
         Some(Val::Array(items)) => {
@@ -357,7 +424,7 @@ pub fn parse_request(body: Val) -> Result<PredictRequest, GameError> {
             }
             let mut names = HashSet::new();
             for (i, t) in items.into_iter().enumerate() {
-                if let Some(task) = parse_task(i, t, &mut p) {
+                if let Some(task) = parse_task(i, t, p) {
                     if !names.insert(task.name.clone()) {
                         p.push(format!(
                             "prediction task name '{}' is used more than once; task names must be unique",
@@ -374,9 +441,13 @@ pub fn parse_request(body: Val) -> Result<PredictRequest, GameError> {
         )),
         None => {}
     }
-    // Checks borrow the decoded entries (no id is copied to be checked); the entries are moved
-    // into the request once every check has run.
-    let seq_items: &[(String, Val)] = match &seqs_v {
+    tasks
+}
+
+/// Checks `sequences`: returns the ids seen and, per entry, whether to keep it (the first of
+/// each id, with a string value).
+fn check_sequences<'v>(seqs_v: &'v Option<Val>, p: &mut Problems) -> (HashSet<&'v str>, Vec<bool>) {
+    let seq_items: &[(String, Val)] = match seqs_v {
         Some(Val::Object(items)) => items,
         Some(other) => {
             p.push(format!(
@@ -387,11 +458,10 @@ pub fn parse_request(body: Val) -> Result<PredictRequest, GameError> {
         }
         None => &[],
     };
-    if matches!(&seqs_v, Some(Val::Object(items)) if items.is_empty()) {
+    if matches!(seqs_v, Some(Val::Object(items)) if items.is_empty()) {
         p.push("sequences is empty; give at least one {id: sequence} entry".to_string());
     }
     let mut ids: HashSet<&str> = HashSet::with_capacity(seq_items.len());
-    // Entries to keep: the first of each id, with a string value.
     let mut keep = vec![false; seq_items.len()];
     for (i, (id, s)) in seq_items.iter().enumerate() {
         if !is_valid_id(id) {
@@ -413,60 +483,74 @@ pub fn parse_request(body: Val) -> Result<PredictRequest, GameError> {
             )),
         }
     }
-    let mut range_keep: Vec<Option<Range>> = Vec::new();
-    let ranges_given = match &ranges_v {
-        None => false,
-        Some(Val::Object(items)) => {
-            let mut rids: HashSet<&str> = HashSet::with_capacity(items.len());
-            range_keep.reserve(items.len());
-            for (id, v) in items {
-                if !rids.insert(id.as_str()) {
-                    p.push(format!(
-                        "prediction_ranges: sequence id '{id}' appears more than once"
-                    ));
-                    range_keep.push(None);
-                    continue;
-                }
-                range_keep.push(parse_range(id, v, &mut p));
-            }
-            if seen.contains("sequences") && rids != ids {
-                let mut missing: Vec<&str> = ids.difference(&rids).copied().collect();
-                let mut unknown: Vec<&str> = rids.difference(&ids).copied().collect();
-                missing.sort();
-                unknown.sort();
-                let show = |v: &[&str]| {
-                    let mut s: Vec<String> = v.iter().take(5).map(|x| format!("'{x}'")).collect();
-                    if v.len() > 5 {
-                        s.push(format!("... ({} in all)", v.len()));
-                    }
-                    s.join(", ")
-                };
-                let mut m =
-                    "sequence ids in prediction_ranges do not match those in sequences".to_string();
-                if !missing.is_empty() {
-                    m.push_str(&format!("; no range for {}", show(&missing)));
-                }
-                if !unknown.is_empty() {
-                    m.push_str(&format!("; ranges for unknown ids {}", show(&unknown)));
-                }
-                m.push_str(" (give [] for a whole sequence)");
-                p.push(m);
-            }
-            true
-        }
+    (ids, keep)
+}
+
+/// Checks `prediction_ranges` against the sequence ids `ids`: `None` when no range object was
+/// given, else the parsed range of each entry (`None` for a dropped one).
+fn check_ranges(
+    ranges_v: &Option<Val>,
+    ids: &HashSet<&str>,
+    sequences_given: bool,
+    p: &mut Problems,
+) -> Option<Vec<Option<Range>>> {
+    let items = match ranges_v {
+        None => return None,
+        Some(Val::Object(items)) => items,
         Some(other) => {
             p.push(format!(
                 "prediction_ranges should be an object {{id: [start, end]}}; got {}",
                 other.kind()
             ));
-            false
+            return None;
         }
     };
-    drop(ids);
-    if !p.0.is_empty() {
-        return Err(GameError::many(ErrorKind::BadPredictionRequest, p.0));
+    let mut rids: HashSet<&str> = HashSet::with_capacity(items.len());
+    let mut range_keep = Vec::with_capacity(items.len());
+    for (id, v) in items {
+        if !rids.insert(id.as_str()) {
+            p.push(format!(
+                "prediction_ranges: sequence id '{id}' appears more than once"
+            ));
+            range_keep.push(None);
+            continue;
+        }
+        range_keep.push(parse_range(id, v, p));
     }
-    let sequences: Vec<(String, String)> = match seqs_v {
+    if sequences_given && rids != *ids {
+        p.push(range_ids_mismatch(ids, &rids));
+    }
+    Some(range_keep)
+}
+
+/// The problem for range ids `rids` that differ from sequence ids `ids` (at most 5 of each
+/// side shown).
+fn range_ids_mismatch(ids: &HashSet<&str>, rids: &HashSet<&str>) -> String {
+    let mut missing: Vec<&str> = ids.difference(rids).copied().collect();
+    let mut unknown: Vec<&str> = rids.difference(ids).copied().collect();
+    missing.sort();
+    unknown.sort();
+    let show = |v: &[&str]| {
+        let mut s: Vec<String> = v.iter().take(5).map(|x| format!("'{x}'")).collect();
+        if v.len() > 5 {
+            s.push(format!("... ({} in all)", v.len()));
+        }
+        s.join(", ")
+    };
+    let mut m = "sequence ids in prediction_ranges do not match those in sequences".to_string();
+    if !missing.is_empty() {
+        m.push_str(&format!("; no range for {}", show(&missing)));
+    }
+    if !unknown.is_empty() {
+        m.push_str(&format!("; ranges for unknown ids {}", show(&unknown)));
+    }
+    m.push_str(" (give [] for a whole sequence)");
+    m
+}
+
+/// Moves the kept `sequences` entries (see [`check_sequences`]) out of the body.
+fn kept_sequences(seqs_v: Option<Val>, keep: Vec<bool>) -> Vec<(String, String)> {
+    match seqs_v {
         Some(Val::Object(items)) => items
             .into_iter()
             .zip(keep)
@@ -476,28 +560,21 @@ pub fn parse_request(body: Val) -> Result<PredictRequest, GameError> {
             })
             .collect(),
         _ => Vec::new(),
-    };
-    let prediction_ranges = match ranges_v {
-        Some(Val::Object(items)) if ranges_given => Some(
+    }
+}
+
+/// Moves the kept `prediction_ranges` entries (see [`check_ranges`]) out of the body.
+fn kept_ranges(ranges_v: Option<Val>, keep: Vec<Option<Range>>) -> Option<Vec<(String, Range)>> {
+    match ranges_v {
+        Some(Val::Object(items)) => Some(
             items
                 .into_iter()
-                .zip(range_keep)
+                .zip(keep)
                 .filter_map(|((id, _), r)| r.map(|r| (id, r)))
                 .collect(),
         ),
         _ => None,
-    };
-    Ok(PredictRequest {
-        request: request.flatten(),
-        // Present whenever no problem was recorded.
-        readout: readout.unwrap_or(Readout::Point),
-        tasks,
-        upstream_seq: up.flatten(),
-        downstream_seq: down.flatten(),
-        sequences,
-        prediction_ranges,
-        extra,
-    })
+    }
 }
 
 /// Reports the bases outside `ACGTN` in `s` (case-insensitive), in first-seen order.

@@ -272,54 +272,85 @@ impl Predictor {
     /// bad bases or ranges, over-long targets and unmatched tasks (exact matching); 500 if the
     /// model fails.
     pub fn predict(&self, req: &PredictRequest) -> Result<PredictResponse, GameError> {
-        if !self
-            .config
-            .readouts
-            .iter()
-            .any(|r| r == req.readout.as_str())
-        {
-            return Err(GameError::failed(format!(
-                "readout '{}' is not served by this predictor; it serves {:?}",
-                req.readout.as_str(),
-                self.config.readouts
-            )));
-        }
+        self.check_readout_served(req.readout)?;
         let regions = req.regions()?;
-        if self.config.max_sequence_length > 0 {
-            let long: Vec<String> = regions
-                .iter()
-                .filter(|r| r.end - r.start > self.config.max_sequence_length)
-                .map(|r| {
-                    format!(
-                        "sequence '{}': prediction target of {} bp is longer than this predictor's limit of {} bp; cut it with prediction_ranges",
-                        r.id,
-                        r.end - r.start,
-                        self.config.max_sequence_length
-                    )
-                })
-                .collect();
-            if !long.is_empty() {
-                return Err(GameError::many(
-                    homolog_game::ErrorKind::PredictionRequestFailed,
-                    long,
-                ));
-            }
-        }
+        self.check_target_lengths(&regions)?;
         let picks: Vec<usize> = req
             .tasks
             .iter()
             .map(|t| self.pick_task(t))
             .collect::<Result<_, _>>()?;
-        let bin = self.config.bin_size;
+        let neighbours = self.neighbours(req.readout, &regions)?;
+        let tasks = req
+            .tasks
+            .iter()
+            .zip(&picks)
+            .map(|(t, &ti)| self.task_result(req.readout, t, ti, &neighbours))
+            .collect();
+        Ok(PredictResponse {
+            predictor_name: Some(self.config.predictor_name.clone()),
+            request: Some("predict".into()),
+            bin_size: (req.readout != Readout::Point).then_some(self.config.bin_size as u64),
+            tasks,
+            extra: Vec::new(),
+        })
+    }
+
+    /// 422 unless the config serves `readout`.
+    fn check_readout_served(&self, readout: Readout) -> Result<(), GameError> {
+        if self.config.readouts.iter().any(|r| r == readout.as_str()) {
+            return Ok(());
+        }
+        Err(GameError::failed(format!(
+            "readout '{}' is not served by this predictor; it serves {:?}",
+            readout.as_str(),
+            self.config.readouts
+        )))
+    }
+
+    /// 422 naming every region whose target exceeds `max_sequence_length` (0: no limit).
+    fn check_target_lengths(&self, regions: &[Region]) -> Result<(), GameError> {
+        let max = self.config.max_sequence_length;
+        if max == 0 {
+            return Ok(());
+        }
+        let long: Vec<String> = regions
+            .iter()
+            .filter(|r| r.end - r.start > max)
+            .map(|r| {
+                format!(
+                    "sequence '{}': prediction target of {} bp is longer than this predictor's limit of {} bp; cut it with prediction_ranges",
+                    r.id,
+                    r.end - r.start,
+                    max
+                )
+            })
+            .collect();
+        if long.is_empty() {
+            Ok(())
+        } else {
+            Err(GameError::many(
+                homolog_game::ErrorKind::PredictionRequestFailed,
+                long,
+            ))
+        }
+    }
+
+    /// Embeds the windows of `regions` for `readout` and finds their nearest references.
+    fn neighbours<'r>(
+        &self,
+        readout: Readout,
+        regions: &'r [Region],
+    ) -> Result<Neighbours<'r>, GameError> {
         // Windows to embed: one per region (point) or one per bin.
         let mut windows: Vec<&str> = Vec::new();
         let mut spans: Vec<std::ops::Range<usize>> = Vec::with_capacity(regions.len());
-        for r in &regions {
+        for r in regions {
             let first = windows.len();
-            match req.readout {
+            match readout {
                 Readout::Point => windows.push(r.target()),
                 Readout::Track | Readout::InteractionMatrix => {
-                    for (s, e) in bins(r, bin) {
+                    for (s, e) in bins(r, self.config.bin_size) {
                         windows.push(window_of(r, s, e, self.config.window));
                     }
                 }
@@ -330,6 +361,19 @@ impl Predictor {
             .pool
             .install(|| embed_flat(self.embedder.as_ref(), &windows, self.layer))
             .map_err(|e| GameError::server(format!("embedding the request failed: {e}")))?;
+        let hits = self.nearest_references(&embeddings)?;
+        Ok(Neighbours {
+            regions,
+            spans,
+            embeddings,
+            dim: self.embedder.dim(),
+            hits,
+        })
+    }
+
+    /// The `k` nearest references of each embedded window, `(reference, distance)` nearest
+    /// first.
+    fn nearest_references(&self, embeddings: &[f32]) -> Result<Vec<Vec<(u32, f64)>>, GameError> {
         let dim = self.embedder.dim();
         // The f32 GEMM search finds candidates; their distances are then recomputed exactly in
         // f64 and re-ranked, so a prediction does not depend on which other sequences share
@@ -343,7 +387,7 @@ impl Predictor {
             .pool
             .install(|| {
                 search(
-                    &embeddings,
+                    embeddings,
                     &self.reference,
                     dim,
                     &params,
@@ -352,7 +396,7 @@ impl Predictor {
             })
             .map_err(|e| GameError::server(format!("neighbour search failed: {e}")))?;
         let metric = self.config.metric;
-        let hits: Vec<Vec<(u32, f64)>> = candidates
+        Ok(candidates
             .iter()
             .enumerate()
             .map(|(w, hs)| {
@@ -371,108 +415,145 @@ impl Predictor {
                 exact.truncate(self.config.k);
                 exact
             })
-            .collect();
-        let weight = |d: f64| -> f64 {
-            match metric {
-                Metric::Cosine => (1.0 - d).max(0.0),
-                Metric::Euclidean => 0.5 / (0.5 + d),
-            }
-        };
-        let mut tasks = Vec::with_capacity(req.tasks.len());
-        for (t, &ti) in req.tasks.iter().zip(&picks) {
-            let meta = &self.table.tasks[ti];
-            let values = &self.table.values[ti];
-            let target_scale = match &t.scale {
-                Some(s) if *s != meta.scale && self.convertible[ti] => s.as_str(),
-                _ => meta.scale.as_str(),
-            };
-            let convert = |x: f64| -> f64 {
-                match (meta.scale.as_str(), target_scale) {
-                    ("linear", "log") => (1.0 + x).log2(),
-                    ("log", "linear") => x.exp2() - 1.0,
-                    _ => x,
-                }
-            };
-            let predict_one = |w: usize| -> f64 {
-                let hs = &hits[w];
-                let (mut num, mut den, mut sum) = (0.0, 0.0, 0.0);
-                for &(r, d) in hs {
-                    let v = values[r as usize];
-                    let wt = weight(d);
-                    num += wt * v;
-                    den += wt;
-                    sum += v;
-                }
-                let raw = if den > 0.0 {
-                    num / den
-                } else if !hs.is_empty() {
-                    sum / hs.len() as f64
-                } else {
-                    0.0
-                };
-                convert(raw)
-            };
-            let mut predictions = Vec::with_capacity(regions.len());
-            for (r, span) in regions.iter().zip(&spans) {
-                let vals: Vec<f64> = span.clone().map(predict_one).collect();
-                let value = match req.readout {
-                    Readout::Point | Readout::Track => {
-                        Val::Array(vals.into_iter().map(Val::Float).collect())
-                    }
-                    Readout::InteractionMatrix => {
-                        let n = vals.len();
-                        let row = |i: usize| {
-                            &embeddings[(span.start + i) * dim..(span.start + i + 1) * dim]
-                        };
-                        let mut rows = Vec::with_capacity(n);
-                        for i in 0..n {
-                            let mut out = Vec::with_capacity(n);
-                            for j in 0..n {
-                                let s = cosine(row(i), row(j)).max(0.0);
-                                out.push(Val::Float(s * (vals[i] + vals[j]) / 2.0));
-                            }
-                            rows.push(Val::Array(out));
-                        }
-                        Val::Array(rows)
-                    }
-                };
-                predictions.push((r.id.clone(), value));
-            }
-            let trim_upstream = (req.readout == Readout::Track)
-                .then(|| regions.iter().map(|r| (r.id.clone(), 0u64)).collect());
-            let mut extra = Vec::new();
-            if req.readout != Readout::Point {
-                extra.push((
-                    "aggregation".to_string(),
-                    Val::Object(vec![(
-                        "neighbours".into(),
-                        "similarity-weighted mean".into(),
-                    )]),
-                ));
-            }
-            tasks.push(TaskResult {
-                name: t.name.clone(),
-                type_requested: t.task_type.clone().into(),
-                type_actual: vec![meta.task_type.clone()],
-                cell_type_requested: t.cell_type.clone().into(),
-                cell_type_actual: meta.cell_type.clone().into(),
-                species_requested: t.species.clone().into(),
-                species_actual: meta.species.clone().into(),
-                scale_prediction_requested: t.scale.clone().map(Val::Str),
-                scale_prediction_actual: t.scale.as_ref().map(|_| Val::from(target_scale)),
-                extra,
-                predictions,
-                trim_upstream,
-            });
-        }
-        Ok(PredictResponse {
-            predictor_name: Some(self.config.predictor_name.clone()),
-            request: Some("predict".into()),
-            bin_size: (req.readout != Readout::Point).then_some(bin as u64),
-            tasks,
-            extra: Vec::new(),
-        })
+            .collect())
     }
+
+    /// The scale task `t`'s values are given in: the requested one when table task `ti`
+    /// allows converting to it, else the table's.
+    fn target_scale<'a>(&'a self, t: &'a TaskRequest, ti: usize) -> &'a str {
+        let meta = &self.table.tasks[ti];
+        match &t.scale {
+            Some(s) if *s != meta.scale && self.convertible[ti] => s.as_str(),
+            _ => meta.scale.as_str(),
+        }
+    }
+
+    /// The answer to requested task `t`, predicted from table task `ti`.
+    fn task_result(
+        &self,
+        readout: Readout,
+        t: &TaskRequest,
+        ti: usize,
+        n: &Neighbours<'_>,
+    ) -> TaskResult {
+        let meta = &self.table.tasks[ti];
+        let values = &self.table.values[ti];
+        let target_scale = self.target_scale(t, ti);
+        let predict_one = |w: usize| -> f64 {
+            let raw = weighted_mean(&n.hits[w], values, self.config.metric);
+            convert_scale(&meta.scale, target_scale, raw)
+        };
+        let mut predictions = Vec::with_capacity(n.regions.len());
+        for (r, span) in n.regions.iter().zip(&n.spans) {
+            let vals: Vec<f64> = span.clone().map(predict_one).collect();
+            let value = match readout {
+                Readout::Point | Readout::Track => {
+                    Val::Array(vals.into_iter().map(Val::Float).collect())
+                }
+                Readout::InteractionMatrix => interaction_matrix(&vals, n.window_rows(span), n.dim),
+            };
+            predictions.push((r.id.clone(), value));
+        }
+        let trim_upstream = (readout == Readout::Track)
+            .then(|| n.regions.iter().map(|r| (r.id.clone(), 0u64)).collect());
+        let mut extra = Vec::new();
+        if readout != Readout::Point {
+            extra.push((
+                "aggregation".to_string(),
+                Val::Object(vec![(
+                    "neighbours".into(),
+                    "similarity-weighted mean".into(),
+                )]),
+            ));
+        }
+        TaskResult {
+            name: t.name.clone(),
+            type_requested: t.task_type.clone().into(),
+            type_actual: vec![meta.task_type.clone()],
+            cell_type_requested: t.cell_type.clone().into(),
+            cell_type_actual: meta.cell_type.clone().into(),
+            species_requested: t.species.clone().into(),
+            species_actual: meta.species.clone().into(),
+            scale_prediction_requested: t.scale.clone().map(Val::Str),
+            scale_prediction_actual: t.scale.as_ref().map(|_| Val::from(target_scale)),
+            extra,
+            predictions,
+            trim_upstream,
+        }
+    }
+}
+
+/// The embedded windows of one request's regions and their nearest references.
+struct Neighbours<'r> {
+    regions: &'r [Region],
+    /// Per region: the indices of its windows.
+    spans: Vec<std::ops::Range<usize>>,
+    /// Row-major window embeddings.
+    embeddings: Vec<f32>,
+    dim: usize,
+    /// Per window: `(reference, distance)` of its `k` nearest references, nearest first.
+    hits: Vec<Vec<(u32, f64)>>,
+}
+
+impl Neighbours<'_> {
+    /// The embedding rows of the windows in `span`.
+    fn window_rows(&self, span: &std::ops::Range<usize>) -> &[f32] {
+        &self.embeddings[span.start * self.dim..span.end * self.dim]
+    }
+}
+
+/// The weight of a neighbour at distance `d`.
+fn neighbour_weight(metric: Metric, d: f64) -> f64 {
+    match metric {
+        Metric::Cosine => (1.0 - d).max(0.0),
+        Metric::Euclidean => 0.5 / (0.5 + d),
+    }
+}
+
+/// The similarity-weighted mean of the neighbours' `values` (the plain mean if every weight is
+/// 0; 0 without neighbours).
+fn weighted_mean(hits: &[(u32, f64)], values: &[f64], metric: Metric) -> f64 {
+    let (mut num, mut den, mut sum) = (0.0, 0.0, 0.0);
+    for &(r, d) in hits {
+        let v = values[r as usize];
+        let wt = neighbour_weight(metric, d);
+        num += wt * v;
+        den += wt;
+        sum += v;
+    }
+    if den > 0.0 {
+        num / den
+    } else if !hits.is_empty() {
+        sum / hits.len() as f64
+    } else {
+        0.0
+    }
+}
+
+/// `x` converted from scale `from` to scale `to` (`linear`/`log`, `log2(1 + x)`).
+fn convert_scale(from: &str, to: &str, x: f64) -> f64 {
+    match (from, to) {
+        ("linear", "log") => (1.0 + x).log2(),
+        ("log", "linear") => x.exp2() - 1.0,
+        _ => x,
+    }
+}
+
+/// The contact proxy of bins with predictions `vals` and row-major `dim`-wide embeddings
+/// `rows`: entry `(i, j)` is `max(0, cos(e_i, e_j))` times the mean of the two predictions.
+fn interaction_matrix(vals: &[f64], rows: &[f32], dim: usize) -> Val {
+    let n = vals.len();
+    let row = |i: usize| &rows[i * dim..(i + 1) * dim];
+    let mut matrix = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut out = Vec::with_capacity(n);
+        for j in 0..n {
+            let s = cosine(row(i), row(j)).max(0.0);
+            out.push(Val::Float(s * (vals[i] + vals[j]) / 2.0));
+        }
+        matrix.push(Val::Array(out));
+    }
+    Val::Array(matrix)
 }
 
 /// `[start, end)` of each bin of a region's target.
