@@ -57,6 +57,24 @@ pub enum AnnotateError {
     },
 }
 
+impl From<homolog_io::Error> for AnnotateError {
+    fn from(e: homolog_io::Error) -> Self {
+        match e {
+            homolog_io::Error::Read { path, source } => AnnotateError::io("reading", path, source),
+            homolog_io::Error::Write {
+                action,
+                path,
+                source,
+            } => AnnotateError::io(action, path, source),
+            other => AnnotateError::Io {
+                action: "accessing",
+                path: other.path().to_path_buf(),
+                source: std::io::Error::other(other),
+            },
+        }
+    }
+}
+
 impl AnnotateError {
     pub(crate) fn io(
         action: &'static str,

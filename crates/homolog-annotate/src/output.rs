@@ -5,7 +5,7 @@
 //! would read as complete.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use homolog_go::Aspect;
@@ -137,32 +137,19 @@ fn topgo_model_component(model: &str) -> String {
     }
 }
 
-/// Writes a file atomically: temp file in the same directory, flush, rename over `path`.
-/// Parent directories are created.
+/// Writes a file atomically ([`homolog_io::with_atomic_writer`]): temp file in the same
+/// directory, flush, sync, rename over `path`. Parent directories are created.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), AnnotateError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| AnnotateError::io("creating directory", &dir, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".homolog-tmp-")
-        .tempfile_in(&dir)
-        .map_err(|e| AnnotateError::io("creating a temporary file in", &dir, e))?;
-    let mut buf = BufWriter::new(tmp);
-    write(&mut buf).map_err(|e| AnnotateError::io("writing", path, e))?;
-    let tmp = buf
-        .into_inner()
-        .map_err(|e| AnnotateError::io("writing", path, e.into_error()))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| AnnotateError::io("syncing", path, e))?;
-    tmp.persist(path)
-        .map_err(|e| AnnotateError::io("renaming the temporary file to", path, e.error))?;
-    Ok(())
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| AnnotateError::io("creating directory", dir, e))?;
+    }
+    homolog_io::with_atomic_writer(path, |w| {
+        write(w).map_err(|e| AnnotateError::io("writing", path, e))
+    })
 }
 
 /// Options of the raw CSV writer.

@@ -38,9 +38,21 @@ pub enum ClusterError {
         /// What failed.
         reason: String,
     },
+    /// Reading the truth table or writing an output failed (homolog-io).
+    #[error(transparent)]
+    File(homolog_io::Error),
     /// An MPI-related failure (feature `mpi`).
     #[error("MPI: {0}")]
     Mpi(String),
+}
+
+impl From<homolog_io::Error> for ClusterError {
+    fn from(e: homolog_io::Error) -> Self {
+        match e {
+            homolog_io::Error::Read { path, source } => ClusterError::Io { path, source },
+            other => ClusterError::File(other),
+        }
+    }
 }
 
 pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ClusterError + '_ {

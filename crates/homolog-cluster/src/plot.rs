@@ -153,20 +153,18 @@ pub fn render(
             }
         }
     }
-    let tmp = path.with_extension("png.tmp");
-    let file = std::fs::File::create(&tmp).map_err(crate::error::io(&tmp))?;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
     let out = |e: png::EncodingError| ClusterError::Output {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    let mut wr = enc.write_header().map_err(out)?;
-    wr.write_image_data(&img).map_err(out)?;
-    wr.finish().map_err(out)?;
-    std::fs::rename(&tmp, path).map_err(crate::error::io(path))?;
-    Ok(())
+    homolog_io::with_atomic_writer(path, |file| {
+        let mut enc = png::Encoder::new(file, w as u32, h as u32);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().map_err(out)?;
+        wr.write_image_data(&img).map_err(out)?;
+        wr.finish().map_err(out)
+    })
 }
 
 #[cfg(test)]

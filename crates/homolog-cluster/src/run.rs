@@ -12,7 +12,6 @@
 //! ```
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -22,7 +21,8 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema};
 use serde::{Deserialize, Serialize};
 
-use homolog_shards::{write_atomic, write_parquet_atomic, ShardSet};
+use homolog_io::write_atomic;
+use homolog_shards::{write_parquet_atomic, ShardSet};
 
 use crate::comm::Comm;
 use crate::error::io;
@@ -121,36 +121,23 @@ pub struct ClusterSummary {
 /// is `read_id` or `anonymous_read_id` is skipped); plain or gzip. CAMISIM's
 /// `reads_mapping.tsv.gz` (anonymous_read_id, genome_id, tax_id, read_id) works as is.
 pub fn read_truth(path: &Path) -> Result<HashMap<String, String>, ClusterError> {
-    let f = std::fs::File::open(path).map_err(io(path))?;
-    let mut br = BufReader::new(f);
-    let gz = {
-        let h = br.fill_buf().map_err(io(path))?;
-        h.len() >= 2 && h[0] == 0x1f && h[1] == 0x8b
-    };
-    let mut text = String::new();
-    if gz {
-        flate2::read::MultiGzDecoder::new(br)
-            .read_to_string(&mut text)
-            .map_err(io(path))?;
-    } else {
-        br.read_to_string(&mut text).map_err(io(path))?;
-    }
+    let mut lines = homolog_io::Lines::open(path)?;
     let mut out = HashMap::new();
-    for (i, line) in text.lines().enumerate() {
+    while let Some((line_no, line)) = lines.next_line()? {
         let line = line.trim_end_matches('\r');
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
         let mut it = line.split('\t');
         let (id, label) = (it.next().unwrap_or(""), it.next());
-        if i == 0 && (id == "read_id" || id == "anonymous_read_id") {
+        if line_no == 1 && (id == "read_id" || id == "anonymous_read_id") {
             continue;
         }
         let label = label
             .filter(|l| !l.is_empty())
             .ok_or_else(|| ClusterError::Truth {
                 path: path.to_path_buf(),
-                line: i + 1,
+                line: line_no,
                 reason: "expected `read_id<TAB>label`".into(),
             })?;
         out.insert(id.to_string(), label.to_string());
@@ -419,7 +406,7 @@ pub fn cluster_shards(
             path: tp.clone(),
             reason: e.to_string(),
         })?;
-        write_atomic(&opts.out.join("metrics.json"), &j)?;
+        write_atomic(opts.out.join("metrics.json"), &j)?;
         metrics = Some(g);
     }
     let mut tsv = String::from(if opts.truth.is_some() {
@@ -440,7 +427,7 @@ pub fn cluster_shards(
             tsv.push_str(&format!("{c}\t{s}\n"));
         }
     }
-    write_atomic(&opts.out.join("clusters.tsv"), tsv.as_bytes())?;
+    write_atomic(opts.out.join("clusters.tsv"), tsv.as_bytes())?;
     crate::plot::render(
         &opts.out.join("plot.png"),
         &plot_rows,
@@ -469,6 +456,6 @@ pub fn cluster_shards(
         path: opts.out.clone(),
         reason: e.to_string(),
     })?;
-    write_atomic(&opts.out.join("summary.json"), &j)?;
+    write_atomic(opts.out.join("summary.json"), &j)?;
     Ok(Some(summary))
 }

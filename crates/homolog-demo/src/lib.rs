@@ -296,13 +296,13 @@ fn push_fasta(out: &mut String, id: &str, description: &str, seq: &[u8]) {
 }
 
 fn write(path: &Path, text: &str) -> Result<(), DemoError> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, text)
-        .and_then(|()| fs::rename(&tmp, path))
-        .map_err(|source| DemoError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+    homolog_io::write_atomic(path, text.as_bytes()).map_err(|e| DemoError::Io {
+        path: path.to_path_buf(),
+        source: match e {
+            homolog_io::Error::Write { source, .. } => source,
+            other => io::Error::other(other),
+        },
+    })
 }
 
 #[cfg(test)]

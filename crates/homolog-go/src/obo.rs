@@ -12,10 +12,12 @@
 //! slice lookup and propagating thousands of proteins costs only the size of their closures.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::{open_maybe_gz, read_line, Aspect, GoError};
+use homolog_io::Lines;
+
+use crate::{Aspect, GoError};
 
 /// One `[Term]` stanza.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,19 +79,16 @@ enum Stanza {
 impl Ontology {
     /// Reads an OBO file, plain or gzip (detected by the magic bytes, not the extension).
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self, GoError> {
-        let path = path.as_ref();
-        let mut reader = open_maybe_gz(path)?;
-        Self::parse(&mut *reader, path)
+        Self::parse(&mut Lines::open(path)?)
     }
 
     /// Reads OBO text (plain or gzip) from any reader; `source` names it in error messages.
     pub fn from_reader<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Self, GoError> {
-        let source = source.as_ref();
-        let mut reader = crate::boxed_reader(reader).map_err(|e| GoError::io(source, e))?;
-        Self::parse(&mut *reader, source)
+        Self::parse(&mut Lines::from_reader(reader, source.as_ref())?)
     }
 
-    fn parse(reader: &mut dyn BufRead, path: &Path) -> Result<Self, GoError> {
+    fn parse<R: Read>(lines: &mut Lines<R>) -> Result<Self, GoError> {
+        let path = &lines.path().to_path_buf();
         let mut terms: Vec<Term> = Vec::new();
         // Line where each term's stanza started, for duplicate-id messages.
         let mut term_lines: Vec<usize> = Vec::new();
@@ -99,9 +98,6 @@ impl Ontology {
         let mut state = Stanza::Header;
         let mut current: Option<Term> = None;
         let mut current_line = 0usize;
-        let mut bytes = Vec::new();
-        let mut line = String::new();
-        let mut line_no = 0usize;
 
         let finish = |t: Option<Term>,
                       start: usize,
@@ -123,8 +119,7 @@ impl Ontology {
             Ok(())
         };
 
-        while read_line(reader, &mut bytes, &mut line, path, line_no + 1)? {
-            line_no += 1;
+        while let Some((line_no, line)) = lines.next_line()? {
             let l = line.trim();
             if l.is_empty() || l.starts_with('!') {
                 continue;

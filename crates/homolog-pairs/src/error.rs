@@ -36,6 +36,9 @@ pub enum PairsError {
         /// The missing id.
         id: String,
     },
+    /// Reading the pairs file or writing the output failed (homolog-io).
+    #[error(transparent)]
+    File(homolog_io::Error),
     /// A sequence file could not be read.
     #[error(transparent)]
     Sequences(#[from] homolog_seq::SeqError),
@@ -78,4 +81,13 @@ pub enum PairsError {
         /// Underlying error.
         source: homolog_align::AlignError,
     },
+}
+
+impl From<homolog_io::Error> for PairsError {
+    fn from(e: homolog_io::Error) -> Self {
+        match e {
+            homolog_io::Error::Read { path, source } => PairsError::Io { path, source },
+            other => PairsError::File(other),
+        }
+    }
 }

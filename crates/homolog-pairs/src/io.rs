@@ -1,14 +1,13 @@
 //! Input (pair lists, sequence files) and output (CSV/TSV, Parquet) of a batch.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray, UInt32Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use homolog_align::PairFeatures;
-use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
@@ -31,15 +30,10 @@ pub struct PairRecord {
 /// `ref`): a header.
 pub fn read_pairs(path: impl AsRef<Path>) -> Result<Vec<PairRecord>, PairsError> {
     let path = path.as_ref();
-    let io = |source| PairsError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
+    let mut lines = homolog_io::Lines::open(path)?;
     let mut out = Vec::new();
     let mut first = true;
-    for (no, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(io)?;
+    while let Some((line_no, line)) = lines.next_line()? {
         let text = line.trim_end_matches(['\r', '\n']);
         if text.trim().is_empty() || text.starts_with('#') {
             continue;
@@ -53,7 +47,7 @@ pub fn read_pairs(path: impl AsRef<Path>) -> Result<Vec<PairRecord>, PairsError>
         if fields.len() < 2 || fields[0].is_empty() || fields[1].is_empty() {
             return Err(PairsError::PairsFile {
                 path: path.to_path_buf(),
-                line: no + 1,
+                line: line_no,
                 message: format!("expected two ids (query_id<TAB>reference_id), found {text:?}"),
             });
         }
@@ -69,7 +63,7 @@ pub fn read_pairs(path: impl AsRef<Path>) -> Result<Vec<PairRecord>, PairsError>
         out.push(PairRecord {
             query: fields[0].to_string(),
             reference: fields[1].to_string(),
-            line: no + 1,
+            line: line_no,
         });
     }
     Ok(out)
@@ -139,28 +133,6 @@ pub fn output_columns() -> Vec<&'static str> {
     cols
 }
 
-fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, PairsError> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    tempfile::Builder::new()
-        .prefix(".homolog-align-")
-        .tempfile_in(dir)
-        .map_err(|e| PairsError::Output {
-            path: path.to_path_buf(),
-            message: format!("cannot create a temporary file in {}: {e}", dir.display()),
-        })
-}
-
-fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), PairsError> {
-    tmp.persist(path).map_err(|e| PairsError::Output {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    Ok(())
-}
-
 /// Writes rows (ids + features, in the given order) to `path` atomically (temporary file in
 /// the same folder, then rename). Floats are written in Rust's shortest round-trip form, so
 /// equal values always give equal bytes.
@@ -175,7 +147,6 @@ pub fn write_features(
         path: path.to_path_buf(),
         message,
     };
-    let tmp = temp_beside(path)?;
     match format {
         OutputFormat::Csv | OutputFormat::Tsv => {
             let sep = if format == OutputFormat::Csv {
@@ -183,32 +154,32 @@ pub fn write_features(
             } else {
                 b'\t'
             };
-            let mut w = csv::WriterBuilder::new()
-                .delimiter(sep)
-                .from_writer(std::io::BufWriter::new(tmp.as_file()));
-            let e = |e: csv::Error| out_err(e.to_string());
-            w.write_record(output_columns()).map_err(e)?;
-            for ((q, r), f) in ids.iter().zip(features) {
-                let row = [
-                    q.to_string(),
-                    r.to_string(),
-                    f.identity_nw.to_string(),
-                    f.similarity_nw.to_string(),
-                    f.alignment_score_nw.to_string(),
-                    f.gaps_pct_nw.to_string(),
-                    f.alignment_length_nw.to_string(),
-                    f.identity_sw.to_string(),
-                    f.similarity_sw.to_string(),
-                    f.alignment_score_sw.to_string(),
-                    f.gaps_pct_sw.to_string(),
-                    f.alignment_length_sw.to_string(),
-                    f.length_query.to_string(),
-                    f.length_ref.to_string(),
-                ];
-                w.write_record(&row).map_err(e)?;
-            }
-            let mut inner = w.into_inner().map_err(|e| out_err(e.to_string()))?;
-            inner.flush().map_err(|e| out_err(e.to_string()))?;
+            homolog_io::with_atomic_writer(path, |file| {
+                let mut w = csv::WriterBuilder::new().delimiter(sep).from_writer(file);
+                let e = |e: csv::Error| out_err(e.to_string());
+                w.write_record(output_columns()).map_err(e)?;
+                for ((q, r), f) in ids.iter().zip(features) {
+                    let row = [
+                        q.to_string(),
+                        r.to_string(),
+                        f.identity_nw.to_string(),
+                        f.similarity_nw.to_string(),
+                        f.alignment_score_nw.to_string(),
+                        f.gaps_pct_nw.to_string(),
+                        f.alignment_length_nw.to_string(),
+                        f.identity_sw.to_string(),
+                        f.similarity_sw.to_string(),
+                        f.alignment_score_sw.to_string(),
+                        f.gaps_pct_sw.to_string(),
+                        f.alignment_length_sw.to_string(),
+                        f.length_query.to_string(),
+                        f.length_ref.to_string(),
+                    ];
+                    w.write_record(&row).map_err(e)?;
+                }
+                let inner = w.into_inner().map_err(|e| out_err(e.to_string()))?;
+                inner.flush().map_err(|e| out_err(e.to_string()))
+            })
         }
         OutputFormat::Parquet => {
             let f64s = |get: fn(&PairFeatures) -> f64| -> ArrayRef {
@@ -248,14 +219,7 @@ pub fn write_features(
             let props = WriterProperties::builder()
                 .set_compression(Compression::ZSTD(Default::default()))
                 .build();
-            let mut w = ArrowWriter::try_new(tmp.as_file(), schema, Some(props))
-                .map_err(|e| out_err(e.to_string()))?;
-            w.write(&batch).map_err(|e| out_err(e.to_string()))?;
-            w.close().map_err(|e| out_err(e.to_string()))?;
+            Ok(homolog_io::write_parquet_atomic(path, &batch, props)?)
         }
     }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| out_err(e.to_string()))?;
-    persist(tmp, path)
 }

@@ -26,6 +26,8 @@ pub enum PipelineError {
     Taxonomy(#[from] homolog_taxonomy::TaxonomyError),
     #[error(transparent)]
     Demo(#[from] homolog_demo::DemoError),
+    #[error(transparent)]
+    File(#[from] homolog_io::Error),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

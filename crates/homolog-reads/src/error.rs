@@ -38,6 +38,10 @@ pub enum ReadsError {
         source: std::io::Error,
     },
 
+    /// A damaged gzip stream or an unsupported compression (bzip2, xz, zstd, zip).
+    #[error(transparent)]
+    File(homolog_io::Error),
+
     /// An object-store (S3) error.
     #[error("{url}: S3 error: {message} (set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and, for a non-AWS server, AWS_ENDPOINT_URL / AWS_ALLOW_HTTP=true)")]
     S3 {
@@ -46,4 +50,16 @@ pub enum ReadsError {
         /// The store's message.
         message: String,
     },
+}
+
+impl From<homolog_io::Error> for ReadsError {
+    fn from(e: homolog_io::Error) -> ReadsError {
+        match e {
+            homolog_io::Error::Read { path, source } => ReadsError::Io {
+                source_name: path.display().to_string(),
+                source,
+            },
+            other => ReadsError::File(other),
+        }
+    }
 }

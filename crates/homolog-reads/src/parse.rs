@@ -9,10 +9,8 @@
 //! - residues: IUPAC nucleotide codes in either case (`U` is read as `T`, `.` as `N`), CRLF line
 //!   ends accepted; anything else is an error naming the record, line and character.
 
-use std::io::{BufRead, BufReader, Read as IoRead};
+use std::io::Read as IoRead;
 use std::sync::Arc;
-
-use flate2::read::MultiGzDecoder;
 
 use crate::error::ReadsError;
 
@@ -52,7 +50,7 @@ pub fn normalise_base(b: u8) -> Option<u8> {
 
 /// Streaming reader of one file's records.
 pub struct RecordReader {
-    inner: Box<dyn BufRead + Send>,
+    lines: homolog_io::Lines<Box<dyn IoRead + Send>>,
     source: Arc<str>,
     format: Option<Format>,
     line_no: u64,
@@ -64,20 +62,10 @@ pub struct RecordReader {
 }
 
 impl RecordReader {
-    /// Wraps a byte source; gzip is detected from the first two bytes.
+    /// Wraps a byte source; gzip is detected from its magic bytes (see [`homolog_io::open`]).
     pub fn new(reader: Box<dyn IoRead + Send>, source: &str) -> Result<Self, ReadsError> {
-        let mut br = BufReader::with_capacity(1 << 16, reader);
-        let gz = {
-            let head = br.fill_buf().map_err(|e| io(source, e))?;
-            head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b
-        };
-        let inner: Box<dyn BufRead + Send> = if gz {
-            Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(br)))
-        } else {
-            Box::new(br)
-        };
         Ok(Self {
-            inner,
+            lines: homolog_io::Lines::from_reader(reader, source)?,
             source: Arc::from(source),
             format: None,
             line_no: 0,
@@ -96,15 +84,12 @@ impl RecordReader {
     /// Reads the next line into `self.buf` without its line end; false at EOF.
     fn next_line(&mut self) -> Result<bool, ReadsError> {
         self.buf.clear();
-        let n = self
-            .inner
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|e| io(&self.source, e))?;
-        if n == 0 {
+        let Some((line_no, bytes)) = self.lines.next_bytes()? else {
             return Ok(false);
-        }
-        self.line_no += 1;
-        while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
+        };
+        self.line_no = line_no as u64;
+        self.buf.extend_from_slice(bytes);
+        while self.buf.last() == Some(&b'\r') {
             self.buf.pop();
         }
         Ok(true)
@@ -307,13 +292,6 @@ impl Iterator for RecordReader {
     }
 }
 
-fn io(source: &str, e: std::io::Error) -> ReadsError {
-    ReadsError::Io {
-        source_name: source.to_string(),
-        source: e,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,5 +357,32 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(r[0].seq, b"ACGT");
+    }
+
+    #[test]
+    fn damaged_or_unsupported_compression_names_the_file() {
+        use flate2::{write::GzEncoder, Compression};
+        use std::io::Write;
+        let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+        for i in 0..5000 {
+            writeln!(enc, "@r{i}\nACGTACGTAC\n+\nIIIIIIIIII").unwrap();
+        }
+        let whole = enc.finish().unwrap();
+        let half = whole[..whole.len() / 2].to_vec();
+        let err = RecordReader::new(Box::new(std::io::Cursor::new(half)), "t.fq.gz")
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap_err();
+        assert!(matches!(err, ReadsError::File(_)), "{err}");
+        assert!(err.to_string().starts_with("t.fq.gz:"), "{err}");
+        let Err(err) =
+            RecordReader::new(Box::new(std::io::Cursor::new(b"BZh91AY".to_vec())), "r.bz2")
+        else {
+            panic!("bzip2 input was accepted");
+        };
+        assert_eq!(
+            err.to_string(),
+            homolog_io::unsupported_compression_message(std::path::Path::new("r.bz2"), "bzip2")
+        );
     }
 }

@@ -134,6 +134,22 @@ pub enum ReferenceError {
     Taxonomy(#[from] homolog_taxonomy::TaxonomyError),
     #[error(transparent)]
     Embed(#[from] homolog_embed::EmbedError),
+    /// A damaged gzip stream or an unsupported compression in a source, from homolog-io.
+    #[error(transparent)]
+    File(homolog_io::Error),
+}
+
+impl From<homolog_io::Error> for ReferenceError {
+    fn from(e: homolog_io::Error) -> Self {
+        match e {
+            homolog_io::Error::Read { path, source } => ReferenceError::Io {
+                action: "reading",
+                path,
+                source,
+            },
+            other => ReferenceError::File(other),
+        }
+    }
 }
 
 /// The standard advice for a damaged matrix.

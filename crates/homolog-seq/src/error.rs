@@ -40,8 +40,7 @@ pub enum SeqError {
     },
 
     /// The file is compressed with a format other than gzip.
-    #[error("{}: file is {format}-compressed; only plain text and gzip are read: decompress it \
-             or re-compress with gzip", .path.display())]
+    #[error("{}", homolog_io::unsupported_compression_message(.path, .format))]
     UnsupportedCompression { path: PathBuf, format: &'static str },
 
     /// The file contains NUL bytes or is not valid UTF-8: not a text file.

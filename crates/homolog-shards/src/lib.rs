@@ -35,7 +35,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::{ArrowWriter, ProjectionMask};
+use parquet::arrow::ProjectionMask;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
@@ -102,40 +102,15 @@ pub fn schema(dim: usize) -> Arc<Schema> {
     ]))
 }
 
-/// Writes `batch` to `path` as Parquet (zstd), through a temporary file and a rename.
+/// Writes `batch` to `path` as Parquet (zstd level 3), atomically
+/// ([`homolog_io::write_parquet_atomic`]).
 pub fn write_parquet_atomic(path: &Path, batch: &RecordBatch) -> Result<(), ShardError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let file = File::create(&tmp).map_err(io(&tmp))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(3).expect("valid zstd level"),
         ))
         .build();
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))
-        .map_err(|e| pq(&tmp)(e.to_string()))?;
-    w.write(batch).map_err(|e| pq(&tmp)(e.to_string()))?;
-    let f = w.into_inner().map_err(|e| pq(&tmp)(e.to_string()))?;
-    f.sync_all().map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))?;
-    Ok(())
-}
-
-/// Writes bytes atomically (temp + rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ShardError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))?;
-    Ok(())
+    Ok(homolog_io::write_parquet_atomic(path, batch, props)?)
 }
 
 /// Fraction of G and C among the A/C/G/T of a read (0 when it has none).
@@ -291,7 +266,7 @@ impl ShardWriter {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        write_atomic(&path, &json)?;
+        homolog_io::write_atomic(&path, &json)?;
         Ok(self.manifest)
     }
 }
