@@ -144,7 +144,8 @@ pub use output::{
     write_raw_csv, write_raw_results, write_summary_csv, write_topgo, ExperimentLayout,
     RawCsvOptions, SummaryFormat, TopgoFormat,
 };
-pub use reference::{InMemoryReference, ProteinRecord, ReferenceData, TransferAnnotation};
+pub use homolog_go::TermAnnotation;
+pub use reference::{InMemoryReference, ProteinRecord, ReferenceData};
 pub use summary::{
     raw_value, round_to, summarize, Aggregation, OrderedMap, PostprocessSettings, SummaryPlan,
     SummaryRow, SummarySettings, WeightSpec, SUMMARY_SOURCE_COLUMNS,

@@ -8,18 +8,7 @@
 
 use std::collections::HashMap;
 
-use homolog_go::Aspect;
-
-/// One GO annotation of a reference protein, as transferred to a query.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TransferAnnotation {
-    /// GO id, e.g. `GO:0005737`.
-    pub go_id: String,
-    /// Aspect (FANTASIA's `category`: P, F or C).
-    pub aspect: Aspect,
-    /// Evidence code (EXP, IDA, ...), when the source had one.
-    pub evidence: Option<String>,
-}
+use homolog_go::TermAnnotation;
 
 /// Read access to a reference table: sequences (search rows), proteins and their annotations.
 ///
@@ -43,7 +32,7 @@ pub trait ReferenceData: Sync {
     /// Gene name of a protein.
     fn protein_gene_name(&self, protein: u32) -> Option<&str>;
     /// GO annotations of a protein.
-    fn annotations_of_protein(&self, protein: u32) -> &[TransferAnnotation];
+    fn annotations_of_protein(&self, protein: u32) -> &[TermAnnotation];
     /// Name of a GO term (FANTASIA's `go_description`).
     fn term_name(&self, go_id: &str) -> Option<&str>;
 }
@@ -60,7 +49,7 @@ pub struct ProteinRecord {
     /// NCBI taxonomy id.
     pub taxonomy_id: Option<u32>,
     /// GO annotations.
-    pub annotations: Vec<TransferAnnotation>,
+    pub annotations: Vec<TermAnnotation>,
 }
 
 /// A reference held in memory: for tests, the demo, and small references.
@@ -147,7 +136,7 @@ impl ReferenceData for InMemoryReference {
     fn protein_gene_name(&self, protein: u32) -> Option<&str> {
         self.proteins[protein as usize].gene_name.as_deref()
     }
-    fn annotations_of_protein(&self, protein: u32) -> &[TransferAnnotation] {
+    fn annotations_of_protein(&self, protein: u32) -> &[TermAnnotation] {
         &self.proteins[protein as usize].annotations
     }
     fn term_name(&self, go_id: &str) -> Option<&str> {

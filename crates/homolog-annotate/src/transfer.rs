@@ -262,6 +262,8 @@ pub fn transfer<R: ReferenceData + ?Sized>(
             .map(|m| AlignmentColumns::from_stats(&m.sw));
         for &p in proteins {
             for ann in reference.annotations_of_protein(p) {
+                // Terms without a GO aspect (non-GO ontologies) have no FANTASIA category.
+                let Some(aspect) = ann.aspect else { continue };
                 let ri = match &gopredsim {
                     None => hit_ri,
                     Some(by_term) => by_term.get(ann.go_id.as_str()).copied().unwrap_or(0.0),
@@ -273,7 +275,7 @@ pub fn transfer<R: ReferenceData + ?Sized>(
                     layer_index: model.layer,
                     distance,
                     go_id: ann.go_id.clone(),
-                    category: ann.aspect,
+                    category: aspect,
                     evidence_code: ann.evidence.clone(),
                     go_description: reference.term_name(&ann.go_id).map(str::to_string),
                     protein_id: reference.protein_accession(p).to_string(),
@@ -335,12 +337,13 @@ fn gopredsim_ri<'r, R: ReferenceData + ?Sized>(
 mod tests {
     use super::*;
     use crate::align::MemoAligner;
-    use crate::reference::{InMemoryReference, ProteinRecord, TransferAnnotation};
+    use crate::reference::{InMemoryReference, ProteinRecord};
+    use homolog_go::TermAnnotation;
 
-    fn ann(go: &str, aspect: Aspect, ev: &str) -> TransferAnnotation {
-        TransferAnnotation {
+    fn ann(go: &str, aspect: Aspect, ev: &str) -> TermAnnotation {
+        TermAnnotation {
             go_id: go.into(),
-            aspect,
+            aspect: Some(aspect),
             evidence: Some(ev.into()),
         }
     }

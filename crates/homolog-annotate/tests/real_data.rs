@@ -11,7 +11,7 @@ use homolog_annotate::{
     write_raw_results, write_summary_csv, write_topgo, AncestorSource, ExperimentLayout,
     InMemoryReference, MemoAligner, ModelLayer, PairAligner, ProteinRecord, QueryInput,
     RawCsvOptions, RawRow, ReferenceData, SummaryFormat, SummarySettings, TopgoFormat,
-    TransferAnnotation, TransferSettings,
+    TermAnnotation, TransferSettings,
 };
 use homolog_go::obo::Ontology;
 use homolog_go::Aspect;
@@ -99,9 +99,9 @@ fn fixture(data: &Path) -> Fixture {
                 taxonomy_id: Some(559292),
                 annotations: anns
                     .iter()
-                    .map(|(go, aspect)| TransferAnnotation {
+                    .map(|(go, aspect)| TermAnnotation {
                         go_id: go.clone(),
-                        aspect: *aspect,
+                        aspect: Some(*aspect),
                         evidence: None,
                     })
                     .collect(),

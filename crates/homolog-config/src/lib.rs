@@ -19,6 +19,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use homolog_annotate::PostprocessSettings;
+// The stages' own option types, as the configuration spells them.
+pub use homolog_annotate::RiMode;
+pub use homolog_seq::fasta::InvalidPolicy;
+pub use homolog_taxonomy::TaxonFilter;
 use homolog_embed::ModelSettings;
 use homolog_reference::{BuildSpec, Source};
 use homolog_search::Metric;
@@ -44,17 +48,6 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// What to do with a malformed input record (empty sequence, duplicate id, bad residues).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum OnInvalid {
-    /// Stop with an error naming file, line and id.
-    #[default]
-    Error,
-    /// Skip the record, warn, and count it in the run summary.
-    Skip,
-}
-
 /// The whole configuration file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -68,12 +61,13 @@ pub struct Config {
     /// Worker threads; 0 = all cores.
     pub threads: usize,
     /// Policy for malformed query records.
-    pub on_invalid: OnInvalid,
+    pub on_invalid: InvalidPolicy,
     /// The local reference folder and the sources `initialize` builds it from.
     pub reference: BuildSpec,
     pub embedding: EmbeddingSection,
     pub lookup: LookupSection,
-    pub taxonomy: TaxonomySection,
+    /// `taxonomy:`: restrict which reference proteins may transfer annotations.
+    pub taxonomy: TaxonFilter,
     /// Summary, collapse and output layouts (FANTASIA's `postprocess`).
     pub postprocess: PostprocessSettings,
 }
@@ -87,14 +81,14 @@ impl Default for Config {
             prefix: "run".to_string(),
             input: None,
             threads: 0,
-            on_invalid: OnInvalid::Error,
+            on_invalid: InvalidPolicy::Error,
             reference: BuildSpec::default(),
             embedding: EmbeddingSection {
                 max_sequence_length: None,
                 models,
             },
             lookup: LookupSection::default(),
-            taxonomy: TaxonomySection::default(),
+            taxonomy: TaxonFilter::default(),
             postprocess: PostprocessSettings::default(),
         }
     }
@@ -120,7 +114,7 @@ pub struct LookupSection {
     /// goPredSim mode: also keep neighbours tied with the k-th distance.
     pub keep_ties: bool,
     /// Reliability index: `fantasia` (per hit) or `gopredsim` (sum over hits / k).
-    pub ri_mode: RiModeSetting,
+    pub ri_mode: RiMode,
     /// Compute NW/SW alignment metrics for every (query, neighbour) pair.
     pub alignment: bool,
     /// Write TopGO files.
@@ -142,7 +136,7 @@ impl Default for LookupSection {
             distance_metric: Metric::Cosine,
             limit_per_entry: 5,
             keep_ties: false,
-            ri_mode: RiModeSetting::Fantasia,
+            ri_mode: RiMode::Fantasia,
             alignment: true,
             topgo: true,
             precision: 4,
@@ -151,27 +145,6 @@ impl Default for LookupSection {
             alignment_cache: None,
         }
     }
-}
-
-/// Reliability-index formula.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum RiModeSetting {
-    #[default]
-    Fantasia,
-    Gopredsim,
-}
-
-/// `taxonomy:`: restrict which reference proteins may transfer annotations.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-pub struct TaxonomySection {
-    /// NCBI taxon ids to exclude.
-    pub exclude: Vec<u32>,
-    /// When non-empty, only these taxa may transfer.
-    pub include_only: Vec<u32>,
-    /// Expand every listed taxon to all its descendants (needs a taxdump in the reference).
-    pub get_descendants: bool,
 }
 
 impl Config {
@@ -326,8 +299,8 @@ impl Config {
         }
         homolog_annotate::SummaryPlan::new(&self.postprocess.summary)
             .map_err(|e| ConfigError::Invalid(format!("postprocess.summary: {e}")))?;
-        if self.taxonomy.get_descendants
-            && (self.taxonomy.include_only.is_empty() && self.taxonomy.exclude.is_empty())
+        if self.taxonomy.with_descendants
+            && self.taxonomy.is_noop()
         {
             return invalid(
                 "taxonomy.get_descendants is true but include_only and exclude are both empty"

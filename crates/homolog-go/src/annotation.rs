@@ -12,10 +12,12 @@
 //! [`AnnotationFormat::Auto`] picks GAF when a `!gaf-version` line is present or the first data
 //! row has at least 9 tab-separated columns, TSV otherwise.
 
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::path::Path;
 
-use crate::{open_maybe_gz, read_line, Aspect, GoError};
+use homolog_io::Lines;
+
+use crate::{Aspect, GoError};
 
 /// One (protein, GO term) annotation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -32,6 +34,19 @@ impl Annotation {
     pub fn is_experimental(&self) -> bool {
         self.evidence.as_deref().is_some_and(crate::is_experimental)
     }
+}
+
+/// One GO annotation of a known protein: what a reference stores per protein and what transfer
+/// copies to a query (the protein is implied by where it is stored).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TermAnnotation {
+    /// Primary GO id, e.g. `GO:0005737`.
+    pub go_id: String,
+    /// Aspect (FANTASIA's `category`: P, F or C); `None` for terms of non-GO ontologies, which
+    /// are not transferred.
+    pub aspect: Option<Aspect>,
+    /// Evidence code (EXP, IDA, ...), when the source had one.
+    pub evidence: Option<String>,
 }
 
 /// Input format of an annotation file.
@@ -83,9 +98,7 @@ pub fn read_path_detailed(
     path: impl AsRef<Path>,
     format: AnnotationFormat,
 ) -> Result<AnnotationSet, GoError> {
-    let path = path.as_ref();
-    let mut reader = open_maybe_gz(path)?;
-    parse(&mut *reader, format, path)
+    parse(&mut Lines::open(path)?, format)
 }
 
 /// Reads annotations from any reader (plain or gzip); `source` names it in error messages.
@@ -94,9 +107,7 @@ pub fn read_reader<R: Read>(
     format: AnnotationFormat,
     source: impl AsRef<Path>,
 ) -> Result<AnnotationSet, GoError> {
-    let source = source.as_ref();
-    let mut reader = crate::boxed_reader(reader).map_err(|e| GoError::io(source, e))?;
-    parse(&mut *reader, format, source)
+    parse(&mut Lines::from_reader(reader, source.as_ref())?, format)
 }
 
 /// Keeps the annotations whose evidence code is in `codes` (case-insensitive).
@@ -111,21 +122,17 @@ pub fn filter_evidence(records: Vec<Annotation>, codes: &[&str]) -> Vec<Annotati
         .collect()
 }
 
-fn parse(
-    reader: &mut dyn BufRead,
+fn parse<R: Read>(
+    lines: &mut Lines<R>,
     format: AnnotationFormat,
-    path: &Path,
 ) -> Result<AnnotationSet, GoError> {
+    let path = &lines.path().to_path_buf();
     let mut set = AnnotationSet {
         format,
         ..Default::default()
     };
-    let mut bytes = Vec::new();
-    let mut line = String::new();
-    let mut line_no = 0usize;
     let mut first_data = true;
-    while read_line(reader, &mut bytes, &mut line, path, line_no + 1)? {
-        line_no += 1;
+    while let Some((line_no, line)) = lines.next_line()? {
         if line.trim().is_empty() {
             continue;
         }

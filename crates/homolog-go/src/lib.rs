@@ -37,13 +37,13 @@
 //! `Ontology::replacement` (follows a single `replaced_by`); `open_maybe_gz`.
 
 use std::fmt;
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 pub mod annotation;
 pub mod obo;
 
-pub use annotation::{Annotation, AnnotationFormat};
+pub use annotation::{Annotation, AnnotationFormat, TermAnnotation};
 pub use obo::{Ontology, Term};
 
 /// Evidence codes FANTASIA treats as experimental (the reference table keeps only these).
@@ -76,6 +76,9 @@ pub enum GoError {
     },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+    /// A damaged gzip stream or an unsupported compression, from homolog-io.
+    #[error(transparent)]
+    Input(homolog_io::Error),
 }
 
 impl GoError {
@@ -84,12 +87,6 @@ impl GoError {
             path: path.to_path_buf(),
             line,
             message: message.into(),
-        }
-    }
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
-        GoError::Io {
-            path: path.to_path_buf(),
-            source,
         }
     }
 }
@@ -180,64 +177,34 @@ impl std::str::FromStr for Aspect {
     }
 }
 
-/// Opens `path` for line reading, transparently gunzipping when the file starts with the gzip
-/// magic bytes (so a misnamed `.obo` that is really gzip, or the reverse, still works).
-/// Public so sibling crates read GO-related text files the same way.
+/// Opens `path` for reading, transparently gunzipping when the file starts with the gzip
+/// magic bytes (so a misnamed `.obo` that is really gzip, or the reverse, still works); see
+/// [`homolog_io::open`]. Public so sibling crates read GO-related text files the same way.
 pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead + 'static>, GoError> {
-    let file = std::fs::File::open(path).map_err(|e| GoError::io(path, e))?;
-    maybe_gz(BufReader::new(file)).map_err(|e| GoError::io(path, e))
+    Ok(Box::new(homolog_io::open(path)?))
 }
 
-/// Wraps a buffered reader in a gzip decoder when its first bytes are the gzip magic.
-pub(crate) fn maybe_gz<'a, R: BufRead + 'a>(
-    mut reader: R,
-) -> std::io::Result<Box<dyn BufRead + 'a>> {
-    let head = reader.fill_buf()?;
-    if head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-        Ok(Box::new(BufReader::new(
-            flate2::bufread::MultiGzDecoder::new(reader),
-        )))
-    } else {
-        Ok(Box::new(reader))
-    }
-}
-
-/// Reads one line (without the trailing `\n`/`\r\n`) into `buf`; returns false at EOF.
-/// Invalid UTF-8 is reported with the line number instead of an opaque io error.
-pub(crate) fn read_line(
-    reader: &mut dyn BufRead,
-    bytes: &mut Vec<u8>,
-    buf: &mut String,
-    path: &Path,
-    line_no: usize,
-) -> Result<bool, GoError> {
-    bytes.clear();
-    buf.clear();
-    let n = reader
-        .read_until(b'\n', bytes)
-        .map_err(|e| GoError::io(path, e))?;
-    if n == 0 {
-        return Ok(false);
-    }
-    while matches!(bytes.last(), Some(b'\n' | b'\r')) {
-        bytes.pop();
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => buf.push_str(s),
-        Err(e) => {
-            return Err(GoError::parse(
+impl From<homolog_io::Error> for GoError {
+    fn from(e: homolog_io::Error) -> GoError {
+        match e {
+            homolog_io::Error::Read { path, source } => GoError::Io { path, source },
+            homolog_io::Error::NotText {
                 path,
-                line_no,
-                format!("invalid UTF-8 ({e}); is this a text (or gzip) file?"),
-            ))
+                line,
+                problem,
+            } => GoError::Parse {
+                path,
+                line,
+                message: match problem {
+                    homolog_io::TextProblem::InvalidUtf8 => "invalid UTF-8",
+                    homolog_io::TextProblem::Nul => "NUL bytes",
+                }
+                .to_string()
+                    + "; is this a text (or gzip) file?",
+            },
+            other => GoError::Input(other),
         }
     }
-    Ok(true)
-}
-
-/// Boxes any reader as a `BufRead` with gzip detection (used by the `from_reader` APIs).
-pub(crate) fn boxed_reader<'a, R: Read + 'a>(reader: R) -> std::io::Result<Box<dyn BufRead + 'a>> {
-    maybe_gz(BufReader::new(reader))
 }
 
 #[cfg(test)]
@@ -270,18 +237,22 @@ mod tests {
     }
 
     #[test]
-    fn gzip_is_detected_by_magic() {
+    fn gzip_and_plain_read_the_same_and_other_compressions_are_refused() {
         use std::io::Write;
+        let text = "format-version: 1.2\n\n[Term]\nid: GO:0008150\nname: bp\n\
+                    namespace: biological_process\n";
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        enc.write_all(b"hello\nworld\n").unwrap();
+        enc.write_all(text.as_bytes()).unwrap();
         let gz = enc.finish().unwrap();
-        let mut r = boxed_reader(std::io::Cursor::new(gz)).unwrap();
-        let mut s = String::new();
-        r.read_to_string(&mut s).unwrap();
-        assert_eq!(s, "hello\nworld\n");
-        let mut r = boxed_reader(std::io::Cursor::new(b"plain".to_vec())).unwrap();
-        let mut s = String::new();
-        r.read_to_string(&mut s).unwrap();
-        assert_eq!(s, "plain");
+        let plain = Ontology::from_reader(text.as_bytes(), "p.obo").unwrap();
+        let zipped = Ontology::from_reader(&gz[..], "g.obo").unwrap();
+        assert_eq!(plain.len(), zipped.len());
+        let err = Ontology::from_reader(&b"BZh91AY&SY"[..], "b.obo").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            homolog_io::unsupported_compression_message(Path::new("b.obo"), "bzip2")
+        );
+        let err = Ontology::from_reader(&b"[Term]\nid: A\0\n"[..], "n.obo").unwrap_err();
+        assert!(err.to_string().starts_with("n.obo:2: NUL bytes"), "{err}");
     }
 }

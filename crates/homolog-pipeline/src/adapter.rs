@@ -1,8 +1,7 @@
 //! `homolog_reference::Reference` seen through `homolog_annotate::ReferenceData`, with the
 //! taxonomy filter applied.
 
-use homolog_annotate::{ReferenceData, TransferAnnotation};
-use homolog_config::TaxonomySection;
+use homolog_annotate::{ReferenceData, TermAnnotation};
 use homolog_reference::Reference;
 use homolog_taxonomy::TaxonFilter;
 
@@ -13,52 +12,33 @@ pub(crate) struct ReferenceView<'a> {
     reference: &'a Reference,
     /// Per sequence row, the allowed proteins (`None` when no filter is active).
     allowed_proteins: Option<Vec<Vec<u32>>>,
-    annotations: Vec<Vec<TransferAnnotation>>,
 }
 
 impl<'a> ReferenceView<'a> {
     pub(crate) fn new(
         reference: &'a Reference,
-        taxonomy: &TaxonomySection,
+        taxonomy: &TaxonFilter,
     ) -> Result<Self, PipelineError> {
-        let mut no_aspect = 0usize;
-        let annotations = (0..reference.n_proteins())
-            .map(|p| {
-                reference
-                    .annotations_of_protein(p)
-                    .iter()
-                    .filter_map(|a| {
-                        let aspect = a.aspect.or_else(|| no_aspect_seen(&mut no_aspect))?;
-                        Some(TransferAnnotation {
-                            go_id: a.go_id.clone(),
-                            aspect,
-                            evidence: a.evidence.clone(),
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
+        let no_aspect = (0..reference.n_proteins())
+            .flat_map(|p| reference.annotations_of_protein(p))
+            .filter(|a| a.aspect.is_none())
+            .count();
         if no_aspect > 0 {
             tracing::warn!(
                 "{no_aspect} reference annotations have no GO aspect and are not transferred"
             );
         }
-        let active = !taxonomy.include_only.is_empty() || !taxonomy.exclude.is_empty();
+        let active = !taxonomy.is_noop();
         let allowed_proteins = if active {
             let tax = reference.taxonomy();
-            if taxonomy.get_descendants && tax.is_none() {
+            if taxonomy.with_descendants && tax.is_none() {
                 return Err(PipelineError::Invalid(
                     "taxonomy.get_descendants needs a taxdump in the reference (reference.taxonomy) - rebuild it with `homolog initialize`".into(),
                 ));
             }
-            let filter = TaxonFilter {
-                include_only: taxonomy.include_only.clone(),
-                exclude: taxonomy.exclude.clone(),
-                with_descendants: taxonomy.get_descendants,
-            };
             let compiled = match tax {
-                Some(t) => filter.compile(t),
-                None => filter.compile_without_taxonomy(),
+                Some(t) => taxonomy.compile(t),
+                None => taxonomy.compile_without_taxonomy(),
             };
             let rows = (0..reference.n_sequences())
                 .map(|row| {
@@ -77,7 +57,6 @@ impl<'a> ReferenceView<'a> {
         Ok(Self {
             reference,
             allowed_proteins,
-            annotations,
         })
     }
 
@@ -92,11 +71,6 @@ impl<'a> ReferenceView<'a> {
             .as_ref()
             .map(|rows| rows.iter().map(|p| !p.is_empty()).collect())
     }
-}
-
-fn no_aspect_seen(count: &mut usize) -> Option<homolog_go::Aspect> {
-    *count += 1;
-    None
 }
 
 impl ReferenceData for ReferenceView<'_> {
@@ -127,8 +101,8 @@ impl ReferenceData for ReferenceView<'_> {
             .gene_name
             .as_deref()
     }
-    fn annotations_of_protein(&self, protein: u32) -> &[TransferAnnotation] {
-        &self.annotations[protein as usize]
+    fn annotations_of_protein(&self, protein: u32) -> &[TermAnnotation] {
+        self.reference.annotations_of_protein(protein as usize)
     }
     fn term_name(&self, go_id: &str) -> Option<&str> {
         self.reference.term_name(go_id)

@@ -3,11 +3,11 @@
 use std::fmt;
 use std::path::Path;
 
-use homolog_config::{Config, OnInvalid};
+use homolog_config::Config;
 use homolog_embed::h5::{accession_key, FantasiaWriter};
 use homolog_embed::registry::{self, RareResidues};
 use homolog_embed::{embed_sequences, ModelSettings};
-use homolog_seq::fasta::{self, InvalidPolicy, ReadOptions, Record};
+use homolog_seq::fasta::{self, ReadOptions, Record};
 use homolog_seq::Alphabet;
 
 use crate::{PipelineError, Progress};
@@ -22,10 +22,7 @@ pub(crate) struct Queries {
 pub(crate) fn read_queries(config: &Config, path: &Path) -> Result<Queries, PipelineError> {
     let options = ReadOptions {
         alphabet: Alphabet::Protein,
-        on_invalid: match config.on_invalid {
-            OnInvalid::Error => InvalidPolicy::Error,
-            OnInvalid::Skip => InvalidPolicy::Skip,
-        },
+        on_invalid: config.on_invalid,
     };
     let report = fasta::read_path(path, &options)?;
     for s in &report.skipped {

@@ -120,7 +120,7 @@ pub fn run(
     let partial = experiment_dir(config, options.resume)?;
     std::fs::create_dir_all(&partial).map_err(PipelineError::io(&partial))?;
     let layout = ExperimentLayout::new(&partial);
-    write_atomic(&layout.experiment_config(), config.to_yaml().as_bytes())?;
+    homolog_io::write_atomic(layout.experiment_config(), config.to_yaml().as_bytes())?;
 
     let mut summary = RunSummary::default();
     let embeddings = match &options.mode {
@@ -328,10 +328,7 @@ pub(crate) fn annotate_and_write(
     let settings = annotate::TransferSettings {
         metric: config.lookup.distance_metric,
         limit_per_entry: config.lookup.limit_per_entry,
-        ri: match config.lookup.ri_mode {
-            homolog_config::RiModeSetting::Fantasia => annotate::RiMode::Fantasia,
-            homolog_config::RiModeSetting::Gopredsim => annotate::RiMode::GoPredSim,
-        },
+        ri: config.lookup.ri_mode,
         alignment: config.lookup.alignment,
         keep_sequences: post.keep_sequences,
         precision: config.lookup.precision,
@@ -472,11 +469,4 @@ fn finished_name(partial: &Path) -> PathBuf {
         .and_then(|n| n.strip_suffix(".partial"))
         .expect("experiment folders end in .partial");
     partial.with_file_name(name)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(PipelineError::io(path))
 }

@@ -113,7 +113,7 @@ fn taxonomy_filters_decide_which_proteins_transfer() {
         set(&["GO:0000001", "GO:0000002", "GO:0000003"])
     );
     // ...and its species with them.
-    config.taxonomy.get_descendants = true;
+    config.taxonomy.with_descendants = true;
     assert_eq!(predicted(&config), set(&["GO:0000001", "GO:0000003"]));
 
     config.taxonomy.exclude = vec![];

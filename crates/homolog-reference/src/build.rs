@@ -22,7 +22,7 @@ use crate::fetch::{fetch_with, FetchOptions, Fetched};
 use crate::manifest::*;
 use crate::matrix::MatrixWriter;
 use crate::spec::{BuildSpec, Precision, Source};
-use crate::tables::{self, Protein, RefAnnotation, TaxonRow, TermInfo};
+use crate::tables::{self, Protein, TaxonRow, TermAnnotation, TermInfo};
 
 /// A model to embed the reference with: (model name as in the config, its settings, the
 /// loaded embedder). Every unique sequence is embedded at each of `settings.layers`.
@@ -425,25 +425,11 @@ fn parse_uniprot_description(desc: &str) -> (Option<String>, Option<u32>, Option
 /// True when the file's first line starts with `ID   ` (UniProt flat file), plain or gzip.
 fn is_uniprot_dat(path: &Path) -> Result<bool, ReferenceError> {
     let mut head = Vec::with_capacity(5);
-    open_maybe_gz(path)?
+    homolog_io::open(path)?
         .take(5)
         .read_to_end(&mut head)
         .map_err(|e| ReferenceError::io("reading", path, e))?;
     Ok(head == b"ID   ")
-}
-
-/// A reader over the file's content, decompressing gzip (detected by magic bytes).
-fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read>, ReferenceError> {
-    let mut magic = [0u8; 2];
-    let n = fs::File::open(path)
-        .and_then(|mut f| f.read(&mut magic))
-        .map_err(|e| ReferenceError::io("reading", path, e))?;
-    let file = fs::File::open(path).map_err(|e| ReferenceError::io("opening", path, e))?;
-    Ok(if n == 2 && magic == [0x1f, 0x8b] {
-        Box::new(flate2::read::MultiGzDecoder::new(file))
-    } else {
-        Box::new(file)
-    })
 }
 
 fn read_sequences(
@@ -515,7 +501,7 @@ fn seq_record_from_entry(e: homolog_seq::uniprot::Entry) -> SeqRecord {
 
 /// Annotations kept per accession, in source order, deduplicated.
 struct AnnotationIndex {
-    by_accession: HashMap<String, Vec<RefAnnotation>>,
+    by_accession: HashMap<String, Vec<TermAnnotation>>,
     seen: HashSet<(String, String, Option<String>)>,
 }
 
@@ -589,7 +575,7 @@ impl AnnotationIndex {
             self.by_accession
                 .entry(a.accession)
                 .or_default()
-                .push(RefAnnotation {
+                .push(TermAnnotation {
                     go_id: primary.to_string(),
                     aspect: term.aspect.or(a.aspect),
                     evidence,
@@ -673,7 +659,7 @@ fn write_folder(
 
     // Proteins: first record per accession, only those with annotations; rows by md5.
     let mut proteins: Vec<Protein> = Vec::new();
-    let mut per_protein: Vec<Vec<RefAnnotation>> = Vec::new();
+    let mut per_protein: Vec<Vec<TermAnnotation>> = Vec::new();
     let mut sequences: Vec<String> = Vec::new();
     let mut md5s: Vec<String> = Vec::new();
     let mut row_of_md5: HashMap<String, u32> = HashMap::new();
@@ -859,7 +845,7 @@ fn log_dropped(d: &Dropped, skipped_records: u64) {
 /// Copy the ontology into the folder as plain text (a gzip source is decompressed so the file
 /// is what its name says).
 fn copy_decompressed(src: &Path, dst: &Path) -> Result<(), ReferenceError> {
-    let mut reader = open_maybe_gz(src)?;
+    let mut reader = homolog_io::open(src)?;
     let mut out = fs::File::create(dst).map_err(|e| ReferenceError::io("creating", dst, e))?;
     std::io::copy(&mut reader, &mut out).map_err(|e| ReferenceError::io("copying", src, e))?;
     Ok(())
@@ -897,10 +883,8 @@ fn per_protein_vectors(
 #[cfg(not(feature = "hdf5"))]
 fn per_protein_vectors(
     h5: &Path,
-) -> Result<
-    std::iter::Empty<Result<(String, Vec<f32>), homolog_embed::EmbedError>>,
-    ReferenceError,
-> {
+) -> Result<std::iter::Empty<Result<(String, Vec<f32>), homolog_embed::EmbedError>>, ReferenceError>
+{
     Err(ReferenceError::Invalid(format!(
         "{}: precomputed embeddings are HDF5 files, and this build of homolog-reference has no \
          HDF5 support; build it with the `hdf5` feature (the homolog binary has it)",

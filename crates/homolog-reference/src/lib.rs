@@ -37,7 +37,7 @@
 //! - `Reference::open(dir) -> Result<Reference, ReferenceError>`;
 //!   `n_sequences()`, `sequence(row) -> &str`, `proteins_of_sequence(row) -> &[u32]`,
 //!   `protein(idx) -> &Protein { accession, sequence_row, taxonomy_id: Option<u32>, organism,
-//!   gene_name }`, `annotations_of_protein(idx) -> &[RefAnnotation { go_id, aspect:
+//!   gene_name }`, `annotations_of_protein(idx) -> &[TermAnnotation { go_id, aspect:
 //!   Option<Aspect>, evidence: Option<String> }]`, `term_name(go_id)`, `ontology() ->
 //!   Result<Ontology>`, `taxonomy() -> Option<&Taxonomy>`, `matrix(model, layer) ->
 //!   Result<EmbeddingMatrix>` (mmap, hash-verified; `as_slice()`, `rows()`, `dim()`); matrix
@@ -63,7 +63,7 @@ pub use manifest::{
 };
 pub use matrix::{hash_file_xxh3, EmbeddingMatrix};
 pub use spec::{BuildSpec, EvidenceCodes, Precision, PrecomputedSource, Source, TaxdumpSources};
-pub use tables::{Protein, RefAnnotation, TaxonRow, TermInfo};
+pub use tables::{Protein, TermAnnotation, TaxonRow, TermInfo};
 
 use homolog_go::Ontology;
 use homolog_taxonomy::Taxonomy;
@@ -102,7 +102,7 @@ pub struct Reference {
     seq_proteins: Vec<u32>,
     /// Annotations of protein p: `annotations[ann_offsets[p]..ann_offsets[p + 1]]`.
     ann_offsets: Vec<usize>,
-    annotations: Vec<RefAnnotation>,
+    annotations: Vec<TermAnnotation>,
     terms: HashMap<String, TermInfo>,
     taxonomy: Option<Taxonomy>,
 }
@@ -214,7 +214,7 @@ impl Reference {
         }
 
         // annotations_of_protein: group rows by protein, keeping file order within a protein.
-        let mut grouped: Vec<Vec<RefAnnotation>> = vec![Vec::new(); proteins.len()];
+        let mut grouped: Vec<Vec<TermAnnotation>> = vec![Vec::new(); proteins.len()];
         for (acc, a) in annotation_rows {
             let Some(&p) = protein_of_accession.get(&acc) else {
                 return Err(invalid(
@@ -293,7 +293,7 @@ impl Reference {
         self.protein_of_accession.get(accession).copied()
     }
 
-    pub fn annotations_of_protein(&self, idx: usize) -> &[RefAnnotation] {
+    pub fn annotations_of_protein(&self, idx: usize) -> &[TermAnnotation] {
         &self.annotations[self.ann_offsets[idx]..self.ann_offsets[idx + 1]]
     }
 

@@ -29,16 +29,9 @@ pub struct Protein {
     pub gene_name: Option<String>,
 }
 
-/// One GO annotation of a reference protein (a row of `annotations.parquet`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RefAnnotation {
-    /// Primary GO id (alt ids are mapped at build time).
-    pub go_id: String,
-    /// From the ontology's namespace; `None` for non-GO ontologies.
-    pub aspect: Option<Aspect>,
-    /// Evidence code; `None` when the source carried none.
-    pub evidence: Option<String>,
-}
+/// One GO annotation of a reference protein (a row of `annotations.parquet`; alt ids are mapped
+/// to primary ids at build time, the aspect comes from the ontology's namespace).
+pub use homolog_go::TermAnnotation;
 
 /// A GO term used by the annotations (a row of `terms.parquet`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -302,9 +295,9 @@ pub(crate) fn read_sequences(path: &Path) -> Result<(Vec<String>, Vec<String>), 
 pub(crate) fn write_annotations(
     path: &Path,
     proteins: &[Protein],
-    per_protein: &[Vec<RefAnnotation>],
+    per_protein: &[Vec<TermAnnotation>],
 ) -> Result<(), ReferenceError> {
-    let rows: Vec<(&str, &RefAnnotation)> = proteins
+    let rows: Vec<(&str, &TermAnnotation)> = proteins
         .iter()
         .zip(per_protein)
         .flat_map(|(p, anns)| anns.iter().map(move |a| (p.accession.as_str(), a)))
@@ -343,7 +336,7 @@ pub(crate) fn write_annotations(
 /// Returns (accession, annotation) rows in file order.
 pub(crate) fn read_annotations(
     path: &Path,
-) -> Result<Vec<(String, RefAnnotation)>, ReferenceError> {
+) -> Result<Vec<(String, TermAnnotation)>, ReferenceError> {
     let t = Table::read(path)?;
     let mut out = Vec::new();
     for b in &t.batches {
@@ -354,7 +347,7 @@ pub(crate) fn read_annotations(
         for (((accession, go_id), aspect), evidence) in acc.into_iter().zip(go).zip(asp).zip(ev) {
             out.push((
                 accession,
-                RefAnnotation {
+                TermAnnotation {
                     go_id,
                     aspect: aspect.as_deref().and_then(aspect_from_code),
                     evidence,

@@ -26,7 +26,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -70,6 +69,11 @@ impl Record {
 
 /// What to do with a record that has an empty sequence, a duplicate id or invalid residues.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "lowercase")
+)]
 pub enum InvalidPolicy {
     /// Stop with an error (the default: bad input should be noticed).
     #[default]
@@ -528,43 +532,18 @@ pub fn write_path<'a>(
     records: impl IntoIterator<Item = &'a Record>,
 ) -> Result<(), SeqError> {
     let path = path.as_ref();
-    let write_err = |source| SeqError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        write_err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the path names no file",
-        ))
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let file = fs::File::create(&tmp)?;
-        let mut writer = Writer::new(io::BufWriter::new(file));
+    homolog_io::with_atomic_writer(path, |file| {
+        let mut writer = Writer::new(file);
         for record in records {
-            writer.write_record(record)?;
+            writer
+                .write_record(record)
+                .map_err(|source| SeqError::Write {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
         }
-        let file = writer
-            .into_inner()?
-            .into_inner()
-            .map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(write_err(e));
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -67,6 +67,10 @@ pub enum TaxonomyError {
         taxid: u32,
     },
 
+    /// Any other input failure (e.g. a bzip2/xz/zstd-compressed file), from homolog-io.
+    #[error(transparent)]
+    Input(homolog_io::Error),
+
     /// No node at all.
     #[error("{}: no taxonomy nodes found; give a non-empty nodes.dmp", .path.display())]
     Empty { path: PathBuf },

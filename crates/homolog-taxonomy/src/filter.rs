@@ -17,14 +17,21 @@ use std::collections::HashSet;
 
 use crate::Taxonomy;
 
-/// Include/exclude lists of NCBI taxon ids.
+/// Include/exclude lists of NCBI taxon ids. In a configuration file (feature `serde`):
+/// `{include_only: [...], exclude: [...], get_descendants: bool}`, as FANTASIA names them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields, default)
+)]
 pub struct TaxonFilter {
     /// Allow only these taxa (empty = all).
     pub include_only: Vec<u32>,
     /// Never allow these taxa (wins over `include_only`).
     pub exclude: Vec<u32>,
     /// Expand each listed id to its whole subtree.
+    #[cfg_attr(feature = "serde", serde(rename = "get_descendants"))]
     pub with_descendants: bool,
 }
 

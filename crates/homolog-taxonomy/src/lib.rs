@@ -39,7 +39,8 @@ use std::path::Path;
 pub use error::TaxonomyError;
 pub use filter::{CompiledTaxonFilter, TaxonFilter};
 
-use input::{fields, Lines};
+use homolog_io::Lines;
+use input::fields;
 
 /// An NCBI taxonomy tree (or forest, for subsets with several roots).
 #[derive(Clone, Debug, Default)]
