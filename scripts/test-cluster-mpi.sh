@@ -5,7 +5,7 @@
 #   1. clippy of homolog-cluster with --features mpi;
 #   2. crates/homolog-cluster/tests/mpi.rs: `mpirun -np 1/2/4 --oversubscribe` give the same
 #      assignments as the threaded run (k-means and LSH, CAMISIM reads when $HOMOLOG_DATA has them);
-#   3. `homolog cluster --mpi` under mpirun -np 2 equals the threaded CLI run, and the same through
+#   3. `homolog reads cluster --mpi` under mpirun -np 2 equals the threaded CLI run, and the same through
 #      Slurm (scripts/slurm/submit.sh with MPI=1) when a Slurm is up (scripts/services.sh).
 # Called at the end of scripts/test.sh; runs on its own too.
 set -euo pipefail
@@ -48,9 +48,9 @@ with open(sys.argv[1], "w") as f:
 PY
   reads="$work/reads.fa"
 fi
-"$bin" embed --model dna-kmer --input "$reads" --out "$work/shards" --shard-rows 5000
-"$bin" cluster --input "$work/shards" --out "$work/threads" --k 10 --seed 7
-RAYON_NUM_THREADS=1 mpirun -np 2 --oversubscribe "$bin" cluster --input "$work/shards" \
+"$bin" reads embed --model dna-kmer --input "$reads" --out "$work/shards" --shard-rows 5000
+"$bin" reads cluster --input "$work/shards" --out "$work/threads" --k 10 --seed 7
+RAYON_NUM_THREADS=1 mpirun -np 2 --oversubscribe "$bin" reads cluster --input "$work/shards" \
   --out "$work/mpi2" --k 10 --seed 7 --mpi --threads 1
 same() {
   python3 - "$1" "$2" <<'PY'

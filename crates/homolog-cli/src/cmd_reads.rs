@@ -1,10 +1,80 @@
-//! `homolog cluster` (phase 2 of read clustering) and the read/shard mode of `homolog embed`
-//! (phase 1): thin argument layers over homolog-reads, homolog-shards and homolog-cluster.
+//! `homolog reads embed` (phase 1 of read clustering: reads -> shards) and `homolog reads
+//! cluster` (phase 2: shards -> clusters): argument layers over `homolog_shards::embed::embed_reads`
+//! and homolog-cluster. `homolog cluster` and the read mode of `homolog embed` are the older
+//! spellings of the same two commands.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
+use homolog_shards::embed::EmbedReadsRequest;
+
+/// `homolog reads ...`: DNA reads, from FASTQ/FASTA to clusters.
+#[derive(Subcommand, Debug)]
+pub enum ReadsCommand {
+    /// Phase 1: embed reads (FASTQ/FASTA, plain or gzip; a folder; s3://bucket/prefix) with a DNA
+    /// read backend into a folder of Parquet shards with a manifest.
+    Embed(ReadsEmbedArgs),
+    /// Phase 2: cluster read-embedding shards (k-means, mini-batch k-means or LSH), on threads or
+    /// MPI ranks.
+    Cluster(ClusterArgs),
+}
+
+/// Options of `homolog reads embed`.
+#[derive(Args, Debug, Clone)]
+pub struct ReadsEmbedArgs {
+    /// Reads: FASTQ/FASTA (plain or gzip), a folder of them, or s3://bucket/prefix.
+    #[arg(short, long)]
+    pub input: String,
+    /// Output shard folder (must not hold shards yet).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// DNA read backend: dna-kmer (canonical k-mer frequencies), dna-lsh (LSHvec-style hashing),
+    /// or dnabert2=CHECKPOINT_DIR (a Hugging Face DNABERT-2 folder; mean-pooled last layer).
+    #[arg(long, default_value = "dna-kmer")]
+    pub model: String,
+    /// Rows per Parquet shard.
+    #[arg(long, default_value_t = 100_000)]
+    pub shard_rows: usize,
+    /// k-mer size (dna-kmer default 4 = tetranucleotides; dna-lsh default 8).
+    #[arg(long)]
+    pub kmer: Option<usize>,
+    /// Output dimension (dna-lsh; default 64). dna-kmer's follows from k.
+    #[arg(long)]
+    pub dim: Option<usize>,
+    /// Seed of the dna-lsh hyperplanes.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Reads per embedding batch.
+    #[arg(long, default_value_t = 8192)]
+    pub batch_size: usize,
+    /// Worker threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+impl ReadsEmbedArgs {
+    fn request(&self) -> EmbedReadsRequest {
+        EmbedReadsRequest {
+            input: self.input.clone(),
+            out: self.out.clone(),
+            model: self.model.clone(),
+            shard_rows: self.shard_rows,
+            batch_size: self.batch_size,
+            kmer: self.kmer,
+            dim: self.dim,
+            seed: self.seed,
+        }
+    }
+}
+
+/// Runs `homolog reads ...`.
+pub fn run_reads(command: ReadsCommand) -> Result<()> {
+    match command {
+        ReadsCommand::Embed(args) => run_embed_reads(&args.request(), args.threads),
+        ReadsCommand::Cluster(args) => run(args),
+    }
+}
 
 /// Clustering method.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -29,7 +99,7 @@ pub enum MetricArg {
 /// Options of `homolog cluster`.
 #[derive(Args, Debug, Clone)]
 pub struct ClusterArgs {
-    /// Shard folder written by `homolog embed --model dna-kmer --out DIR` (with manifest.json).
+    /// Shard folder written by `homolog reads embed --out DIR` (with manifest.json).
     #[arg(short, long)]
     pub input: PathBuf,
     /// Output folder: assignments.parquet, clusters.tsv, centroids.parquet, summary.json,
@@ -126,7 +196,7 @@ fn set_threads(n: usize) {
     }
 }
 
-/// Runs `homolog cluster`.
+/// Runs `homolog reads cluster` (also spelled `homolog cluster`).
 pub fn run(args: ClusterArgs) -> Result<()> {
     set_threads(args.threads);
     let opts = options(&args);
@@ -158,16 +228,15 @@ pub fn run(args: ClusterArgs) -> Result<()> {
     Ok(())
 }
 
-/// The read/shard options of `homolog embed` (flattened into its arguments). With `--model`
-/// naming a DNA read backend (dna-kmer, dna-lsh, dnabert2) or with `--shard-rows`, `homolog
-/// embed` reads FASTQ/FASTA reads and writes a folder of Parquet shards instead of an HDF5 file.
+/// The read/shard options of `homolog embed` (flattened into its arguments), the older spelling
+/// of `homolog reads embed`: with `--model` naming a DNA read backend (dna-kmer, dna-lsh,
+/// dnabert2) or with `--shard-rows`, `homolog embed` reads FASTQ/FASTA reads and writes a folder
+/// of Parquet shards instead of an HDF5 file.
 #[derive(Args, Debug, Clone)]
 pub struct EmbedReadOpts {
-    /// DNA read backend: dna-kmer (canonical k-mer frequencies, default with --shard-rows),
-    /// dna-lsh (LSHvec-style hashing), or dnabert2=CHECKPOINT_DIR (a Hugging Face DNABERT-2
-    /// folder; mean-pooled last layer). Selects the read/shard mode:
-    /// --input is then FASTQ/FASTA (plain or gzip), a folder of them or s3://bucket/prefix, and
-    /// --out a shard folder.
+    /// DNA read backend (read/shard mode; same as `homolog reads embed --model`): dna-kmer
+    /// (default with --shard-rows), dna-lsh, or dnabert2=CHECKPOINT_DIR. --input is then
+    /// FASTQ/FASTA (plain or gzip), a folder of them or s3://bucket/prefix, and --out a shard folder.
     #[arg(long)]
     pub model: Option<String>,
     /// Rows per Parquet shard (read/shard mode; default 100000).
@@ -187,88 +256,50 @@ pub struct EmbedReadOpts {
     pub batch_size: usize,
 }
 
-/// Splits `NAME=PATH` (a checkpoint folder for a language-model backend) from a plain name.
-fn split_model(model: &str) -> (&str, Option<&str>) {
-    match model.split_once('=') {
-        Some((name, path)) => (name, Some(path)),
-        None => (model, None),
-    }
-}
-
-/// Whether `model` (a name, or `NAME=PATH`) names a DNA read backend.
-pub fn is_read_model(model: &str) -> bool {
-    homolog_embed::registry::resolve(split_model(model).0)
-        .map(|b| matches!(b.name, "dna-kmer" | "dna-lsh" | "dnabert2"))
-        .unwrap_or(false)
-}
-
 impl EmbedReadOpts {
-    /// Whether these options select the read/shard mode; an error for a `--model` that is not a
-    /// DNA read backend (protein models come from the configuration).
-    pub fn selects_reads(&self) -> Result<bool> {
+    /// The `homolog reads embed` request these options spell, or `None` when they do not select
+    /// the read/shard mode; an error for a `--model` that is not a DNA read backend (protein
+    /// models come from the configuration).
+    pub fn reads_request(
+        &self,
+        input: &str,
+        out: &std::path::Path,
+    ) -> Result<Option<EmbedReadsRequest>> {
         match self.model.as_deref() {
-            Some(m) if is_read_model(m) => Ok(true),
+            Some(m) if homolog_shards::embed::is_read_model(m) => {}
             Some(m) => bail!(
                 "--model {m:?} is not a DNA read backend (dna-kmer, dna-lsh, dnabert2); protein \
                  models for `homolog embed` come from `embedding.models` in the configuration"
             ),
-            None => Ok(self.shard_rows.is_some()),
+            None if self.shard_rows.is_none() => return Ok(None),
+            None => {}
         }
+        let defaults = EmbedReadsRequest::default();
+        Ok(Some(EmbedReadsRequest {
+            input: input.to_string(),
+            out: out.to_path_buf(),
+            model: self.model.clone().unwrap_or(defaults.model),
+            shard_rows: self.shard_rows.unwrap_or(defaults.shard_rows),
+            batch_size: self.batch_size,
+            kmer: self.kmer,
+            dim: self.dim,
+            seed: self.seed,
+        }))
     }
 }
 
-/// Runs the read/shard mode of `homolog embed`: reads in `input` -> embeddings -> shards in `out`.
-pub fn run_embed_reads(input: &str, out: &Path, o: &EmbedReadOpts, threads: usize) -> Result<()> {
+/// Runs phase 1: reads -> embeddings -> shards, and prints what was written.
+pub fn run_embed_reads(request: &EmbedReadsRequest, threads: usize) -> Result<()> {
     set_threads(threads);
-    let spec = o.model.clone().unwrap_or_else(|| "dna-kmer".into());
-    let (model, path) = split_model(&spec);
-    let shard_rows = o.shard_rows.unwrap_or(100_000);
-    if shard_rows == 0 {
-        bail!("--shard-rows must be >= 1");
-    }
-    let info = homolog_embed::registry::resolve(model)?;
-    if info.name == "dnabert2" && path.is_none() {
-        bail!("--model dnabert2 needs its checkpoint folder: --model dnabert2=/path/to/DNABERT-2-117M");
-    }
-    let settings = homolog_embed::ModelSettings {
-        backend: Some(model.to_string()),
-        path: path.map(PathBuf::from),
-        k: o.kmer,
-        dim: o.dim,
-        seed: o.seed,
-        ..Default::default()
-    };
-    let embedder = homolog_embed::registry::build(model, &settings)?;
-    // The parameters as resolved (defaults filled in), for the manifest.
-    let params = match info.name {
-        "dna-kmer" => serde_json::json!({
-            "k": o.kmer.unwrap_or(homolog_embed::dna_kmer::DnaKmerParams::DEFAULT_K),
-        }),
-        "dna-lsh" => {
-            let d = homolog_embed::dna_kmer::DnaLshParams::default();
-            serde_json::json!({
-                "k": o.kmer.unwrap_or(d.k),
-                "dim": o.dim.unwrap_or(d.dim),
-                "seed": o.seed.unwrap_or(d.seed),
-            })
-        }
-        _ => serde_json::json!({ "path": path }),
-    };
-    let inputs = homolog_reads::inputs(input)?;
-    let names: Vec<String> = inputs.iter().map(|i| i.name()).collect();
-    let opts = homolog_shards::embed::EmbedOptions {
-        rows_per_shard: shard_rows,
-        batch_size: o.batch_size,
-        model: info.name.to_string(),
-        params,
-        inputs: names,
-    };
     let t = std::time::Instant::now();
-    let stream = homolog_reads::ReadStream::from_inputs(inputs);
-    let m = homolog_shards::embed::embed_to_shards(stream, embedder.as_ref(), out, &opts, |n| {
-        tracing::debug!(reads = n, "embedded")
-    })
-    .with_context(|| format!("embedding the reads of {input} into {}", out.display()))?;
+    let m = homolog_shards::embed::embed_reads(request, |n| tracing::debug!(reads = n, "embedded"))
+        .with_context(|| {
+            format!(
+                "embedding the reads of {} into {}",
+                request.input,
+                request.out.display()
+            )
+        })?;
     let secs = t.elapsed().as_secs_f64();
     println!(
         "embedded {} reads with {} (dim {}) into {} shards in {:.2} s ({:.0} reads/s); manifest {}",
@@ -278,7 +309,7 @@ pub fn run_embed_reads(input: &str, out: &Path, o: &EmbedReadOpts, threads: usiz
         m.shards.len(),
         secs,
         m.rows as f64 / secs.max(1e-9),
-        out.join(homolog_shards::MANIFEST).display()
+        request.out.join(homolog_shards::MANIFEST).display()
     );
     Ok(())
 }

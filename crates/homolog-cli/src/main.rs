@@ -12,8 +12,8 @@ use homolog_config::Config;
 use homolog_pipeline::{DemoOptions, RunMode, RunOptions};
 
 mod cmd_align;
-mod cmd_cluster;
 mod cmd_distribute;
+mod cmd_reads;
 mod cmd_serve;
 mod progress;
 
@@ -78,8 +78,9 @@ enum Command {
         #[arg(long)]
         resume: bool,
     },
-    /// Compute embeddings for a FASTA file into an HDF5 file (FANTASIA's layout), or, with
-    /// --model dna-kmer|dna-lsh or --shard-rows, DNA reads into Parquet shards.
+    /// Compute embeddings for a FASTA file into an HDF5 file (FANTASIA's layout). (With
+    /// --model dna-kmer|dna-lsh|dnabert2=DIR or --shard-rows: DNA reads into Parquet shards, the
+    /// older spelling of `homolog reads embed`.)
     Embed {
         #[command(flatten)]
         config: ConfigArgs,
@@ -94,7 +95,7 @@ enum Command {
         #[arg(long)]
         skip_invalid: bool,
         #[command(flatten)]
-        reads: cmd_cluster::EmbedReadOpts,
+        reads: cmd_reads::EmbedReadOpts,
     },
     /// Score predictions against a ground truth, CAFA-style (Fmax, coverage; weighted Fmax and Smin with --ia).
     Evaluate {
@@ -132,8 +133,11 @@ enum Command {
         #[arg(long, default_value_t = 20240601)]
         seed: u64,
     },
-    /// Cluster read-embedding shards (k-means, mini-batch k-means or LSH), on threads or MPI ranks.
-    Cluster(cmd_cluster::ClusterArgs),
+    /// DNA reads: embed them into Parquet shards (`reads embed`), cluster the shards (`reads cluster`).
+    #[command(subcommand)]
+    Reads(cmd_reads::ReadsCommand),
+    /// Cluster read-embedding shards: the older spelling of `homolog reads cluster`.
+    Cluster(cmd_reads::ClusterArgs),
     /// Align (query, reference) pairs and write PROTEA's 12 NW/SW features (Parquet or CSV).
     Align(cmd_align::AlignArgs),
     /// Serve a GAME-compatible predictor over HTTP.
@@ -216,7 +220,7 @@ fn dispatch(command: Command) -> Result<()> {
         } => {
             let mut config = load_config(&config)?;
             if skip_invalid {
-                config.on_invalid = homolog_config::OnInvalid::Skip;
+                config.on_invalid = homolog_config::InvalidPolicy::Skip;
             }
             let mode = if only_embedding {
                 RunMode::EmbedOnly
@@ -242,22 +246,16 @@ fn dispatch(command: Command) -> Result<()> {
             config,
             input,
             out,
-            reads,
-            ..
-        } if reads.selects_reads()? => {
-            let threads = config.threads.unwrap_or(0);
-            cmd_cluster::run_embed_reads(&input.to_string_lossy(), &out, &reads, threads)?
-        }
-        Command::Embed {
-            config,
-            input,
-            out,
             skip_invalid,
-            ..
+            reads,
         } => {
+            if let Some(request) = reads.reads_request(&input.to_string_lossy(), &out)? {
+                let threads = config.threads.unwrap_or(0);
+                return cmd_reads::run_embed_reads(&request, threads);
+            }
             let mut config = load_config(&config)?;
             if skip_invalid {
-                config.on_invalid = homolog_config::OnInvalid::Skip;
+                config.on_invalid = homolog_config::InvalidPolicy::Skip;
             }
             let summary = homolog_pipeline::embed_to_h5(&config, &input, &out, &progress)?;
             println!("{summary}");
@@ -282,7 +280,8 @@ fn dispatch(command: Command) -> Result<()> {
             let evaluation = homolog_evaluate::evaluate_files(&request)?;
             println!("{}", homolog_evaluate::render_table(&evaluation.reports));
         }
-        Command::Cluster(args) => cmd_cluster::run(args)?,
+        Command::Reads(command) => cmd_reads::run_reads(command)?,
+        Command::Cluster(args) => cmd_reads::run(args)?,
         Command::Align(args) => cmd_align::run(args)?,
         Command::Serve(args) => cmd_serve::run(args)?,
         Command::Distribute(args) => cmd_distribute::run(args)?,

@@ -53,18 +53,33 @@ fn embed_reads_to_shards_then_cluster() {
     let w = tmp.path();
     write_two_genomes(w);
     let p = |n: &str| w.join(n).to_str().unwrap().to_string();
-    for (model, shards) in [("dna-kmer", "tnf"), ("dna-lsh", "lsh")] {
-        let o = homolog(&[
-            "embed",
-            "--model",
-            model,
-            "--input",
-            &p("reads.fastq"),
-            "--out",
-            &p(shards),
-            "--shard-rows",
-            "150",
-        ]);
+    // dna-kmer through the older spellings (`embed --model`, `cluster`), dna-lsh through
+    // `reads embed` / `reads cluster`.
+    for (model, shards, command) in [
+        ("dna-kmer", "tnf", &["embed"][..]),
+        ("dna-lsh", "lsh", &["reads", "embed"][..]),
+    ] {
+        let cluster = if command.len() == 2 {
+            &["reads", "cluster"][..]
+        } else {
+            &["cluster"][..]
+        };
+        let o = homolog(
+            &[
+                command,
+                &[
+                    "--model",
+                    model,
+                    "--input",
+                    &p("reads.fastq"),
+                    "--out",
+                    &p(shards),
+                    "--shard-rows",
+                    "150",
+                ],
+            ]
+            .concat(),
+        );
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let m: serde_json::Value =
             serde_json::from_slice(&std::fs::read(w.join(shards).join("manifest.json")).unwrap())
@@ -76,19 +91,24 @@ fn embed_reads_to_shards_then_cluster() {
         assert_eq!(m["shards"].as_array().unwrap().len(), 3);
         for method in ["kmeans", "minibatch", "lsh"] {
             let out = p(&format!("{shards}-{method}"));
-            let o = homolog(&[
-                "cluster",
-                "--input",
-                &p(shards),
-                "--out",
-                &out,
-                "--method",
-                method,
-                "--k",
-                "2",
-                "--truth",
-                &p("truth.tsv"),
-            ]);
+            let o = homolog(
+                &[
+                    cluster,
+                    &[
+                        "--input",
+                        &p(shards),
+                        "--out",
+                        &out,
+                        "--method",
+                        method,
+                        "--k",
+                        "2",
+                        "--truth",
+                        &p("truth.tsv"),
+                    ],
+                ]
+                .concat(),
+            );
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             let metrics: serde_json::Value = serde_json::from_slice(
                 &std::fs::read(Path::new(&out).join("metrics.json")).unwrap(),
@@ -106,6 +126,27 @@ fn embed_reads_to_shards_then_cluster() {
             let stdout = String::from_utf8_lossy(&o.stdout);
             assert!(stdout.contains("ARI"), "{stdout}");
         }
+    }
+    // Both spellings of phase 1 write the same shards.
+    let o = homolog(&[
+        "reads",
+        "embed",
+        "--input",
+        &p("reads.fastq"),
+        "--out",
+        &p("tnf-again"),
+        "--shard-rows",
+        "150",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for i in 0..3 {
+        let name = format!("shard-{i:05}.parquet");
+        let (a, b) = (w.join("tnf").join(&name), w.join("tnf-again").join(&name));
+        assert_eq!(
+            std::fs::read(&a).unwrap_or_else(|e| panic!("{}: {e}", a.display())),
+            std::fs::read(&b).unwrap_or_else(|e| panic!("{}: {e}", b.display())),
+            "{name}"
+        );
     }
     // The same folder again is refused rather than mixed.
     let o = homolog(&[

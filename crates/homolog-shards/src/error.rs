@@ -38,6 +38,9 @@ pub enum ShardError {
         /// What was expected.
         reason: String,
     },
+    /// Writing a file atomically failed (homolog-io).
+    #[error(transparent)]
+    File(homolog_io::Error),
     /// Reading the reads failed.
     #[error(transparent)]
     Reads(#[from] homolog_reads::ReadsError),
@@ -59,6 +62,21 @@ pub enum ShardError {
         /// The folder.
         path: PathBuf,
     },
+    /// Read-embedding options that cannot work together (the message says which and why).
+    #[error("{0}")]
+    Options(String),
+    /// The embedding backend could not be built (unknown model, bad settings, checkpoint).
+    #[error(transparent)]
+    Model(#[from] homolog_embed::EmbedError),
+}
+
+impl From<homolog_io::Error> for ShardError {
+    fn from(e: homolog_io::Error) -> Self {
+        match e {
+            homolog_io::Error::Parquet { path, message } => ShardError::Parquet { path, message },
+            other => ShardError::File(other),
+        }
+    }
 }
 
 pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ShardError + '_ {
