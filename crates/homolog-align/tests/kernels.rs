@@ -67,9 +67,11 @@ fn matrices() -> Vec<SubstitutionMatrix> {
     let mut matrices = vec![SubstitutionMatrix::blosum62()];
     for name in ["BLOSUM45", "PAM250", "BLOSUM80"] {
         if let Some(path) = homolog_testkit::data_file(&format!("matrices/{name}")) {
-            matrices.push(SubstitutionMatrix::from_ncbi_file(&path).unwrap_or_else(|e| {
-                panic!("{}: {e}", path.display());
-            }));
+            matrices.push(
+                SubstitutionMatrix::from_ncbi_file(&path).unwrap_or_else(|e| {
+                    panic!("{}: {e}", path.display());
+                }),
+            );
         }
     }
     matrices

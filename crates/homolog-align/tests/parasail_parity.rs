@@ -7,8 +7,8 @@
 //! CPU has it) on every pair, the scalar one on every inline pair and every 8th real pair.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::io::Read;
+use std::io::{BufRead, BufReader};
 
 use homolog_align::{
     global, global_score, local, local_score, Aligner, AlignmentStats, Kernel, Scoring,
@@ -18,7 +18,6 @@ const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/parasail_blosum62_10_1.tsv.gz"
 );
-
 
 /// First-token id -> upper-case sequence of a gzipped FASTA file.
 fn read_fasta_gz(path: &std::path::Path) -> HashMap<String, Vec<u8>> {

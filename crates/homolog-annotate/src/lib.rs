@@ -139,12 +139,12 @@ pub use align::{
 };
 pub use collapse::{collapse_to_leaves, AncestorSource, Prediction};
 pub use error::AnnotateError;
+pub use homolog_go::TermAnnotation;
 pub use output::{
     parse_aspect, raw_csv_header, read_raw_csv, sanitize_file_component, write_atomic,
     write_raw_csv, write_raw_results, write_summary_csv, write_topgo, ExperimentLayout,
     RawCsvOptions, SummaryFormat, TopgoFormat,
 };
-pub use homolog_go::TermAnnotation;
 pub use reference::{InMemoryReference, ProteinRecord, ReferenceData};
 pub use summary::{
     raw_value, round_to, summarize, Aggregation, OrderedMap, PostprocessSettings, SummaryPlan,

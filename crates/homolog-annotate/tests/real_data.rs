@@ -10,8 +10,8 @@ use homolog_annotate::{
     align_pairs, collapse_to_leaves, pairs_for_hits, read_raw_csv, summarize, transfer,
     write_raw_results, write_summary_csv, write_topgo, AncestorSource, ExperimentLayout,
     InMemoryReference, MemoAligner, ModelLayer, PairAligner, ProteinRecord, QueryInput,
-    RawCsvOptions, RawRow, ReferenceData, SummaryFormat, SummarySettings, TopgoFormat,
-    TermAnnotation, TransferSettings,
+    RawCsvOptions, RawRow, ReferenceData, SummaryFormat, SummarySettings, TermAnnotation,
+    TopgoFormat, TransferSettings,
 };
 use homolog_go::obo::Ontology;
 use homolog_go::Aspect;

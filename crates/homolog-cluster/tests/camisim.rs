@@ -69,9 +69,30 @@ fn camisim_tetranucleotide_and_lsh_beat_random_by_far() {
     // than random: its row makes no purity claim, only ARI/NMI ones.
     const RANDOM_PURITY: f64 = 14_190.0 / 26_664.0;
     for (emb, method, metric, floor_ari, floor_nmi, floor_purity) in [
-        ("tnf", Method::Kmeans, Metric::Euclidean, 0.06, 0.18, RANDOM_PURITY + 0.10),
-        ("lsh", Method::Kmeans, Metric::Euclidean, 0.045, 0.14, RANDOM_PURITY + 0.05),
-        ("tnf", Method::Minibatch, Metric::Euclidean, 0.03, 0.10, RANDOM_PURITY + 0.10),
+        (
+            "tnf",
+            Method::Kmeans,
+            Metric::Euclidean,
+            0.06,
+            0.18,
+            RANDOM_PURITY + 0.10,
+        ),
+        (
+            "lsh",
+            Method::Kmeans,
+            Metric::Euclidean,
+            0.045,
+            0.14,
+            RANDOM_PURITY + 0.05,
+        ),
+        (
+            "tnf",
+            Method::Minibatch,
+            Metric::Euclidean,
+            0.03,
+            0.10,
+            RANDOM_PURITY + 0.10,
+        ),
         ("tnf", Method::Lsh, Metric::Euclidean, 0.01, 0.03, 0.0),
     ] {
         let out = tmp.path().join(format!("{emb}-{method:?}"));

@@ -21,11 +21,11 @@ use std::path::{Path, PathBuf};
 use homolog_annotate::PostprocessSettings;
 // The stages' own option types, as the configuration spells them.
 pub use homolog_annotate::RiMode;
-pub use homolog_seq::fasta::InvalidPolicy;
-pub use homolog_taxonomy::TaxonFilter;
 use homolog_embed::ModelSettings;
 use homolog_reference::{BuildSpec, Source};
 use homolog_search::Metric;
+pub use homolog_seq::fasta::InvalidPolicy;
+pub use homolog_taxonomy::TaxonFilter;
 use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 
@@ -299,9 +299,7 @@ impl Config {
         }
         homolog_annotate::SummaryPlan::new(&self.postprocess.summary)
             .map_err(|e| ConfigError::Invalid(format!("postprocess.summary: {e}")))?;
-        if self.taxonomy.with_descendants
-            && self.taxonomy.is_noop()
-        {
+        if self.taxonomy.with_descendants && self.taxonomy.is_noop() {
             return invalid(
                 "taxonomy.get_descendants is true but include_only and exclude are both empty"
                     .into(),

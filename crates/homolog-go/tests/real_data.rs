@@ -1,7 +1,6 @@
 //! Tests on the real public GO files in shared/data (see SOURCES.md there). A missing data
 //! folder is reported by homolog-testkit (a failure with HOMOLOG_REQUIRE_DATA).
 
-
 use homolog_go::annotation::{self, AnnotationFormat};
 use homolog_go::{Aspect, Ontology, EXPERIMENTAL_EVIDENCE};
 

@@ -63,7 +63,7 @@ pub use manifest::{
 };
 pub use matrix::{hash_file_xxh3, EmbeddingMatrix};
 pub use spec::{BuildSpec, EvidenceCodes, Precision, PrecomputedSource, Source, TaxdumpSources};
-pub use tables::{Protein, TermAnnotation, TaxonRow, TermInfo};
+pub use tables::{Protein, TaxonRow, TermAnnotation, TermInfo};
 
 use homolog_go::Ontology;
 use homolog_taxonomy::Taxonomy;
