@@ -36,18 +36,8 @@ pub struct ReadsEmbedArgs {
     /// Rows per Parquet shard.
     #[arg(long, default_value_t = 100_000)]
     pub shard_rows: usize,
-    /// k-mer size (dna-kmer default 4 = tetranucleotides; dna-lsh default 8).
-    #[arg(long)]
-    pub kmer: Option<usize>,
-    /// Output dimension (dna-lsh; default 64). dna-kmer's follows from k.
-    #[arg(long)]
-    pub dim: Option<usize>,
-    /// Seed of the dna-lsh hyperplanes.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Reads per embedding batch.
-    #[arg(long, default_value_t = 8192)]
-    pub batch_size: usize,
+    #[command(flatten)]
+    pub backend: ReadBackendOpts,
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -60,12 +50,29 @@ impl ReadsEmbedArgs {
             out: self.out.clone(),
             model: self.model.clone(),
             shard_rows: self.shard_rows,
-            batch_size: self.batch_size,
-            kmer: self.kmer,
-            dim: self.dim,
-            seed: self.seed,
+            batch_size: self.backend.batch_size,
+            kmer: self.backend.kmer,
+            dim: self.backend.dim,
+            seed: self.backend.seed,
         }
     }
+}
+
+/// The backend options both spellings of phase 1 share (flattened into their arguments).
+#[derive(Args, Debug, Clone)]
+pub struct ReadBackendOpts {
+    /// k-mer size (dna-kmer default 4 = tetranucleotides; dna-lsh default 8).
+    #[arg(long)]
+    pub kmer: Option<usize>,
+    /// Output dimension (dna-lsh; default 64). dna-kmer's follows from k.
+    #[arg(long)]
+    pub dim: Option<usize>,
+    /// Seed of the dna-lsh hyperplanes.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Reads per embedding batch.
+    #[arg(long, default_value_t = 8192)]
+    pub batch_size: usize,
 }
 
 /// Runs `homolog reads ...`.
@@ -242,18 +249,8 @@ pub struct EmbedReadOpts {
     /// Rows per Parquet shard (read/shard mode; default 100000).
     #[arg(long)]
     pub shard_rows: Option<usize>,
-    /// k-mer size (dna-kmer default 4 = tetranucleotides; dna-lsh default 8).
-    #[arg(long)]
-    pub kmer: Option<usize>,
-    /// Output dimension (dna-lsh; default 64). dna-kmer's follows from k.
-    #[arg(long)]
-    pub dim: Option<usize>,
-    /// Seed of the dna-lsh hyperplanes.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Reads per embedding batch (read/shard mode).
-    #[arg(long, default_value_t = 8192)]
-    pub batch_size: usize,
+    #[command(flatten)]
+    pub backend: ReadBackendOpts,
 }
 
 impl EmbedReadOpts {
@@ -280,10 +277,10 @@ impl EmbedReadOpts {
             out: out.to_path_buf(),
             model: self.model.clone().unwrap_or(defaults.model),
             shard_rows: self.shard_rows.unwrap_or(defaults.shard_rows),
-            batch_size: self.batch_size,
-            kmer: self.kmer,
-            dim: self.dim,
-            seed: self.seed,
+            batch_size: self.backend.batch_size,
+            kmer: self.backend.kmer,
+            dim: self.backend.dim,
+            seed: self.backend.seed,
         }))
     }
 }

@@ -88,13 +88,8 @@ fn existing(path: PathBuf, what: &str) -> Option<PathBuf> {
 /// `setup` names the script that installs them.
 #[track_caller]
 pub fn python_with(modules: &[&str], setup: &str) -> bool {
-    let ok = Command::new("python3")
-        .arg("-c")
-        .arg(format!("import {}", modules.join(", ")))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let import = format!("import {}", modules.join(", "));
+    let ok = succeeds("python3", &["-c", &import]);
     if !ok {
         unavailable(
             format!("python3 with {} not found", modules.join(", ")),
@@ -107,12 +102,7 @@ pub fn python_with(modules: &[&str], setup: &str) -> bool {
 /// Whether the Slurm controller answers `sinfo`; reports it with [`unavailable`] when not.
 #[track_caller]
 pub fn slurm_running() -> bool {
-    let ok = Command::new("sinfo")
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let ok = succeeds("sinfo", &["-h"]);
     if !ok {
         unavailable(
             "Slurm is not running",
@@ -120,6 +110,16 @@ pub fn slurm_running() -> bool {
         );
     }
     ok
+}
+
+/// Whether `program args` runs and exits with success (its output discarded).
+fn succeeds(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Whether something listens on `host:port`; reports it with [`unavailable`] when not.
