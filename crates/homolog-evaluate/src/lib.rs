@@ -79,6 +79,9 @@ pub enum EvalError {
     },
     #[error("invalid evaluation options: {0}")]
     Options(String),
+    /// Reading or atomically writing a file failed (homolog-io names the file and the fix).
+    #[error(transparent)]
+    File(#[from] homolog_io::Error),
 }
 
 /// One predicted (target, term, score).

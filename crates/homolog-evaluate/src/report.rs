@@ -1,7 +1,6 @@
 //! Human-readable and machine-readable renderings of evaluation reports.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
 use crate::{AspectReport, EvalError};
@@ -81,10 +80,6 @@ pub fn render_table(reports: &[AspectReport]) -> String {
 /// temporary file in the target directory renamed over `path`.
 pub fn write_curves_tsv(path: impl AsRef<Path>, reports: &[AspectReport]) -> Result<(), EvalError> {
     let path = path.as_ref();
-    let werr = |e: std::io::Error| EvalError::Write {
-        path: path.to_path_buf(),
-        source: e,
-    };
     let weighted = reports
         .iter()
         .any(|r| r.curve.iter().any(|p| p.weighted.is_some()));
@@ -121,13 +116,5 @@ pub fn write_curves_tsv(path: impl AsRef<Path>, reports: &[AspectReport]) -> Res
             text.push('\n');
         }
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(werr)?;
-    tmp.write_all(text.as_bytes()).map_err(werr)?;
-    tmp.as_file().sync_all().map_err(werr)?;
-    tmp.persist(path).map_err(|e| werr(e.error))?;
-    Ok(())
+    Ok(homolog_io::write_atomic(path, text.as_bytes())?)
 }

@@ -129,9 +129,8 @@ pub async fn shutdown_signal() {
 /// Writes `ip:port` to `path` atomically (temp file + rename), so a job polling for the file
 /// (GAME's Slurm pattern) never reads half of it.
 pub fn write_address(path: &std::path::Path, addr: std::net::SocketAddr) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, format!("{}:{}\n", addr.ip(), addr.port()))?;
-    std::fs::rename(&tmp, path)
+    let text = format!("{}:{}\n", addr.ip(), addr.port());
+    homolog_io::write_atomic(path, text.as_bytes()).map_err(std::io::Error::other)
 }
 
 /// Binds `addr` (`host:port`; port 0 = any free port) and, if `address_file` is given, writes
