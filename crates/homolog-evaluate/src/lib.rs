@@ -5,12 +5,38 @@
 //! information-accretion weighted Fmax and Smin when an IA file is given), so homolog's results
 //! can be compared with published numbers. Definitions follow CAFA-evaluator
 //! (BioComputingUP/CAFA-evaluator, "cafa" normalisation) and the CAFA assessment tool; see
-//! `docs/evaluation.md` for the formulas and the CAFA3 check.
+//! `docs/evaluation.md` for the formulas and the CAFA3 check. `homolog evaluate` is a thin
+//! wrapper around [`evaluate_files`] and [`render_table`].
+//!
+//! # Overview
+//!
+//! - Inputs: [`Predictions`] (rows of [`Prediction`]: target, term, score in `[0, 1]`;
+//!   repeated pairs keep the max score), [`GroundTruth`] (rows of [`TruthEntry`]: target,
+//!   term), a [`homolog_go::Ontology`] and [`EvalOptions`] (IA weights, threshold step, default
+//!   0.01, namespaces, `keep_roots`, benchmark target list).
+//! - Entry points: [`evaluate`] (in-memory inputs, one [`AspectReport`] per namespace),
+//!   [`evaluate_detailed`] (the same plus [`InputStats`], counts of dropped inputs, in an
+//!   [`Evaluation`]), [`evaluate_files`] (reads the files of an [`EvaluateRequest`]).
+//!   An invalid threshold step or an unknown namespace is an [`EvalError::Options`].
+//! - Readers (plain or gzip): [`read_predictions`] (CAFA/TSV `target term score`, with or
+//!   without `AUTHOR`/`MODEL`/`KEYWORDS`/`END` lines, or homolog's `summary.csv` with columns
+//!   `accession`, `go_id`, `final_score` or `final_score_<model>_L<layer>`),
+//!   [`read_ground_truth`] (`target term [aspect]`), [`read_ia`] (`term ia`) and
+//!   [`read_target_list`] (one target per line, e.g. CAFA's `lists/bpo_all_type1.txt`).
+//! - Output: [`AspectReport`] holds the benchmark size, coverage, Fmax with its threshold,
+//!   precision and recall, weighted Fmax and Smin (with IA), and the per-threshold curve
+//!   ([`ThresholdPoint`], [`WeightedPoint`]). [`AspectReport::aspect`] is `None` for non-GO
+//!   namespaces; [`AspectReport::label`] gives "BPO"/"MFO"/"CCO" or the namespace.
+//!   [`render_table`] renders reports as a Markdown table, [`write_curves_tsv`] writes the
+//!   curves as TSV.
+//!
+//! # Semantics
 //!
 //! Per namespace (GO aspect, or any OBO namespace such as IDPO's `disorder_function`):
 //! 1. Ground-truth terms are resolved (alt ids -> primary; unknown or obsolete terms dropped
 //!    and counted) and propagated up `is_a` + `part_of` within their namespace. The
-//!    benchmark is every target with at least one ground-truth term in the namespace.
+//!    benchmark is every target with at least one ground-truth term in the namespace
+//!    (restricted to [`EvalOptions::targets`] when given).
 //! 2. Predictions for benchmark targets are propagated: a term's score is the max of its own
 //!    score and those of its predicted descendants. Predictions for other targets are ignored.
 //! 3. Root terms (terms without parents in the namespace, e.g. GO:0008150) are dropped from
@@ -24,24 +50,95 @@
 //!    false negatives / false positives, averaged over benchmark targets) give
 //!    Smin = min over tau of sqrt(ru^2 + mi^2).
 //!
-//! CONTRACT (with the changes noted):
-//! - `Predictions` = (target, term, score in `[0, 1]`); `GroundTruth` = (target, term).
-//! - `read_predictions(path)`: CAFA/TSV `target term score` or homolog `summary.csv`
-//!   (columns accession, go_id, final_score); `read_ground_truth(path)`: `target term`.
-//! - `evaluate(&preds, &truth, &Ontology, &EvalOptions)`; both sides are propagated up
-//!   is_a + part_of before scoring; `EvalOptions { ia: Option<HashMap<String,f64>>,
-//!   threshold_step (0.01), aspects, keep_roots }`.
-//! - `AspectReport { aspect, n_targets, coverage, fmax, threshold, precision, recall,
-//!   weighted_fmax: Option<f64>, smin: Option<f64>, ... }`.
+//! Reports come GO aspects first (BPO, MFO, CCO), then other namespaces by name.
 //!
-//! CHANGES to the contract: `evaluate` returns `Result<Vec<AspectReport>, EvalError>` (an
-//! invalid threshold step is an error, not a silent default). `AspectReport::aspect` is
-//! `Option<Aspect>` (None for non-GO namespaces) and `AspectReport::namespace` holds the OBO
-//! namespace; `AspectReport::label()` gives "BPO"/"MFO"/"CCO" or the namespace.
-//! Additions: `evaluate_files(&EvaluateRequest)` (the CLI entry point), `evaluate_detailed`
-//! (reports plus counts of dropped inputs), `read_ia`, `read_target_list` + `EvalOptions::targets`
-//! (CAFA benchmark lists), `render_table`, `write_curves_tsv`,
-//! per-threshold curves in `AspectReport::curve`.
+//! # Examples
+//!
+//! [`evaluate`] on an in-memory ontology, predictions and ground truth, then [`render_table`]:
+//!
+//! ```rust
+//! use homolog_evaluate::{evaluate, render_table, EvalOptions, GroundTruth, Predictions};
+//! use homolog_go::{Aspect, Ontology};
+//!
+//! let obo = "format-version: 1.2
+//!
+//! [Term]
+//! id: GO:0008150
+//! name: biological_process
+//! namespace: biological_process
+//!
+//! [Term]
+//! id: GO:0000001
+//! name: parent process
+//! namespace: biological_process
+//! is_a: GO:0008150
+//!
+//! [Term]
+//! id: GO:0000002
+//! name: child process
+//! namespace: biological_process
+//! is_a: GO:0000001
+//! ";
+//! let onto = Ontology::from_reader(obo.as_bytes(), "mini.obo").unwrap();
+//!
+//! // P1 is annotated with the child term, P2 with the parent (the root is dropped).
+//! let truth: GroundTruth = [("P1", "GO:0000002"), ("P2", "GO:0000001")]
+//!     .into_iter()
+//!     .collect();
+//! // Scores propagate up: P1 gets 0.8 and P2 0.5 on both non-root terms.
+//! let preds: Predictions = [("P1", "GO:0000002", 0.8), ("P2", "GO:0000002", 0.5)]
+//!     .into_iter()
+//!     .collect();
+//!
+//! let reports = evaluate(&preds, &truth, &onto, &EvalOptions::default()).unwrap();
+//! assert_eq!(reports.len(), 1);
+//! let bpo = &reports[0];
+//! assert_eq!(bpo.aspect, Some(Aspect::BiologicalProcess));
+//! assert_eq!(bpo.label(), "BPO");
+//! assert_eq!(bpo.n_targets, 2);
+//! // At tau <= 0.5: P = (1 + 1/2) / 2 = 0.75, R = 1, so F = 6/7 (the best; lowest tau wins).
+//! assert!((bpo.fmax - 6.0 / 7.0).abs() < 1e-9);
+//! assert!((bpo.threshold - 0.01).abs() < 1e-9);
+//! assert_eq!(bpo.weighted_fmax, None); // no IA weights given
+//!
+//! let table = render_table(&reports);
+//! assert!(table.starts_with("| aspect |"));
+//! assert!(table.contains("| BPO "));
+//! ```
+//!
+//! [`evaluate_files`] on small files (what `homolog evaluate` does), with IA weights:
+//!
+//! ```rust
+//! use homolog_evaluate::{evaluate_files, EvaluateRequest};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = |name: &str| dir.path().join(name);
+//! std::fs::write(
+//!     path("go.obo"),
+//!     "[Term]\nid: GO:0003674\nname: molecular_function\nnamespace: molecular_function\n\n\
+//!      [Term]\nid: GO:0000003\nname: some function\nnamespace: molecular_function\n\
+//!      is_a: GO:0003674\n",
+//! )
+//! .unwrap();
+//! std::fs::write(path("truth.tsv"), "P1\tGO:0000003\nP2\tGO:0000003\n").unwrap();
+//! std::fs::write(path("preds.tsv"), "P1\tGO:0000003\t0.9\nP3\tGO:0000003\t0.4\n").unwrap();
+//! std::fs::write(path("ia.tsv"), "GO:0000003\t2.0\n").unwrap();
+//!
+//! let mut req = EvaluateRequest::new(path("preds.tsv"), path("truth.tsv"), path("go.obo"));
+//! req.ia = Some(path("ia.tsv"));
+//! let eval = evaluate_files(&req).unwrap();
+//!
+//! let mfo = &eval.reports[0];
+//! assert_eq!(mfo.label(), "MFO");
+//! assert_eq!((mfo.n_targets, mfo.n_predicted), (2, 1));
+//! // P1 is right (P = 1), P2 is missed (R = 1/2): F = 2/3.
+//! assert!((mfo.fmax - 2.0 / 3.0).abs() < 1e-9);
+//! assert!((mfo.weighted_fmax.unwrap() - 2.0 / 3.0).abs() < 1e-9);
+//! // P2's missed term has IA 2, averaged over 2 targets: ru = 1, mi = 0.
+//! assert!((mfo.smin.unwrap() - 1.0).abs() < 1e-9);
+//! // P3 has no ground truth, so its prediction is not in the benchmark.
+//! assert_eq!(eval.stats.predictions_not_in_benchmark, 1);
+//! ```
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;

@@ -1,47 +1,114 @@
-//! The local reference folder: built by `homolog initialize`, opened by lookup in O(1).
+//! The local reference folder: built by `homolog initialize`, opened by lookup.
 //!
-//! FANTASIA keeps its reference (proteins with experimental GO annotations and their
-//! embeddings) in PostgreSQL + pgvector and restores it from a dump, which breaks across server
-//! versions and needs services running even to initialise. homolog keeps the same content in a
-//! plain folder instead: small Parquet tables (proteins, sequences, annotations, GO terms,
-//! taxonomy), a copy of the ontology, one raw little-endian matrix per (model, layer) that is
-//! memory-mapped at lookup, and `manifest.json` with counts, source hashes and matrix hashes.
-//! The layout is documented in `docs/formats.md` ("Reference folder").
+//! The reference is the set of proteins with experimental GO annotations (and their
+//! embeddings) that lookup transfers annotations from. FANTASIA keeps it in PostgreSQL +
+//! pgvector; homolog keeps the same content in a plain folder that needs no running service:
 //!
-//! - [`build`] / [`build_detailed`] (`initialize`): reads sequences (FASTA, or UniProt `.dat`
+//! ```text
+//! <reference>/
+//!   manifest.json            counts, source hashes, evidence filter, matrix hashes
+//!   proteins.parquet         one row per reference protein
+//!   sequences.parquet        one row per unique sequence (= matrix row)
+//!   annotations.parquet      GO annotations of the proteins
+//!   terms.parquet            GO terms used by the annotations
+//!   ontology.obo             a copy of the ontology (the folder is self-contained)
+//!   taxonomy.parquet         only when a taxdump was given
+//!   matrices/<model>/layer_<k>.f32   (or .f16) one raw little-endian matrix per (model, layer)
+//!   .downloads/              default download cache for URL sources (not part of the reference)
+//! ```
+//!
+//! The columns and the manifest fields are documented in `docs/formats.md` ("Reference
+//! folder").
+//!
+//! # Modules and main types
+//!
+//! - [`BuildSpec`] (the `reference:` section of the YAML config) names the folder and its
+//!   inputs as [`Source`]s (local path or http(s) URL, optional SHA-256), with
+//!   [`EvidenceCodes`], [`Precision`], [`TaxdumpSources`] and [`PrecomputedSource`].
+//! - [`build`] / [`build_detailed`] (`initialize`) read sequences (FASTA, or UniProt `.dat`
 //!   detected by a first line `ID   `), annotations (GAF/TSV, or the `.dat` GO lines), the OBO
-//!   ontology, an optional taxdump and optional precomputed per-protein HDF5; keeps proteins
-//!   with at least one annotation passing the evidence filter; maps alt ids to primary GO ids
-//!   and drops unknown/obsolete ones (counted in the manifest); stores each unique sequence
-//!   (md5) once, rows in order of first appearance; embeds them with the enabled models or
-//!   copies the precomputed vectors. Everything is written into a temporary sibling folder and
-//!   renamed into place; a folder built from identical inputs is reused.
-//! - [`fetch::fetch`]: local path or http(s) URL, streamed to `<name>.part`, resumed with
-//!   `Range`, checksummed.
-//! - [`Reference::open`]: loads the tables with their indexes; [`Reference::matrix`]
-//!   memory-maps a matrix after checking its size and xxh3 hash.
+//!   ontology, an optional taxdump and optional precomputed per-protein HDF5 (the `hdf5`
+//!   feature); keep proteins with at least one annotation passing the evidence filter; map alt
+//!   ids to primary GO ids and drop unknown/obsolete ones (counted in [`Manifest::dropped`]);
+//!   store each unique sequence (md5) once, rows in order of first appearance; and embed them
+//!   with the given models ([`ModelInput`]) or copy the precomputed vectors. Everything is
+//!   written into a temporary sibling folder and renamed into place; a folder built from
+//!   identical inputs is reused ([`Built::reused`]).
+//! - [`fetch`]: [`fetch::fetch`] resolves a [`Source`] to a local file: a local path in place, an
+//!   http(s) URL streamed to `<name>.part` in the cache, resumed with `Range`, checksummed.
+//! - [`Reference::open`] loads the tables with their indexes: sequences by row, the proteins of
+//!   a sequence, a [`Protein`] and its [`TermAnnotation`]s, term names, the ontology and the
+//!   taxonomy. [`Reference::matrix`] memory-maps an [`EmbeddingMatrix`] after checking its size
+//!   and xxh3 hash (see [`OpenOptions`]); matrix row i is sequence row i.
+//! - [`Manifest`] (`manifest.json`), [`ReferenceError`].
 //!
-//! Evidence codes: the filter (`evidence_codes`, default the 8 experimental codes EXP, IDA,
-//! IPI, IMP, IGI, IEP, TAS, IC; `all` or `[]` keeps everything) applies to an annotation source
-//! only when the source carries codes. A source without any (a 3-column TSV such as the
-//! Swiss-Prot 2014 GO subset) is kept whole, a warning is logged and the source is listed under
-//! `unfiltered_annotation_sources` in the manifest; its annotations have no evidence. In a
-//! source that does carry codes, a row without one is dropped.
+//! Evidence codes: the filter ([`BuildSpec::evidence_codes`], default the 8 experimental codes
+//! EXP, IDA, IPI, IMP, IGI, IEP, TAS, IC; `all` or `[]` keeps everything) applies to an
+//! annotation source only when the source carries codes. A source without any (a 3-column TSV
+//! such as the Swiss-Prot 2014 GO subset) is kept whole, a warning is logged and the source is
+//! listed under [`Manifest::unfiltered_annotation_sources`]; its annotations have no evidence.
+//! In a source that does carry codes, a row without one is dropped.
 //!
-//! CONTRACT:
-//! - `build(&BuildSpec, &Path out_dir, embedders, progress) -> Result<Manifest, ReferenceError>`
-//!   with `embedders: &[(String, &ModelSettings, &dyn Embedder)]` and
-//!   `progress: &dyn Fn(&str /*stage*/, u64 /*done*/, u64 /*total*/)`; `out_dir` is the
-//!   reference folder (normally `spec.path` resolved by the caller).
-//! - `fetch::fetch(source: &str, cache_dir, expected_sha256: Option<&str>) -> Result<PathBuf>`.
-//! - `Reference::open(dir) -> Result<Reference, ReferenceError>`;
-//!   `n_sequences()`, `sequence(row) -> &str`, `proteins_of_sequence(row) -> &[u32]`,
-//!   `protein(idx) -> &Protein { accession, sequence_row, taxonomy_id: Option<u32>, organism,
-//!   gene_name }`, `annotations_of_protein(idx) -> &[TermAnnotation { go_id, aspect:
-//!   Option<Aspect>, evidence: Option<String> }]`, `term_name(go_id)`, `ontology() ->
-//!   Result<Ontology>`, `taxonomy() -> Option<&Taxonomy>`, `matrix(model, layer) ->
-//!   Result<EmbeddingMatrix>` (mmap, hash-verified; `as_slice()`, `rows()`, `dim()`); matrix
-//!   row i = sequence row i.
+//! # Examples
+//!
+//! [`fetch::is_url`] and [`fetch::fetch`] of a local file (used in place, nothing is copied):
+//!
+//! ```rust
+//! use homolog_reference::fetch;
+//!
+//! assert!(fetch::is_url("https://example.org/go-basic.obo"));
+//! assert!(!fetch::is_url("data/go-basic.obo"));
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let obo = dir.path().join("go.obo");
+//! std::fs::write(&obo, "format-version: 1.2\n").unwrap();
+//! let local = fetch::fetch(obo.to_str().unwrap(), &dir.path().join("cache"), None).unwrap();
+//! assert_eq!(local, obo);
+//! ```
+//!
+//! A [`BuildSpec`] built in code, [`build`] without embedding models, then [`Reference::open`]:
+//!
+//! ```rust
+//! use homolog_reference::{build, Aspect, BuildSpec, Reference};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = |name: &str| dir.path().join(name);
+//! std::fs::write(
+//!     path("go.obo"),
+//!     "[Term]\nid: GO:0003674\nname: molecular_function\nnamespace: molecular_function\n\n\
+//!      [Term]\nid: GO:0000003\nname: some function\nnamespace: molecular_function\n\
+//!      is_a: GO:0003674\n",
+//! )
+//! .unwrap();
+//! // P1 and P2 share a sequence; P3 has only an electronic (IEA) annotation.
+//! std::fs::write(path("seqs.fasta"), ">P1\nMKTAYIAKQR\n>P2\nMKTAYIAKQR\n>P3\nMSSPLKK\n")
+//!     .unwrap();
+//! std::fs::write(
+//!     path("ann.tsv"),
+//!     "P1\tGO:0000003\tF\tIDA\nP2\tGO:0000003\tF\tEXP\nP3\tGO:0000003\tF\tIEA\n",
+//! )
+//! .unwrap();
+//!
+//! let mut spec = BuildSpec::new(
+//!     path("reference"),
+//!     vec![path("seqs.fasta").into()],
+//!     path("go.obo").into(),
+//! );
+//! spec.annotations = vec![path("ann.tsv").into()];
+//! let manifest = build(&spec, &spec.path, &[], &|_stage, _done, _total| {}).unwrap();
+//! assert_eq!((manifest.counts.proteins, manifest.counts.sequences), (2, 1));
+//!
+//! let reference = Reference::open(&spec.path).unwrap();
+//! assert_eq!(reference.sequence(0), "MKTAYIAKQR");
+//! assert_eq!(reference.proteins_of_sequence(0), &[0, 1]);
+//! let p1 = reference.protein_index("P1").unwrap() as usize;
+//! let ann = &reference.annotations_of_protein(p1)[0];
+//! assert_eq!(ann.go_id, "GO:0000003");
+//! assert_eq!(ann.aspect, Some(Aspect::MolecularFunction));
+//! assert_eq!(ann.evidence.as_deref(), Some("IDA"));
+//! assert_eq!(reference.term_name("GO:0000003"), Some("some function"));
+//! assert!(reference.matrices().is_empty()); // no models, no precomputed embeddings
+//! ```
 
 mod build;
 mod error;
