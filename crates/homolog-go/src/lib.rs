@@ -4,37 +4,189 @@
 //! supported annotations ([`EXPERIMENTAL_EVIDENCE`]), the annotation stage collapses predicted
 //! terms to leaves ([`obo::Ontology::leaves`]) and the evaluator propagates predictions and
 //! ground truth to the root ([`obo::Ontology::propagate_idx`]). This crate parses those files
-//! once, with errors that name the file, the line and what to fix, and answers ancestor queries
-//! fast enough to propagate thousands of proteins.
+//! once, with errors ([`GoError`]) that name the file, the line and what to fix, and answers
+//! ancestor queries fast enough to propagate thousands of proteins.
 //!
-//! - [`Aspect`]: the three GO namespaces, with every common spelling (`P`/`BPO`/
-//!   `biological_process`, ...).
+//! - [`Aspect`]: the three GO namespaces, with every common spelling (`P`/`BPO`/`BP`/
+//!   `biological_process`/`process`, ...), `code()` (`P`/`F`/`C`), `namespace()`, `short()`
+//!   (`BPO`/`MFO`/`CCO`) and `root_id()`.
 //! - [`obo`]: OBO 1.2/1.4 parser (plain or gzip, detected by magic bytes) and
-//!   [`obo::Ontology`] with interned term indices and precomputed `is_a` + `part_of` closures.
-//!   Ids are plain strings, so non-GO OBO files (e.g. the IDPO disorder ontology) work too.
-//! - [`annotation`]: GAF 2.x and simple TSV annotation readers.
+//!   [`obo::Ontology`] of [`obo::Term`]s, with interned term indices and precomputed `is_a` +
+//!   `part_of` closures (other relationships are kept but never followed). Ids are plain
+//!   strings, so non-GO OBO files (e.g. the IDPO disorder ontology) work too. String queries
+//!   (`term`, `resolve` for alt ids, `replacement` for obsolete terms, `ancestors`,
+//!   `propagate`, `leaves`) have index-based twins (`index`, `ancestors_idx`, `parents_idx`,
+//!   `propagate_idx`, `leaves_idx`) for hot loops.
+//! - [`annotation`]: GAF 2.x and simple TSV annotation readers ([`annotation::read_path`],
+//!   [`annotation::read_path_detailed`], [`annotation::read_reader`]) producing
+//!   [`Annotation`] rows; GAF rows with a `NOT` qualifier are dropped. [`TermAnnotation`] is
+//!   one GO annotation of a known protein as a reference stores it.
+//! - [`EXPERIMENTAL_EVIDENCE`] (`EXP IDA IPI IMP IGI IEP TAS IC`), [`is_experimental`] and
+//!   [`annotation::filter_evidence`].
+//! - [`open_maybe_gz`]: opens a text file that may be gzip, for sibling crates.
 //!
-//! CONTRACT (implemented as written):
-//! - `Aspect::{BiologicalProcess, MolecularFunction, CellularComponent}` with `code() -> char`
-//!   ('P','F','C'), `namespace() -> &str` ("biological_process", ...), `short() -> &str`
-//!   ("BPO","MFO","CCO"), and `Aspect::parse(&str)` accepting all of those spellings.
-//! - `obo::Ontology::from_path(path)` (plain or gzip) / `from_reader`; `Term { id, name,
-//!   namespace: String, aspect: Option<Aspect>, is_a: Vec<String>, part_of: Vec<String>,
-//!   alt_ids, obsolete: bool, replaced_by: Vec<String> }`. `Ontology::term(id)`,
-//!   `resolve(id) -> Option<&str>` (alt_id -> primary), `ancestors(id) -> HashSet<String>`
-//!   (is_a + part_of closure, without id itself), `propagate(ids) -> HashSet<String>`
-//!   (ids plus all ancestors), `leaves(ids) -> Vec<String>`.
-//! - `annotation::Annotation { accession, go_id, aspect: Option<Aspect>, evidence:
-//!   Option<String>, taxon: Option<u32> }`; `annotation::read_path(path,
-//!   AnnotationFormat::{Auto, Gaf, Tsv})`; GAF `NOT` qualifiers dropped.
-//! - `EXPERIMENTAL_EVIDENCE: &[&str] = [EXP, IDA, IPI, IMP, IGI, IEP, TAS, IC]`.
-//! - `GoError` (thiserror) naming path and line.
+//! # Examples
 //!
-//! Additions beyond the contract: `from_reader` takes a source name for error messages;
-//! `Term` also has `consider` and `other_relationships`; index-based queries
-//! (`index`, `ancestors_idx`, `parents_idx`, `propagate_idx`, `leaves_idx`);
-//! `Aspect::root_id()`; `annotation::read_path_detailed` with counts of dropped rows;
-//! `Ontology::replacement` (follows a single `replaced_by`); `open_maybe_gz`.
+//! Loading an ontology ([`Ontology::from_reader`] here; [`Ontology::from_path`] for files)
+//! and querying ancestors, propagation and leaves:
+//!
+//! ```rust
+//! use homolog_go::{Aspect, Ontology};
+//!
+//! let obo = "\
+//! format-version: 1.2
+//! data-version: releases/2024-01-01
+//!
+//! [Term]
+//! id: GO:0003674
+//! name: molecular_function
+//! namespace: molecular_function
+//!
+//! [Term]
+//! id: GO:0005488
+//! name: binding
+//! namespace: molecular_function
+//! is_a: GO:0003674 ! molecular_function
+//!
+//! [Term]
+//! id: GO:0005515
+//! name: protein binding
+//! namespace: molecular_function
+//! alt_id: GO:0001948
+//! is_a: GO:0005488 ! binding
+//!
+//! [Term]
+//! id: GO:0005575
+//! name: cellular_component
+//! namespace: cellular_component
+//!
+//! [Term]
+//! id: GO:0005622
+//! name: intracellular anatomical structure
+//! namespace: cellular_component
+//! is_a: GO:0005575
+//!
+//! [Term]
+//! id: GO:0005737
+//! name: cytoplasm
+//! namespace: cellular_component
+//! relationship: part_of GO:0005622
+//!
+//! [Term]
+//! id: GO:0000004
+//! name: obsolete binding term
+//! namespace: molecular_function
+//! is_obsolete: true
+//! replaced_by: GO:0005515
+//! ";
+//! let go = Ontology::from_reader(obo.as_bytes(), "mini.obo")?;
+//! assert_eq!(go.len(), 7);
+//! assert_eq!(go.data_version(), Some("releases/2024-01-01"));
+//! assert_eq!(go.term("GO:0005515").unwrap().name, "protein binding");
+//! assert_eq!(go.aspect("GO:0005737"), Some(Aspect::CellularComponent));
+//! assert_eq!(go.resolve("GO:0001948"), Some("GO:0005515")); // alt_id -> primary id
+//! assert_eq!(go.replacement("GO:0000004"), Some("GO:0005515")); // obsolete -> replaced_by
+//!
+//! let mut anc: Vec<String> = go.ancestors("GO:0005515").into_iter().collect();
+//! anc.sort();
+//! assert_eq!(anc, ["GO:0003674", "GO:0005488"]); // the term itself is not included
+//!
+//! // Propagation follows is_a and part_of up to the root and keeps the ids themselves.
+//! let mut up: Vec<String> = go.propagate(["GO:0005737"]).into_iter().collect();
+//! up.sort();
+//! assert_eq!(up, ["GO:0005575", "GO:0005622", "GO:0005737"]);
+//!
+//! // Leaves: the most specific terms of a set.
+//! assert_eq!(go.leaves(["GO:0003674", "GO:0005515", "GO:0005488"]), ["GO:0005515"]);
+//!
+//! // Index-based twins for hot loops.
+//! let i = go.index("GO:0005515").unwrap();
+//! let ids: Vec<&str> = go.propagate_idx(&[i]).into_iter().map(|j| go.id_at(j)).collect();
+//! assert_eq!(ids.len(), 3);
+//! # Ok::<(), homolog_go::GoError>(())
+//! ```
+//!
+//! Reading GAF annotations from any reader (plain or gzip); `NOT` rows are dropped and
+//! counted:
+//!
+//! ```rust
+//! use homolog_go::annotation::{filter_evidence, read_reader};
+//! use homolog_go::{AnnotationFormat, Aspect, EXPERIMENTAL_EVIDENCE};
+//!
+//! let gaf = "!gaf-version: 2.2\n\
+//! UniProtKB\tP0A7V8\trpsD\tenables\tGO:0019843\tPMID:1\tIDA\t\tF\tS4\t\tprotein\ttaxon:83333\t20200101\tUniProt\n\
+//! UniProtKB\tP0A7V8\trpsD\tNOT|enables\tGO:0003677\tPMID:2\tIDA\t\tF\tS4\t\tprotein\ttaxon:83333\t20200101\tUniProt\n\
+//! UniProtKB\tP0A7V8\trpsD\tinvolved_in\tGO:0006412\tGO_REF:2\tIEA\t\tP\tS4\t\tprotein\ttaxon:83333\t20200101\tUniProt\n";
+//! let set = read_reader(gaf.as_bytes(), AnnotationFormat::Auto, "mini.gaf")?;
+//! assert_eq!(set.format, AnnotationFormat::Gaf); // detected from `!gaf-version`
+//! assert_eq!(set.dropped_not, 1);
+//! let a = &set.records[0];
+//! assert_eq!((a.accession.as_str(), a.go_id.as_str()), ("P0A7V8", "GO:0019843"));
+//! assert_eq!(a.aspect, Some(Aspect::MolecularFunction));
+//! assert_eq!(a.taxon, Some(83333));
+//! assert!(a.is_experimental());
+//!
+//! let experimental = filter_evidence(set.records, EXPERIMENTAL_EVIDENCE);
+//! assert_eq!(experimental.len(), 1); // the IEA row is not experimental
+//! # Ok::<(), homolog_go::GoError>(())
+//! ```
+//!
+//! Reading a TSV file (`accession<TAB>go_id<TAB>aspect[<TAB>evidence]`, header optional) and
+//! turning rows into the per-protein [`TermAnnotation`] a reference stores:
+//!
+//! ```rust
+//! use homolog_go::annotation::{read_path, read_path_detailed};
+//! use homolog_go::{AnnotationFormat, Aspect, TermAnnotation};
+//!
+//! let path = std::env::temp_dir().join(format!("homolog_go_doc_{}.tsv", std::process::id()));
+//! std::fs::write(
+//!     &path,
+//!     "accession\tgo_id\taspect\tevidence\n\
+//!      P12345\tGO:0005737\tC\tIDA\n\
+//!      P12345\tGO:0006412\tBPO\n\
+//!      Q99999\tGO:0003674\n",
+//! )?;
+//!
+//! let detailed = read_path_detailed(&path, AnnotationFormat::Auto)?;
+//! assert_eq!(detailed.format, AnnotationFormat::Tsv);
+//! assert!(detailed.had_header);
+//!
+//! let rows = read_path(&path, AnnotationFormat::Tsv)?;
+//! assert_eq!(rows.len(), 3);
+//! assert_eq!(rows[1].aspect, Some(Aspect::BiologicalProcess));
+//! assert_eq!(rows[2].aspect, None); // the aspect column may be missing
+//! assert_eq!(rows[1].evidence, None);
+//!
+//! let stored: Vec<TermAnnotation> = rows
+//!     .iter()
+//!     .filter(|r| r.accession == "P12345")
+//!     .map(|r| TermAnnotation {
+//!         go_id: r.go_id.clone(),
+//!         aspect: r.aspect,
+//!         evidence: r.evidence.clone(),
+//!     })
+//!     .collect();
+//! assert_eq!(stored[0].go_id, "GO:0005737");
+//! assert_eq!(stored[0].evidence.as_deref(), Some("IDA"));
+//!
+//! std::fs::remove_file(&path)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Aspect spellings and evidence codes:
+//!
+//! ```rust
+//! use homolog_go::{is_experimental, Aspect};
+//!
+//! for s in ["F", "MFO", "mf", "molecular_function", "function"] {
+//!     assert_eq!(Aspect::parse(s), Some(Aspect::MolecularFunction));
+//! }
+//! assert_eq!(Aspect::CellularComponent.code(), 'C');
+//! assert_eq!(Aspect::BiologicalProcess.short(), "BPO");
+//! assert_eq!(Aspect::BiologicalProcess.root_id(), "GO:0008150");
+//! assert!(is_experimental(" ida "));
+//! assert!(!is_experimental("IEA"));
+//! ```
 
 use std::fmt;
 use std::io::BufRead;
@@ -179,7 +331,7 @@ impl std::str::FromStr for Aspect {
 
 /// Opens `path` for reading, transparently gunzipping when the file starts with the gzip
 /// magic bytes (so a misnamed `.obo` that is really gzip, or the reverse, still works); see
-/// [`homolog_io::open`]. Public so sibling crates read GO-related text files the same way.
+/// [`homolog_io::open()`]. Public so sibling crates read GO-related text files the same way.
 pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead + 'static>, GoError> {
     Ok(Box::new(homolog_io::open(path)?))
 }

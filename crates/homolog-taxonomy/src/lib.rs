@@ -12,22 +12,119 @@
 //! `taxid, name, unique name, name class` of which only `scientific name` rows are kept. Gzip is
 //! detected by magic bytes. A node whose parent is itself is a root (NCBI's `1`); every other
 //! parent must be in the file and the parent links must not form a cycle, which is checked at
-//! load time so walks never loop. Errors name the file and line.
+//! load time so walks never loop. Errors ([`TaxonomyError`]) name the file and line.
 //!
-//! CONTRACT:
-//! - `Taxonomy::from_taxdump(nodes: &Path, names: Option<&Path>) -> Result<Taxonomy, TaxonomyError>`
-//! - `Taxonomy::parent(taxid) -> Option<u32>`, `name(taxid) -> Option<&str>`, `rank(taxid) -> Option<&str>`
-//! - `Taxonomy::lineage(taxid) -> Vec<u32>` (taxid first, root last)
-//! - `Taxonomy::descendants(taxid) -> Vec<u32>` (including taxid itself)
-//! - `Taxonomy::contains(taxid) -> bool`
-//! - `TaxonFilter { include_only: Vec<u32>, exclude: Vec<u32>, with_descendants: bool }`
-//!   with `TaxonFilter::allows(&self, taxid: Option<u32>, taxonomy: Option<&Taxonomy>) -> bool`.
+//! # Main types
 //!
-//! Additions: [`TaxonFilter::compile`] / [`TaxonFilter::compile_without_taxonomy`] ->
-//! [`CompiledTaxonFilter`] (expanded sets computed once, O(1) `allows`),
-//! [`Taxonomy::from_parts`] (build in memory), [`Taxonomy::depth`], [`Taxonomy::is_within`],
-//! [`Taxonomy::common_ancestor`], [`Taxonomy::expand`], [`Taxonomy::len`],
-//! [`Taxonomy::taxids`]. `parent` of a root is `None`.
+//! - [`Taxonomy`]: the tree (or forest). Load it with [`Taxonomy::from_taxdump`] or build it in
+//!   memory with [`Taxonomy::from_parts`]. Queries: [`parent`](Taxonomy::parent) (`None` for a
+//!   root or an unknown taxid), [`name`](Taxonomy::name), [`rank`](Taxonomy::rank),
+//!   [`depth`](Taxonomy::depth), [`lineage`](Taxonomy::lineage) (taxid first, root last),
+//!   [`descendants`](Taxonomy::descendants) (taxid first, then its subtree in pre-order),
+//!   [`is_within`](Taxonomy::is_within), [`common_ancestor`](Taxonomy::common_ancestor),
+//!   [`expand`](Taxonomy::expand), [`contains`](Taxonomy::contains), [`len`](Taxonomy::len),
+//!   [`taxids`](Taxonomy::taxids).
+//! - [`TaxonFilter`] `{ include_only, exclude, with_descendants }`: the lookup's filter.
+//!   [`TaxonFilter::allows`] answers one question by walking the lineage;
+//!   [`TaxonFilter::compile`] (or [`TaxonFilter::compile_without_taxonomy`]) expands the lists
+//!   once into a [`CompiledTaxonFilter`] whose `allows` is O(1). Semantics: an empty
+//!   `include_only` allows everything, `exclude` wins over `include_only`, a protein without a
+//!   taxid passes only when `include_only` is empty, and ids not in the taxonomy match only
+//!   themselves.
+//!
+//! # Examples
+//!
+//! Loading a taxdump from files (here a tiny one written to a temporary directory):
+//!
+//! ```rust
+//! use homolog_taxonomy::Taxonomy;
+//!
+//! let dir = std::env::temp_dir().join(format!("homolog_tax_doc_{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let nodes = dir.join("nodes.dmp");
+//! let names = dir.join("names.dmp");
+//! std::fs::write(
+//!     &nodes,
+//!     "1\t|\t1\t|\tno rank\t|\n\
+//!      2\t|\t1\t|\tsuperkingdom\t|\n\
+//!      561\t|\t2\t|\tgenus\t|\n\
+//!      562\t|\t561\t|\tspecies\t|\n\
+//!      83333\t|\t562\t|\tstrain\t|\n",
+//! )?;
+//! std::fs::write(
+//!     &names,
+//!     "1\t|\troot\t|\t\t|\tscientific name\t|\n\
+//!      2\t|\tBacteria\t|\tBacteria <bacteria>\t|\tscientific name\t|\n\
+//!      2\t|\teubacteria\t|\t\t|\tgenbank common name\t|\n\
+//!      562\t|\tEscherichia coli\t|\t\t|\tscientific name\t|\n",
+//! )?;
+//!
+//! let tax = Taxonomy::from_taxdump(&nodes, Some(&names))?;
+//! assert_eq!(tax.len(), 5);
+//! assert_eq!(tax.name(2), Some("Bacteria")); // only scientific names are kept
+//! assert_eq!(tax.name(561), None); // no name row
+//! assert_eq!(tax.rank(562), Some("species"));
+//! assert_eq!(tax.parent(562), Some(561));
+//! assert_eq!(tax.parent(1), None); // the root is its own parent in the file
+//! assert_eq!(tax.lineage(83333), [83333, 562, 561, 2, 1]);
+//! assert_eq!(tax.descendants(561), [561, 562, 83333]);
+//! assert_eq!(tax.depth(83333), Some(4));
+//!
+//! std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Building a taxonomy in memory and asking tree questions:
+//!
+//! ```rust
+//! use homolog_taxonomy::Taxonomy;
+//!
+//! let tax = Taxonomy::from_parts(
+//!     [
+//!         (1, 1, "no rank"),
+//!         (2, 1, "superkingdom"),
+//!         (561, 2, "genus"),
+//!         (562, 561, "species"),
+//!         (620, 2, "genus"),
+//!     ],
+//!     [(562, "Escherichia coli")],
+//! )?;
+//! assert!(tax.is_within(562, 2));
+//! assert!(!tax.is_within(620, 561));
+//! assert_eq!(tax.common_ancestor(562, 620), Some(2));
+//! assert_eq!(tax.expand(&[561, 999]), [561, 562, 999]); // unknown ids stay as themselves
+//! assert!(tax.lineage(999).is_empty());
+//!
+//! // A parent that is not in the input is an error.
+//! assert!(Taxonomy::from_parts([(1, 1, "no rank"), (5, 4, "genus")], [(1, "root")]).is_err());
+//! # Ok::<(), homolog_taxonomy::TaxonomyError>(())
+//! ```
+//!
+//! Filtering reference proteins by taxon:
+//!
+//! ```rust
+//! use homolog_taxonomy::{TaxonFilter, Taxonomy};
+//!
+//! let tax = Taxonomy::from_parts(
+//!     [(1, 1, "no rank"), (2, 1, "superkingdom"), (561, 2, "genus"), (562, 561, "species")],
+//!     Vec::<(u32, &str)>::new(),
+//! )?;
+//! let filter = TaxonFilter { include_only: vec![2], exclude: vec![562], with_descendants: true };
+//!
+//! assert!(filter.allows(Some(561), Some(&tax))); // below 2
+//! assert!(!filter.allows(Some(562), Some(&tax))); // excluded, exclude wins
+//! assert!(!filter.allows(None, Some(&tax))); // no taxid and a non-empty include list
+//! assert!(!filter.allows(Some(561), None)); // without a taxonomy ids match only themselves
+//!
+//! let compiled = filter.compile(&tax); // expanded once, O(1) checks
+//! assert!(compiled.allows(Some(561)));
+//! assert!(!compiled.allows(Some(562)));
+//! assert_eq!(compiled.included_len(), 3); // 2, 561, 562
+//! assert!(compiled.unknown_ids().is_empty());
+//!
+//! assert!(TaxonFilter::default().allows(None, None)); // an empty filter allows everything
+//! # Ok::<(), homolog_taxonomy::TaxonomyError>(())
+//! ```
 
 mod error;
 mod filter;
