@@ -7,9 +7,11 @@
 //! complement alike, since a read may come from either strand.
 //!
 //! - `dna-kmer`: counts every canonical k-mer (the smaller of a k-mer and its reverse
-//!   complement in A<C<G<T order) and returns relative frequencies (summing to 1). The dimension
-//!   is the number of canonical k-mers: `4^k / 2`, plus `4^(k/2) / 2` palindromes for even k
-//!   (136 for the default k = 4).
+//!   complement in A<C<G<T order) and returns relative frequencies (summing to 1), or, with
+//!   [`KmerWeighting::SqrtUnit`] (the GAME predictor's `dna-kmer-canonical`), `sqrt(count)`
+//!   L2-normalised so that repeats do not dominate a cosine distance. The dimension is the
+//!   number of canonical k-mers: `4^k / 2`, plus `4^(k/2) / 2` palindromes for even k (136 for
+//!   the default k = 4).
 //! - `dna-lsh`: each canonical k-mer is one-hot encoded (4k values) and hashed by `dim` seeded
 //!   random hyperplanes (Gaussian normals) to a `dim`-bit sign vector, so k-mers that differ in
 //!   a few positions share most bits (random-hyperplane LSH, as LSHvec does before its
@@ -17,7 +19,8 @@
 //!
 //! Residues: `ACGT` in either case (`U` = `T`); k-mers spanning any other IUPAC code (`N`, ...)
 //! are skipped. A read with no complete k-mer (shorter than k, or all `N`) gets the uniform
-//! profile (`dna-kmer`) or the zero vector (`dna-lsh`) rather than an error: such reads exist
+//! profile (`dna-kmer` frequencies), the zero vector (`dna-kmer` with `SqrtUnit`, `dna-lsh`;
+//! cosine distance 1 to everything) rather than an error: such reads exist
 //! in every real run and must not stop it. Characters that are not nucleotides are errors.
 
 use rayon::prelude::*;
@@ -93,11 +96,24 @@ pub fn canonical_count(k: usize) -> usize {
     }
 }
 
+/// How `dna-kmer` turns canonical k-mer counts into a vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KmerWeighting {
+    /// Relative frequencies (summing to 1); a read without k-mers gets the uniform profile.
+    #[default]
+    Frequency,
+    /// `sqrt(count)`, L2-normalised (sublinear, so repeated words do not dominate); a sequence
+    /// without k-mers gets the zero vector. The GAME predictor's `dna-kmer-canonical`.
+    SqrtUnit,
+}
+
 /// Parameters of `dna-kmer`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DnaKmerParams {
     /// k-mer size (1..=[`DnaKmerParams::MAX_K`]); 4 = tetranucleotides.
     pub k: usize,
+    /// From counts to vector.
+    pub weighting: KmerWeighting,
 }
 
 impl DnaKmerParams {
@@ -121,7 +137,10 @@ impl DnaKmerParams {
 
 impl Default for DnaKmerParams {
     fn default() -> Self {
-        Self { k: Self::DEFAULT_K }
+        Self {
+            k: Self::DEFAULT_K,
+            weighting: KmerWeighting::Frequency,
+        }
     }
 }
 
@@ -170,12 +189,24 @@ impl DnaKmerEmbedder {
             counts[self.index[c as usize] as usize] += 1;
             total += 1;
         })?;
-        if total == 0 {
-            out.fill(1.0 / self.dim as f32);
-        } else {
-            let inv = 1.0 / total as f32;
-            for (o, &c) in out.iter_mut().zip(&counts) {
-                *o = c as f32 * inv;
+        match self.params.weighting {
+            KmerWeighting::Frequency if total == 0 => out.fill(1.0 / self.dim as f32),
+            KmerWeighting::Frequency => {
+                let inv = 1.0 / total as f32;
+                for (o, &c) in out.iter_mut().zip(&counts) {
+                    *o = c as f32 * inv;
+                }
+            }
+            KmerWeighting::SqrtUnit => {
+                // In f64, then rounded once, so the unit norm holds to f32 precision.
+                let norm = counts.iter().map(|&c| c as f64).sum::<f64>().sqrt();
+                for (o, &c) in out.iter_mut().zip(&counts) {
+                    *o = if norm > 0.0 {
+                        ((c as f64).sqrt() / norm) as f32
+                    } else {
+                        0.0
+                    };
+                }
             }
         }
         Ok(total)
@@ -373,9 +404,19 @@ fn embed_batch(
         .collect()
 }
 
+impl DnaKmerEmbedder {
+    /// The name it reports: `dna-kmer`, or `dna-kmer-canonical` with [`KmerWeighting::SqrtUnit`].
+    fn reported_name(&self) -> &'static str {
+        match self.params.weighting {
+            KmerWeighting::Frequency => "dna-kmer",
+            KmerWeighting::SqrtUnit => "dna-kmer-canonical",
+        }
+    }
+}
+
 impl Embedder for DnaKmerEmbedder {
     fn name(&self) -> &str {
-        "dna-kmer"
+        self.reported_name()
     }
     fn dim(&self) -> usize {
         self.dim
@@ -384,7 +425,7 @@ impl Embedder for DnaKmerEmbedder {
         1
     }
     fn embed(&self, batch: &[&str], layers: &[usize]) -> Result<Vec<Vec<Vec<f32>>>, EmbedError> {
-        embed_batch("dna-kmer", self.dim, batch, layers, |s, o| {
+        embed_batch(self.reported_name(), self.dim, batch, layers, |s, o| {
             self.embed_into(s, o)
         })
     }
@@ -411,6 +452,51 @@ impl Embedder for DnaLshEmbedder {
 mod tests {
     use super::*;
 
+    fn sqrt_unit(k: usize) -> DnaKmerEmbedder {
+        DnaKmerEmbedder::new(DnaKmerParams {
+            k,
+            weighting: KmerWeighting::SqrtUnit,
+        })
+        .unwrap()
+    }
+
+    fn profile(e: &DnaKmerEmbedder, seq: &str) -> Vec<f32> {
+        let mut v = vec![0f32; e.dim()];
+        e.embed_into(seq.as_bytes(), &mut v).unwrap();
+        v
+    }
+
+    #[test]
+    fn sqrt_unit_profiles_are_unit_strand_symmetric_and_sublinear() {
+        let e = sqrt_unit(4);
+        assert_eq!(e.name(), "dna-kmer-canonical");
+        let s = "ACGGTTACCANNGTAGCATTT";
+        let rc: String = s
+            .chars()
+            .rev()
+            .map(|c| match c {
+                'A' => 'T',
+                'C' => 'G',
+                'G' => 'C',
+                'T' => 'A',
+                x => x,
+            })
+            .collect();
+        assert_eq!(profile(&e, s), profile(&e, &rc));
+        let n: f32 = profile(&e, s).iter().map(|x| x * x).sum();
+        assert!((n - 1.0).abs() < 1e-5, "{n}");
+        // No complete word: the zero vector (cosine distance 1 to everything).
+        assert!(profile(&e, "ACG").iter().all(|&x| x == 0.0));
+        // Words of AAAAATTTTT (k = 3): AAA x3, AAT, ATT, TTT x3; canonical: AAA x6, AAT x2.
+        let mut nz: Vec<f32> = profile(&sqrt_unit(3), "AAAAATTTTT")
+            .into_iter()
+            .filter(|&x| x > 0.0)
+            .collect();
+        nz.sort_by(f32::total_cmp);
+        assert_eq!(nz.len(), 2);
+        assert!((nz[1] / nz[0] - 3f32.sqrt()).abs() < 1e-5);
+    }
+
     fn rc(s: &str) -> String {
         s.bytes()
             .rev()
@@ -431,7 +517,12 @@ mod tests {
         assert_eq!(canonical_count(4), 136);
         for k in 1..=6 {
             assert_eq!(
-                DnaKmerEmbedder::new(DnaKmerParams { k }).unwrap().dim(),
+                DnaKmerEmbedder::new(DnaKmerParams {
+                    k,
+                    ..Default::default()
+                })
+                .unwrap()
+                .dim(),
                 canonical_count(k)
             );
         }
@@ -439,7 +530,11 @@ mod tests {
 
     #[test]
     fn profile_by_hand_and_strand_invariance() {
-        let e = DnaKmerEmbedder::new(DnaKmerParams { k: 1 }).unwrap();
+        let e = DnaKmerEmbedder::new(DnaKmerParams {
+            k: 1,
+            ..Default::default()
+        })
+        .unwrap();
         let mut v = vec![0f32; 2];
         // A/T collapse to index 0, C/G to 1.
         assert_eq!(e.embed_into(b"AACGTN", &mut v).unwrap(), 5);

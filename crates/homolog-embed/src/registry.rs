@@ -226,6 +226,7 @@ pub fn build(key: &str, settings: &ModelSettings) -> Result<Box<dyn Embedder>, E
             };
             let p = DnaKmerParams {
                 k: settings.k.unwrap_or(DnaKmerParams::DEFAULT_K),
+                ..Default::default()
             };
             let e = DnaKmerEmbedder::new(p).map_err(bad)?;
             if let Some(d) = settings.dim.filter(|&d| d != e.dim()) {

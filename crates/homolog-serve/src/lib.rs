@@ -14,7 +14,6 @@
 //!   programs) and [`server::run_blocking`] (the CLI).
 
 pub mod config;
-pub mod dna;
 pub mod error;
 pub mod model;
 pub mod server;

@@ -28,9 +28,9 @@ use homolog_game::{
 use homolog_search::{search, Metric, RowFilter, SearchParams};
 
 use crate::config::{PredictorConfig, TaskMatching, TaskMeta};
-use crate::dna::CanonicalKmerEmbedder;
 use crate::error::ServeError;
 use crate::table::ReferenceTable;
+use homolog_embed::dna_kmer::{DnaKmerEmbedder, DnaKmerParams, KmerWeighting};
 
 fn normalise(name: &str) -> String {
     name.chars()
@@ -41,38 +41,27 @@ fn normalise(name: &str) -> String {
 
 /// Builds the embedding model named by `settings`.
 ///
-/// `dna-kmer-canonical` is this crate's DNA backend. `dna-kmer` is homolog-embed's DNA backend
-/// when the registry has it; until then this crate's backend stands in (with a warning). Any
-/// other name goes to the registry as it is.
+/// `dna-kmer-canonical` is homolog-embed's `dna-kmer` with `sqrt` weights, L2-normalised
+/// ([`KmerWeighting::SqrtUnit`]; default k = 5); any other name (`dna-kmer`, the default, with
+/// relative frequencies) goes to the registry as it is.
 pub fn build_embedder(settings: &ModelSettings) -> Result<Arc<dyn Embedder>, EmbedError> {
     let name = settings
         .backend
         .clone()
         .unwrap_or_else(|| "dna-kmer".into());
-    let local = || -> Result<Arc<dyn Embedder>, EmbedError> {
-        let k = settings.k.unwrap_or(5);
-        CanonicalKmerEmbedder::new(k)
-            .map(|e| Arc::new(e) as Arc<dyn Embedder>)
-            .map_err(|message| EmbedError::InvalidSettings {
-                model: name.clone(),
-                message,
-            })
-    };
-    match normalise(&name).as_str() {
-        "dnakmercanonical" => local(),
-        "dnakmer" => match homolog_embed::registry::build(&name, settings) {
-            Ok(e) => Ok(Arc::from(e)),
-            Err(EmbedError::UnknownBackend { .. }) | Err(EmbedError::Unavailable { .. }) => {
-                tracing::warn!(
-                    "homolog-embed has no `dna-kmer` backend in this build; using {} (canonical k-mer profile)",
-                    crate::dna::NAME
-                );
-                local()
-            }
-            Err(e) => Err(e),
-        },
-        _ => homolog_embed::registry::build(&name, settings).map(Arc::from),
+    if normalise(&name) != "dnakmercanonical" {
+        return homolog_embed::registry::build(&name, settings).map(Arc::from);
     }
+    let params = DnaKmerParams {
+        k: settings.k.unwrap_or(5),
+        weighting: KmerWeighting::SqrtUnit,
+    };
+    DnaKmerEmbedder::new(params)
+        .map(|e| Arc::new(e) as Arc<dyn Embedder>)
+        .map_err(|message| EmbedError::InvalidSettings {
+            model: name,
+            message,
+        })
 }
 
 /// A ready predictor: reference embeddings, values, and the settings to use them.
@@ -205,7 +194,7 @@ impl Predictor {
                 // Canonical k-mer backends count a word and its reverse complement together.
                 Val::Bool(!matches!(
                     self.embedder.name(),
-                    crate::dna::NAME | "dna-kmer" | "dna-lsh"
+                    "dna-kmer-canonical" | "dna-kmer" | "dna-lsh"
                 )),
             ),
             (
