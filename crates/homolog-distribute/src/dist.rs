@@ -217,7 +217,7 @@ impl Distributor {
                 }
             }
         });
-        let results = futures_join_all(checks).await;
+        let results = futures_util::future::join_all(checks).await;
         let mut kept = Vec::new();
         for (w, r) in results {
             match r {
@@ -741,37 +741,6 @@ fn merge_placed(
         tasks,
         extra,
     })
-}
-
-/// Awaits futures concurrently on the current task (no extra dependency on `futures`).
-pub async fn futures_join_all<F: std::future::Future>(
-    futs: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let mut set = Vec::new();
-    for f in futs {
-        set.push(Box::pin(f));
-    }
-    let mut out: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in set.iter_mut().enumerate() {
-            if out[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => out[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter()
-        .map(|o| o.expect("every future completed"))
-        .collect()
 }
 
 #[cfg(test)]
