@@ -66,12 +66,20 @@ impl Default for CacheOptions {
     }
 }
 
-/// PROTEA's cache key of an ordered pair under a scoring.
+/// The MD5 digest of a sequence: what PROTEA's cache key and the aligners' memo key pairs by.
+pub type SequenceDigest = [u8; 16];
+
+/// [`SequenceDigest`] of `sequence`.
+pub fn sequence_digest(sequence: &[u8]) -> SequenceDigest {
+    Md5::digest(sequence).into()
+}
+
+/// PROTEA's cache key of an ordered pair under a scoring: `md5(q):md5(r):open:extend:matrix`.
 pub fn cache_key(query: &[u8], reference: &[u8], scoring: &Scoring) -> String {
     format!(
         "{}:{}:{}",
-        hex::encode(Md5::digest(query)),
-        hex::encode(Md5::digest(reference)),
+        hex::encode(sequence_digest(query)),
+        hex::encode(sequence_digest(reference)),
         scoring.cache_tag()
     )
 }

@@ -24,6 +24,7 @@
 //! [`write_features`] (CSV/TSV/Parquet, atomic). [`run`] does everything for the
 //! `homolog align` command.
 
+pub mod aligner;
 pub mod cache;
 mod error;
 mod io;
@@ -34,7 +35,10 @@ use std::path::PathBuf;
 use homolog_align::{Aligner, PairFeatures, Scoring};
 use rayon::prelude::*;
 
-pub use cache::{cache_key, CacheOptions, CachedPair, OnInvalid, PairCache};
+pub use aligner::{align_pairs, CachedAligner, MemoAligner, PairAligner, PairMetrics};
+pub use cache::{
+    cache_key, sequence_digest, CacheOptions, CachedPair, OnInvalid, PairCache, SequenceDigest,
+};
 pub use error::PairsError;
 pub use io::{
     output_columns, read_pairs, read_sequences, write_features, OutputFormat, PairRecord,
