@@ -74,12 +74,45 @@ fn pair_key(query: &str, reference: &str) -> PairKey {
     )
 }
 
+/// Metrics by pair, shared by the threads of a batch. A poisoned lock only means another thread
+/// panicked mid-insert; the map is still a valid cache, so it stays in use.
+#[derive(Debug, Default)]
+struct Memo(RwLock<HashMap<PairKey, PairMetrics>>);
+
+impl Memo {
+    fn get(&self, key: &PairKey) -> Option<PairMetrics> {
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+    fn contains(&self, key: &PairKey) -> bool {
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(key)
+    }
+    fn insert(&self, key: PairKey, metrics: PairMetrics) {
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, metrics);
+    }
+    fn len(&self) -> usize {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+    fn clear(&self) {
+        self.0.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
 /// The default aligner: `homolog_align::{global, local}` with a [`Scoring`] (BLOSUM62, 10/1 by
 /// default) and an in-memory memo keyed by the ordered sequence pair.
 #[derive(Debug, Default)]
 pub struct MemoAligner {
     scoring: Scoring,
-    memo: RwLock<HashMap<PairKey, PairMetrics>>,
+    memo: Memo,
 }
 
 impl MemoAligner {
@@ -87,20 +120,18 @@ impl MemoAligner {
     pub fn new(scoring: Scoring) -> Self {
         MemoAligner {
             scoring,
-            memo: RwLock::new(HashMap::new()),
+            memo: Memo::default(),
         }
     }
 
     /// Number of memoised pairs.
     pub fn memo_len(&self) -> usize {
-        self.memo.read().map(|m| m.len()).unwrap_or(0)
+        self.memo.len()
     }
 
     /// Forgets all memoised pairs (e.g. between query chunks, to bound memory).
     pub fn clear(&self) {
-        if let Ok(mut m) = self.memo.write() {
-            m.clear();
-        }
+        self.memo.clear();
     }
 
     fn compute(&self, query: &str, reference: &str) -> PairMetrics {
@@ -129,21 +160,11 @@ impl MemoAligner {
 impl PairAligner for MemoAligner {
     fn align(&self, query: &str, reference: &str) -> PairMetrics {
         let key = pair_key(query, reference);
-        // A poisoned lock only means another thread panicked mid-insert; the map is still a
-        // valid cache, so keep using it.
-        if let Some(m) = self
-            .memo
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
-            return m.clone();
+        if let Some(m) = self.memo.get(&key) {
+            return m;
         }
         let metrics = self.compute(query, reference);
-        self.memo
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, metrics.clone());
+        self.memo.insert(key, metrics.clone());
         metrics
     }
 }
@@ -157,7 +178,7 @@ impl PairAligner for MemoAligner {
 pub struct CachedAligner {
     scoring: Scoring,
     cache: crate::PairCache,
-    memo: RwLock<HashMap<PairKey, PairMetrics>>,
+    memo: Memo,
 }
 
 impl CachedAligner {
@@ -170,7 +191,7 @@ impl CachedAligner {
         Ok(CachedAligner {
             scoring,
             cache: crate::PairCache::open(path)?,
-            memo: RwLock::new(HashMap::new()),
+            memo: Memo::default(),
         })
     }
 
@@ -182,22 +203,19 @@ impl CachedAligner {
     /// Fetches or computes `pairs` through the cache and memoises them; returns the counts
     /// (pairs found in the cache, pairs aligned).
     pub fn warm(&self, pairs: &[(&str, &str)]) -> Result<crate::BatchReport, crate::PairsError> {
-        let memo = self.memo.read().unwrap_or_else(|e| e.into_inner());
         let todo: Vec<(&[u8], &[u8])> = pairs
             .iter()
-            .filter(|(q, r)| !memo.contains_key(&pair_key(q, r)))
+            .filter(|(q, r)| !self.memo.contains(&pair_key(q, r)))
             .map(|(q, r)| (q.as_bytes(), r.as_bytes()))
             .collect();
-        drop(memo);
         let options = crate::BatchOptions {
             scoring: self.scoring.clone(),
             ..crate::BatchOptions::default()
         };
         let (values, report) = crate::align_batch(&todo, &options, Some(&self.cache), &|_| {})?;
-        let mut memo = self.memo.write().unwrap_or_else(|e| e.into_inner());
         for ((q, r), v) in todo.iter().zip(values) {
             let (nw, sw) = v.stats();
-            memo.insert(
+            self.memo.insert(
                 (sequence_digest(q), sequence_digest(r)),
                 PairMetrics { nw, sw },
             );
@@ -209,13 +227,8 @@ impl CachedAligner {
 impl PairAligner for CachedAligner {
     fn align(&self, query: &str, reference: &str) -> PairMetrics {
         let key = pair_key(query, reference);
-        if let Some(m) = self
-            .memo
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
-            return m.clone();
+        if let Some(m) = self.memo.get(&key) {
+            return m;
         }
         if query.is_empty() || reference.is_empty() {
             return PairMetrics::empty();
@@ -225,10 +238,7 @@ impl PairAligner for CachedAligner {
             return MemoAligner::new(self.scoring.clone()).compute(query, reference);
         }
         self.memo
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
             .get(&key)
-            .cloned()
             .unwrap_or_else(|| MemoAligner::new(self.scoring.clone()).compute(query, reference))
     }
 
