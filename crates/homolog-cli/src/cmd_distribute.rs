@@ -26,7 +26,7 @@ pub struct DistributeArgs {
 
 /// Runs the distributor until Ctrl-C or SIGTERM.
 pub fn run(args: DistributeArgs) -> anyhow::Result<()> {
-    homolog_distribute::run_blocking(
+    homolog_serve::distributor::run_blocking(
         &args.config,
         &args.host,
         args.port,

@@ -43,9 +43,12 @@ pub struct PredictorArgs {
 /// Runs `homolog serve ...` until Ctrl-C or SIGTERM.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     match args.what {
-        ServeWhat::Predictor(a) => {
-            homolog_serve::run_blocking(&a.config, &a.host, a.port, a.address_file.as_deref())
-                .with_context(|| format!("serving the GAME predictor of {}", a.config.display()))
-        }
+        ServeWhat::Predictor(a) => homolog_serve::predictor::run_blocking(
+            &a.config,
+            &a.host,
+            a.port,
+            a.address_file.as_deref(),
+        )
+        .with_context(|| format!("serving the GAME predictor of {}", a.config.display())),
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use homolog_testkit::{serve_on_loopback, Stop};
 
 use homolog_game::{check_help, decode, parse_response, Format, GameError, PredictResponse, Val};
-use homolog_serve::synthetic::{family_value, mutate, synthetic, Rng};
+use homolog_serve::predictor::synthetic::{family_value, mutate, rng, synthetic};
 use homolog_serve::{Predictor, PredictorConfig, TaskMatching};
 use serde_json::json;
 
@@ -70,8 +70,10 @@ fn error_of(status: u16, body: &[u8]) -> GameError {
         .unwrap_or_else(|| panic!("not a GAME error: {}", String::from_utf8_lossy(body)))
 }
 
-fn point_request(ancestors: &[String], n: usize) -> (serde_json::Value, Vec<(String, usize)>) {
-    let mut rng = Rng::new(99);
+/// A point request for `n` mutated family members under shuffled-looking ids, as JSON bytes in
+/// its own key order (serde_json's map would sort the ids), and each id's family.
+fn point_request(ancestors: &[String], n: usize) -> (Vec<u8>, Vec<(String, usize)>) {
+    let mut rng = rng(99);
     let mut seqs = Vec::new();
     let mut truth = Vec::new();
     for i in 0..n {
@@ -89,7 +91,7 @@ fn point_request(ancestors: &[String], n: usize) -> (serde_json::Value, Vec<(Str
             {"name": "atac", "type": "accessibility", "cell_type": "HepG2", "species": "homo_sapiens"}]"#).unwrap()),
         ("sequences".into(), Val::Object(seqs)),
     ]);
-    (serde_json::to_value(&body).unwrap(), truth)
+    (serde_json::to_vec(&body).unwrap(), truth)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,8 +121,7 @@ async fn endpoints_point_predictions_and_msgpack() {
     assert_eq!(check_help(&hv), Vec::<String>::new());
     assert_eq!(hv.get("cell_types").unwrap().brief(), r#"["K562","HepG2"]"#);
 
-    let (req, truth) = point_request(&anc, 12);
-    let body = ordered_json(&anc, 12);
+    let (body, truth) = point_request(&anc, 12);
     let (st, ct, out) = post(srv.addr, body.clone(), Some("application/json"), None).await;
     assert_eq!(ct, "application/json");
     let resp = ok_response(st, &out);
@@ -160,7 +161,6 @@ async fn endpoints_point_predictions_and_msgpack() {
     );
 
     // msgpack in, msgpack out: same content.
-    let _ = req;
     let mp = homolog_game::encode(Format::Msgpack, &decode(Format::Json, &body).unwrap()).unwrap();
     let (st2, ct2, out2) = post(
         srv.addr,
@@ -173,28 +173,6 @@ async fn endpoints_point_predictions_and_msgpack() {
     assert_eq!(ct2, "application/msgpack");
     let resp2 = parse_response(decode(Format::Msgpack, &out2).unwrap()).unwrap();
     assert_eq!(resp2, resp);
-}
-
-/// The point request as JSON bytes in its own key order (serde_json's map would sort ids).
-fn ordered_json(anc: &[String], n: usize) -> Vec<u8> {
-    let mut rng = Rng::new(99);
-    let mut seqs = Vec::new();
-    for i in 0..n {
-        let f = i % anc.len();
-        seqs.push((
-            format!("q{}_{}", (i * 7919) % 1000, f),
-            Val::from(mutate(&mut rng, &anc[f], 0.1)),
-        ));
-    }
-    let body = Val::Object(vec![
-        ("request".into(), "predict".into()),
-        ("readout".into(), "point".into()),
-        ("prediction_tasks".into(), decode(Format::Json, br#"[
-            {"name": "expr", "type": "expression", "cell_type": "K562", "species": "homo_sapiens", "scale": "linear"},
-            {"name": "atac", "type": "accessibility", "cell_type": "HepG2", "species": "homo_sapiens"}]"#).unwrap()),
-        ("sequences".into(), Val::Object(seqs)),
-    ]);
-    serde_json::to_vec(&body).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

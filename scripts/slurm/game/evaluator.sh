@@ -21,4 +21,4 @@ if [ -n "${EVALUATOR_CMD:-}" ]; then
     exec $EVALUATOR_CMD "$host" "$port"
 fi
 : "${REQUEST:?set REQUEST to a GAME request JSON, or EVALUATOR_CMD to an evaluator}"
-exec python3 "${HOMOLOG_SRC:-.}/crates/homolog-distribute/tests/evaluator_client.py" "$host" "$port" "$REQUEST"
+exec python3 "${HOMOLOG_SRC:-.}/crates/homolog-serve/tests/evaluator_client.py" "$host" "$port" "$REQUEST"

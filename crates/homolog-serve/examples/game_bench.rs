@@ -23,9 +23,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use homolog_distribute::{DistributorConfig, PoolEntry};
+use axum::body::Bytes;
 use homolog_game::Val;
-use homolog_serve::synthetic::{mutate, synthetic, Rng};
+use homolog_serve::predictor::synthetic::{mutate, rng, synthetic};
+use homolog_serve::{DistributorConfig, PoolEntry};
 
 #[path = "../tests/support/relay.rs"]
 mod relay;
@@ -93,7 +94,7 @@ async fn up(client: &reqwest::Client, addr: SocketAddr) {
 }
 
 fn request_body(ancestors: &[String], n: usize, seed: u64) -> Vec<u8> {
-    let mut rng = Rng::new(seed);
+    let mut rng = rng(seed);
     let seqs: Vec<(String, Val)> = (0..n)
         .map(|i| {
             (
@@ -115,7 +116,7 @@ fn request_body(ancestors: &[String], n: usize, seed: u64) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap()
 }
 
-async fn post(client: &reqwest::Client, addr: SocketAddr, body: &bytes::Bytes) -> Duration {
+async fn post(client: &reqwest::Client, addr: SocketAddr, body: &Bytes) -> Duration {
     let t0 = Instant::now();
     let r = client
         .post(format!("http://{addr}/predict"))
@@ -139,7 +140,7 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 async fn latency(
     client: &reqwest::Client,
     addrs: &[SocketAddr],
-    body: &bytes::Bytes,
+    body: &Bytes,
     n: usize,
 ) -> Vec<(f64, f64)> {
     let mut v: Vec<Vec<f64>> = vec![Vec::with_capacity(n); addrs.len()];
@@ -159,7 +160,7 @@ async fn latency(
 async fn best_of(
     client: &reqwest::Client,
     addrs: &[SocketAddr],
-    body: &bytes::Bytes,
+    body: &Bytes,
     reps: usize,
 ) -> Vec<f64> {
     let mut best = vec![f64::MAX; addrs.len()];
@@ -290,7 +291,7 @@ fn main() {
     }
     match args.get(1).map(String::as_str) {
         Some("predictor") => {
-            homolog_serve::run_blocking(
+            homolog_serve::predictor::run_blocking(
                 Path::new(&args[2]),
                 "127.0.0.1",
                 args[3].parse().unwrap(),
@@ -299,7 +300,7 @@ fn main() {
             .unwrap();
         }
         Some("distributor") => {
-            homolog_distribute::run_blocking(
+            homolog_serve::distributor::run_blocking(
                 Path::new(&args[2]),
                 "127.0.0.1",
                 args[3].parse().unwrap(),
@@ -355,7 +356,7 @@ async fn throughput(
     client: &reqwest::Client,
     direct: u16,
     dists: &[u16],
-    body: &bytes::Bytes,
+    body: &Bytes,
     n_seq: usize,
     reps: usize,
     what: &str,
@@ -460,7 +461,7 @@ fn run(args: &[String]) {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         println!("machine: {cores} cores, load average {} at start; predictors: {threads} thread(s) each, dna-kmer-canonical k=5 (512-d), k=8 neighbours", load_average());
         if want("small") {
-            let small = bytes::Bytes::from(request_body(&s.ancestors, 1, 1));
+            let small = Bytes::from(request_body(&s.ancestors, 1, 1));
             let l = latency(&client, &[addr(cpu_preds[0]), addr(cpu_dists[0])], &small, n_req).await;
             let ((d50, d99), (x50, x99)) = (l[0], l[1]);
             println!("small request (1 x 230 bp, point), {n_req} sequential requests each, in turns, predictor with 2,000 references:");
@@ -468,7 +469,7 @@ fn run(args: &[String]) {
             println!("  through distributor (1):  p50 {x50:.3} ms  p99 {x99:.3} ms");
             println!("  distributor overhead:     p50 {:.3} ms  p99 {:.3} ms", x50 - d50, x99 - d99);
         }
-        let big = bytes::Bytes::from(request_body(&s.ancestors, n_seq, 2));
+        let big = Bytes::from(request_body(&s.ancestors, n_seq, 2));
         if want("cpu") {
             println!("throughput, CPU-bound workers (2,000 references each): one request of {n_seq} x 230 bp (point), best of {reps} (in rounds):");
             throughput(&client, cpu_preds[0], &cpu_dists, &big, n_seq, reps, "predictor").await;

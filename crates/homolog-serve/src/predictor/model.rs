@@ -27,9 +27,9 @@ use homolog_game::{
 };
 use homolog_search::{search, Metric, RowFilter, SearchParams};
 
-use crate::config::{PredictorConfig, TaskMatching, TaskMeta};
+use super::config::{PredictorConfig, TaskMatching, TaskMeta};
+use super::table::ReferenceTable;
 use crate::error::ServeError;
-use crate::table::ReferenceTable;
 use homolog_embed::dna_kmer::{DnaKmerEmbedder, DnaKmerParams, KmerWeighting};
 
 fn normalise(name: &str) -> String {
@@ -101,10 +101,9 @@ impl Predictor {
 
     /// Builds a predictor from a checked config (its `reference` path as given).
     pub fn new(config: PredictorConfig) -> Result<Self, ServeError> {
-        config.validate().map_err(|message| ServeError::Config {
-            path: "<config>".into(),
-            message,
-        })?;
+        config
+            .validate()
+            .map_err(|message| ServeError::config("<config>", message))?;
         let table = ReferenceTable::load(&config.reference, &config.tasks)?;
         Self::with_table(config, table)
     }
@@ -117,9 +116,11 @@ impl Predictor {
         if config.threads > 0 {
             builder = builder.num_threads(config.threads);
         }
-        let pool = builder.build().map_err(|e| ServeError::Config {
-            path: "<config>".into(),
-            message: format!("threads: cannot start {} threads: {e}", config.threads),
+        let pool = builder.build().map_err(|e| {
+            ServeError::config(
+                "<config>",
+                format!("threads: cannot start {} threads: {e}", config.threads),
+            )
         })?;
         let seqs: Vec<&str> = table.sequences.iter().map(String::as_str).collect();
         let reference = pool.install(|| embed_flat(embedder.as_ref(), &seqs, layer))?;
@@ -158,7 +159,7 @@ impl Predictor {
     }
 
     /// The `GET /formats` body.
-    pub fn formats(&self) -> Formats {
+    pub fn formats_body(&self) -> Formats {
         let all: Vec<String> = homolog_game::codec::SUPPORTED_FORMATS
             .iter()
             .map(|s| s.to_string())
@@ -171,7 +172,7 @@ impl Predictor {
     }
 
     /// The `GET /help` body: GAME's help keys from the table, then the config's `help` keys.
-    pub fn help(&self) -> Val {
+    pub fn help_body(&self) -> Val {
         let strs = |f: &dyn Fn(&TaskMeta) -> &str| {
             Val::Array(self.table.tasks.iter().map(|t| Val::from(f(t))).collect())
         };
@@ -260,7 +261,11 @@ impl Predictor {
     /// Answers a validated request (400s are already excluded): 422 for unserved readouts,
     /// bad bases or ranges, over-long targets and unmatched tasks (exact matching); 500 if the
     /// model fails.
-    pub fn predict(&self, req: &PredictRequest) -> Result<PredictResponse, GameError> {
+    ///
+    /// Runs the model on the calling thread (and the predictor's thread pool); the server
+    /// calls it through [`GameService::predict`](crate::GameService::predict), which moves it
+    /// to tokio's blocking pool.
+    pub fn predict_blocking(&self, req: &PredictRequest) -> Result<PredictResponse, GameError> {
         self.check_readout_served(req.readout)?;
         let regions = req.regions()?;
         self.check_target_lengths(&regions)?;

@@ -33,7 +33,7 @@ use std::path::Path;
 
 use serde::{de, Deserialize, Deserializer, Serialize};
 
-use crate::error::DistributeError;
+use crate::error::{read_yaml, ServeError};
 
 /// GAME's default `base_url_template`.
 pub const DEFAULT_BASE_URL_TEMPLATE: &str = "http://{pred_ip}:{pred_port}";
@@ -209,19 +209,13 @@ impl DistributorConfig {
     }
 
     /// Reads and checks a config file.
-    pub fn load(path: &Path) -> Result<Self, DistributeError> {
-        let text = std::fs::read_to_string(path).map_err(|source| DistributeError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let cfg: DistributorConfig = serde_yaml::from_str(&text).map_err(|e| DistributeError::Config {
-            path: path.to_path_buf(),
-            message: format!("{e} (GAME's format: optional base_url_template: \"http://{{pred_ip}}:{{pred_port}}\", predictor_pool: [{{id, pred_ip, pred_port}}], plus homolog's optional settings; see docs/game.md)"),
-        })?;
-        cfg.validate().map_err(|message| DistributeError::Config {
-            path: path.to_path_buf(),
-            message,
-        })?;
+    pub fn load(path: &Path) -> Result<Self, ServeError> {
+        let cfg: DistributorConfig = read_yaml(
+            path,
+            "GAME's format: optional base_url_template: \"http://{pred_ip}:{pred_port}\", predictor_pool: [{id, pred_ip, pred_port}], plus homolog's optional settings; see docs/game.md",
+        )?;
+        cfg.validate()
+            .map_err(|message| ServeError::config(path, message))?;
         Ok(cfg)
     }
 

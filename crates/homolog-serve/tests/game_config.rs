@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use homolog_distribute::{Distributor, DistributorConfig, PoolEntry};
+use homolog_serve::{Distributor, DistributorConfig, PoolEntry};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/game_distributor_config.yaml")

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use homolog_distribute::{Distributor, DistributorConfig, PoolEntry};
-use homolog_serve::synthetic::{mutate, synthetic, Rng};
+use homolog_serve::predictor::synthetic::{mutate, rng, synthetic};
+use homolog_serve::{Distributor, DistributorConfig, PoolEntry};
 use homolog_serve::{Predictor, PredictorConfig};
 use homolog_testkit::serve_on_loopback;
 
@@ -41,11 +41,10 @@ async fn python_evaluator_against_the_distributor() {
     let mut d = Distributor::new(DistributorConfig::with_pool(pool)).unwrap();
     d.health_check().await.unwrap();
     let d = Arc::new(d);
-    let (addr, _stop) =
-        serve_on_loopback(|l, shutdown| homolog_distribute::serve(l, d, shutdown)).await;
+    let (addr, _stop) = serve_on_loopback(|l, shutdown| homolog_serve::serve(l, d, shutdown)).await;
 
     // The request file: ids in a non-sorted order, a range, flanks.
-    let mut rng = Rng::new(8);
+    let mut rng = rng(8);
     let mut seqs = String::new();
     for i in 0..9 {
         if i > 0 {

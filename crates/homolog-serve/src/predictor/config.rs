@@ -24,7 +24,7 @@ use homolog_embed::ModelSettings;
 use homolog_search::Metric;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ServeError;
+use crate::error::{read_yaml, ServeError};
 
 /// Metadata of one task column of the reference table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,24 +156,15 @@ impl PredictorConfig {
 
     /// Reads and checks a config file; relative paths become relative to its folder.
     pub fn load(path: &Path) -> Result<Self, ServeError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ServeError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
         let mut cfg: PredictorConfig =
-            serde_yaml::from_str(&text).map_err(|e| ServeError::Config {
-                path: path.to_path_buf(),
-                message: format!("{e} (see docs/game.md for the predictor config keys)"),
-            })?;
+            read_yaml(path, "see docs/game.md for the predictor config keys")?;
         if cfg.reference.is_relative() {
             if let Some(dir) = path.parent() {
                 cfg.reference = dir.join(&cfg.reference);
             }
         }
-        cfg.validate().map_err(|message| ServeError::Config {
-            path: path.to_path_buf(),
-            message,
-        })?;
+        cfg.validate()
+            .map_err(|message| ServeError::config(path, message))?;
         Ok(cfg)
     }
 

@@ -1,54 +1,37 @@
-//! Seeded synthetic DNA references and queries for tests, the demo and benchmarks.
+//! Seeded synthetic DNA references and queries for tests, doc examples and benchmarks.
 //!
 //! `families` random ancestor sequences; each reference is an ancestor with `mutation` of its
 //! bases substituted, and its value per task is the family's value plus small noise, so a
 //! correct nearest-reference predictor recovers a query's family value. Deterministic for a
-//! seed (SplitMix64), no dependency on `rand`.
+//! seed: the generator is [`ChaCha8Rng`] seeded with [`SeedableRng::seed_from_u64`] ([`rng`]).
 
-use crate::config::TaskMeta;
-use crate::table::ReferenceTable;
+use rand::{Rng, RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
-/// SplitMix64: tiny, seeded, good enough for test data.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
+use super::config::TaskMeta;
+use super::table::ReferenceTable;
 
-impl Rng {
-    /// A generator for `seed`.
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// Uniform in `0..n`.
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
+/// The seeded generator this module's data comes from.
+pub fn rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
 }
 
 const BASES: [u8; 4] = *b"ACGT";
 
 /// A random DNA sequence of `len` bases.
-pub fn random_dna(rng: &mut Rng, len: usize) -> String {
-    (0..len).map(|_| BASES[rng.below(4)] as char).collect()
+pub fn random_dna<R: Rng + ?Sized>(rng: &mut R, len: usize) -> String {
+    (0..len)
+        .map(|_| BASES[rng.random_range(0..4)] as char)
+        .collect()
 }
 
-/// `seq` with a fraction `rate` of its bases substituted.
-pub fn mutate(rng: &mut Rng, seq: &str, rate: f64) -> String {
+/// `seq` with a fraction `rate` of its bases substituted (each by one of the other three).
+pub fn mutate<R: Rng + ?Sized>(rng: &mut R, seq: &str, rate: f64) -> String {
     seq.bytes()
         .map(|b| {
-            if rng.unit() < rate {
-                BASES[(BASES.iter().position(|&x| x == b).unwrap_or(0) + 1 + rng.below(3)) % 4]
-                    as char
+            if rng.random::<f64>() < rate {
+                let base = BASES.iter().position(|&x| x == b).unwrap_or(0);
+                BASES[(base + rng.random_range(1..4)) % 4] as char
             } else {
                 b as char
             }
@@ -72,7 +55,7 @@ pub fn family_value(f: usize, t: usize) -> f64 {
 
 /// Builds `families x per_family` references of length `len`.
 pub fn synthetic(seed: u64, families: usize, per_family: usize, len: usize) -> Synthetic {
-    let mut rng = Rng::new(seed);
+    let mut rng = rng(seed);
     let ancestors: Vec<String> = (0..families).map(|_| random_dna(&mut rng, len)).collect();
     let mut table = ReferenceTable {
         ids: Vec::new(),
@@ -100,7 +83,7 @@ pub fn synthetic(seed: u64, families: usize, per_family: usize, len: usize) -> S
             table.ids.push(format!("ref_f{f}_{i}"));
             table.sequences.push(mutate(&mut rng, a, 0.08));
             for t in 0..2 {
-                let noise = (rng.unit() - 0.5) * 0.1;
+                let noise = (rng.random::<f64>() - 0.5) * 0.1;
                 table.values[t].push(family_value(f, t) + noise);
             }
         }

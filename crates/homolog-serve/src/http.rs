@@ -1,15 +1,13 @@
-//! HTTP helpers shared by homolog's GAME servers, the predictor (`homolog-serve`) and the
-//! distributor (`homolog-distribute`): GAME error and success responses, content negotiation,
-//! bounded body reading, the 404 fallback, graceful shutdown and the address file of GAME's
-//! Slurm pattern. Behind the `axum` feature, so that message-only users need no HTTP stack.
+//! The HTTP pieces of the GAME server, below the router ([`crate::server`]): GAME error and
+//! success responses, content negotiation, bounded body reading, the 404 fallback, graceful
+//! shutdown, and the address file of GAME's Slurm pattern.
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
-use crate::codec::{encode, Format, JSON};
-use crate::error::GameError;
+use homolog_game::codec::{Format, JSON};
+use homolog_game::GameError;
 
 /// A GAME error as an HTTP response (always JSON).
 pub fn error_response(e: &GameError) -> Response {
@@ -38,15 +36,6 @@ pub fn body_response(format: Format, bytes: Vec<u8>) -> Response {
 /// The response format `Accept` asks for.
 pub fn response_format(headers: &HeaderMap) -> Format {
     Format::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
-}
-
-/// A success body in the format `Accept` asks for.
-pub fn success_response<T: Serialize + ?Sized>(headers: &HeaderMap, value: &T) -> Response {
-    let format = response_format(headers);
-    match encode(format, value) {
-        Ok(bytes) => body_response(format, bytes),
-        Err(e) => error_response(&e),
-    }
 }
 
 /// The request's `Content-Type` as a [`Format`] (400 when unsupported).

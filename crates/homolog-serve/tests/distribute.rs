@@ -7,11 +7,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use homolog_distribute::{Distributor, DistributorConfig, PoolEntry};
 use homolog_game::{decode, encode, parse_response, Format, GameError, Val};
-use homolog_serve::synthetic::{mutate, synthetic, Rng};
+use homolog_serve::predictor::synthetic::{mutate, rng, synthetic};
+use homolog_serve::{Distributor, DistributorConfig, PoolEntry};
 use homolog_serve::{Predictor, PredictorConfig};
 use homolog_testkit::{serve_on_loopback, Stop};
+use rand::RngExt;
 
 #[path = "support/relay.rs"]
 mod relay;
@@ -28,11 +29,11 @@ async fn start_predictor(cfg: PredictorConfig) -> (SocketAddr, Stop) {
 
 async fn start_distributor(
     cfg: DistributorConfig,
-) -> Result<(SocketAddr, Stop), homolog_distribute::DistributeError> {
+) -> Result<(SocketAddr, Stop), homolog_serve::ServeError> {
     let mut d = Distributor::new(cfg)?;
     d.health_check().await?;
     let d = Arc::new(d);
-    Ok(serve_on_loopback(|l, stop| homolog_distribute::serve(l, d, stop)).await)
+    Ok(serve_on_loopback(|l, stop| homolog_serve::serve(l, d, stop)).await)
 }
 
 /// A relay in front of `target` that waits `delay` before forwarding each request, then
@@ -146,12 +147,12 @@ fn write_table(dir: &Path, name: &str, cell_type: &str) -> std::path::PathBuf {
 /// A request with `n` sequences under shuffled ids, flanks, some ranges; JSON bytes in order.
 fn request(readout: &str, n: usize) -> Vec<u8> {
     let s = synthetic(11, 4, 1, 120);
-    let mut rng = Rng::new(5);
+    let mut rng = rng(5);
     let mut seqs = Vec::new();
     let mut ranges = Vec::new();
     for i in 0..n {
         let id = format!("s{}", (i * 7919 + 13) % 100_003);
-        let len = 60 + rng.below(60);
+        let len = rng.random_range(60..120);
         seqs.push((
             id.clone(),
             Val::from(mutate(&mut rng, &s.ancestors[i % 4][..len], 0.1)),
@@ -396,7 +397,7 @@ async fn older_predictors_string_type_actual_is_merged_as_games_array() {
     // strings, finds them equal to the other worker's arrays, and writes arrays.
     for workers in [vec![old], vec![a, old]] {
         let mut cfg = quick(DistributorConfig::with_pool(pool(&workers)));
-        cfg.worker_format = homolog_distribute::WorkerFormat::Json;
+        cfg.worker_format = homolog_serve::distributor::WorkerFormat::Json;
         let (d, _x) = start_distributor(cfg).await.unwrap();
         let before = OLD_STYLE_ANSWERS.load(std::sync::atomic::Ordering::SeqCst);
         let (st, out) = post(d, body.clone(), "application/json", "application/json").await;
@@ -431,8 +432,8 @@ fn batches_balance_length_and_keep_order() {
         prediction_ranges: None,
         extra: vec![],
     };
-    let plan = homolog_distribute::plan_batches(&req, 2);
+    let plan = homolog_serve::distributor::plan_batches(&req, 2);
     // The long sequence alone on one side, the nine short ones on the other.
     assert_eq!(plan, vec![vec![0], (1..10).collect::<Vec<_>>()]);
-    assert_eq!(homolog_distribute::plan_batches(&req, 50).len(), 10);
+    assert_eq!(homolog_serve::distributor::plan_batches(&req, 50).len(), 10);
 }

@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use crate::config::TaskMeta;
+use super::config::TaskMeta;
 use crate::error::ServeError;
 
 /// A loaded reference table.

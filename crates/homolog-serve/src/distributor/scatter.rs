@@ -1,4 +1,5 @@
-//! Scatter-gather of `POST /predict` over the worker pool.
+//! The distributor's worker pool: start-up health check, forwarded `GET`s, and the
+//! scatter-gather of `POST /predict` (batch plan, concurrent batches, agreement check, merge).
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
@@ -6,15 +7,16 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use axum::body::Bytes;
 use homolog_game::{
     decode, encode, parse_formats, parse_response, Format, GameError, PredictRequest,
     PredictResponse, Range, TaskResult, Val,
 };
 use tokio::sync::Semaphore;
 
-use crate::config::{DistributorConfig, PoolEntry, WorkerFormat};
-use crate::error::DistributeError;
+use super::config::{DistributorConfig, PoolEntry, WorkerFormat};
+use crate::error::ServeError;
+use crate::service::Reply;
 
 /// A worker of the pool with its state.
 #[derive(Debug)]
@@ -116,29 +118,23 @@ fn label_text(v: &Val) -> String {
 impl Distributor {
     /// A distributor over `config.predictor_pool` (no health check yet: see
     /// [`Distributor::health_check`]).
-    pub fn new(config: DistributorConfig) -> Result<Self, DistributeError> {
+    pub fn new(config: DistributorConfig) -> Result<Self, ServeError> {
         config
             .validate()
-            .map_err(|message| DistributeError::Config {
-                path: "<config>".into(),
-                message,
-            })?;
+            .map_err(|message| ServeError::config("<config>", message))?;
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs_f64(config.connect_timeout_s))
             .pool_max_idle_per_host(config.max_concurrency_per_worker.max(4))
             .tcp_nodelay(true)
             .build()
-            .map_err(|e| DistributeError::Client(e.to_string()))?;
+            .map_err(|e| ServeError::Client(e.to_string()))?;
         let fixed = match config.worker_format {
             WorkerFormat::Msgpack => Format::Msgpack,
             _ => Format::Json,
         };
         let bases = config
             .worker_urls()
-            .map_err(|message| DistributeError::Config {
-                path: "<config>".into(),
-                message,
-            })?;
+            .map_err(|message| ServeError::config("<config>", message))?;
         let workers = config
             .predictor_pool
             .iter()
@@ -171,7 +167,7 @@ impl Distributor {
 
     /// Asks every worker for `/formats` until it answers or `health_check.timeout_s` passes;
     /// picks the wire format (`worker_format: auto`), and drops or refuses dead workers.
-    pub async fn health_check(&mut self) -> Result<(), DistributeError> {
+    pub async fn health_check(&mut self) -> Result<(), ServeError> {
         let hc = self.config.health_check.clone();
         if !hc.enabled {
             return Ok(());
@@ -241,7 +237,7 @@ impl Distributor {
                 }
                 Err(reason) => {
                     if hc.require_all {
-                        return Err(DistributeError::Unhealthy {
+                        return Err(ServeError::Unhealthy {
                             id: w.entry.id.clone(),
                             addr: w.addr(),
                             reason,
@@ -252,7 +248,7 @@ impl Distributor {
             }
         }
         if kept.is_empty() {
-            return Err(DistributeError::NoWorkers);
+            return Err(ServeError::NoWorkers);
         }
         self.workers = kept;
         Ok(())
@@ -260,11 +256,7 @@ impl Distributor {
 
     /// Forwards a `GET` (`/formats`, `/help`) to the first worker that answers; returns its
     /// status, content type and body unchanged.
-    pub async fn forward_get(
-        &self,
-        path: &str,
-        accept: Option<&str>,
-    ) -> Result<(u16, String, Bytes), GameError> {
+    pub async fn forward_get(&self, path: &str, accept: Option<&str>) -> Result<Reply, GameError> {
         let mut failures = Vec::new();
         for w in &self.workers {
             let mut rq = self
@@ -277,14 +269,20 @@ impl Distributor {
             match rq.send().await {
                 Ok(r) => {
                     let status = r.status().as_u16();
-                    let ct = r
+                    let content_type = r
                         .headers()
                         .get(reqwest::header::CONTENT_TYPE)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or(homolog_game::codec::JSON)
                         .to_string();
                     match r.bytes().await {
-                        Ok(b) => return Ok((status, ct, b)),
+                        Ok(body) => {
+                            return Ok(Reply {
+                                status,
+                                content_type,
+                                body,
+                            })
+                        }
                         Err(e) => failures.push(format!("{}: {e}", w.label())),
                     }
                 }
@@ -308,13 +306,13 @@ impl Distributor {
     }
 
     /// Splits `req`, runs the batches concurrently, checks agreement and merges in request
-    /// order.
+    /// order (the distributor's [`GameService::predict`](crate::GameService::predict)).
     ///
     /// Each batch is a task of its own: it encodes its part of the request straight from the
     /// parsed request (no copy of the sequences), sends it as soon as it is encoded, and
     /// decodes and checks its worker's answer, so batches encode and decode in parallel on the
     /// runtime's threads while other batches are on the wire.
-    pub async fn predict(&self, req: PredictRequest) -> Result<PredictResponse, GameError> {
+    pub async fn scatter_gather(&self, req: PredictRequest) -> Result<PredictResponse, GameError> {
         let t0 = Instant::now();
         let n_workers = self.workers.len();
         let ranges = req.ranges_by_index();
