@@ -3,7 +3,8 @@
 //! `cargo run --release -p homolog-align --example align_bench -- PAIRS.tsv [ROUNDS [KERNELS]]`
 //!
 //! PAIRS.tsv holds one pair a line; the last two tab-separated fields are the query and the
-//! reference sequence (so both `make_pairs.py` output and `query_seq<TAB>ref_seq` work).
+//! reference sequence (so both `scripts/parasail/make_pairs.py` output and
+//! `query_seq<TAB>ref_seq` work).
 //! For each kernel this CPU runs (`avx2-8`, `avx2-16`, `avx512-8`, `avx512-16`, `avx512-32`,
 //! `avx2-32`, `scalar`; or the comma-separated KERNELS) aligns every pair with global and
 //! local traceback, then score-only, then global followed by local traceback (PROTEA's

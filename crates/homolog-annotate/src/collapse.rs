@@ -52,19 +52,26 @@ pub trait Prediction {
     fn score(&self) -> f64;
 }
 
+/// The accessors of [`Prediction`] for the row types, which name these fields alike.
+macro_rules! prediction_fields {
+    () => {
+        fn query(&self) -> &str {
+            &self.accession
+        }
+        fn model(&self) -> &str {
+            &self.model_name
+        }
+        fn layer(&self) -> u32 {
+            self.layer_index
+        }
+        fn go_id(&self) -> &str {
+            &self.go_id
+        }
+    };
+}
+
 impl Prediction for RawRow {
-    fn query(&self) -> &str {
-        &self.accession
-    }
-    fn model(&self) -> &str {
-        &self.model_name
-    }
-    fn layer(&self) -> u32 {
-        self.layer_index
-    }
-    fn go_id(&self) -> &str {
-        &self.go_id
-    }
+    prediction_fields!();
     /// The reliability index.
     fn score(&self) -> f64 {
         self.reliability_index
@@ -72,18 +79,7 @@ impl Prediction for RawRow {
 }
 
 impl Prediction for SummaryRow {
-    fn query(&self) -> &str {
-        &self.accession
-    }
-    fn model(&self) -> &str {
-        &self.model_name
-    }
-    fn layer(&self) -> u32 {
-        self.layer_index
-    }
-    fn go_id(&self) -> &str {
-        &self.go_id
-    }
+    prediction_fields!();
     /// `final_score`, or the first summary value when no weights are set.
     fn score(&self) -> f64 {
         self.final_score

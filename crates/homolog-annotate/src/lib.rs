@@ -13,12 +13,16 @@
 //!    of a query set in parallel (rayon) through a [`PairAligner`]; the default
 //!    [`MemoAligner`] uses `homolog_align::{global, local}` (BLOSUM62, open 10, extend 1, as
 //!    FANTASIA's parasail calls) and memoises by ordered pair.
-//! 2. [`transfer`] per query and (model, layer) -> `Vec<`[`RawRow`]`>`, reading the reference
-//!    through the [`ReferenceData`] trait ([`InMemoryReference`] is provided; the CLI adapts
+//! 2. [`transfer`] per query ([`QueryInput`]: id, sequence, optional index) and (model, layer)
+//!    ([`ModelLayer`]: model, layer, embedding type id, distance threshold) ->
+//!    `Vec<`[`RawRow`]`>`; a hit row outside the reference is an error. The reference is read
+//!    through the [`ReferenceData`] trait, so this crate does not depend on
+//!    `homolog-reference` ([`InMemoryReference`] is provided; the CLI adapts
 //!    `homolog_reference::Reference`).
-//! 3. [`summarize`] -> `Vec<`[`SummaryRow`]`>` with [`SummarySettings`] (FANTASIA's
-//!    `postprocess.summary`, serde with `deny_unknown_fields`; [`PostprocessSettings`] is the
-//!    whole `postprocess` section).
+//! 3. [`summarize`]`(rows, limit_per_entry, precision, settings)` -> `Vec<`[`SummaryRow`]`>`
+//!    with [`SummarySettings`] (FANTASIA's `postprocess.summary`, serde with
+//!    `deny_unknown_fields`; [`PostprocessSettings`] is the whole `postprocess` section). k and
+//!    precision are arguments because FANTASIA's config has them under `lookup`.
 //! 4. Optional [`collapse_to_leaves`] on raw or summary rows with a GO ontology.
 //! 5. Writers (all atomic: temp file + rename): [`write_raw_results`], [`write_summary_csv`],
 //!    [`write_topgo`], paths from [`ExperimentLayout`]. [`read_raw_csv`] reads raw CSVs back
@@ -117,14 +121,78 @@
 //! remaining term. FANTASIA v4 does not collapse; [`PostprocessSettings::collapse`] is off by
 //! default.
 //!
-//! # Contract changes
+//! # Example
 //!
-//! - `transfer` takes a [`QueryInput`] (id, sequence, optional index) and a [`ModelLayer`]
-//!   (model, layer, embedding type id, distance threshold) instead of four loose arguments,
-//!   and returns `Result` (a hit row outside the reference is an error, not a panic).
-//! - `summarize(rows, limit_per_entry, precision, &SummarySettings)`: k and precision are
-//!   lookup settings in FANTASIA's config, not part of `postprocess.summary`.
-//! - No dependency on `homolog-reference`: the reference is read through [`ReferenceData`].
+//! One query whose two nearest reference sequences carry GO annotations: transfer, summary,
+//! and the experiment folder's files.
+//!
+//! ```rust
+//! use homolog_annotate::{
+//!     summarize, transfer, write_raw_results, write_summary_csv, write_topgo, ExperimentLayout,
+//!     InMemoryReference, MemoAligner, ModelLayer, ProteinRecord, QueryInput, RawCsvOptions,
+//!     SummaryFormat, SummarySettings, TermAnnotation, TopgoFormat, TransferSettings,
+//! };
+//! use homolog_go::Aspect;
+//! use homolog_search::Hit;
+//!
+//! let term = |go_id: &str, aspect| TermAnnotation {
+//!     go_id: go_id.into(),
+//!     aspect: Some(aspect),
+//!     evidence: Some("IDA".into()),
+//! };
+//! let mut reference = InMemoryReference::new();
+//! let p1 = ProteinRecord {
+//!     accession: "P1".into(),
+//!     annotations: vec![
+//!         term("GO:0000001", Aspect::MolecularFunction),
+//!         term("GO:0000002", Aspect::BiologicalProcess),
+//!     ],
+//!     ..ProteinRecord::default()
+//! };
+//! let p2 = ProteinRecord {
+//!     accession: "P2".into(),
+//!     annotations: vec![term("GO:0000001", Aspect::MolecularFunction)],
+//!     ..ProteinRecord::default()
+//! };
+//! reference.add_protein(p1, "MKTAYIAKQR"); // sequence row 0
+//! reference.add_protein(p2, "MKTAWIAKR"); // sequence row 1
+//!
+//! // The search's nearest neighbours of the query (cosine distances).
+//! let hits = [
+//!     Hit { reference: 0, distance: 0.1 },
+//!     Hit { reference: 1, distance: 0.3 },
+//! ];
+//! let query = QueryInput { id: "Q1", sequence: "MKTAYIAKQR", index: Some(0) };
+//! let model = ModelLayer {
+//!     model: "prot_t5",
+//!     layer: 0,
+//!     embedding_type_id: Some(3),
+//!     distance_threshold: None,
+//! };
+//! let settings = TransferSettings { limit_per_entry: 2, ..TransferSettings::default() };
+//! let rows =
+//!     transfer(&reference, &query, &model, &hits, &settings, &MemoAligner::default()).unwrap();
+//! // One row per hit x protein x annotation, nearest hit first; RI = 1 - distance.
+//! assert_eq!(rows.len(), 3);
+//! assert_eq!((rows[0].protein_id.as_str(), rows[0].go_id.as_str()), ("P1", "GO:0000001"));
+//! assert!((rows[2].reliability_index - 0.7).abs() < 1e-6);
+//! assert_eq!(rows[0].nw.unwrap().identity, 1.0); // the query is P1's sequence
+//!
+//! // One summary row per (query, term, model, layer).
+//! let summary = summarize(&rows, 2, 4, &SummarySettings::default()).unwrap();
+//! assert_eq!(summary.len(), 2);
+//! assert_eq!(summary[0].go_id, "GO:0000001");
+//! assert_eq!(summary[0].get("max_ri"), Some(0.9));
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let layout = ExperimentLayout::new(dir.path());
+//! let written = write_raw_results(&layout, &rows, &RawCsvOptions::default()).unwrap();
+//! assert_eq!(written, [layout.raw_result_file("prot_t5", 0, "Q1")]);
+//! write_summary_csv(&layout.summary(), &summary, SummaryFormat::Wide, 4).unwrap();
+//! write_topgo(&layout, &rows, TopgoFormat::Fantasia, 4).unwrap();
+//! let topgo = std::fs::read_to_string(layout.topgo_ensemble_file(Aspect::MolecularFunction));
+//! assert_eq!(topgo.unwrap(), "Q1\tGO:0000001\t0.9000\n");
+//! ```
 
 mod align;
 mod collapse;

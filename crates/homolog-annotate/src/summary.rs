@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::AnnotateError;
 use crate::output::{SummaryFormat, TopgoFormat};
-use crate::transfer::RawRow;
+use crate::transfer::{AlignmentColumns, RawRow};
 
 /// A YAML/JSON mapping that keeps its keys in file order (FANTASIA's Python dicts do, and the
 /// order of `metrics` decides the order of the summary columns). Duplicate keys are an error.
@@ -212,41 +212,56 @@ impl Default for PostprocessSettings {
 }
 
 /// Raw numeric columns a summary metric may aggregate.
-pub const SUMMARY_SOURCE_COLUMNS: &[&str] = &[
-    "distance",
-    "reliability_index",
-    "identity",
-    "similarity",
-    "alignment_score",
-    "gaps_percentage",
-    "alignment_length",
-    "identity_sw",
-    "similarity_sw",
-    "alignment_score_sw",
-    "gaps_percentage_sw",
-    "alignment_length_sw",
-    "query_len",
-    "ref_len",
-    "length_query",
-    "length_reference",
-];
+pub const SUMMARY_SOURCE_COLUMNS: &[&str] = &summary_source_columns();
+
+/// `distance`, `reliability_index`, the global and local alignment columns, then the lengths.
+const fn summary_source_columns() -> [&'static str; 16] {
+    let global = AlignmentColumns::GLOBAL_NAMES;
+    let local = AlignmentColumns::LOCAL_NAMES;
+    let mut out = [""; 16];
+    out[0] = "distance";
+    out[1] = "reliability_index";
+    let mut i = 0;
+    while i < global.len() {
+        out[2 + i] = global[i];
+        out[2 + global.len() + i] = local[i];
+        i += 1;
+    }
+    out[12] = "query_len";
+    out[13] = "ref_len";
+    out[14] = "length_query";
+    out[15] = "length_reference";
+    out
+}
+
+/// Errors unless `column`, a key of `postprocess.summary.<section>`, is one of
+/// [`SUMMARY_SOURCE_COLUMNS`].
+fn check_source_column(section: &str, column: &str) -> Result<(), AnnotateError> {
+    if SUMMARY_SOURCE_COLUMNS.contains(&column) {
+        return Ok(());
+    }
+    Err(AnnotateError::setting(
+        format!("postprocess.summary.{section}.{column}"),
+        format!(
+            "unknown raw column; valid: {}",
+            SUMMARY_SOURCE_COLUMNS.join(", ")
+        ),
+    ))
+}
 
 /// The value of a raw numeric column of a row (`None` when missing).
 pub fn raw_value(row: &RawRow, column: &str) -> Option<f64> {
     let usize_f = |v: Option<usize>| v.map(|x| x as f64);
+    let position = |names: [&str; 5]| names.iter().position(|&n| n == column);
+    if let Some(i) = position(AlignmentColumns::GLOBAL_NAMES) {
+        return row.nw.map(|a| a.values()[i]);
+    }
+    if let Some(i) = position(AlignmentColumns::LOCAL_NAMES) {
+        return row.sw.map(|a| a.values()[i]);
+    }
     match column {
         "distance" => Some(row.distance),
         "reliability_index" => Some(row.reliability_index),
-        "identity" => row.nw.map(|a| a.identity),
-        "similarity" => row.nw.map(|a| a.similarity),
-        "alignment_score" => row.nw.map(|a| a.score),
-        "gaps_percentage" => row.nw.map(|a| a.gaps),
-        "alignment_length" => row.nw.map(|a| a.length),
-        "identity_sw" => row.sw.map(|a| a.identity),
-        "similarity_sw" => row.sw.map(|a| a.similarity),
-        "alignment_score_sw" => row.sw.map(|a| a.score),
-        "gaps_percentage_sw" => row.sw.map(|a| a.gaps),
-        "alignment_length_sw" => row.sw.map(|a| a.length),
         "query_len" | "length_query" => usize_f(row.query_len),
         "ref_len" | "length_reference" => usize_f(row.ref_len),
         _ => None,
@@ -297,26 +312,10 @@ impl SummaryPlan {
             }
         }
         for (alias_src, _) in settings.aliases.iter() {
-            if !SUMMARY_SOURCE_COLUMNS.contains(&alias_src) {
-                return Err(AnnotateError::setting(
-                    format!("postprocess.summary.aliases.{alias_src}"),
-                    format!(
-                        "unknown raw column; valid: {}",
-                        SUMMARY_SOURCE_COLUMNS.join(", ")
-                    ),
-                ));
-            }
+            check_source_column("aliases", alias_src)?;
         }
         for (column, aggs) in settings.metrics.iter() {
-            if !SUMMARY_SOURCE_COLUMNS.contains(&column) {
-                return Err(AnnotateError::setting(
-                    format!("postprocess.summary.metrics.{column}"),
-                    format!(
-                        "unknown raw column; valid: {}",
-                        SUMMARY_SOURCE_COLUMNS.join(", ")
-                    ),
-                ));
-            }
+            check_source_column("metrics", column)?;
             let alias = settings
                 .aliases
                 .get(column)
@@ -638,8 +637,39 @@ fn aggregate(group: &[&RawRow], column: &str, agg: Aggregation, precision: usize
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::transfer::AlignmentColumns;
     use homolog_search::Metric;
+
+    #[test]
+    fn source_columns_and_values() {
+        assert_eq!(
+            SUMMARY_SOURCE_COLUMNS,
+            [
+                "distance",
+                "reliability_index",
+                "identity",
+                "similarity",
+                "alignment_score",
+                "gaps_percentage",
+                "alignment_length",
+                "identity_sw",
+                "similarity_sw",
+                "alignment_score_sw",
+                "gaps_percentage_sw",
+                "alignment_length_sw",
+                "query_len",
+                "ref_len",
+                "length_query",
+                "length_reference",
+            ]
+        );
+        let mut r = row("Q", "GO:A", "m", 0, 0.25, Some(0.5), Some(0.75), "P");
+        r.sw.as_mut().unwrap().gaps = 0.125;
+        assert_eq!(raw_value(&r, "identity"), Some(0.5));
+        assert_eq!(raw_value(&r, "alignment_score_sw"), Some(10.0));
+        assert_eq!(raw_value(&r, "gaps_percentage_sw"), Some(0.125));
+        assert_eq!(raw_value(&r, "length_reference"), Some(100.0));
+        assert_eq!(raw_value(&r, "nope"), None);
+    }
 
     fn side(identity: f64) -> Option<AlignmentColumns> {
         Some(AlignmentColumns {

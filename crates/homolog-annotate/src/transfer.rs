@@ -117,6 +117,46 @@ pub struct AlignmentColumns {
 }
 
 impl AlignmentColumns {
+    /// Raw CSV names of the global (NW) columns, in FANTASIA's order, which is also the order
+    /// of [`AlignmentColumns::values`].
+    pub const GLOBAL_NAMES: [&'static str; 5] = [
+        "identity",
+        "similarity",
+        "alignment_score",
+        "gaps_percentage",
+        "alignment_length",
+    ];
+    /// Raw CSV names of the local (SW) columns: the global names with `_sw`.
+    pub const LOCAL_NAMES: [&'static str; 5] = [
+        "identity_sw",
+        "similarity_sw",
+        "alignment_score_sw",
+        "gaps_percentage_sw",
+        "alignment_length_sw",
+    ];
+
+    /// The values in column order (see [`AlignmentColumns::GLOBAL_NAMES`]).
+    pub fn values(&self) -> [f64; 5] {
+        [
+            self.identity,
+            self.similarity,
+            self.score,
+            self.gaps,
+            self.length,
+        ]
+    }
+
+    /// The inverse of [`AlignmentColumns::values`].
+    pub fn from_values([identity, similarity, score, gaps, length]: [f64; 5]) -> Self {
+        AlignmentColumns {
+            identity,
+            similarity,
+            score,
+            gaps,
+            length,
+        }
+    }
+
     /// Columns from alignment statistics; all ratios are 0 for an empty alignment.
     pub fn from_stats(s: &homolog_align::AlignmentStats) -> Self {
         let len = f64::from(s.length);

@@ -14,6 +14,39 @@
 //! top-level key are applied, so unrelated `HOMOLOG_*` variables (e.g. `HOMOLOG_DATA`) are left
 //! alone. Every level is parsed with `deny_unknown_fields`: a typo is an error that names the key
 //! and where it came from, never silently ignored (a FANTASIA pain).
+//!
+//! [`Config::load`] does all of that; [`EXAMPLE_YAML`] is the commented example file
+//! (`config.example.yaml`) with every key and its default.
+//!
+//! # Example
+//!
+//! A file that sets two keys, a `HOMOLOG_*` variable and a `--set` override on top of it;
+//! relative paths become relative to the file's folder:
+//!
+//! ```rust
+//! use homolog_config::{Config, RiMode};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let file = dir.path().join("homolog.yaml");
+//! std::fs::write(&file, "prefix: exp1\nlookup:\n  limit_per_entry: 3\n").unwrap();
+//!
+//! let env = [("HOMOLOG_LOOKUP__RI_MODE".to_string(), "gopredsim".to_string())];
+//! let overrides = ["lookup.limit_per_entry=5".to_string()];
+//! let config = Config::load(Some(&file), env, &overrides).unwrap();
+//! assert_eq!(config.prefix, "exp1");
+//! assert_eq!(config.lookup.limit_per_entry, 5); // the override wins over the file
+//! assert_eq!(config.lookup.ri_mode, RiMode::GoPredSim);
+//! assert_eq!(config.base_directory, dir.path().join("homolog_runs"));
+//!
+//! // Unknown keys are errors that name the key.
+//! std::fs::write(&file, "lookup:\n  limit_per_entri: 3\n").unwrap();
+//! let err = Config::load(Some(&file), [], &[]).unwrap_err();
+//! assert!(err.to_string().contains("limit_per_entri"), "{err}");
+//!
+//! // The example file is a valid configuration.
+//! std::fs::write(&file, homolog_config::EXAMPLE_YAML).unwrap();
+//! assert!(Config::load(Some(&file), [], &[]).is_ok());
+//! ```
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -62,6 +62,39 @@ impl<'a> Lines<'a> {
             self.buf.trim_end_matches(['\n', '\r']),
         )))
     }
+
+    /// Next line that is neither blank nor a `#` comment, trimmed, with its number.
+    fn next_content_line(&mut self) -> Result<Option<(u64, &str)>, EvalError> {
+        let no = loop {
+            let Some((no, l)) = self.next_line()? else {
+                return Ok(None);
+            };
+            let l = l.trim();
+            if !l.is_empty() && !l.starts_with('#') {
+                break no;
+            }
+        };
+        Ok(Some((no, self.buf.trim())))
+    }
+}
+
+/// The first two whitespace-separated tokens of `line` and the tokens after them; an error
+/// that shows the line and what was `expected` when there are fewer.
+fn two_tokens<'l>(
+    line: &'l str,
+    path: &Path,
+    no: u64,
+    expected: &str,
+) -> Result<(&'l str, &'l str, std::str::SplitWhitespace<'l>), EvalError> {
+    let mut tok = line.split_whitespace();
+    match (tok.next(), tok.next()) {
+        (Some(a), Some(b)) => Ok((a, b, tok)),
+        _ => Err(parse_err(
+            path,
+            no,
+            format!("expected `{expected}`, found {line:?}"),
+        )),
+    }
 }
 
 /// Reads predictions from a CAFA-style whitespace-separated file (`target term score`,
@@ -263,26 +296,15 @@ pub fn read_ground_truth(path: impl AsRef<Path>) -> Result<GroundTruth, EvalErro
     let mut lines = Lines::new(reader, path);
     let mut gt = GroundTruth::new();
     let mut first = true;
-    while let Some((no, l)) = lines.next_line()? {
-        let l = l.trim();
-        if l.is_empty() || l.starts_with('#') {
-            continue;
-        }
-        let mut tok = l.split_whitespace();
-        let (Some(target), Some(term)) = (tok.next(), tok.next()) else {
-            return Err(parse_err(
-                path,
-                no,
-                format!("expected `target term [aspect]`, found {l:?}"),
-            ));
-        };
+    while let Some((no, l)) = lines.next_content_line()? {
+        let (target, term, mut rest) = two_tokens(l, path, no, "target term [aspect]")?;
         if std::mem::replace(&mut first, false) && !term.contains(':') {
             continue;
         }
         gt.rows.push(TruthEntry {
             target: target.to_string(),
             term: term.to_string(),
-            aspect: tok.next().map(str::to_string),
+            aspect: rest.next().map(str::to_string),
         });
     }
     Ok(gt)
@@ -296,19 +318,8 @@ pub fn read_ia(path: impl AsRef<Path>) -> Result<HashMap<String, f64>, EvalError
     let mut lines = Lines::new(reader, path);
     let mut ia = HashMap::new();
     let mut first = true;
-    while let Some((no, l)) = lines.next_line()? {
-        let l = l.trim();
-        if l.is_empty() || l.starts_with('#') {
-            continue;
-        }
-        let mut tok = l.split_whitespace();
-        let (Some(term), Some(v)) = (tok.next(), tok.next()) else {
-            return Err(parse_err(
-                path,
-                no,
-                format!("expected `term ia`, found {l:?}"),
-            ));
-        };
+    while let Some((no, l)) = lines.next_content_line()? {
+        let (term, v, _) = two_tokens(l, path, no, "term ia")?;
         let is_first = std::mem::replace(&mut first, false);
         let value: f64 = match v.parse() {
             Ok(x) => x,

@@ -55,6 +55,76 @@ pub struct Ontology {
     anc: Vec<u32>,
 }
 
+/// Applies one `tag: value` line of a `[Term]` stanza (started on `stanza_line`) to `t`; tags
+/// homolog does not use are ignored.
+fn read_term_tag(
+    t: &mut Term,
+    tag: &str,
+    value: &str,
+    path: &Path,
+    line_no: usize,
+    stanza_line: usize,
+) -> Result<(), GoError> {
+    let need_id = |v: &str, what: &str| -> Result<String, GoError> {
+        let tok = first_token(v);
+        if tok.is_empty() {
+            Err(GoError::parse(
+                path,
+                line_no,
+                format!("empty `{what}:` value; expected a term id"),
+            ))
+        } else {
+            Ok(tok.to_string())
+        }
+    };
+    match tag {
+        "id" => {
+            if !t.id.is_empty() {
+                return Err(GoError::parse(
+                    path,
+                    line_no,
+                    format!(
+                        "second `id:` in the stanza of {} (started on line {stanza_line})",
+                        t.id
+                    ),
+                ));
+            }
+            t.id = need_id(value, "id")?;
+        }
+        "name" => t.name = text_value(value).to_string(),
+        "namespace" => t.namespace = first_token(value).to_string(),
+        "is_a" => t.is_a.push(need_id(value, "is_a")?),
+        "alt_id" => t.alt_ids.push(need_id(value, "alt_id")?),
+        "replaced_by" => t.replaced_by.push(need_id(value, "replaced_by")?),
+        "consider" => t.consider.push(need_id(value, "consider")?),
+        "is_obsolete" => t.obsolete = first_token(value) == "true",
+        "relationship" => {
+            let body = value.split('!').next().unwrap_or("");
+            let body = body.split('{').next().unwrap_or("");
+            let mut it = body.split_whitespace();
+            match (it.next(), it.next()) {
+                (Some("part_of"), Some(target)) => {
+                    t.part_of.push(target.to_string())
+                }
+                (Some(rel), Some(target)) => t
+                    .other_relationships
+                    .push((rel.to_string(), target.to_string())),
+                _ => {
+                    return Err(GoError::parse(
+                        path,
+                        line_no,
+                        format!(
+                            "`relationship: {value}` needs a type and a target id, e.g. `relationship: part_of GO:0005634`"
+                        ),
+                    ))
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Strips a trailing `! comment` and `{qualifiers}` and returns the first token: the form every
 /// id-valued tag (`is_a`, `alt_id`, `replaced_by`, `consider`) takes.
 fn first_token(value: &str) -> &str {
@@ -160,63 +230,7 @@ impl Ontology {
                 Stanza::Other => {}
                 Stanza::Term => {
                     let Some(t) = current.as_mut() else { continue };
-                    let need_id = |v: &str, what: &str| -> Result<String, GoError> {
-                        let tok = first_token(v);
-                        if tok.is_empty() {
-                            Err(GoError::parse(
-                                path,
-                                line_no,
-                                format!("empty `{what}:` value; expected a term id"),
-                            ))
-                        } else {
-                            Ok(tok.to_string())
-                        }
-                    };
-                    match tag {
-                        "id" => {
-                            if !t.id.is_empty() {
-                                return Err(GoError::parse(
-                                    path,
-                                    line_no,
-                                    format!(
-                                        "second `id:` in the stanza of {} (started on line {current_line})",
-                                        t.id
-                                    ),
-                                ));
-                            }
-                            t.id = need_id(value, "id")?;
-                        }
-                        "name" => t.name = text_value(value).to_string(),
-                        "namespace" => t.namespace = first_token(value).to_string(),
-                        "is_a" => t.is_a.push(need_id(value, "is_a")?),
-                        "alt_id" => t.alt_ids.push(need_id(value, "alt_id")?),
-                        "replaced_by" => t.replaced_by.push(need_id(value, "replaced_by")?),
-                        "consider" => t.consider.push(need_id(value, "consider")?),
-                        "is_obsolete" => t.obsolete = first_token(value) == "true",
-                        "relationship" => {
-                            let body = value.split('!').next().unwrap_or("");
-                            let body = body.split('{').next().unwrap_or("");
-                            let mut it = body.split_whitespace();
-                            match (it.next(), it.next()) {
-                                (Some("part_of"), Some(target)) => {
-                                    t.part_of.push(target.to_string())
-                                }
-                                (Some(rel), Some(target)) => t
-                                    .other_relationships
-                                    .push((rel.to_string(), target.to_string())),
-                                _ => {
-                                    return Err(GoError::parse(
-                                        path,
-                                        line_no,
-                                        format!(
-                                            "`relationship: {value}` needs a type and a target id, e.g. `relationship: part_of GO:0005634`"
-                                        ),
-                                    ))
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
+                    read_term_tag(t, tag, value, path, line_no, current_line)?;
                 }
             }
         }

@@ -159,22 +159,9 @@ pub fn write_features(
                 let e = |e: csv::Error| out_err(e.to_string());
                 w.write_record(output_columns()).map_err(e)?;
                 for ((q, r), f) in ids.iter().zip(features) {
-                    let row = [
-                        q.to_string(),
-                        r.to_string(),
-                        f.identity_nw.to_string(),
-                        f.similarity_nw.to_string(),
-                        f.alignment_score_nw.to_string(),
-                        f.gaps_pct_nw.to_string(),
-                        f.alignment_length_nw.to_string(),
-                        f.identity_sw.to_string(),
-                        f.similarity_sw.to_string(),
-                        f.alignment_score_sw.to_string(),
-                        f.gaps_pct_sw.to_string(),
-                        f.alignment_length_sw.to_string(),
-                        f.length_query.to_string(),
-                        f.length_ref.to_string(),
-                    ];
+                    // Integer fields print alike as integers and as their exact f64 values.
+                    let mut row = vec![q.to_string(), r.to_string()];
+                    row.extend(f.values().map(|v| v.to_string()));
                     w.write_record(&row).map_err(e)?;
                 }
                 let inner = w.into_inner().map_err(|e| out_err(e.to_string()))?;

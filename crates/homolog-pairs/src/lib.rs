@@ -23,6 +23,35 @@
 //! Files: [`read_pairs`] (TSV `query_id reference_id`), [`read_sequences`] (FASTA),
 //! [`write_features`] (CSV/TSV/Parquet, atomic). [`run`] does everything for the
 //! `homolog align` command.
+//!
+//! # Example
+//!
+//! [`align_batch`] on three pairs, the first and last the same sequences, through a cache
+//! file; a second run finds every pair in the cache:
+//!
+//! ```rust
+//! use homolog_pairs::{align_batch, BatchOptions, PairCache};
+//!
+//! let pairs: [(&[u8], &[u8]); 3] = [
+//!     (b"MKTAYIAKQR", b"MKTAYIAKQR"),
+//!     (b"MKTAYIAKQR", b"MKTAWIAKR"),
+//!     (b"MKTAYIAKQR", b"MKTAYIAKQR"),
+//! ];
+//! let dir = tempfile::tempdir().unwrap();
+//! let cache = PairCache::open(dir.path().join("pairs.sqlite")).unwrap();
+//! let options = BatchOptions::default();
+//!
+//! let (features, report) = align_batch(&pairs, &options, Some(&cache), &|_| {}).unwrap();
+//! assert_eq!((report.pairs, report.unique, report.computed), (3, 2, 2));
+//! assert_eq!(features.len(), 3);
+//! assert_eq!(features[0].features.identity_nw, 1.0);
+//! assert!(features[1].features.identity_nw < 1.0);
+//! assert_eq!(features[0], features[2]);
+//!
+//! let (again, report) = align_batch(&pairs, &options, Some(&cache), &|_| {}).unwrap();
+//! assert_eq!((report.cache_hits, report.computed), (2, 0));
+//! assert_eq!(again, features);
+//! ```
 
 pub mod aligner;
 pub mod cache;

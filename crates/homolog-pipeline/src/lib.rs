@@ -3,14 +3,56 @@
 //! Each stage is a library of its own (`homolog-embed`, `homolog-reference`, `homolog-search`,
 //! `homolog-annotate`, ...); this crate is the glue a front end calls: [`initialize`] builds the
 //! reference folder, [`run`] annotates queries into an experiment folder (full, embed-only or
-//! lookup-only), [`embed_to_h5`] only embeds, [`evaluate_files`] scores predictions and [`demo`]
-//! runs everything on simulated data. It knows nothing of the command line: progress goes
-//! through the [`Progress`] trait and results come back as values that implement `Display`.
+//! lookup-only), [`embed_to_h5`] only embeds, and [`demo`] runs everything on simulated data and
+//! scores the result with `homolog-evaluate`. It knows nothing of the command line: progress
+//! goes through the [`Progress`] trait and results come back as values that implement
+//! `Display`.
 //!
 //! Failure discipline: every input is read and checked (queries, reference folder, reference
 //! matrices) before the experiment folder is created, so bad input leaves nothing behind. A run
 //! writes into `<prefix>_<timestamp>.partial/` and renames it when complete; `resume` continues
 //! the newest `.partial` folder of the same prefix, reusing its embeddings.
+//!
+//! # Example
+//!
+//! A configuration read from YAML (paths relative to the file), [`initialize`] on a
+//! two-protein reference, then a full [`run`] with the default k-mer model:
+//!
+//! ```rust
+//! use homolog_config::Config;
+//! use homolog_pipeline::{initialize, run, NoProgress, RunMode, RunOptions};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+//! write(
+//!     "ref.fasta",
+//!     ">P1\nMKVLAAGIVGLLLAAPQAQAEELKKHGSTWYRNDCQ\n>P2\nMSTNPKPQRKTKRNTNRRPQDVKFPGG\n",
+//! );
+//! write("ref.tsv", "P1\tGO:0000001\tF\tIDA\nP2\tGO:0000002\tF\tIDA\n");
+//! write(
+//!     "go.obo",
+//!     "[Term]\nid: GO:0003674\nname: molecular_function\nnamespace: molecular_function\n\n\
+//!      [Term]\nid: GO:0000001\nname: one\nnamespace: molecular_function\nis_a: GO:0003674\n\n\
+//!      [Term]\nid: GO:0000002\nname: two\nnamespace: molecular_function\nis_a: GO:0003674\n",
+//! );
+//! write("queries.fasta", ">Q1\nMKVLAAGIVGLLLAAPQAQAEELKKHGSTWYRNDCA\n");
+//! write(
+//!     "homolog.yaml",
+//!     "input: queries.fasta\n\
+//!      reference:\n  path: reference\n  sequences: [ref.fasta]\n  annotations: [ref.tsv]\n  \
+//!      ontology: go.obo\n\
+//!      lookup:\n  limit_per_entry: 1\n",
+//! );
+//! let config = Config::load(Some(&dir.path().join("homolog.yaml")), [], &[]).unwrap();
+//!
+//! let built = initialize(&config, false, &NoProgress).unwrap();
+//! assert_eq!(built.manifest.counts.proteins, 2);
+//! let options = RunOptions { input: None, mode: RunMode::Full, resume: false };
+//! let summary = run(&config, &options, &NoProgress).unwrap();
+//! assert_eq!((summary.queries, summary.summary_rows), (1, 1));
+//! let csv = std::fs::read_to_string(summary.experiment.join("summary.csv")).unwrap();
+//! assert!(csv.lines().nth(1).unwrap().starts_with("Q1,GO:0000001,"), "{csv}");
+//! ```
 
 mod adapter;
 mod demo;

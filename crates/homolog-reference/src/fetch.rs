@@ -298,21 +298,32 @@ fn parse_content_range_start(v: &str) -> Option<u64> {
 
 /// SHA-256 (lower-case hex) and size of a file.
 pub fn hash_file(path: &Path) -> Result<(String, u64), ReferenceError> {
-    let mut f = File::open(path).map_err(|e| ReferenceError::io("opening", path, e))?;
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
+    let size = read_chunks(path, 1 << 16, |chunk| h.update(chunk))?;
+    Ok((hex::encode(h.finalize()), size))
+}
+
+/// Reads a file sequentially in chunks of up to `chunk_size` bytes, passing each to `f`;
+/// returns the file's size. Used to hash files without holding them in memory.
+pub(crate) fn read_chunks(
+    path: &Path,
+    chunk_size: usize,
+    mut f: impl FnMut(&[u8]),
+) -> Result<u64, ReferenceError> {
+    let mut file = File::open(path).map_err(|e| ReferenceError::io("opening", path, e))?;
+    let mut buf = vec![0u8; chunk_size];
     let mut size = 0u64;
     loop {
-        let n = f
+        let n = file
             .read(&mut buf)
             .map_err(|e| ReferenceError::io("reading", path, e))?;
         if n == 0 {
             break;
         }
         size += n as u64;
-        h.update(&buf[..n]);
+        f(&buf[..n]);
     }
-    Ok((hex::encode(h.finalize()), size))
+    Ok(size)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `manifest.json`: what the reference folder holds and what it was built from.
 
+use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -141,6 +142,18 @@ impl Manifest {
             path: path.to_path_buf(),
             message: e.to_string(),
         })
+    }
+
+    /// Writes the manifest as pretty JSON with a final newline, synced to disk.
+    pub(crate) fn write(&self, path: &Path) -> Result<(), ReferenceError> {
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| ReferenceError::Invalid(format!("internal: manifest: {e}")))?;
+        let mut f =
+            std::fs::File::create(path).map_err(|e| ReferenceError::io("creating", path, e))?;
+        f.write_all(text.as_bytes())
+            .and_then(|_| f.write_all(b"\n"))
+            .and_then(|_| f.sync_all())
+            .map_err(|e| ReferenceError::io("writing", path, e))
     }
 
     pub fn matrix(&self, model: &str, layer: usize) -> Option<&MatrixEntry> {

@@ -7,7 +7,6 @@
 //! truncated or bit-flipped file fails loudly instead of giving wrong neighbours.
 
 use std::fs::{File, OpenOptions};
-use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -155,18 +154,8 @@ impl MatrixWriter {
 
 /// xxh3-64 of a file as 16 lower-case hex digits.
 pub fn hash_file_xxh3(path: &Path) -> Result<String, ReferenceError> {
-    let mut f = File::open(path).map_err(|e| ReferenceError::io("opening", path, e))?;
     let mut h = Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| ReferenceError::io("reading", path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
+    crate::fetch::read_chunks(path, 1 << 20, |chunk| h.update(chunk))?;
     Ok(format!("{:016x}", h.digest()))
 }
 

@@ -62,15 +62,43 @@ pub(crate) fn aspect_from_code(code: &str) -> Option<Aspect> {
     .find(|a| a.code() == c)
 }
 
-fn write_batch(path: &Path, columns: Vec<(&str, ArrayRef, bool)>) -> Result<(), ReferenceError> {
+/// One column of a table to write.
+struct Column {
+    name: &'static str,
+    values: ArrayRef,
+    nullable: bool,
+}
+
+/// A column without nulls.
+fn required(name: &'static str, values: ArrayRef) -> Column {
+    Column {
+        name,
+        values,
+        nullable: false,
+    }
+}
+
+/// A column that may hold nulls.
+fn nullable(name: &'static str, values: ArrayRef) -> Column {
+    Column {
+        name,
+        values,
+        nullable: true,
+    }
+}
+
+fn write_batch(path: &Path, columns: Vec<Column>) -> Result<(), ReferenceError> {
     let schema = Arc::new(Schema::new(
         columns
             .iter()
-            .map(|(n, a, nullable)| Field::new(*n, a.data_type().clone(), *nullable))
+            .map(|c| Field::new(c.name, c.values.data_type().clone(), c.nullable))
             .collect::<Vec<_>>(),
     ));
-    let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect())
-        .map_err(|e| ReferenceError::parquet(path, e))?;
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        columns.into_iter().map(|c| c.values).collect(),
+    )
+    .map_err(|e| ReferenceError::parquet(path, e))?;
     let file = File::create(path).map_err(|e| ReferenceError::io("creating", path, e))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
@@ -144,18 +172,7 @@ impl Table {
         batch: &RecordBatch,
         name: &str,
     ) -> Result<Vec<String>, ReferenceError> {
-        self.strings(batch, name)?
-            .into_iter()
-            .enumerate()
-            .map(|(i, s)| {
-                s.ok_or_else(|| {
-                    ReferenceError::parquet(
-                        &self.path,
-                        format!("column `{name}` is null at row {i}"),
-                    )
-                })
-            })
-            .collect()
+        self.no_nulls(name, self.strings(batch, name)?)
     }
 
     fn u32s(&self, batch: &RecordBatch, name: &str) -> Result<Vec<Option<u32>>, ReferenceError> {
@@ -166,7 +183,12 @@ impl Table {
     }
 
     fn required_u32s(&self, batch: &RecordBatch, name: &str) -> Result<Vec<u32>, ReferenceError> {
-        self.u32s(batch, name)?
+        self.no_nulls(name, self.u32s(batch, name)?)
+    }
+
+    /// The values of column `name`, or an error at its first null.
+    fn no_nulls<T>(&self, name: &str, values: Vec<Option<T>>) -> Result<Vec<T>, ReferenceError> {
+        values
             .into_iter()
             .enumerate()
             .map(|(i, s)| {
@@ -193,30 +215,25 @@ pub(crate) fn write_proteins(path: &Path, proteins: &[Protein]) -> Result<(), Re
     write_batch(
         path,
         vec![
-            (
+            required(
                 "accession",
                 str_col(proteins.iter().map(|p| Some(p.accession.as_str()))),
-                false,
             ),
-            (
+            required(
                 "sequence_row",
                 u32_col(proteins.iter().map(|p| Some(p.sequence_row))),
-                false,
             ),
-            (
+            nullable(
                 "taxonomy_id",
                 u32_col(proteins.iter().map(|p| p.taxonomy_id)),
-                true,
             ),
-            (
+            nullable(
                 "organism",
                 str_col(proteins.iter().map(|p| p.organism.as_deref())),
-                true,
             ),
-            (
+            nullable(
                 "gene_name",
                 str_col(proteins.iter().map(|p| p.gene_name.as_deref())),
-                true,
             ),
         ],
     )
@@ -255,13 +272,12 @@ pub(crate) fn write_sequences(
     write_batch(
         path,
         vec![
-            ("row", u32_col((0..sequences.len() as u32).map(Some)), false),
-            (
+            required("row", u32_col((0..sequences.len() as u32).map(Some))),
+            required(
                 "sequence",
                 str_col(sequences.iter().map(|s| Some(s.as_str()))),
-                false,
             ),
-            ("md5", str_col(md5s.iter().map(|s| Some(s.as_str()))), false),
+            required("md5", str_col(md5s.iter().map(|s| Some(s.as_str())))),
         ],
     )
 }
@@ -309,25 +325,15 @@ pub(crate) fn write_annotations(
     write_batch(
         path,
         vec![
-            (
-                "accession",
-                str_col(rows.iter().map(|(acc, _)| Some(*acc))),
-                false,
-            ),
-            (
+            required("accession", str_col(rows.iter().map(|(acc, _)| Some(*acc)))),
+            required(
                 "go_id",
                 str_col(rows.iter().map(|(_, a)| Some(a.go_id.as_str()))),
-                false,
             ),
-            (
-                "aspect",
-                str_col(aspects.iter().map(|a| a.as_deref())),
-                true,
-            ),
-            (
+            nullable("aspect", str_col(aspects.iter().map(|a| a.as_deref()))),
+            nullable(
                 "evidence",
                 str_col(rows.iter().map(|(_, a)| a.evidence.as_deref())),
-                true,
             ),
         ],
     )
@@ -366,21 +372,12 @@ pub(crate) fn write_terms(path: &Path, terms: &[TermInfo]) -> Result<(), Referen
     write_batch(
         path,
         vec![
-            (
+            required(
                 "go_id",
                 str_col(terms.iter().map(|t| Some(t.go_id.as_str()))),
-                false,
             ),
-            (
-                "name",
-                str_col(terms.iter().map(|t| Some(t.name.as_str()))),
-                false,
-            ),
-            (
-                "aspect",
-                str_col(aspects.iter().map(|a| a.as_deref())),
-                true,
-            ),
+            required("name", str_col(terms.iter().map(|t| Some(t.name.as_str())))),
+            nullable("aspect", str_col(aspects.iter().map(|a| a.as_deref()))),
         ],
     )
 }
@@ -407,22 +404,10 @@ pub(crate) fn write_taxonomy(path: &Path, taxa: &[TaxonRow]) -> Result<(), Refer
     write_batch(
         path,
         vec![
-            ("taxid", u32_col(taxa.iter().map(|t| Some(t.taxid))), false),
-            (
-                "parent",
-                u32_col(taxa.iter().map(|t| Some(t.parent))),
-                false,
-            ),
-            (
-                "rank",
-                str_col(taxa.iter().map(|t| Some(t.rank.as_str()))),
-                false,
-            ),
-            (
-                "name",
-                str_col(taxa.iter().map(|t| t.name.as_deref())),
-                true,
-            ),
+            required("taxid", u32_col(taxa.iter().map(|t| Some(t.taxid)))),
+            required("parent", u32_col(taxa.iter().map(|t| Some(t.parent)))),
+            required("rank", str_col(taxa.iter().map(|t| Some(t.rank.as_str())))),
+            nullable("name", str_col(taxa.iter().map(|t| t.name.as_deref()))),
         ],
     )
 }

@@ -56,6 +56,36 @@
 //!   (segments are only used when there are fewer than `2 T` query chunks).
 //!
 //! The thread count is rayon's current pool: run inside `ThreadPool::install` to limit it.
+//!
+//! # Example
+//!
+//! The two nearest of three 2-d reference rows, then the same search with row 0 filtered out:
+//!
+//! ```rust
+//! use homolog_search::{search, Metric, RowFilter, SearchParams};
+//!
+//! // Row-major matrices: three reference rows and one query row of dimension 2.
+//! let references = [1.0, 0.0, 0.0, 1.0, 0.7, 0.7];
+//! let query = [1.0, 0.1];
+//! let params = SearchParams {
+//!     metric: Metric::Cosine,
+//!     k: 2,
+//!     ..SearchParams::default()
+//! };
+//!
+//! let hits = search(&query, &references, 2, &params, &RowFilter::none()).unwrap();
+//! let rows: Vec<u32> = hits[0].iter().map(|h| h.reference).collect();
+//! assert_eq!(rows, [0, 2]);
+//! assert!(hits[0][0].distance < 0.01);
+//!
+//! let filter = RowFilter {
+//!     allowed: Some(vec![false, true, true]),
+//!     ..RowFilter::none()
+//! };
+//! let hits = search(&query, &references, 2, &params, &filter).unwrap();
+//! let rows: Vec<u32> = hits[0].iter().map(|h| h.reference).collect();
+//! assert_eq!(rows, [2, 1]);
+//! ```
 
 mod naive;
 mod topk;
