@@ -10,10 +10,10 @@
 //!   from the global max |x| and row count so nothing overflows; resolution better than
 //!   2^-30 of the largest value). Integer sums are associative, so 1 thread, 16 threads, 2 or 4
 //!   MPI ranks produce bit-identical centroids and therefore identical assignments.
-//! - Initialisation uses a sample chosen by a seeded hash of each row's global index (so every
-//!   rank selects the same rows without communication), gathered to every process and sorted
-//!   by global index; greedy k-means++ (2 + ln k candidates per step, as scikit-learn) runs on
-//!   it identically everywhere.
+//! - Initialisation uses a sample chosen by a seeded draw per global row index (the row's
+//!   word of a seekable ChaCha8 stream, so every rank selects the same rows without
+//!   communication), gathered to every process and sorted by global index; greedy k-means++
+//!   (2 + ln k candidates per step, as scikit-learn) runs on it identically everywhere.
 //! - The tolerance is relative to the mean per-dimension variance of that sample (as
 //!   scikit-learn's `tol` is relative to the data variance); iterations also stop when no
 //!   assignment changes.
@@ -21,10 +21,12 @@
 //! - Cosine: rows and centroids are L2-normalised (spherical k-means); the reported distance is
 //!   `1 - cos`.
 
+use rand::RngExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::comm::Comm;
+use crate::random::{seeded, RowSample};
 use crate::ClusterError;
 
 /// Distance used by the clustering.
@@ -169,47 +171,6 @@ pub struct KMeansResult {
     pub init_seconds: f64,
 }
 
-/// splitmix64 step (portable seeded randomness, also used as a hash of global indices).
-pub(crate) fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// A tiny seeded generator of uniform numbers.
-pub(crate) struct Rng(u64);
-impl Rng {
-    pub(crate) fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x5DEE_CE66_D1A4_F87B)
-    }
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        splitmix(self.0)
-    }
-    /// Uniform in [0, 1).
-    pub(crate) fn f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
-        ((self.next_u64() as u128 * n as u128) >> 64) as u64
-    }
-    pub(crate) fn gaussian(&mut self) -> f64 {
-        let u1 = ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
-        let u2 = self.f64();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-}
-
-/// Whether global row `idx` is in the seeded sample of expected size `m` out of `n`.
-pub(crate) fn in_sample(seed: u64, idx: u64, m: u64, n: u64) -> bool {
-    if m >= n {
-        return true;
-    }
-    let h = splitmix(splitmix(seed) ^ idx);
-    (h as u128 * n as u128) >> 64 < m as u128
-}
-
 /// Gathers the seeded sample (rows in global index order) to every process.
 pub fn gather_sample(
     data: &LocalData,
@@ -218,11 +179,21 @@ pub fn gather_sample(
     n_total: u64,
     comm: &dyn Comm,
 ) -> Vec<f32> {
+    gather_sample_rows(data, &mut RowSample::new(seed, m, n_total), comm).1
+}
+
+/// Gathers the rows of `sample` to every process: their global indices, ascending, and the
+/// rows in that order.
+pub(crate) fn gather_sample_rows(
+    data: &LocalData,
+    sample: &mut RowSample,
+    comm: &dyn Comm,
+) -> (Vec<u64>, Vec<f32>) {
     let d = data.dim;
     let mut idx = Vec::new();
     let mut rows = Vec::new();
     for (i, &g) in data.global_idx.iter().enumerate() {
-        if in_sample(seed, g, m, n_total) {
+        if sample.contains(g) {
             idx.push(g);
             rows.extend_from_slice(&data.data[i * d..(i + 1) * d]);
         }
@@ -231,11 +202,13 @@ pub fn gather_sample(
     let all_rows = comm.gather_f32(&rows);
     let mut order: Vec<usize> = (0..all_idx.len()).collect();
     order.sort_by_key(|&i| all_idx[i]);
-    let mut out = Vec::with_capacity(all_rows.len());
+    let mut sorted_idx = Vec::with_capacity(all_idx.len());
+    let mut sorted_rows = Vec::with_capacity(all_rows.len());
     for i in order {
-        out.extend_from_slice(&all_rows[i * d..(i + 1) * d]);
+        sorted_idx.push(all_idx[i]);
+        sorted_rows.extend_from_slice(&all_rows[i * d..(i + 1) * d]);
     }
-    out
+    (sorted_idx, sorted_rows)
 }
 
 /// Squared norms of rows.
@@ -350,9 +323,9 @@ fn min_f32(v: &[f32]) -> f32 {
 /// Greedy k-means++ on `sample` (rows in a fixed order): deterministic for a seed.
 pub fn kmeans_pp(sample: &[f32], d: usize, k: usize, seed: u64) -> Vec<f32> {
     let m = sample.len() / d.max(1);
-    let mut rng = Rng::new(seed);
+    let mut rng = seeded(seed);
     let mut centers = Vec::with_capacity(k * d);
-    let first = rng.below(m as u64) as usize;
+    let first = rng.random_range(0..m);
     centers.extend_from_slice(&sample[first * d..(first + 1) * d]);
     let row = |i: usize| &sample[i * d..(i + 1) * d];
     let mut closest: Vec<f64> = (0..m)
@@ -364,7 +337,7 @@ pub fn kmeans_pp(sample: &[f32], d: usize, k: usize, seed: u64) -> Vec<f32> {
         let total: f64 = closest.iter().sum();
         let mut cands = Vec::with_capacity(trials);
         for _ in 0..trials {
-            let mut u = rng.f64() * total;
+            let mut u = rng.random::<f64>() * total;
             let mut pick = m - 1;
             for (i, &c) in closest.iter().enumerate() {
                 if u < c {
@@ -613,14 +586,15 @@ pub fn lloyd(
 mod tests {
     use super::*;
     use crate::comm::Local;
+    use crate::random::gaussian;
 
     fn blobs(n_per: usize, centers: &[[f32; 2]], seed: u64) -> LocalData {
-        let mut rng = Rng::new(seed);
+        let mut rng = seeded(seed);
         let mut data = Vec::new();
         for c in centers {
             for _ in 0..n_per {
-                data.push(c[0] + 0.3 * rng.gaussian() as f32);
-                data.push(c[1] + 0.3 * rng.gaussian() as f32);
+                data.push(c[0] + 0.3 * gaussian(&mut rng) as f32);
+                data.push(c[1] + 0.3 * gaussian(&mut rng) as f32);
             }
         }
         let n = n_per * centers.len();

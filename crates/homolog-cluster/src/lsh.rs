@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::comm::Comm;
-use crate::kmeans::{gather_sample, LocalData, Rng};
+use crate::kmeans::{gather_sample, LocalData};
+use crate::random::{gaussian, seeded};
 use crate::ClusterError;
 
 /// Parameters of [`lsh_cluster`].
@@ -132,9 +133,9 @@ pub fn lsh_cluster(
             *c += v / m as f32;
         }
     }
-    let mut rng = Rng::new(params.seed ^ 0x004C_5348);
+    let mut rng = seeded(params.seed ^ 0x004C_5348);
     let planes: Vec<f32> = (0..params.bits * d)
-        .map(|_| rng.gaussian() as f32)
+        .map(|_| gaussian(&mut rng) as f32)
         .collect();
     let local_codes = codes(data, &planes, &center, params.bits);
 
@@ -228,13 +229,13 @@ mod tests {
 
     #[test]
     fn separates_two_groups_and_caps_clusters() {
-        let mut rng = Rng::new(9);
+        let mut rng = seeded(9);
         let mut data = Vec::new();
         for g in 0..2 {
             for _ in 0..300 {
                 for j in 0..8 {
                     let base = if (j % 2 == 0) == (g == 0) { 4.0 } else { -4.0 };
-                    data.push(base + 0.2 * rng.gaussian() as f32);
+                    data.push(base + 0.2 * gaussian(&mut rng) as f32);
                 }
             }
         }

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use homolog_shards::ShardSet;
 
-use crate::kmeans::{assign, in_sample, kmeans_pp, normalise_row, Metric};
+use crate::kmeans::{assign, kmeans_pp, normalise_row, Metric};
+use crate::random::RowSample;
 use crate::ClusterError;
 
 /// Parameters of [`minibatch_kmeans`].
@@ -73,10 +74,11 @@ pub fn minibatch_kmeans(set: &ShardSet, p: &MiniBatchParams) -> Result<Vec<f32>,
         Ok(s)
     };
     let mut sample = Vec::new();
+    let mut in_sample = RowSample::new(p.seed, m, n);
     for (i, &off) in offsets[..set.len()].iter().enumerate() {
         let s = load(i)?;
         for (r, row) in s.chunks(d).enumerate() {
-            if in_sample(p.seed, off + r as u64, m, n) {
+            if in_sample.contains(off + r as u64) {
                 sample.extend_from_slice(row);
             }
         }

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use rand::RngExt;
+
 use crate::ClusterError;
 
 /// Top-2 principal axes of `x` (rows of length d) by power iteration (deterministic).
@@ -49,8 +51,10 @@ pub fn pca2(x: &[f32], d: usize) -> (Vec<f64>, [Vec<f64>; 2]) {
     (mean, axes)
 }
 
-fn colour(c: u32) -> [u8; 3] {
-    const P: [[u8; 3]; 12] = [
+/// One colour per cluster: a fixed palette of 12 distinct colours, then seeded mid-tone
+/// colours, so a cluster has the same colour in every plot of a run.
+fn palette(clusters: usize) -> Vec<[u8; 3]> {
+    const FIXED: [[u8; 3]; 12] = [
         [31, 119, 180],
         [255, 127, 14],
         [44, 160, 44],
@@ -64,17 +68,17 @@ fn colour(c: u32) -> [u8; 3] {
         [0, 0, 128],
         [128, 128, 0],
     ];
-    if (c as usize) < P.len() {
-        P[c as usize]
-    } else {
-        let h = crate::kmeans::splitmix(c as u64);
-        [
-            (h & 0xff) as u8 / 2 + 64,
-            ((h >> 8) & 0xff) as u8 / 2 + 64,
-            ((h >> 16) & 0xff) as u8 / 2 + 64,
-        ]
+    let mut rng = crate::random::seeded(PALETTE_SEED);
+    let mut colours = FIXED.to_vec();
+    while colours.len() < clusters {
+        let [r, g, b]: [u8; 3] = rng.random();
+        colours.push([r / 2 + 64, g / 2 + 64, b / 2 + 64]);
     }
+    colours
 }
+
+/// Seed of the colours after the fixed palette.
+const PALETTE_SEED: u64 = 0x636f_6c6f_7572;
 
 /// Renders the plot for sample rows `x` with their `labels`, and the cluster `sizes`.
 pub fn render(
@@ -91,6 +95,8 @@ pub fn render(
             img[(py * w + px) * 3..(py * w + px) * 3 + 3].copy_from_slice(&c);
         }
     };
+    let clusters = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
+    let colours = palette(clusters.max(sizes.len()));
     // Frames.
     for (x0, x1) in [(20usize, 580usize), (620, 1180)] {
         for px in x0..=x1 {
@@ -130,7 +136,7 @@ pub fn render(
         for (&(a, b), &l) in pts.iter().zip(labels) {
             let px = 30.0 + (a - lo.0) * sx;
             let py = 570.0 - (b - lo.1) * sy;
-            let c = colour(l);
+            let c = colours[l as usize];
             for dx in 0..3 {
                 for dy in 0..3 {
                     put(&mut img, px as usize + dx, py as usize + dy, c);
@@ -149,7 +155,7 @@ pub fn render(
         let x0 = 630 + i * bw;
         for px in x0..(x0 + bw.saturating_sub(1).max(1)).min(1170) {
             for py in (570 - bh)..570 {
-                put(&mut img, px, py, colour(c as u32));
+                put(&mut img, px, py, colours[c]);
             }
         }
     }

@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use arrow::array::{
     ArrayRef, FixedSizeListArray, Float32Array, RecordBatch, StringArray, UInt32Array, UInt64Array,
@@ -27,12 +28,13 @@ use homolog_shards::{write_parquet_atomic, ShardSet};
 use crate::comm::Comm;
 use crate::error::io;
 use crate::kmeans::{
-    assign, fixed_scale, in_sample, kmeans, local_sums, normalise_row, IterStat, KMeansParams,
-    LocalData, Metric,
+    assign, fixed_scale, gather_sample_rows, kmeans, local_sums, normalise_row, IterStat,
+    KMeansParams, LocalData, Metric,
 };
 use crate::lsh::{lsh_cluster, LshParams};
 use crate::metrics::{score, ClusterScore, Scores};
 use crate::minibatch::{minibatch_kmeans, MiniBatchParams};
+use crate::random::RowSample;
 use crate::ClusterError;
 
 /// Clustering method.
@@ -166,188 +168,355 @@ pub fn cluster_shards(
     opts: &ClusterOptions,
     comm: &dyn Comm,
 ) -> Result<Option<ClusterSummary>, ClusterError> {
-    let t0 = std::time::Instant::now();
+    let started = Instant::now();
     let set = ShardSet::open(&opts.input)?;
-    let (n, d) = (set.manifest.rows, set.dim());
+    let n = set.manifest.rows;
     if n == 0 {
         return Err(ClusterError::Params(format!(
             "{} holds no reads; nothing to cluster",
             opts.input.display()
         )));
     }
-    let k = opts.kmeans.k;
-    let metric = opts.kmeans.metric;
     let mut seconds = HashMap::new();
-    let (
+    let clustering = match opts.method {
+        Method::Minibatch => cluster_streaming(&set, opts, comm, &mut seconds)?,
+        Method::Kmeans | Method::Lsh => cluster_in_memory(&set, opts, comm, &mut seconds)?,
+    };
+    if comm.rank() != 0 {
+        return Ok(None);
+    }
+    let writing = Instant::now();
+    let metrics = write_outputs(&set, opts, &clustering)?;
+    seconds.insert("write".into(), writing.elapsed().as_secs_f64());
+    seconds.insert("total".into(), started.elapsed().as_secs_f64());
+    let summary = ClusterSummary {
+        options: opts.clone(),
+        model: set.manifest.model.clone(),
+        rows: n,
+        dim: set.dim(),
+        processes: comm.size(),
+        clusters: clustering.sizes.iter().filter(|&&s| s > 0).count(),
+        iterations: clustering.iterations,
+        converged: clustering.converged,
+        inertia: clustering.inertia,
+        history: clustering.history,
+        buckets: clustering.buckets,
+        seconds,
+        metrics,
+    };
+    let json = serde_json::to_vec_pretty(&summary).map_err(|e| ClusterError::Output {
+        path: opts.out.clone(),
+        reason: e.to_string(),
+    })?;
+    write_atomic(opts.out.join("summary.json"), &json)?;
+    Ok(Some(summary))
+}
+
+/// The result of one method on all rows, in global row order, as every process holds it.
+struct Clustering {
+    labels: Vec<u32>,
+    /// Squared distance of each row to its centroid (on normalised rows for cosine).
+    dist2: Vec<f32>,
+    /// `sizes.len() * dim` values.
+    centroids: Vec<f32>,
+    sizes: Vec<u64>,
+    /// The plot sample's rows and labels, in global row order.
+    plot_rows: Vec<f32>,
+    plot_labels: Vec<u32>,
+    /// Iterations (k-means) or epochs (mini-batch); 0 for LSH.
+    iterations: usize,
+    converged: bool,
+    inertia: f64,
+    history: Vec<IterStat>,
+    /// LSH buckets (0 for the k-means methods).
+    buckets: usize,
+}
+
+/// What one process's in-memory method produced for its own rows.
+struct LocalClustering {
+    labels: Vec<u32>,
+    dist2: Vec<f32>,
+    centroids: Vec<f32>,
+    sizes: Vec<u64>,
+    iterations: usize,
+    converged: bool,
+    history: Vec<IterStat>,
+    buckets: usize,
+}
+
+/// The rows drawn for the plot: the same for every method and process count.
+fn plot_sample(opts: &ClusterOptions, n: u64) -> RowSample {
+    RowSample::new(opts.kmeans.seed ^ 0x706c_6f74, opts.plot_sample as u64, n)
+}
+
+/// Mini-batch k-means streaming the shards, then one more streaming pass for the assignments,
+/// exact sizes, inertia and plot sample (one process).
+fn cluster_streaming(
+    set: &ShardSet,
+    opts: &ClusterOptions,
+    comm: &dyn Comm,
+    seconds: &mut HashMap<String, f64>,
+) -> Result<Clustering, ClusterError> {
+    if comm.size() > 1 {
+        return Err(ClusterError::Params(
+            "mini-batch k-means runs in one process; use --method kmeans with --mpi".into(),
+        ));
+    }
+    let (k, d, metric) = (opts.kmeans.k, set.dim(), opts.kmeans.metric);
+    let params = MiniBatchParams {
+        k,
+        batch_size: opts.batch_size,
+        epochs: opts.epochs,
+        metric,
+        seed: opts.kmeans.seed,
+        init_sample: opts.kmeans.init_sample,
+    };
+    let clustering_started = Instant::now();
+    let centroids = minibatch_kmeans(set, &params)?;
+    let mut in_plot = plot_sample(opts, set.manifest.rows);
+    let (mut labels, mut dist2) = (Vec::new(), Vec::new());
+    let (mut plot_rows, mut plot_labels) = (Vec::new(), Vec::new());
+    for (i, &offset) in set.offsets()[..set.len()].iter().enumerate() {
+        let mut shard = set.read(i, false)?.data;
+        if metric == Metric::Cosine {
+            shard.chunks_mut(d).for_each(normalise_row);
+        }
+        let (shard_labels, shard_dist2) = assign(&shard, d, &centroids, k);
+        for (r, row) in shard.chunks(d).enumerate() {
+            if in_plot.contains(offset + r as u64) {
+                plot_rows.extend_from_slice(row);
+                plot_labels.push(shard_labels[r]);
+            }
+        }
+        labels.extend(shard_labels);
+        dist2.extend(shard_dist2);
+    }
+    seconds.insert("cluster".into(), clustering_started.elapsed().as_secs_f64());
+    let mut sizes = vec![0u64; k];
+    labels.iter().for_each(|&l| sizes[l as usize] += 1);
+    let inertia = dist2.iter().map(|&v| v as f64).sum::<f64>();
+    Ok(Clustering {
         labels,
         dist2,
         centroids,
         sizes,
         plot_rows,
         plot_labels,
-        iterations,
-        converged,
+        iterations: opts.epochs,
+        converged: false,
         inertia,
-        history,
-        buckets,
-    );
-    let plot_m = opts.plot_sample as u64;
-    let plot_seed = opts.kmeans.seed ^ 0x706c_6f74;
-    if opts.method == Method::Minibatch {
-        if comm.size() > 1 {
-            return Err(ClusterError::Params(
-                "mini-batch k-means runs in one process; use --method kmeans with --mpi".into(),
-            ));
-        }
-        let p = MiniBatchParams {
-            k,
-            batch_size: opts.batch_size,
-            epochs: opts.epochs,
-            metric,
-            seed: opts.kmeans.seed,
-            init_sample: opts.kmeans.init_sample,
-        };
-        let tc = std::time::Instant::now();
-        let c = minibatch_kmeans(&set, &p)?;
-        // Final streaming pass: assignments, exact sizes, inertia, plot sample.
-        let offsets = set.offsets();
-        let (mut lab, mut dst, mut pr, mut pl) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (i, &off) in offsets[..set.len()].iter().enumerate() {
-            let mut s = set.read(i, false)?.data;
-            if metric == Metric::Cosine {
-                s.chunks_mut(d).for_each(normalise_row);
+        history: Vec::new(),
+        buckets: 0,
+    })
+}
+
+/// k-means or LSH on this process's rows in memory, then the results gathered to every
+/// process in global row order.
+fn cluster_in_memory(
+    set: &ShardSet,
+    opts: &ClusterOptions,
+    comm: &dyn Comm,
+    seconds: &mut HashMap<String, f64>,
+) -> Result<Clustering, ClusterError> {
+    let n = set.manifest.rows;
+    let loading_started = Instant::now();
+    let mut data = load_local(set, comm)?;
+    if opts.kmeans.metric == Metric::Cosine {
+        data.normalise();
+    }
+    seconds.insert("load".into(), loading_started.elapsed().as_secs_f64());
+    let clustering_started = Instant::now();
+    let local = match opts.method {
+        Method::Kmeans => {
+            let r = kmeans(&data, n, &opts.kmeans, comm)?;
+            seconds.insert("init".into(), r.init_seconds);
+            LocalClustering {
+                labels: r.labels,
+                dist2: r.dist2,
+                centroids: r.centroids,
+                sizes: r.sizes,
+                iterations: r.iterations,
+                converged: r.converged,
+                history: r.history,
+                buckets: 0,
             }
-            let (l, dd) = assign(&s, d, &c, k);
-            for (r, row) in s.chunks(d).enumerate() {
-                if in_sample(plot_seed, off + r as u64, plot_m, n) {
-                    pr.extend_from_slice(row);
-                    pl.push(l[r]);
-                }
-            }
-            lab.extend(l);
-            dst.extend(dd);
         }
-        seconds.insert("cluster".into(), tc.elapsed().as_secs_f64());
-        let mut sz = vec![0u64; k];
-        lab.iter().for_each(|&l| sz[l as usize] += 1);
-        inertia = dst.iter().map(|&v| v as f64).sum::<f64>();
-        (labels, dist2, centroids, sizes, plot_rows, plot_labels) = (lab, dst, c, sz, pr, pl);
-        (iterations, converged, history, buckets) = (opts.epochs, false, Vec::new(), 0);
-    } else {
-        let tl = std::time::Instant::now();
-        let mut data = load_local(&set, comm)?;
+        _ => lsh_in_memory(&data, n, opts, comm)?,
+    };
+    seconds.insert("cluster".into(), clustering_started.elapsed().as_secs_f64());
+    let (labels, dist2) = gather_assignments(&data, &local.labels, &local.dist2, n, comm);
+    let (plot_idx, plot_rows) = gather_sample_rows(&data, &mut plot_sample(opts, n), comm);
+    let plot_labels = plot_idx.iter().map(|&g| labels[g as usize]).collect();
+    let mut inertia = [local.dist2.iter().map(|&v| v as f64).sum::<f64>()];
+    comm.sum_f64(&mut inertia);
+    Ok(Clustering {
+        labels,
+        dist2,
+        centroids: local.centroids,
+        sizes: local.sizes,
+        plot_rows,
+        plot_labels,
+        iterations: local.iterations,
+        converged: local.converged,
+        inertia: inertia[0],
+        history: local.history,
+        buckets: local.buckets,
+    })
+}
+
+/// LSH clustering of this process's rows, with centroids (exact cluster means) and each row's
+/// squared distance to its centroid.
+fn lsh_in_memory(
+    data: &LocalData,
+    n: u64,
+    opts: &ClusterOptions,
+    comm: &dyn Comm,
+) -> Result<LocalClustering, ClusterError> {
+    let d = data.dim;
+    let r = lsh_cluster(data, n, &opts.lsh, comm)?;
+    let centroids = cluster_means(data, &r.labels, r.sizes.len(), n, opts.kmeans.metric, comm);
+    let dist2 = data
+        .data
+        .chunks(d)
+        .zip(&r.labels)
+        .map(|(x, &l)| {
+            x.iter()
+                .zip(&centroids[l as usize * d..(l as usize + 1) * d])
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum()
+        })
+        .collect();
+    Ok(LocalClustering {
+        labels: r.labels,
+        dist2,
+        centroids,
+        sizes: r.sizes,
+        iterations: 0,
+        converged: true,
+        history: Vec::new(),
+        buckets: r.buckets,
+    })
+}
+
+/// Exact means of `clusters` clusters over all processes (fixed-point sums, so independent of
+/// the partition); L2-normalised for cosine.
+fn cluster_means(
+    data: &LocalData,
+    labels: &[u32],
+    clusters: usize,
+    n: u64,
+    metric: Metric,
+    comm: &dyn Comm,
+) -> Vec<f32> {
+    let d = data.dim;
+    let local_max = data.data.iter().fold(0f32, |a, &v| a.max(v.abs())) as f64;
+    let scale = fixed_scale(comm.max_f64(local_max), n);
+    let mut sums = local_sums(&data.data, d, labels, clusters, scale);
+    comm.sum_i64(&mut sums);
+    let mut centroids = vec![0f32; clusters * d];
+    for j in 0..clusters {
+        let count = sums[clusters * d + j].max(1) as f64;
+        for t in 0..d {
+            centroids[j * d + t] = (sums[j * d + t] as f64 / scale / count) as f32;
+        }
         if metric == Metric::Cosine {
-            data.normalise();
+            normalise_row(&mut centroids[j * d..(j + 1) * d]);
         }
-        seconds.insert("load".into(), tl.elapsed().as_secs_f64());
-        let tc = std::time::Instant::now();
-        let (local_labels, local_dist, c, sz, it, conv, hist, nb) = match opts.method {
-            Method::Kmeans => {
-                let r = kmeans(&data, n, &opts.kmeans, comm)?;
-                seconds.insert("init".into(), r.init_seconds);
-                (
-                    r.labels,
-                    r.dist2,
-                    r.centroids,
-                    r.sizes,
-                    r.iterations,
-                    r.converged,
-                    r.history,
-                    0,
-                )
-            }
-            _ => {
-                let r = lsh_cluster(&data, n, &opts.lsh, comm)?;
-                let kk = r.sizes.len();
-                // Centroids = exact means of the clusters.
-                let local_max = data.data.iter().fold(0f32, |a, &v| a.max(v.abs())) as f64;
-                let scale = fixed_scale(comm.max_f64(local_max), n);
-                let mut sums = local_sums(&data.data, d, &r.labels, kk, scale);
-                comm.sum_i64(&mut sums);
-                let mut c = vec![0f32; kk * d];
-                for j in 0..kk {
-                    let cnt = sums[kk * d + j].max(1) as f64;
-                    for t in 0..d {
-                        c[j * d + t] = (sums[j * d + t] as f64 / scale / cnt) as f32;
-                    }
-                    if metric == Metric::Cosine {
-                        normalise_row(&mut c[j * d..(j + 1) * d]);
-                    }
-                }
-                let dist: Vec<f32> = data
-                    .data
-                    .chunks(d)
-                    .zip(&r.labels)
-                    .map(|(x, &l)| {
-                        x.iter()
-                            .zip(&c[l as usize * d..(l as usize + 1) * d])
-                            .map(|(a, b)| (a - b) * (a - b))
-                            .sum()
-                    })
-                    .collect();
-                (r.labels, dist, c, r.sizes, 0, true, Vec::new(), r.buckets)
-            }
-        };
-        seconds.insert("cluster".into(), tc.elapsed().as_secs_f64());
-        // Gather (global index, label, distance) to every process, put in global order.
-        let mut packed: Vec<u64> = Vec::with_capacity(data.rows() * 2);
-        for ((&g, &l), &dd) in data.global_idx.iter().zip(&local_labels).zip(&local_dist) {
-            packed.push(g);
-            packed.push(((l as u64) << 32) | dd.to_bits() as u64);
-        }
-        let all = comm.gather_u64(&packed);
-        let mut lab = vec![0u32; n as usize];
-        let mut dst = vec![0f32; n as usize];
-        for p in all.chunks(2) {
-            lab[p[0] as usize] = (p[1] >> 32) as u32;
-            dst[p[0] as usize] = f32::from_bits(p[1] as u32);
-        }
-        // Plot sample.
-        let mut pidx = Vec::new();
-        let mut prow = Vec::new();
-        for (i, &g) in data.global_idx.iter().enumerate() {
-            if in_sample(plot_seed, g, plot_m, n) {
-                pidx.push(g);
-                prow.extend_from_slice(&data.data[i * d..(i + 1) * d]);
-            }
-        }
-        let gi = comm.gather_u64(&pidx);
-        let gr = comm.gather_f32(&prow);
-        let mut order: Vec<usize> = (0..gi.len()).collect();
-        order.sort_by_key(|&i| gi[i]);
-        let mut pr = Vec::with_capacity(gr.len());
-        let mut pl = Vec::with_capacity(gi.len());
-        for i in order {
-            pr.extend_from_slice(&gr[i * d..(i + 1) * d]);
-            pl.push(lab[gi[i] as usize]);
-        }
-        let mut inr = [local_dist.iter().map(|&v| v as f64).sum::<f64>()];
-        comm.sum_f64(&mut inr);
-        (labels, dist2, centroids, sizes, plot_rows, plot_labels) = (lab, dst, c, sz, pr, pl);
-        (iterations, converged, history, buckets, inertia) = (it, conv, hist, nb, inr[0]);
     }
-    if comm.rank() != 0 {
-        return Ok(None);
+    centroids
+}
+
+/// Gathers every process's (global index, label, squared distance) to every process, in global
+/// row order.
+fn gather_assignments(
+    data: &LocalData,
+    labels: &[u32],
+    dist2: &[f32],
+    n: u64,
+    comm: &dyn Comm,
+) -> (Vec<u32>, Vec<f32>) {
+    let mut packed: Vec<u64> = Vec::with_capacity(data.rows() * 2);
+    for ((&g, &l), &dd) in data.global_idx.iter().zip(labels).zip(dist2) {
+        packed.push(g);
+        packed.push(((l as u64) << 32) | dd.to_bits() as u64);
     }
-    // Rank 0 writes everything.
-    let tw = std::time::Instant::now();
+    let all = comm.gather_u64(&packed);
+    let mut all_labels = vec![0u32; n as usize];
+    let mut all_dist2 = vec![0f32; n as usize];
+    for p in all.chunks(2) {
+        all_labels[p[0] as usize] = (p[1] >> 32) as u32;
+        all_dist2[p[0] as usize] = f32::from_bits(p[1] as u32);
+    }
+    (all_labels, all_dist2)
+}
+
+/// Writes the output folder except `summary.json` (see the module docs); returns the scores
+/// when a truth table was given.
+fn write_outputs(
+    set: &ShardSet,
+    opts: &ClusterOptions,
+    clustering: &Clustering,
+) -> Result<Option<Scores>, ClusterError> {
     std::fs::create_dir_all(&opts.out).map_err(io(&opts.out))?;
-    let mut ids: Vec<String> = Vec::with_capacity(n as usize);
+    let mut ids: Vec<String> = Vec::with_capacity(set.manifest.rows as usize);
     for i in 0..set.len() {
         ids.extend(set.read(i, true)?.ids);
     }
-    let distance: Vec<f32> = dist2
+    write_assignments(
+        &opts.out.join("assignments.parquet"),
+        &ids,
+        clustering,
+        opts.kmeans.metric,
+    )?;
+    write_centroids(&opts.out.join("centroids.parquet"), clustering, set.dim())?;
+    let (metrics, per_cluster) = match &opts.truth {
+        Some(truth) => {
+            let (scores, per_cluster) = score_against_truth(truth, &ids, &clustering.labels)?;
+            let json = serde_json::to_vec_pretty(&scores).map_err(|e| ClusterError::Output {
+                path: truth.clone(),
+                reason: e.to_string(),
+            })?;
+            write_atomic(opts.out.join("metrics.json"), &json)?;
+            (Some(scores), Some(per_cluster))
+        }
+        None => (None, None),
+    };
+    write_atomic(
+        opts.out.join("clusters.tsv"),
+        clusters_tsv(&clustering.sizes, per_cluster.as_ref()).as_bytes(),
+    )?;
+    crate::plot::render(
+        &opts.out.join("plot.png"),
+        &clustering.plot_rows,
+        set.dim(),
+        &clustering.plot_labels,
+        &clustering.sizes,
+    )?;
+    Ok(metrics)
+}
+
+fn arrow_error(path: &Path) -> impl Fn(arrow::error::ArrowError) -> ClusterError + '_ {
+    move |e| ClusterError::Output {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// `assignments.parquet`: read id, cluster and distance (euclidean, or `1 - cos`) per row.
+fn write_assignments(
+    path: &Path,
+    ids: &[String],
+    clustering: &Clustering,
+    metric: Metric,
+) -> Result<(), ClusterError> {
+    let distance: Vec<f32> = clustering
+        .dist2
         .iter()
         .map(|&v| match metric {
             Metric::Euclidean => v.sqrt(),
             Metric::Cosine => v / 2.0,
         })
         .collect();
-    let out_err = |p: &Path, e: arrow::error::ArrowError| ClusterError::Output {
-        path: p.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let p = opts.out.join("assignments.parquet");
     let schema = Arc::new(Schema::new(vec![
         Field::new("read_id", DataType::Utf8, false),
         Field::new("cluster", DataType::UInt32, false),
@@ -356,23 +525,27 @@ pub fn cluster_shards(
     let batch = RecordBatch::try_new(
         schema,
         vec![
-            Arc::new(StringArray::from(ids.clone())) as ArrayRef,
-            Arc::new(UInt32Array::from(labels.clone())),
+            Arc::new(StringArray::from(ids.to_vec())) as ArrayRef,
+            Arc::new(UInt32Array::from(clustering.labels.clone())),
             Arc::new(Float32Array::from(distance)),
         ],
     )
-    .map_err(|e| out_err(&p, e))?;
-    write_parquet_atomic(&p, &batch)?;
-    let p = opts.out.join("centroids.parquet");
-    let kk = sizes.len();
+    .map_err(arrow_error(path))?;
+    write_parquet_atomic(path, &batch)?;
+    Ok(())
+}
+
+/// `centroids.parquet`: cluster, size and centroid per cluster.
+fn write_centroids(path: &Path, clustering: &Clustering, d: usize) -> Result<(), ClusterError> {
+    let clusters = clustering.sizes.len();
     let item = Arc::new(Field::new("item", DataType::Float32, false));
-    let cent = FixedSizeListArray::try_new(
+    let centroids = FixedSizeListArray::try_new(
         item.clone(),
         d as i32,
-        Arc::new(Float32Array::from(centroids.clone())),
+        Arc::new(Float32Array::from(clustering.centroids.clone())),
         None,
     )
-    .map_err(|e| out_err(&p, e))?;
+    .map_err(arrow_error(path))?;
     let schema = Arc::new(Schema::new(vec![
         Field::new("cluster", DataType::UInt32, false),
         Field::new("size", DataType::UInt64, false),
@@ -381,81 +554,53 @@ pub fn cluster_shards(
     let batch = RecordBatch::try_new(
         schema,
         vec![
-            Arc::new(UInt32Array::from((0..kk as u32).collect::<Vec<_>>())) as ArrayRef,
-            Arc::new(UInt64Array::from(sizes.clone())),
-            Arc::new(cent),
+            Arc::new(UInt32Array::from((0..clusters as u32).collect::<Vec<_>>())) as ArrayRef,
+            Arc::new(UInt64Array::from(clustering.sizes.clone())),
+            Arc::new(centroids),
         ],
     )
-    .map_err(|e| out_err(&p, e))?;
-    write_parquet_atomic(&p, &batch)?;
-    // Metrics.
-    let mut metrics = None;
-    let mut per: HashMap<u32, ClusterScore> = HashMap::new();
-    if let Some(tp) = &opts.truth {
-        let truth = read_truth(tp)?;
-        let t: Vec<Option<&str>> = ids
-            .iter()
-            .map(|i| truth.get(i).map(String::as_str))
-            .collect();
-        let (g, pc) = score(&t, &labels);
-        if g.labelled == 0 {
-            tracing::warn!("no read id of the shards is in {}; check that the truth table's first column holds the read ids", tp.display());
-        }
-        per = pc.into_iter().map(|c| (c.cluster, c)).collect();
-        let j = serde_json::to_vec_pretty(&g).map_err(|e| ClusterError::Output {
-            path: tp.clone(),
-            reason: e.to_string(),
-        })?;
-        write_atomic(opts.out.join("metrics.json"), &j)?;
-        metrics = Some(g);
+    .map_err(arrow_error(path))?;
+    write_parquet_atomic(path, &batch)?;
+    Ok(())
+}
+
+/// Scores the labels against a truth table: the global scores and each cluster's.
+fn score_against_truth(
+    truth_path: &Path,
+    ids: &[String],
+    labels: &[u32],
+) -> Result<(Scores, HashMap<u32, ClusterScore>), ClusterError> {
+    let truth = read_truth(truth_path)?;
+    let truth_labels: Vec<Option<&str>> = ids
+        .iter()
+        .map(|i| truth.get(i).map(String::as_str))
+        .collect();
+    let (scores, per_cluster) = score(&truth_labels, labels);
+    if scores.labelled == 0 {
+        tracing::warn!("no read id of the shards is in {}; check that the truth table's first column holds the read ids", truth_path.display());
     }
-    let mut tsv = String::from(if opts.truth.is_some() {
+    let per_cluster = per_cluster.into_iter().map(|c| (c.cluster, c)).collect();
+    Ok((scores, per_cluster))
+}
+
+/// `clusters.tsv`: size per cluster, plus dominant label, purity and completeness when scored.
+fn clusters_tsv(sizes: &[u64], per_cluster: Option<&HashMap<u32, ClusterScore>>) -> String {
+    let mut tsv = String::from(if per_cluster.is_some() {
         "cluster\tsize\tdominant_label\tpurity\tcompleteness\n"
     } else {
         "cluster\tsize\n"
     });
     for (c, s) in sizes.iter().enumerate() {
-        if opts.truth.is_some() {
-            match per.get(&(c as u32)) {
+        match per_cluster {
+            Some(scores) => match scores.get(&(c as u32)) {
                 Some(x) => tsv.push_str(&format!(
                     "{c}\t{s}\t{}\t{:.6}\t{:.6}\n",
                     x.dominant, x.purity, x.completeness
                 )),
                 None => tsv.push_str(&format!("{c}\t{s}\t\t\t\n")),
-            }
-        } else {
-            tsv.push_str(&format!("{c}\t{s}\n"));
+            },
+            None => tsv.push_str(&format!("{c}\t{s}\n")),
         }
     }
-    write_atomic(opts.out.join("clusters.tsv"), tsv.as_bytes())?;
-    crate::plot::render(
-        &opts.out.join("plot.png"),
-        &plot_rows,
-        d,
-        &plot_labels,
-        &sizes,
-    )?;
-    seconds.insert("write".into(), tw.elapsed().as_secs_f64());
-    seconds.insert("total".into(), t0.elapsed().as_secs_f64());
-    let summary = ClusterSummary {
-        options: opts.clone(),
-        model: set.manifest.model.clone(),
-        rows: n,
-        dim: d,
-        processes: comm.size(),
-        clusters: sizes.iter().filter(|&&s| s > 0).count(),
-        iterations,
-        converged,
-        inertia,
-        history,
-        buckets,
-        seconds,
-        metrics,
-    };
-    let j = serde_json::to_vec_pretty(&summary).map_err(|e| ClusterError::Output {
-        path: opts.out.clone(),
-        reason: e.to_string(),
-    })?;
-    write_atomic(opts.out.join("summary.json"), &j)?;
-    Ok(Some(summary))
+    tsv
 }

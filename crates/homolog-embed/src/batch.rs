@@ -48,15 +48,15 @@ fn truncate(s: &str, max: Option<usize>) -> &str {
 ///
 /// Sequences are truncated to `settings.max_sequence_length` (prefix), sorted by length,
 /// and embedded `settings.batch_size` at a time, fewer when `settings.max_tokens` is set and
-/// the batch's padded size (sequences x longest length) would exceed it ([`batch_ranges`]). After each batch, `on_batch` receives that
-/// batch's results (in batch order; write and flush there so a killed run keeps finished
-/// batches), then `progress(done, total)` is called. An error returned by `on_batch` stops the
-/// run and is returned. Sequences that fail (empty, rejected by the backend, wrong output
-/// shape, non-finite values) are listed in [`EmbedSummary::failed`], never skipped silently.
+/// the batch's padded size (sequences x longest length) would exceed it ([`batch_ranges`]).
+/// After each batch, `on_batch` receives that batch's results (in batch order; write and flush
+/// there so a killed run keeps finished batches), then `progress(done, total)` is called. An
+/// error returned by `on_batch` stops the run and is returned. Sequences that fail (empty,
+/// rejected by the backend, wrong output shape, non-finite values) are listed in
+/// [`EmbedSummary::failed`], never skipped silently.
 ///
-/// Contract note: results are delivered per batch (`FnMut(Vec<Embedded>)`) rather than per
-/// sequence, so callers can flush once per batch; each [`Embedded`] carries id, sequence and
-/// `(layer, vector)` pairs.
+/// Results come per batch rather than per sequence so callers can flush once per batch; each
+/// [`Embedded`] carries id, sequence and `(layer, vector)` pairs.
 pub fn embed_sequences<I, S, F, P>(
     embedder: &dyn Embedder,
     records: &[(I, S)],

@@ -23,6 +23,9 @@
 //! cosine distance 1 to everything) rather than an error: such reads exist
 //! in every real run and must not stop it. Characters that are not nucleotides are errors.
 
+use rand::distr::OpenClosed01;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::error::EmbedError;
@@ -260,20 +263,11 @@ impl Default for DnaLshParams {
     }
 }
 
-/// splitmix64: a tiny, portable, seeded generator (the hyperplanes must not depend on a
-/// third-party RNG's version).
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// Standard normal deviate (Box-Muller) from splitmix64.
-fn gaussian(state: &mut u64) -> f64 {
-    let u1 = ((splitmix(state) >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
-    let u2 = (splitmix(state) >> 11) as f64 / (1u64 << 53) as f64;
+/// Standard normal deviate (Box-Muller).
+fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
+    // (0, 1], so the logarithm is finite.
+    let u1: f64 = rng.sample(OpenClosed01);
+    let u2: f64 = rng.random();
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
@@ -291,9 +285,11 @@ impl DnaLshEmbedder {
     /// Draws the hyperplanes from the seed.
     pub fn new(params: DnaLshParams) -> Result<Self, String> {
         params.validate()?;
-        let mut st = params.seed;
+        // A seeded ChaCha8 stream is the same on every platform and within a rand release
+        // series (value-breaking changes need a minor version bump), so embeddings reproduce.
+        let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
         let planes: Vec<f32> = (0..4 * params.k * params.dim)
-            .map(|_| gaussian(&mut st) as f32)
+            .map(|_| gaussian(&mut rng) as f32)
             .collect();
         let words = params.dim.div_ceil(64);
         let mut e = Self {

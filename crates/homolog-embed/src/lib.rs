@@ -2,37 +2,70 @@
 //!
 //! This is homolog's first stage: protein sequences in, one fixed-length vector per
 //! (sequence, model, layer) out, stored as FANTASIA v4 stores them so either tool can read the
-//! other's `embeddings.h5`.
+//! other's `embeddings.h5`. The same trait embeds DNA reads for read clustering.
 //!
-//! - [`Embedder`]: the one trait every backend implements (the transformer backends of a later
-//!   version plug into exactly this).
+//! - [`Embedder`]: the one trait every backend implements.
 //! - [`registry`]: backend names, FANTASIA's config keys as aliases, type ids, rare-residue
-//!   policy; [`registry::build`] turns a config entry into a ready embedder. Only `kmer` is
-//!   built always; with the default cargo feature `transformers`, `esm2`, `prot_t5`,
-//!   `prost_t5`, `ankh3` and `dnabert2` run Hugging Face checkpoints through `homolog-models`
-//!   ([`transformer::TransformerEmbedder`], `path:` names the checkpoint); `esmc` is known and
-//!   refused with a clear error.
+//!   policy; [`registry::build`] turns a config entry into a ready embedder
+//!   ([`registry::default_type_id`] fails on an unknown name). `kmer`, `dna-kmer` and `dna-lsh`
+//!   are always built; with the cargo feature `transformers` (off by default), `esm2`,
+//!   `prot_t5`, `prost_t5`, `ankh3` and `dnabert2` run Hugging Face checkpoints through
+//!   `homolog-models` (`transformer::TransformerEmbedder`, `path:` names the checkpoint);
+//!   `esmc` is known and refused with a clear error.
 //! - [`ModelSettings`]: one entry of `embedding.models` in the YAML config (FANTASIA's fields
-//!   plus homolog's), with [`ModelSettings::validate`].
-//! - [`embed_sequences`]: length-sorted batches under a sequence count and an optional token
-//!   budget (`max_tokens`), truncation, per-sequence failure reporting, progress.
+//!   plus homolog's, the k-mer parameters `k`, `dim`, `seed` as flat fields), with
+//!   [`ModelSettings::validate`].
+//! - [`embed_sequences`]: `(id, sequence)` pairs in, length-sorted batches under a sequence
+//!   count and an optional token budget (`max_tokens`), truncation, per-sequence failure
+//!   reporting; results are delivered once per batch (so callers flush once per batch) and
+//!   progress through a second callback.
 //! - [`kmer::KmerEmbedder`]: a deterministic, seeded, GPU-free embedding good enough to find
 //!   close homologs (the demo and the tests use it).
 //! - [`dna_kmer`]: DNA read backends `dna-kmer` (canonical k-mer frequencies, tetranucleotide
 //!   by default) and `dna-lsh` (LSHvec-style random-hyperplane hashing), used by the
 //!   read-clustering pipeline (homolog-reads, homolog-shards, homolog-cluster).
-//! - [`h5`]: [`h5::FantasiaWriter`] (create or append, idempotent, flush per batch, resumable
-//!   after a kill), [`h5::FantasiaReader`], and [`h5::read_per_protein`] for UniProt-style
+//! - `h5` (cargo feature `hdf5`): `FantasiaWriter` (create or append, idempotent: `write`
+//!   returns `Ok(false)` for an embedding already stored, flush per batch, resumable after a
+//!   kill), `FantasiaReader`, and `read_per_protein`, an iterator over UniProt-style
 //!   `per-protein.h5` files.
 //!
-//! Contract notes (changes against the first sketch, kept compatible where possible):
-//! - [`registry::default_type_id`] returns `Result<u32, EmbedError>` (unknown name = error).
-//! - [`embed_sequences`] takes `(id, sequence)` pairs of any `AsRef<str>`, delivers results per
-//!   batch (`FnMut(Vec<Embedded>) -> Result<(), EmbedError>`, so callers flush once per batch)
-//!   and takes a second callback `FnMut(done, total)` for progress.
-//! - [`h5::FantasiaWriter::write`] returns `Ok(false)` when the embedding already existed.
-//! - [`h5::read_per_protein`] returns an iterator of `Result<(key, vector)>`.
-//! - The kmer parameters are flat fields of [`ModelSettings`] (`k`, `dim`, `seed`).
+//! # Example
+//!
+//! Embedding proteins with the `kmer` backend (no weights, no GPU), and DNA reads with
+//! `dna-kmer`:
+//!
+//! ```rust
+//! use homolog_embed::dna_kmer::DnaKmerEmbedder;
+//! use homolog_embed::{embed_sequences, registry, Embedder, ModelSettings};
+//!
+//! let settings = ModelSettings::default();
+//! let embedder = registry::build("kmer", &settings)?;
+//! let records = [("q1", "MKTAYIAKQRQISFVKSHFSRQ"), ("q2", "MSTNPKPQRKTKRNTNRRPQDVKFPGG")];
+//! let mut vectors = vec![Vec::new(); records.len()];
+//! let summary = embed_sequences(
+//!     embedder.as_ref(),
+//!     &records,
+//!     &settings,
+//!     |batch| {
+//!         for item in batch {
+//!             vectors[item.index] = item.vectors[0].1.clone(); // (layer, vector)
+//!         }
+//!         Ok(())
+//!     },
+//!     |_done, _total| {},
+//! )?;
+//! assert_eq!(summary.embedded, 2);
+//! assert!(summary.failed.is_empty());
+//! assert!(vectors.iter().all(|v| v.len() == embedder.dim()));
+//!
+//! // Tetranucleotide profiles: 136 canonical 4-mers, the same for a read and its reverse
+//! // complement (a read may come from either strand).
+//! let tnf = DnaKmerEmbedder::new(Default::default())?;
+//! let profiles = tnf.embed(&["ACGTTGCAAGGT", "ACCTTGCAACGT"], &[0])?;
+//! assert_eq!(profiles[0][0].len(), 136);
+//! assert_eq!(profiles[0][0], profiles[1][0]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod batch;
 pub mod dna_kmer;

@@ -118,7 +118,7 @@ const BACKENDS: &[BackendInfo] = &[
         hf_model: Some("ElnaggarLab/ankh3-large"),
         dim: Some(1536),
         num_layers: None,
-        // Only the ProtT5/ProstT5 preprocessing maps rare residues (design.md section 2).
+        // Only the ProtT5/ProstT5 preprocessing maps rare residues (the preprocessing in their model cards).
         rare_residues: RareResidues::Keep,
         available: TRANSFORMERS,
     },
@@ -193,8 +193,7 @@ pub fn resolve(name: &str) -> Result<&'static BackendInfo, EmbedError> {
 /// FANTASIA's embedding type id of a backend: ESM=1, ProstT5=2, ProtT5=3, Ankh3=4, ESM C=5,
 /// kmer=100 (homolog's own).
 ///
-/// Returns a `Result` (not a bare `u32`, as first sketched in the contract) so an unknown name
-/// is an error instead of a made-up id.
+/// An unknown name is an error, never a made-up id.
 pub fn default_type_id(backend: &str) -> Result<u32, EmbedError> {
     resolve(backend).map(|b| b.type_id)
 }

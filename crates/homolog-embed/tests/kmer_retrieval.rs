@@ -6,23 +6,25 @@
 
 mod common;
 
-use common::{read_fasta, Rng};
+use common::read_fasta;
 use homolog_embed::kmer::{KmerEmbedder, KmerParams};
 use homolog_embed::{embed_sequences, registry, Embedder, ModelSettings};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 const AMINO: &[u8; 20] = b"ACDEFGHIKLMNPQRSTVWY";
 
 /// ~70 % identity: each residue substituted with probability 0.3 (by a different residue),
 /// then three insertions or deletions of 1-5 residues. Returns the mutant and the fraction
 /// of residues left unchanged by the substitution step.
-fn mutate(seq: &str, rng: &mut Rng) -> (String, f64) {
+fn mutate(seq: &str, rng: &mut ChaCha8Rng) -> (String, f64) {
     let mut kept = 0usize;
     let mut out: Vec<u8> = seq
         .bytes()
         .map(|b| {
-            if rng.unit() < 0.30 {
+            if rng.random_bool(0.30) {
                 loop {
-                    let c = AMINO[rng.below(20)];
+                    let c = AMINO[rng.random_range(0..20)];
                     if c != b {
                         break c;
                     }
@@ -34,10 +36,10 @@ fn mutate(seq: &str, rng: &mut Rng) -> (String, f64) {
         })
         .collect();
     for _ in 0..3 {
-        let len = 1 + rng.below(5);
-        let at = rng.below(out.len() + 1);
-        if rng.below(2) == 0 {
-            let ins: Vec<u8> = (0..len).map(|_| AMINO[rng.below(20)]).collect();
+        let len = rng.random_range(1..=5);
+        let at = rng.random_range(0..=out.len());
+        if rng.random_bool(0.5) {
+            let ins: Vec<u8> = (0..len).map(|_| AMINO[rng.random_range(0..20)]).collect();
             out.splice(at..at, ins);
         } else if out.len() > len + 10 {
             let end = (at + len).min(out.len());
@@ -80,10 +82,10 @@ fn mutants_find_their_origin() {
         read_fasta(&data.join("proteins/swissprot2014_go_subset/swissprot2014_5000.fasta.gz"));
     assert_eq!(originals.len(), 5000);
 
-    let mut rng = Rng(20240601);
+    let mut rng = ChaCha8Rng::seed_from_u64(20240601);
     let mut picked: Vec<usize> = (0..originals.len()).collect();
     for i in 0..300 {
-        let j = i + rng.below(picked.len() - i);
+        let j = rng.random_range(i..picked.len());
         picked.swap(i, j);
     }
     picked.truncate(300);

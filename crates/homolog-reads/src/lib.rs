@@ -1,27 +1,55 @@
 //! Sequencing reads in: FASTQ and FASTA, plain or gzip, from a file, a folder of files or an
 //! S3 prefix, as one stream of [`Read`]s.
 //!
-//! This is the input of the read-clustering pipeline (design.md section 4): reads are
+//! This is the input of the read-clustering pipeline (docs/clustering.md): reads are
 //! embedded (homolog-embed's DNA backends), written to Parquet shards (homolog-shards) and
 //! clustered (homolog-cluster). Every read carries its source file so shards can say where each
 //! row came from.
+//!
+//! This crate only locates inputs; parsing is homolog-seq's [`homolog_seq::reads::Reader`]
+//! (see it for the exact leniency rules).
 //!
 //! - [`inputs`] resolves what the user gave (`reads.fq.gz`, `runs/`, `s3://bucket/prefix`) to an
 //!   ordered list of [`Input`]s; folders and prefixes keep the files whose names end in
 //!   `.fa .fasta .fna .fq .fastq` (optionally `.gz`), sorted by name, so the order (and with it
 //!   every seeded result downstream) does not depend on the file system.
-//! - [`ReadStream`] iterates the reads of all inputs in that order.
-//! - [`parse`] is the streaming parser; see it for the exact leniency rules. Malformed records
-//!   are errors naming the file (or object URL), the 1-based record number, the line and the id.
+//! - [`open`] opens one input's reads; [`ReadStream`] iterates the reads of all inputs in order.
+//! - Malformed records are errors naming the file (or object URL), the 1-based record number,
+//!   the line and the id.
+//!
+//! # Example
+//!
+//! A folder with one FASTA and one FASTQ file, read in name order:
+//!
+//! ```rust
+//! use homolog_reads::ReadStream;
+//!
+//! let dir = std::env::temp_dir().join(format!("homolog_reads_doc_{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! std::fs::write(dir.join("b.fq"), "@b1\nACGT\n+\nIIII\n")?;
+//! std::fs::write(dir.join("a.fa"), ">a1 first\nacgu\nNN\n>a2\nTT\n")?;
+//! std::fs::write(dir.join("notes.txt"), "not reads")?;
+//!
+//! let inputs = homolog_reads::inputs(dir.to_str().unwrap())?;
+//! assert_eq!(inputs.len(), 2); // notes.txt is not a read file
+//! let reads = ReadStream::from_inputs(inputs).collect::<Result<Vec<_>, _>>()?;
+//! let ids: Vec<&str> = reads.iter().map(|r| r.id.as_str()).collect();
+//! assert_eq!(ids, ["a1", "a2", "b1"]);
+//! assert_eq!(reads[0].seq, b"ACGTNN"); // upper-cased, U read as T, lines joined
+//! assert!(reads[2].source.ends_with("b.fq"));
+//! assert_eq!(reads[2].record, 1);
+//!
+//! std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod error;
-pub mod parse;
 pub mod s3;
 
 use std::path::{Path, PathBuf};
 
 pub use error::ReadsError;
-pub use parse::{Format, Read, RecordReader};
+pub use homolog_seq::reads::{Format, Read, Reader};
 
 /// One input file: local or an S3 object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,20 +148,14 @@ pub fn inputs(spec: &str) -> Result<Vec<Input>, ReadsError> {
     Ok(files.into_iter().map(Input::Local).collect())
 }
 
-/// Opens one input's records.
-pub fn open(input: &Input) -> Result<RecordReader, ReadsError> {
+/// Opens one input's reads.
+pub fn open(input: &Input) -> Result<Reader, ReadsError> {
     match input {
-        Input::Local(p) => {
-            let f = std::fs::File::open(p).map_err(|e| ReadsError::Io {
-                source_name: p.display().to_string(),
-                source: e,
-            })?;
-            RecordReader::new(Box::new(f), &p.display().to_string())
-        }
+        Input::Local(p) => Ok(Reader::from_path(p)?),
         Input::S3 { url, key } => {
             let client = s3::S3Client::new(url)?;
             let r = client.open(key)?;
-            RecordReader::new(r, &url.object_url(key))
+            Ok(Reader::from_reader(r, url.object_url(key))?)
         }
     }
 }
@@ -141,7 +163,7 @@ pub fn open(input: &Input) -> Result<RecordReader, ReadsError> {
 /// The reads of several inputs, one after the other.
 pub struct ReadStream {
     inputs: std::vec::IntoIter<Input>,
-    current: Option<RecordReader>,
+    current: Option<Reader>,
     failed: bool,
 }
 
@@ -177,7 +199,7 @@ impl Iterator for ReadStream {
                     Some(Ok(r)) => return Some(Ok(r)),
                     Some(Err(e)) => {
                         self.failed = true;
-                        return Some(Err(e));
+                        return Some(Err(e.into()));
                     }
                     None => self.current = None,
                 }

@@ -24,6 +24,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use homolog_search::{search, Metric, RowFilter, SearchParams};
+use rand::distr::OpenClosed01;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 struct Args {
@@ -98,26 +101,21 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// SplitMix64 step.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// `rows` random unit vectors (normalised Gaussian, Box-Muller), each row seeded from
-/// (seed, stream, row) so generation is parallel and reproducible.
+/// `rows` random unit vectors (normalised Gaussian, Box-Muller). Row `row` reads its own
+/// stretch of the ChaCha8 stream `stream` of `seed` (ChaCha is seekable), so generation is
+/// parallel and reproducible.
 fn unit_vectors(rows: usize, dim: usize, seed: u64, stream: u64) -> Vec<f32> {
+    // Two u64 draws per pair of values, two 32-bit words per draw.
+    let words_per_row = 4 * dim.div_ceil(2) as u128;
     let mut out = vec![0f32; rows * dim];
     out.par_chunks_mut(dim).enumerate().for_each(|(row, v)| {
-        let mut state = mix(seed ^ mix(stream ^ mix(row as u64)));
-        let mut uniform = || {
-            state = mix(state);
-            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        };
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(stream);
+        rng.set_word_pos(row as u128 * words_per_row);
         for pair in v.chunks_mut(2) {
-            let (u1, u2) = (uniform(), uniform());
+            // u1 in (0, 1], so the logarithm is finite.
+            let u1: f64 = rng.sample(OpenClosed01);
+            let u2: f64 = rng.random();
             let r = (-2.0 * u1.ln()).sqrt();
             let t = std::f64::consts::TAU * u2;
             pair[0] = (r * t.cos()) as f32;

@@ -5,29 +5,14 @@
 use std::collections::HashMap;
 
 use homolog_search::{naive_search, search, Hit, Metric, RowFilter, SearchParams};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
-/// SplitMix64: tiny, seeded, good enough for test data.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    fn sym(&mut self) -> f32 {
-        ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
-
-fn random_matrix(rng: &mut Rng, rows: usize, dim: usize) -> Vec<f32> {
-    (0..rows * dim).map(|_| rng.sym()).collect()
+/// Uniform values in [-1, 1).
+fn random_matrix(rng: &mut ChaCha8Rng, rows: usize, dim: usize) -> Vec<f32> {
+    (0..rows * dim)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect()
 }
 
 /// Compares one result set with the naive one. Indices must be equal except where the naive
@@ -124,7 +109,7 @@ fn params(metric: Metric, k: usize) -> SearchParams {
 
 #[test]
 fn random_data_both_metrics_many_shapes() {
-    let mut rng = Rng(1);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
     // (queries, refs, dim, k, query_chunk): odd sizes exercise partial GEMM tiles, several
     // reference blocks (REFERENCE_BLOCK = 1024) and segments, and tiny/huge query chunks.
     let shapes = [
@@ -158,7 +143,7 @@ fn random_data_both_metrics_many_shapes() {
 
 #[test]
 fn same_answer_on_one_thread_and_many() {
-    let mut rng = Rng(11);
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
     let (nq, nr, dim) = (9, 5000, 24);
     let q = random_matrix(&mut rng, nq, dim);
     let r = random_matrix(&mut rng, nr, dim);
@@ -180,7 +165,7 @@ fn same_answer_on_one_thread_and_many() {
 
 #[test]
 fn thresholds_keep_only_close_hits() {
-    let mut rng = Rng(2);
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
     let (nq, nr, dim) = (50, 1500, 16);
     let q = random_matrix(&mut rng, nq, dim);
     let r = random_matrix(&mut rng, nr, dim);
@@ -230,7 +215,7 @@ fn thresholds_keep_only_close_hits() {
 
 #[test]
 fn exact_ties_from_duplicate_reference_rows() {
-    let mut rng = Rng(3);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
     let (nr, dim) = (3000, 32);
     let mut r = random_matrix(&mut rng, nr, dim);
     // Row 5 is duplicated at 100, 1500 (another reference block) and 2999 (the last row).
@@ -238,11 +223,14 @@ fn exact_ties_from_duplicate_reference_rows() {
     for dup in [100, 1500, 2999] {
         r[dup * dim..(dup + 1) * dim].copy_from_slice(&row5);
     }
-    // Queries: slightly perturbed copies of row 5, so the four duplicates are the nearest.
+    // Queries: perturbed copies of row 5, so the four duplicates are the nearest (at ~0.65,
+    // other rows at ~4.6). Not closer: the euclidean expansion's rounding error grows as the
+    // distance shrinks (see the accuracy notes of homolog-search) and would exceed the
+    // comparison's tolerance for near-identical rows.
     let nq = 6;
     let mut q = Vec::new();
     for _ in 0..nq {
-        q.extend(row5.iter().map(|&x| x + 0.05 * rng.sym()));
+        q.extend(row5.iter().map(|&x| x + 0.2 * rng.random_range(-1.0..1.0)));
     }
     for metric in [Metric::Cosine, Metric::Euclidean] {
         let plain = check(
@@ -295,7 +283,7 @@ fn exact_ties_from_duplicate_reference_rows() {
 
 #[test]
 fn zero_vectors_have_cosine_distance_one() {
-    let mut rng = Rng(4);
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
     let (nr, dim) = (2100, 12);
     let mut r = random_matrix(&mut rng, nr, dim);
     for zero in [0, 7, 1500] {
@@ -336,7 +324,7 @@ fn zero_vectors_have_cosine_distance_one() {
 
 #[test]
 fn k_larger_than_reference_returns_everything_sorted() {
-    let mut rng = Rng(5);
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
     let (nq, nr, dim) = (4, 30, 5);
     let q = random_matrix(&mut rng, nq, dim);
     let r = random_matrix(&mut rng, nr, dim);
@@ -359,7 +347,7 @@ fn k_larger_than_reference_returns_everything_sorted() {
 
 #[test]
 fn empty_inputs() {
-    let mut rng = Rng(6);
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
     let dim = 8;
     let r = random_matrix(&mut rng, 10, dim);
     let p = params(Metric::Cosine, 3);
@@ -386,14 +374,14 @@ fn empty_inputs() {
 
 #[test]
 fn filters_mask_and_per_query_exclusions() {
-    let mut rng = Rng(7);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
     let (nq, nr, dim) = (40, 4000, 20);
     let q = random_matrix(&mut rng, nq, dim);
     let r = random_matrix(&mut rng, nr, dim);
     for metric in [Metric::Cosine, Metric::Euclidean] {
         let unfiltered = search(&q, &r, dim, &params(metric, 4), &RowFilter::none()).unwrap();
         // Scattered mask (gathered blocks) and a mask of long runs (contiguous blocks).
-        let scattered: Vec<bool> = (0..nr).map(|_| rng.below(10) < 3).collect();
+        let scattered: Vec<bool> = (0..nr).map(|_| rng.random_range(0..10) < 3).collect();
         let runs: Vec<bool> = (0..nr).map(|i| (i / 1500) % 2 == 0).collect();
         for (name, mask) in [("scattered", scattered), ("runs", runs)] {
             // Exclude each query's unfiltered nearest neighbour plus a few random rows.
@@ -401,7 +389,7 @@ fn filters_mask_and_per_query_exclusions() {
                 .iter()
                 .map(|hits| {
                     let mut ex = vec![hits[0].reference, hits[0].reference];
-                    ex.extend((0..5).map(|_| rng.below(nr) as u32));
+                    ex.extend((0..5).map(|_| rng.random_range(0..nr) as u32));
                     ex
                 })
                 .collect();
@@ -450,8 +438,10 @@ fn filters_mask_and_per_query_exclusions() {
 fn dimension_one_gives_exact_ties() {
     // Powers of two make every product exact, so distances are exact and ties are genuine.
     let values = [1.0f32, -1.0, 2.0, -2.0, 0.5, 0.0, 4.0, -0.5];
-    let mut rng = Rng(8);
-    let r: Vec<f32> = (0..1500).map(|_| values[rng.below(values.len())]).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let r: Vec<f32> = (0..1500)
+        .map(|_| values[rng.random_range(0..values.len())])
+        .collect();
     let q = vec![1.0f32, -2.0, 0.0, 0.5];
     for metric in [Metric::Cosine, Metric::Euclidean] {
         for keep_ties in [false, true] {

@@ -7,7 +7,7 @@
 //!
 //! [`Alphabet::Dna`] accepts `ACGTN` and the IUPAC ambiguity codes `RYKMSWBDHV`. `U` is accepted
 //! and read as `T`, so RNA input works with DNA models (their vocabularies have no `U`); this is
-//! the one place where the reader changes a residue. Gaps (`-`, `.`) are rejected by both
+//! the one place where the FASTA reader changes a residue. Gaps (`-`, `.`) are rejected by both
 //! alphabets: they mean the file is an alignment, and embedding a gapped sequence is wrong.
 
 use std::fmt;

@@ -101,6 +101,21 @@ pub enum SeqError {
         hint: String,
     },
 
+    /// A malformed FASTA/FASTQ sequencing read (see [`crate::reads`]).
+    #[error("{}: record {record} (line {line}{}): {reason}", .path.display(),
+            .id.as_ref().map(|id| format!(", id {id:?}")).unwrap_or_default())]
+    MalformedRead {
+        /// File path or `s3://bucket/key`.
+        path: PathBuf,
+        /// 1-based record number within the file.
+        record: u64,
+        line: usize,
+        /// The record id, when the header had one.
+        id: Option<String>,
+        /// What is wrong and the expected form.
+        reason: String,
+    },
+
     /// A malformed UniProt flat-file entry.
     #[error("{}:{line}: UniProt entry {}: {message}", .path.display(), .id.as_deref().unwrap_or("(no ID yet)"))]
     UniProt {
@@ -128,6 +143,7 @@ impl SeqError {
             | SeqError::EmptySequence { path, .. }
             | SeqError::DuplicateId { path, .. }
             | SeqError::InvalidResidue { path, .. }
+            | SeqError::MalformedRead { path, .. }
             | SeqError::UniProt { path, .. } => path,
         }
     }
@@ -142,6 +158,7 @@ impl SeqError {
             | SeqError::EmptySequence { line, .. }
             | SeqError::DuplicateId { line, .. }
             | SeqError::InvalidResidue { line, .. }
+            | SeqError::MalformedRead { line, .. }
             | SeqError::UniProt { line, .. } => Some(*line),
             SeqError::Io { .. }
             | SeqError::Write { .. }
@@ -156,7 +173,7 @@ impl SeqError {
             SeqError::EmptySequence { id, .. }
             | SeqError::DuplicateId { id, .. }
             | SeqError::InvalidResidue { id, .. } => Some(id),
-            SeqError::UniProt { id, .. } => id.as_deref(),
+            SeqError::MalformedRead { id, .. } | SeqError::UniProt { id, .. } => id.as_deref(),
             _ => None,
         }
     }

@@ -280,12 +280,8 @@ impl Reader {
         &mut self,
         header: PendingHeader,
     ) -> Result<Result<Record, RecordProblem>, SeqError> {
-        let header_text = header.text.trim_start();
-        let rest = header_text[1..].trim();
-        let (id, description) = match rest.split_once(char::is_whitespace) {
-            Some((id, desc)) => (id.to_string(), desc.trim().to_string()),
-            None => (rest.to_string(), String::new()),
-        };
+        let (id, description) = split_header(&header.text.trim_start()[1..]);
+        let (id, description) = (id.to_string(), description.to_string());
         if id.is_empty() {
             return Err(SeqError::MissingId {
                 path: self.path(),
@@ -433,6 +429,16 @@ impl Reader {
                 return Ok(None); // the skipped record was the last one
             }
         }
+    }
+}
+
+/// Splits the header text after its marker (`>`, or `@` for FASTQ) into the id, the first
+/// whitespace-delimited token, and the trimmed rest (the description).
+pub(crate) fn split_header(after_marker: &str) -> (&str, &str) {
+    let rest = after_marker.trim();
+    match rest.split_once(char::is_whitespace) {
+        Some((id, description)) => (id, description.trim()),
+        None => (rest, ""),
     }
 }
 

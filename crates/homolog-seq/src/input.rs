@@ -55,6 +55,12 @@ impl Lines {
         }
     }
 
+    /// The next line as bytes without `\n` / `\r\n`, unchecked (for formats that validate every
+    /// byte themselves); `None` at end of input.
+    pub(crate) fn next_bytes(&mut self) -> Result<Option<&[u8]>, SeqError> {
+        Ok(self.inner.next_bytes()?.map(|(_, bytes)| bytes))
+    }
+
     /// Reads the next line into `out` (cleared first) without `\n` / `\r\n`.
     /// Returns `false` at end of input.
     pub(crate) fn next_line(&mut self, out: &mut String) -> Result<bool, SeqError> {

@@ -1,11 +1,13 @@
 //! Sequence file formats and residue alphabets.
 //!
 //! Every stage of homolog starts from sequences: queries arrive as FASTA, the reference is built
-//! from FASTA or UniProt flat files. This crate is the one place that reads them, so that all
-//! stages agree on what a record id is, which residues are valid and how bad input is reported.
+//! from FASTA or UniProt flat files, and sequencing reads for read clustering arrive as FASTA or
+//! FASTQ. This crate is the one place that reads them, so that all stages agree on what a record
+//! id is, which residues are valid and how bad input is reported.
 //!
-//! One module per format ([`fasta`], [`uniprot`]), plus [`alphabet`] for residue validation and
-//! the per-model rare-residue mapping, and [`error`] for [`SeqError`]. Readers accept plain or
+//! One module per format ([`fasta`], [`uniprot`], and [`reads`] for DNA reads in FASTA or
+//! FASTQ), plus [`alphabet`] for residue validation and the per-model rare-residue mapping, and
+//! [`error`] for [`SeqError`]. Readers accept plain or
 //! gzip input (detected by the magic bytes `1f 8b`, not by the file name), stream line by line
 //! so large files need not fit in memory, report bad input with file, 1-based line, record id
 //! and a hint how to fix it, and never panic on any input.
@@ -28,6 +30,9 @@
 //!   streams records from a path or any reader.
 //! - [`fasta::Writer`] writes records wrapped at 60 columns; [`fasta::write_path`] writes a
 //!   file atomically.
+//! - [`reads::Reader`] streams [`reads::Read`]s `{ id, seq, source, record }` from a FASTA or
+//!   FASTQ file of DNA reads (format from the first record; no skip policy: a malformed read is
+//!   a [`SeqError::MalformedRead`] naming the record number, line and id).
 //! - [`uniprot::read_path`] / [`uniprot::Reader`] -> [`uniprot::Entry`] for UniProt flat `.dat`
 //!   files (Swiss-Prot/TrEMBL text format).
 //! - [`Alphabet`] (`Protein`, `Dna`), [`RareResidues`] (`Keep`, `ToX`), [`map_rare`] and
@@ -106,6 +111,30 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Reading sequencing reads (FASTQ here; FASTA reads work the same, [`reads::Reader::from_path`]
+//! opens files):
+//!
+//! ```rust
+//! use homolog_seq::reads::{Format, Reader};
+//!
+//! let fastq = "@r1 lane=1\nACGTu\n+\nIIIII\n@r2\nNNAC\nGT\n+r2\nIIIIII\n";
+//! let mut reader = Reader::from_reader(std::io::Cursor::new(fastq), "run1.fq")?;
+//! let reads = reader.by_ref().collect::<Result<Vec<_>, _>>()?;
+//! assert_eq!(reader.format(), Some(Format::Fastq));
+//! assert_eq!((reads[0].id.as_str(), reads[0].seq.as_slice()), ("r1", &b"ACGTT"[..]));
+//! assert_eq!((reads[1].record, reads[1].seq.as_slice()), (2, &b"NNACGT"[..]));
+//! assert_eq!(&*reads[1].source, "run1.fq");
+//!
+//! let bad = Reader::from_reader(std::io::Cursor::new("@r1\nACGT\n+\nIII\n"), "run2.fq")?
+//!     .collect::<Result<Vec<_>, _>>()
+//!     .unwrap_err();
+//! assert_eq!(
+//!     bad.to_string(),
+//!     "run2.fq: record 1 (line 4, id \"r1\"): file ends inside the qualities (3 of 4 characters)"
+//! );
+//! # Ok::<(), homolog_seq::SeqError>(())
+//! ```
+//!
 //! Reading UniProt flat files ([`uniprot::Reader::from_reader`] here; [`uniprot::read_path`]
 //! and [`uniprot::Reader::from_path`] for files):
 //!
@@ -156,6 +185,7 @@ pub mod alphabet;
 pub mod error;
 pub mod fasta;
 mod input;
+pub mod reads;
 pub mod uniprot;
 
 pub use alphabet::{map_rare, Alphabet, RareResidues};

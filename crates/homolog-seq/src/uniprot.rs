@@ -141,135 +141,17 @@ impl Reader {
                 continue;
             }
             let Some(p) = partial.as_mut() else {
-                if let Some(rest) = line.strip_prefix("ID ") {
-                    let name = rest.split_whitespace().next().unwrap_or("");
-                    if name.is_empty() {
-                        return Err(self.err(None, "the ID line has no entry name"));
-                    }
-                    partial = Some(Partial {
-                        entry: Entry {
-                            entry_name: name.to_string(),
-                            line: self.lines.line_no(),
-                            ..Entry::default()
-                        },
-                        ..Partial::default()
-                    });
-                    continue;
-                }
-                let hint = if line.starts_with('>') {
-                    "this looks like FASTA: read it as FASTA"
-                } else {
-                    "each entry must start with an 'ID   ' line; is this a UniProt .dat file?"
-                };
-                return Err(self.err(None, format!("unexpected line {:?}; {hint}", clip(line))));
+                partial = Some(self.start_entry(line)?);
+                continue;
             };
-            let id = p.entry.entry_name.clone();
             if line == "//" {
                 let p = partial.take().unwrap_or_default();
                 return self.finish(p).map(Some);
             }
             if p.in_sequence {
-                if !line.starts_with(' ') {
-                    return Err(self.err(
-                        Some(&id),
-                        format!(
-                            "line {:?} inside the sequence block; the entry is missing its \
-                             closing '//'",
-                            clip(line)
-                        ),
-                    ));
-                }
-                for c in line.chars().filter(|c| !c.is_whitespace()) {
-                    match Alphabet::Protein.normalize(c) {
-                        Some(r) => p.entry.sequence.push(r),
-                        None => {
-                            return Err(self.err(
-                                Some(&id),
-                                format!(
-                                    "invalid residue {c:?} in the sequence block; fix or remove \
-                                     the entry"
-                                ),
-                            ))
-                        }
-                    }
-                }
-                continue;
-            }
-            let (code, value) = split_code(line);
-            match code {
-                "AC" => p.accessions.extend(
-                    value
-                        .split(';')
-                        .map(str::trim)
-                        .filter(|a| !a.is_empty())
-                        .map(str::to_string),
-                ),
-                "DE" if p.entry.protein_name.is_none() => {
-                    let v = value.trim_start();
-                    if let Some(full) = v
-                        .strip_prefix("RecName: Full=")
-                        .or_else(|| v.strip_prefix("SubName: Full="))
-                    {
-                        p.entry.protein_name = Some(clean_value(full));
-                    }
-                }
-                "OS" => {
-                    let os = p.organism.get_or_insert_with(String::new);
-                    if !os.is_empty() {
-                        os.push(' ');
-                    }
-                    os.push_str(value.trim());
-                }
-                "OX" => {
-                    let taxid = parse_taxid(value).ok_or_else(|| {
-                        self.err(
-                            Some(&id),
-                            format!(
-                                "malformed OX line {:?}; expected 'OX   NCBI_TaxID=<number>;'",
-                                clip(line)
-                            ),
-                        )
-                    })?;
-                    p.entry.taxonomy_id = Some(taxid);
-                }
-                "GN" if p.entry.gene_name.is_none() => {
-                    p.entry.gene_name = value
-                        .split(';')
-                        .map(str::trim)
-                        .find_map(|f| f.strip_prefix("Name="))
-                        .map(clean_value)
-                        .filter(|v| !v.is_empty());
-                }
-                "DR" if value.starts_with("GO;") => {
-                    let xref = parse_go(value).ok_or_else(|| {
-                        self.err(
-                            Some(&id),
-                            format!(
-                                "malformed GO cross-reference {:?}; expected \
-                                 'DR   GO; GO:0005737; C:cytoplasm; IDA:UniProtKB.'",
-                                clip(line)
-                            ),
-                        )
-                    })?;
-                    p.entry.go.push(xref);
-                }
-                "SQ" => {
-                    p.saw_sq = true;
-                    p.in_sequence = true;
-                    p.declared_len = value
-                        .split_whitespace()
-                        .skip_while(|w| *w != "SEQUENCE")
-                        .nth(1)
-                        .and_then(|n| n.parse().ok());
-                }
-                "ID" => {
-                    return Err(self.err(
-                        Some(&id),
-                        "a new ID line before the previous entry ended; the previous entry is \
-                         missing its closing '//'",
-                    ))
-                }
-                _ => {}
+                self.push_sequence_line(p, line)?;
+            } else {
+                self.read_field(p, line)?;
             }
         }
         match partial {
@@ -286,6 +168,142 @@ impl Reader {
             }),
             None => Ok(None),
         }
+    }
+
+    /// The entry begun by `line`, which must be its `ID` line.
+    fn start_entry(&self, line: &str) -> Result<Partial, SeqError> {
+        if let Some(rest) = line.strip_prefix("ID ") {
+            let name = rest.split_whitespace().next().unwrap_or("");
+            if name.is_empty() {
+                return Err(self.err(None, "the ID line has no entry name"));
+            }
+            return Ok(Partial {
+                entry: Entry {
+                    entry_name: name.to_string(),
+                    line: self.lines.line_no(),
+                    ..Entry::default()
+                },
+                ..Partial::default()
+            });
+        }
+        let hint = if line.starts_with('>') {
+            "this looks like FASTA: read it as FASTA"
+        } else {
+            "each entry must start with an 'ID   ' line; is this a UniProt .dat file?"
+        };
+        Err(self.err(None, format!("unexpected line {:?}; {hint}", clip(line))))
+    }
+
+    /// Appends the residues of one line of the sequence block (after `SQ`).
+    fn push_sequence_line(&self, p: &mut Partial, line: &str) -> Result<(), SeqError> {
+        let id = &p.entry.entry_name;
+        if !line.starts_with(' ') {
+            return Err(self.err(
+                Some(id),
+                format!(
+                    "line {:?} inside the sequence block; the entry is missing its \
+                     closing '//'",
+                    clip(line)
+                ),
+            ));
+        }
+        for c in line.chars().filter(|c| !c.is_whitespace()) {
+            match Alphabet::Protein.normalize(c) {
+                Some(r) => p.entry.sequence.push(r),
+                None => {
+                    return Err(self.err(
+                        Some(id),
+                        format!(
+                            "invalid residue {c:?} in the sequence block; fix or remove \
+                             the entry"
+                        ),
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes what the entry needs from one field line (`AC`, `DE`, `OS`, `OX`, `GN`, GO `DR`,
+    /// `SQ`); other fields are ignored.
+    fn read_field(&self, p: &mut Partial, line: &str) -> Result<(), SeqError> {
+        let (code, value) = split_code(line);
+        match code {
+            "AC" => p.accessions.extend(
+                value
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string),
+            ),
+            "DE" if p.entry.protein_name.is_none() => {
+                let v = value.trim_start();
+                if let Some(full) = v
+                    .strip_prefix("RecName: Full=")
+                    .or_else(|| v.strip_prefix("SubName: Full="))
+                {
+                    p.entry.protein_name = Some(clean_value(full));
+                }
+            }
+            "OS" => {
+                let os = p.organism.get_or_insert_with(String::new);
+                if !os.is_empty() {
+                    os.push(' ');
+                }
+                os.push_str(value.trim());
+            }
+            "OX" => {
+                let taxid = parse_taxid(value).ok_or_else(|| {
+                    self.err(
+                        Some(&p.entry.entry_name),
+                        format!(
+                            "malformed OX line {:?}; expected 'OX   NCBI_TaxID=<number>;'",
+                            clip(line)
+                        ),
+                    )
+                })?;
+                p.entry.taxonomy_id = Some(taxid);
+            }
+            "GN" if p.entry.gene_name.is_none() => {
+                p.entry.gene_name = value
+                    .split(';')
+                    .map(str::trim)
+                    .find_map(|f| f.strip_prefix("Name="))
+                    .map(clean_value)
+                    .filter(|v| !v.is_empty());
+            }
+            "DR" if value.starts_with("GO;") => {
+                let xref = parse_go(value).ok_or_else(|| {
+                    self.err(
+                        Some(&p.entry.entry_name),
+                        format!(
+                            "malformed GO cross-reference {:?}; expected \
+                             'DR   GO; GO:0005737; C:cytoplasm; IDA:UniProtKB.'",
+                            clip(line)
+                        ),
+                    )
+                })?;
+                p.entry.go.push(xref);
+            }
+            "SQ" => {
+                p.saw_sq = true;
+                p.in_sequence = true;
+                p.declared_len = value
+                    .split_whitespace()
+                    .skip_while(|w| *w != "SEQUENCE")
+                    .nth(1)
+                    .and_then(|n| n.parse().ok());
+            }
+            "ID" => {
+                return Err(self.err(
+                    Some(&p.entry.entry_name),
+                    "a new ID line before the previous entry ended; the previous entry is \
+                     missing its closing '//'",
+                ))
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Checks a complete entry (the `//` line has just been read).

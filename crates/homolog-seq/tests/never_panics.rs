@@ -1,12 +1,12 @@
-//! Property-style check: the readers return `Ok` or `Err` on arbitrary bytes, never panic, and
-//! any reported line lies inside the input.
+//! Property-style check: the readers (FASTA, reads, UniProt) return `Ok` or `Err` on arbitrary
+//! bytes, never panic, and any reported line lies inside the input.
 
 use std::io::{Cursor, Write};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use homolog_seq::fasta::{InvalidPolicy, ReadOptions, Reader};
-use homolog_seq::{uniprot, Alphabet, SeqError};
+use homolog_seq::{reads, uniprot, Alphabet, SeqError};
 
 /// xorshift64*: deterministic, no dependency.
 struct Rng(u64);
@@ -48,6 +48,10 @@ fn random_input(rng: &mut Rng) -> Vec<u8> {
         b"\x1f\x8b",
         b"-",
         b"1",
+        b"@r1 x",
+        b"+",
+        b"IIII",
+        b"ACGT.",
     ];
     let mut out = Vec::new();
     for _ in 0..rng.below(40) {
@@ -89,6 +93,15 @@ fn exercise(input: &[u8], check_lines: bool) {
                         }
                     }
                 }
+            }
+        }
+    }
+    if let Ok(reader) = reads::Reader::from_reader(Cursor::new(input.to_vec()), "fuzz.fq") {
+        for item in reader {
+            match item {
+                Ok(r) => assert!(!r.id.is_empty() && !r.seq.is_empty()),
+                Err(e) if check_lines => check_line(&e, input),
+                Err(_) => {}
             }
         }
     }

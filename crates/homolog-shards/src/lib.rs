@@ -1,7 +1,7 @@
 //! Parquet shards of read embeddings, their manifest, and the stage that fills them
 //! (reads -> embeddings -> shards).
 //!
-//! Phase 1 of the read-clustering pipeline (design.md section 4) writes a folder of shards that
+//! Phase 1 of the read-clustering pipeline (docs/clustering.md) writes a folder of shards that
 //! phase 2 (homolog-cluster) reads, possibly on other machines or MPI ranks, each taking its
 //! share of the shards. The layout (docs/formats.md, "Read-embedding shards"):
 //!
@@ -21,7 +21,45 @@
 //!   embeddings.
 //! - [`embed::embed_to_shards`]: stream reads (homolog-reads), embed them in batches with any
 //!   registry backend (homolog-embed), write shards.
+//! - [`embed::embed_reads`]: the same for what `homolog reads embed` is given (input spec,
+//!   backend name and parameters).
 //! - [`write_parquet_atomic`]: the atomic Parquet writer other stages reuse.
+//!
+//! # Example
+//!
+//! Embedding a FASTQ file's reads with `dna-kmer` into shards of two rows, then reading them:
+//!
+//! ```rust
+//! use homolog_shards::embed::{embed_reads, EmbedReadsRequest};
+//! use homolog_shards::ShardSet;
+//!
+//! let dir = std::env::temp_dir().join(format!("homolog_shards_doc_{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let fastq = dir.join("reads.fq");
+//! std::fs::write(&fastq, "@r1\nACGTACGGCC\n+\nIIIIIIIIII\n@r2\nAATTAATTGC\n+\nIIIIIIIIII\n\
+//!                         @r3\nGGGCCCATAT\n+\nIIIIIIIIII\n")?;
+//!
+//! let request = EmbedReadsRequest {
+//!     input: fastq.to_str().unwrap().to_string(),
+//!     out: dir.join("shards"),
+//!     model: "dna-kmer".into(),
+//!     shard_rows: 2,
+//!     ..Default::default()
+//! };
+//! let manifest = embed_reads(&request, |_done| {})?;
+//! assert_eq!((manifest.rows, manifest.dim, manifest.shards.len()), (3, 136, 2));
+//!
+//! let set = ShardSet::open(&dir.join("shards"))?;
+//! assert_eq!(set.offsets(), [0, 2, 3]); // first global row of each shard, then the total
+//! let first = set.read(0, true)?; // with ids, sources, lengths and G+C
+//! assert_eq!(first.ids, ["r1", "r2"]);
+//! assert_eq!(first.lengths, [10, 10]);
+//! assert_eq!(first.gc, [0.7, 0.2]);
+//! assert_eq!(first.data.len(), 2 * 136);
+//!
+//! std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod embed;
 pub mod error;
