@@ -80,7 +80,11 @@
 //!   `max_ri`, `min_id_g`, `max_id_g`, `mean_id_g`, `min_id_l`, `max_id_l`, `mean_id_l`
 //!   (aliases `reliability_index: ri`, `identity: id_g`, `identity_sw: id_l`);
 //! - `count` = rows in the group / `limit_per_entry` (rows, so it can exceed 1 when several
-//!   proteins share a hit's sequence);
+//!   proteins share a hit's sequence or one protein has the term with several evidence
+//!   codes; `final_score` then can too, e.g. 6 rows / k = 5 gives count 1.2 and final_score
+//!   1.04). homolog keeps FANTASIA's formula so its `summary.csv` numbers match FANTASIA's;
+//!   `final_score` is a ranking score, not a probability, and `homolog evaluate` clips
+//!   values above 1 to 1 (counting them);
 //! - `weights`: looked up as `<agg>_<alias>`, then metric, then alias (a number applies to
 //!   every aggregation, `{max: 0.4}` to one), `count`; normalised to sum 1; each weighted
 //!   column `w_<name>` = round(value x weight, precision) with missing values as 0;
@@ -103,6 +107,15 @@
 //!   errors (FANTASIA ignores them). `normalize_count_by_limit_per_entry: false` is honoured
 //!   (FANTASIA ignores it); `export_raw_count: true` adds an unweighted `count_raw`
 //!   (FANTASIA accepts the key but emits nothing; homolog's default is `false`).
+//!
+//! ## Output thresholds (homolog)
+//!
+//! `postprocess.min_score` and `postprocess.min_reliability` (off by default) drop weak
+//! predictions from `summary.csv` and the TopGO files ([`apply_output_thresholds`]): a
+//! (query, term, model, layer) prediction is kept when its `final_score` >= `min_score` and
+//! its best reliability index >= `min_reliability`, compared at `precision` decimals (a value
+//! at the threshold is kept); TopGO lines also need their own RI >= `min_reliability`. Raw
+//! CSVs keep every row.
 //!
 //! ## TopGO: `topgo/<model>/layer_<k>/<category>.topgo`, `topgo/ensemble/<category>.topgo`
 //!
@@ -200,6 +213,7 @@ mod error;
 mod output;
 mod reference;
 mod summary;
+mod threshold;
 mod transfer;
 
 pub use align::{
@@ -210,14 +224,15 @@ pub use error::AnnotateError;
 pub use homolog_go::TermAnnotation;
 pub use output::{
     parse_aspect, raw_csv_header, read_raw_csv, sanitize_file_component, write_atomic,
-    write_raw_csv, write_raw_results, write_summary_csv, write_topgo, ExperimentLayout,
-    RawCsvOptions, SummaryFormat, TopgoFormat,
+    write_raw_csv, write_raw_results, write_summary_csv, write_summary_csv_columns, write_topgo,
+    ExperimentLayout, RawCsvOptions, SummaryFormat, TopgoFormat,
 };
 pub use reference::{InMemoryReference, ProteinRecord, ReferenceData};
 pub use summary::{
     raw_value, round_to, summarize, Aggregation, OrderedMap, PostprocessSettings, SummaryPlan,
     SummaryRow, SummarySettings, WeightSpec, SUMMARY_SOURCE_COLUMNS,
 };
+pub use threshold::{apply_output_thresholds, check_output_thresholds, ThresholdedOutputs};
 pub use transfer::{
     reliability_index, transfer, AlignmentColumns, ModelLayer, QueryInput, RawRow, RiMode,
     TransferSettings,

@@ -197,6 +197,12 @@ pub struct PostprocessSettings {
     pub topgo_format: TopgoFormat,
     /// The summary specification.
     pub summary: SummarySettings,
+    /// Drop predictions (summary rows and their TopGO lines) whose `final_score` is below
+    /// this (homolog; `None` = off). See [`apply_output_thresholds`](crate::apply_output_thresholds).
+    pub min_score: Option<f64>,
+    /// Drop predictions whose best reliability index is below this, and TopGO lines whose
+    /// reliability index is (homolog; `None` = off).
+    pub min_reliability: Option<f64>,
 }
 
 impl Default for PostprocessSettings {
@@ -207,6 +213,8 @@ impl Default for PostprocessSettings {
             summary_format: SummaryFormat::Wide,
             topgo_format: TopgoFormat::Fantasia,
             summary: SummarySettings::default(),
+            min_score: None,
+            min_reliability: None,
         }
     }
 }
@@ -425,6 +433,11 @@ impl SummaryPlan {
     /// column, then `count` (and `w_count`), then `final_score`.
     pub fn columns(&self) -> &[String] {
         &self.columns
+    }
+
+    /// Whether the summary has a `final_score` column (some weight is positive).
+    pub fn has_final_score(&self) -> bool {
+        self.has_final
     }
 
     /// Normalised weight of a column (`None` when it does not enter `final_score`).

@@ -330,8 +330,18 @@ impl Config {
                 }
             }
         }
-        homolog_annotate::SummaryPlan::new(&self.postprocess.summary)
+        let plan = homolog_annotate::SummaryPlan::new(&self.postprocess.summary)
             .map_err(|e| ConfigError::Invalid(format!("postprocess.summary: {e}")))?;
+        let post = &self.postprocess;
+        homolog_annotate::check_output_thresholds(post.min_score, post.min_reliability)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if post.min_score.is_some() && !plan.has_final_score() {
+            return invalid(
+                "postprocess.min_score filters on final_score, but postprocess.summary.weights \
+                 gives no final_score; set weights or drop min_score"
+                    .into(),
+            );
+        }
         if self.taxonomy.with_descendants && self.taxonomy.is_noop() {
             return invalid(
                 "taxonomy.get_descendants is true but include_only and exclude are both empty"
@@ -519,6 +529,40 @@ mod tests {
     fn zero_k_is_rejected() {
         let err = load_str("lookup:\n  limit_per_entry: 0\n", &[], &[]).unwrap_err();
         assert!(err.to_string().contains("at least 1"));
+    }
+
+    #[test]
+    fn output_thresholds_are_validated() {
+        let c = load_str(
+            "postprocess:\n  min_score: 1.2\n  min_reliability: 0.5\n",
+            &[],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.postprocess.min_score, Some(1.2));
+        assert_eq!(c.postprocess.min_reliability, Some(0.5));
+        let defaults = Config::default();
+        assert_eq!(defaults.postprocess.min_score, None);
+        assert_eq!(defaults.postprocess.min_reliability, None);
+        for (yaml, want) in [
+            ("  min_score: -0.5\n", "postprocess.min_score"),
+            ("  min_score: .nan\n", "postprocess.min_score"),
+            (
+                "  min_reliability: 1.5\n",
+                "min_reliability`: 1.5 must be within [0, 1]",
+            ),
+            (
+                "  min_score: 0.5\n  summary:\n    weights: {}\n",
+                "gives no final_score",
+            ),
+        ] {
+            let err = load_str(&format!("postprocess:\n{yaml}"), &[], &[])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{yaml}: {err}");
+        }
+        let c = load_str("", &[], &["postprocess.min_reliability=0.3"]).unwrap();
+        assert_eq!(c.postprocess.min_reliability, Some(0.3));
     }
 
     #[test]

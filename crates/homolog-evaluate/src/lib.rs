@@ -19,8 +19,10 @@
 //!   [`Evaluation`]), [`evaluate_files`] (reads the files of an [`EvaluateRequest`]).
 //!   An invalid threshold step or an unknown namespace is an [`EvalError::Options`].
 //! - Readers (plain or gzip): [`read_predictions`] (CAFA/TSV `target term score`, with or
-//!   without `AUTHOR`/`MODEL`/`KEYWORDS`/`END` lines, or homolog's `summary.csv` with columns
-//!   `accession`, `go_id`, `final_score` or `final_score_<model>_L<layer>`),
+//!   without `AUTHOR`/`MODEL`/`KEYWORDS`/`END` lines, or homolog's `summary.csv` in the wide or
+//!   long layout, scored by `final_score`), [`read_predictions_scored`] (the same with the
+//!   `summary.csv` score column chosen, e.g. `final_score_kmer_L0` or `max_ri`; scores above 1
+//!   are clipped to 1 and counted),
 //!   [`read_ground_truth`] (`target term [aspect]`), [`read_ia`] (`term ia`) and
 //!   [`read_target_list`] (one target per line, e.g. CAFA's `lists/bpo_all_type1.txt`).
 //! - Output: [`AspectReport`] holds the benchmark size, coverage, Fmax with its threshold,
@@ -148,7 +150,10 @@ use homolog_go::{Aspect, GoError, Ontology};
 mod io;
 mod report;
 
-pub use io::{read_ground_truth, read_ia, read_predictions, read_target_list};
+pub use io::{
+    read_ground_truth, read_ia, read_predictions, read_predictions_scored, read_target_list,
+    PredictionFile,
+};
 pub use report::{render_table, write_curves_tsv};
 
 /// Errors from reading evaluation inputs or from invalid options.
@@ -382,6 +387,8 @@ pub struct InputStats {
     pub predictions_not_in_benchmark: usize,
     /// Prediction rows given with an alt id and mapped to the primary id.
     pub predictions_alt_ids: usize,
+    /// `summary.csv` score values above 1 clipped to 1 (see [`read_predictions_scored`]).
+    pub predictions_clipped: usize,
 }
 
 /// Reports plus input bookkeeping.
@@ -403,6 +410,9 @@ pub struct EvaluateRequest {
     pub keep_roots: bool,
     /// A file with one target id per line restricting the benchmark (CAFA `lists/*.txt`).
     pub benchmark_list: Option<PathBuf>,
+    /// The `summary.csv` score column (`None` = `final_score`); see
+    /// [`read_predictions_scored`].
+    pub score: Option<String>,
 }
 
 impl EvaluateRequest {
@@ -421,6 +431,7 @@ impl EvaluateRequest {
             threshold_step: 0.01,
             keep_roots: false,
             benchmark_list: None,
+            score: None,
         }
     }
 }
@@ -429,7 +440,7 @@ impl EvaluateRequest {
 pub fn evaluate_files(req: &EvaluateRequest) -> Result<Evaluation, EvalError> {
     let onto = Ontology::from_path(&req.ontology)?;
     let truth = read_ground_truth(&req.ground_truth)?;
-    let preds = read_predictions(&req.predictions)?;
+    let file = read_predictions_scored(&req.predictions, req.score.as_deref())?;
     let ia = req.ia.as_deref().map(read_ia).transpose()?;
     let opts = EvalOptions {
         ia,
@@ -442,7 +453,9 @@ pub fn evaluate_files(req: &EvaluateRequest) -> Result<Evaluation, EvalError> {
             .map(read_target_list)
             .transpose()?,
     };
-    evaluate_detailed(&preds, &truth, &onto, &opts)
+    let mut evaluation = evaluate_detailed(&file.predictions, &truth, &onto, &opts)?;
+    evaluation.stats.predictions_clipped = file.clipped;
+    Ok(evaluation)
 }
 
 /// Evaluates predictions against the ground truth; one report per namespace, GO aspects

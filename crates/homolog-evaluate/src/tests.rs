@@ -269,7 +269,16 @@ mod readers {
         );
         let bad = write(&d, "bad.csv", "accession,go_id,score\nQ1,GO:1,0.1\n");
         let e = read_predictions(&bad).unwrap_err().to_string();
-        assert!(e.contains("bad.csv:1: summary CSV needs columns accession, go_id and final_score (or final_score_<model>_L<layer>); found: accession, go_id, score"), "{e}");
+        assert!(
+            e.contains("bad.csv:1: no final_score column (was postprocess.summary.weights empty?); pick a score with --score COLUMN; available columns: score"),
+            "{e}"
+        );
+        let bad = write(&d, "bad1.csv", "acc,go_id,final_score\nQ1,GO:1,0.1\n");
+        let e = read_predictions(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("bad1.csv:1: summary CSV needs columns accession and go_id; found: acc, go_id, final_score"),
+            "{e}"
+        );
         // FANTASIA's wide layout: the best score over models/layers; empty cells are skipped.
         let wide = write(
             &d,
@@ -298,7 +307,146 @@ mod readers {
             "accession,go_id,final_score\nQ1,GO:1,0.1\nQ1,GO:2,x\n",
         );
         let e = read_predictions(&bad).unwrap_err().to_string();
-        assert!(e.contains("bad2.csv:3: score \"x\" is not a number"), "{e}");
+        assert!(
+            e.contains("bad2.csv:3: final_score \"x\" is not a number"),
+            "{e}"
+        );
+    }
+
+    /// A long-layout summary with two models, one score above 1.
+    const LONG: &str = "accession,go_id,category,model_name,layer_index,term_count,max_ri,count,count_raw,final_score,proteins
+Q1,GO:1,F,kmer,0,6,0.9,1.2,6,1.04,P1|P2
+Q1,GO:1,F,kmer4,0,1,0.5,0.2,1,0.4,P3
+Q1,GO:2,F,kmer4,0,1,0.7,0.2,1,0.3,P3
+";
+
+    /// The same predictions in the wide layout (columns sorted by model, then layer).
+    const WIDE: &str = "accession,go_id,term_count,max_ri_kmer_L0,max_ri_kmer4_L0,count_kmer_L0,count_kmer4_L0,count_raw_kmer_L0,count_raw_kmer4_L0,final_score_kmer_L0,final_score_kmer4_L0,proteins
+Q1,GO:1,7,0.9,0.5,1.2,0.2,6,1,1.04,0.4,P1|P2|P3
+Q1,GO:2,1,,0.7,,0.2,,1,,0.3,P3
+";
+
+    fn scores(f: &PredictionFile) -> Vec<(String, f64)> {
+        f.predictions
+            .rows
+            .iter()
+            .map(|p| (p.term.clone(), p.score))
+            .collect()
+    }
+
+    #[test]
+    fn summary_score_columns_in_both_layouts() {
+        let d = tempfile::tempdir().unwrap();
+        let long = write(&d, "long.csv", LONG);
+        let wide = write(&d, "wide.csv", WIDE);
+        let s = |t: &str, v: f64| (t.to_string(), v);
+        for p in [&long, &wide] {
+            // Default: final_score, best over models; 1.04 is clipped to 1.
+            let f = read_predictions_scored(p, None).unwrap();
+            assert_eq!(scores(&f), vec![s("GO:1", 1.0), s("GO:2", 0.3)], "{p:?}");
+            assert_eq!(f.clipped, 1);
+            // One model/layer, same spelling in both layouts.
+            let f = read_predictions_scored(p, Some("final_score_kmer4_L0")).unwrap();
+            assert_eq!(scores(&f), vec![s("GO:1", 0.4), s("GO:2", 0.3)], "{p:?}");
+            assert_eq!((f.clipped, f.score_columns.len()), (0, 1));
+            let f = read_predictions_scored(p, Some("final_score_kmer_L0")).unwrap();
+            assert_eq!(scores(&f), vec![s("GO:1", 1.0)], "{p:?}");
+            // Another column; `count` does not pick up `count_raw_*`.
+            let f = read_predictions_scored(p, Some("max_ri")).unwrap();
+            assert_eq!(scores(&f), vec![s("GO:1", 0.9), s("GO:2", 0.7)], "{p:?}");
+            let f = read_predictions_scored(p, Some("count")).unwrap();
+            assert_eq!(scores(&f), vec![s("GO:1", 1.0), s("GO:2", 0.2)], "{p:?}");
+            assert_eq!(f.clipped, 1);
+            // Unknown names and key columns list what is there.
+            let e = read_predictions_scored(p, Some("min_ri"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(":1: no score column min_ri; available columns: "),
+                "{e}"
+            );
+            assert!(e.contains("final_score") && !e.contains("proteins"), "{e}");
+            let e = read_predictions_scored(p, Some("proteins"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("names a key column, not a score"), "{e}");
+        }
+        assert_eq!(
+            read_predictions_scored(&wide, None).unwrap().score_columns,
+            ["final_score_kmer_L0", "final_score_kmer4_L0"]
+        );
+        assert_eq!(
+            read_predictions_scored(&long, None).unwrap().score_columns,
+            ["final_score"]
+        );
+        let e = read_predictions_scored(&long, Some("final_score_esm_L0"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no row has that model and layer; the file has kmer layer 0, kmer4 layer 0"),
+            "{e}"
+        );
+        // --score is for summary.csv only.
+        let tsv = write(&d, "p.tsv", "T1 GO:1 0.5\n");
+        let e = read_predictions_scored(&tsv, Some("final_score"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("p.tsv:1: --score final_score picks a summary.csv column"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn summary_without_rows_has_no_predictions() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(&d, "empty.csv", "accession,go_id,term_count,proteins\n");
+        let f = read_predictions_scored(&p, None).unwrap();
+        assert!(f.predictions.is_empty() && f.score_columns.is_empty());
+    }
+
+    #[test]
+    fn summary_scores_negative_or_nan_are_errors() {
+        let d = tempfile::tempdir().unwrap();
+        for (v, want) in [
+            (
+                "-0.1",
+                "final_score is -0.1; scores must be finite and non-negative",
+            ),
+            ("NaN", "final_score is NaN"),
+            ("inf", "final_score is inf"),
+        ] {
+            let p = write(
+                &d,
+                "s.csv",
+                &format!("accession,go_id,final_score\nQ1,GO:1,0.5\nQ1,GO:2,{v}\n"),
+            );
+            let e = read_predictions(&p).unwrap_err().to_string();
+            assert!(e.contains(&format!("s.csv:3: {want}")), "{e}");
+        }
+    }
+
+    #[test]
+    fn evaluate_files_counts_clipped_scores() {
+        let d = tempfile::tempdir().unwrap();
+        let obo = write(
+            &d,
+            "go.obo",
+            "[Term]\nid: GO:0003674\nname: molecular_function\nnamespace: molecular_function\n\n\
+             [Term]\nid: GO:1\nname: one\nnamespace: molecular_function\nis_a: GO:0003674\n\n\
+             [Term]\nid: GO:2\nname: two\nnamespace: molecular_function\nis_a: GO:0003674\n",
+        );
+        let truth = write(&d, "gt.tsv", "Q1\tGO:1\n");
+        let long = write(&d, "long.csv", LONG);
+        let mut req = EvaluateRequest::new(&long, &truth, &obo);
+        let e = evaluate_files(&req).unwrap();
+        assert_eq!(e.stats.predictions_clipped, 1);
+        // GO:1 scored 1 is right, GO:2 (0.3) is wrong: F = 1 for tau in (0.3, 1].
+        assert!((e.reports[0].fmax - 1.0).abs() < 1e-12);
+        req.score = Some("final_score_kmer4_L0".into());
+        let e = evaluate_files(&req).unwrap();
+        assert_eq!(e.stats.predictions_clipped, 0);
+        assert!((e.reports[0].threshold - 0.31).abs() < 1e-12);
     }
 
     #[test]

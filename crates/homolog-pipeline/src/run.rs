@@ -45,7 +45,10 @@ pub struct RunSummary {
     /// Per (model, layer): queries searched and hits kept.
     pub lookups: Vec<(String, usize, usize, usize)>,
     pub raw_rows: usize,
+    /// Rows written to summary.csv (after the output thresholds).
     pub summary_rows: usize,
+    /// Predictions dropped by `postprocess.min_score` / `min_reliability`.
+    pub dropped_predictions: usize,
     pub aligned_pairs: usize,
     /// What the embedding step did (absent for lookup-only runs).
     pub embedding: Option<crate::EmbedReport>,
@@ -76,6 +79,13 @@ impl fmt::Display for RunSummary {
                 "  {} alignments, {} raw rows, {} summary rows",
                 self.aligned_pairs, self.raw_rows, self.summary_rows
             )?;
+            if self.dropped_predictions > 0 {
+                writeln!(
+                    f,
+                    "  {} predictions below postprocess.min_score/min_reliability not written",
+                    self.dropped_predictions
+                )?;
+            }
         }
         Ok(())
     }
@@ -408,15 +418,37 @@ pub(crate) fn annotate_and_write(
         config.lookup.precision,
         &post.summary,
     )?;
-    summary.summary_rows = summary_rows.len();
-    annotate::write_summary_csv(
+    let kept = annotate::apply_output_thresholds(
+        &rows,
+        summary_rows,
+        post.min_score,
+        post.min_reliability,
+        config.lookup.precision,
+    )?;
+    if kept.dropped_predictions > 0 {
+        tracing::info!(
+            "postprocess.min_score/min_reliability: {} of {} predictions dropped from summary.csv and TopGO",
+            kept.dropped_predictions,
+            kept.dropped_predictions + kept.summary.len()
+        );
+    }
+    summary.summary_rows = kept.summary.len();
+    summary.dropped_predictions = kept.dropped_predictions;
+    let plan = annotate::SummaryPlan::new(&post.summary)?;
+    annotate::write_summary_csv_columns(
         &layout.summary(),
-        &summary_rows,
+        &kept.summary,
+        plan.columns(),
         post.summary_format,
         config.lookup.precision,
     )?;
     if config.lookup.topgo {
-        annotate::write_topgo(layout, &rows, post.topgo_format, config.lookup.precision)?;
+        annotate::write_topgo(
+            layout,
+            kept.topgo_rows.iter().copied(),
+            post.topgo_format,
+            config.lookup.precision,
+        )?;
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ pub use layout::{sanitize_file_component, ExperimentLayout};
 pub use raw_csv::{
     parse_aspect, raw_csv_header, read_raw_csv, write_raw_csv, write_raw_results, RawCsvOptions,
 };
-pub use summary_csv::{write_summary_csv, SummaryFormat};
+pub use summary_csv::{write_summary_csv, write_summary_csv_columns, SummaryFormat};
 pub use topgo::{write_topgo, TopgoFormat};
 
 // Cell formatting shared by the writers: floats with `precision` decimals (FANTASIA's

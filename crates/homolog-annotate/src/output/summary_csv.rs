@@ -24,7 +24,8 @@ pub enum SummaryFormat {
 }
 
 /// Writes `summary.csv` (atomically) in the chosen layout. Floats get `precision` decimals;
-/// missing values are empty.
+/// missing values are empty. The summary columns are those of the rows; see
+/// [`write_summary_csv_columns`] to name them when `rows` may be empty.
 pub fn write_summary_csv(
     path: &Path,
     rows: &[SummaryRow],
@@ -32,15 +33,30 @@ pub fn write_summary_csv(
     precision: usize,
 ) -> Result<(), AnnotateError> {
     // Column names in first-seen order over all rows (one plan gives one list).
-    let mut columns: Vec<&str> = Vec::new();
+    let mut columns: Vec<String> = Vec::new();
     let mut seen_cols = HashSet::new();
     for r in rows {
         for c in r.columns.iter() {
             if seen_cols.insert(c.as_str()) {
-                columns.push(c);
+                columns.push(c.clone());
             }
         }
     }
+    write_summary_csv_columns(path, rows, &columns, format, precision)
+}
+
+/// [`write_summary_csv`] with the summary columns given (e.g.
+/// [`SummaryPlan::columns`](crate::SummaryPlan::columns)), so a summary without rows (no hits,
+/// or everything below the output thresholds) still has the long layout's full header. The
+/// wide layout's columns also need a (model, layer) from the rows.
+pub fn write_summary_csv_columns(
+    path: &Path,
+    rows: &[SummaryRow],
+    columns: &[String],
+    format: SummaryFormat,
+    precision: usize,
+) -> Result<(), AnnotateError> {
+    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     match format {
         SummaryFormat::Long => write_atomic(path, |w| {
             let mut csv = csv::Writer::from_writer(w);
@@ -153,6 +169,18 @@ mod tests {
              count_m_L0,count_n_L2,w_count_m_L0,w_count_n_L2,final_score_m_L0,final_score_n_L2,proteins\n\
              Q1,GO:A,3,0.9000,0.8000,0.4500,0.4000,1.0000,0.5000,0.5000,0.2500,0.9500,0.6500,P1|P2|P3\n\
              Q2,GO:B,1,,0.5000,,0.2500,,0.5000,,0.2500,,0.5000,P1\n"
+        );
+    }
+
+    #[test]
+    fn empty_summary_keeps_the_given_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("summary.csv");
+        let columns = summary_rows()[0].columns.to_vec();
+        write_summary_csv_columns(&p, &[], &columns, SummaryFormat::Long, 4).unwrap();
+        assert_eq!(
+            read(&p),
+            "accession,go_id,category,model_name,layer_index,term_count,max_ri,w_max_ri,count,w_count,final_score,proteins\n"
         );
     }
 

@@ -27,14 +27,16 @@ type TopgoKey<'a> = (&'a str, u32, char);
 /// Writes `topgo/<model>/layer_<k>/<P|F|C>.topgo` for each (model, layer, aspect) present in
 /// `rows`, and `topgo/ensemble/<P|F|C>.topgo` over all of them. Accessions are sorted; within
 /// an accession, lines keep row order (FANTASIA's per-file order). RIs get `precision`
-/// decimals. Returns the written paths.
-pub fn write_topgo(
+/// decimals. `rows` is a slice of rows or an iterator of references (e.g.
+/// [`ThresholdedOutputs::topgo_rows`](crate::ThresholdedOutputs::topgo_rows)). Returns the
+/// written paths.
+pub fn write_topgo<'r>(
     layout: &ExperimentLayout,
-    rows: &[RawRow],
+    rows: impl IntoIterator<Item = &'r RawRow>,
     format: TopgoFormat,
     precision: usize,
 ) -> Result<Vec<PathBuf>, AnnotateError> {
-    let mut sorted: Vec<&RawRow> = rows.iter().collect();
+    let mut sorted: Vec<&RawRow> = rows.into_iter().collect();
     // Stable: keeps row order within an accession.
     sorted.sort_by(|a, b| a.accession.cmp(&b.accession));
 
