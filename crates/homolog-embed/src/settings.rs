@@ -149,8 +149,9 @@ impl ModelSettings {
             let p = self.kmer_params();
             p.validate().map_err(bad)?;
             Some(p.k)
-        } else if self.path.is_some() {
-            // A checkpoint folder decides its own depth (checked when it is loaded).
+        } else if self.path.is_some() && info.name != "unirep" {
+            // A checkpoint folder decides its own depth (checked when it is loaded); UniRep's
+            // three representations do not depend on the weights.
             None
         } else {
             info.num_layers

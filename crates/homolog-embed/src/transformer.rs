@@ -1,5 +1,5 @@
 //! The transformer backends (ESM-2, ProtT5, ProstT5, Ankh3, DNABERT-2) of `homolog-models`
-//! behind the [`Embedder`] trait. Built with the default cargo feature `transformers`.
+//! behind the [`Embedder`] trait. Built with the cargo feature `transformers`.
 
 use homolog_models::{DeviceSpec, LanguageModel, LoadOptions, ModelKind, Precision};
 

@@ -56,6 +56,12 @@ impl AtomicFile {
         &self.path
     }
 
+    /// The temporary file the content goes to until the commit: after a
+    /// [`flush`](Write::flush) it can be read to check what was written.
+    pub fn temporary_path(&self) -> &Path {
+        self.writer.get_ref().path()
+    }
+
     /// Flushes, syncs and renames the temporary file over the destination.
     pub fn commit(self) -> Result<(), Error> {
         let path = self.path;

@@ -48,6 +48,15 @@ pub enum ModelError {
     #[error("{0}")]
     Request(String),
 
+    /// Published weights could not be downloaded.
+    #[error("cannot download {what}: {reason}")]
+    Download {
+        /// What was being downloaded.
+        what: String,
+        /// Why it failed and what to do instead.
+        reason: String,
+    },
+
     /// A device that this build or machine cannot provide.
     #[error("device {device:?}: {reason}")]
     Device {

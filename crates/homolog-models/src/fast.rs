@@ -364,6 +364,8 @@ thread_local! {
     static SCORES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
+pub(crate) use simd::matmul_rows;
+
 #[derive(Clone, Copy)]
 struct SendPtr(*mut f32);
 // SAFETY: each task writes a disjoint block of rows (see attention()).
@@ -637,7 +639,72 @@ mod simd {
         };
     }
 
+    /// Columns of `b` per block of [`matmul_rows_body`]: with [`ROWS`] rows, the accumulators
+    /// fill 8 AVX-512 registers (16 with AVX2).
+    const COLUMNS: usize = 32;
+    /// Rows of `a` per block.
+    const ROWS: usize = 4;
+
+    /// `dst (+)= a b` with `a` `(m, k)`, `b` `(k, n)`, `dst` `(m, n)`, all row-major; every
+    /// output element is summed over `k` in order, starting from `dst` when `accumulate`.
+    ///
+    /// A BLAS kernel blocks `k` by sizes that depend on `m` (and takes a different path for
+    /// `m = 1`), so a row's result changes in the last bits with the other rows of the batch;
+    /// here it does not. Column blocks run outermost so that a block of `b` (`k x 32`) is read
+    /// from memory once and from cache for every further block of rows.
+    #[inline(always)]
+    fn matmul_rows_body<const F: bool>(
+        a: &[f32],
+        m: usize,
+        k: usize,
+        b: &[f32],
+        n: usize,
+        dst: &mut [f32],
+        accumulate: bool,
+    ) {
+        for j0 in (0..n).step_by(COLUMNS) {
+            let cols = COLUMNS.min(n - j0);
+            for r0 in (0..m).step_by(ROWS) {
+                let rows = ROWS.min(m - r0);
+                let mut acc = [[0f32; COLUMNS]; ROWS];
+                if accumulate {
+                    for (r, acc) in acc.iter_mut().enumerate().take(rows) {
+                        let at = (r0 + r) * n + j0;
+                        acc[..cols].copy_from_slice(&dst[at..at + cols]);
+                    }
+                }
+                for kk in 0..k {
+                    let w = &b[kk * n + j0..kk * n + j0 + cols];
+                    if let Ok(w) = <&[f32; COLUMNS]>::try_from(w) {
+                        for (r, acc) in acc.iter_mut().enumerate().take(rows) {
+                            let x = a[(r0 + r) * k + kk];
+                            for (s, &wv) in acc.iter_mut().zip(w) {
+                                *s = fma::<F>(x, wv, *s);
+                            }
+                        }
+                    } else {
+                        for (r, acc) in acc.iter_mut().enumerate().take(rows) {
+                            let x = a[(r0 + r) * k + kk];
+                            for (s, &wv) in acc.iter_mut().zip(w) {
+                                *s = fma::<F>(x, wv, *s);
+                            }
+                        }
+                    }
+                }
+                for (r, acc) in acc.iter().enumerate().take(rows) {
+                    let at = (r0 + r) * n + j0;
+                    dst[at..at + cols].copy_from_slice(&acc[..cols]);
+                }
+            }
+        }
+    }
+
     dispatch!(softmax_unnormalised, softmax_body, (row: &mut [f32], bias: Option<&[f32]>) -> f32);
+    dispatch!(
+        matmul_rows,
+        matmul_rows_body,
+        (a: &[f32], m: usize, k: usize, b: &[f32], n: usize, dst: &mut [f32], accumulate: bool) -> ()
+    );
     dispatch!(activate, activate_body, (x: &mut [f32], act: Act) -> ());
 
     #[cfg(test)]

