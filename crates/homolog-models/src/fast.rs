@@ -364,7 +364,39 @@ thread_local! {
     static SCORES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-pub(crate) use simd::matmul_rows;
+/// A `(k, n)` matrix stored as column panels of [`simd::PANEL`] columns, each `k x PANEL`
+/// contiguous (the last one zero-padded): the layout [`PackedColumns::matmul`] streams through.
+#[derive(Debug, Clone)]
+pub(crate) struct PackedColumns {
+    k: usize,
+    n: usize,
+    panels: Vec<f32>,
+}
+
+impl PackedColumns {
+    /// Packs a row-major `(k, n)` matrix.
+    pub(crate) fn new(b: &[f32], k: usize, n: usize) -> PackedColumns {
+        assert_eq!(b.len(), k * n, "pack: matrix size");
+        let width = simd::PANEL;
+        let mut panels = vec![0f32; n.div_ceil(width) * k * width];
+        for (p, panel) in panels.chunks_exact_mut(k * width).enumerate() {
+            let j0 = p * width;
+            let cols = width.min(n - j0);
+            for (kk, row) in panel.chunks_exact_mut(width).enumerate() {
+                row[..cols].copy_from_slice(&b[kk * n + j0..kk * n + j0 + cols]);
+            }
+        }
+        PackedColumns { k, n, panels }
+    }
+
+    /// `dst (+)= a self` with `a` `(m, k)` and `dst` `(m, n)` row-major; each element summed
+    /// in the same order whatever `m` is, so a row's result does not depend on the others.
+    pub(crate) fn matmul(&self, a: &[f32], m: usize, dst: &mut [f32], accumulate: bool) {
+        assert_eq!(a.len(), m * self.k, "matmul: left size");
+        assert_eq!(dst.len(), m * self.n, "matmul: output size");
+        simd::matmul_packed(a, m, self.k, &self.panels, self.n, dst, accumulate);
+    }
+}
 
 #[derive(Clone, Copy)]
 struct SendPtr(*mut f32);
@@ -639,57 +671,66 @@ mod simd {
         };
     }
 
-    /// Columns of `b` per block of [`matmul_rows_body`]: with [`ROWS`] rows, the accumulators
-    /// fill 8 AVX-512 registers (16 with AVX2).
-    const COLUMNS: usize = 32;
+    /// Columns per panel of a [`PackedColumns`](super::PackedColumns) matrix: with [`ROWS`]
+    /// rows, the accumulators fill 8 AVX-512 registers (16 with AVX2).
+    pub const PANEL: usize = 32;
     /// Rows of `a` per block.
     const ROWS: usize = 4;
 
-    /// `dst (+)= a b` with `a` `(m, k)`, `b` `(k, n)`, `dst` `(m, n)`, all row-major; every
-    /// output element is summed over `k` in order, starting from `dst` when `accumulate`.
+    /// `acc[r] (+)= sum over kk of a[r][kk] * panel[kk]` for `R` rows, `kk` in order.
+    #[inline(always)]
+    fn panel_rows<const F: bool, const R: usize>(
+        a: &[f32],
+        k: usize,
+        panel: &[f32],
+        acc: &mut [[f32; PANEL]; ROWS],
+    ) {
+        for (kk, w) in panel.chunks_exact(PANEL).enumerate() {
+            for r in 0..R {
+                let x = a[r * k + kk];
+                for (s, &wv) in acc[r].iter_mut().zip(w) {
+                    *s = fma::<F>(x, wv, *s);
+                }
+            }
+        }
+    }
+
+    /// `dst (+)= a b` with `a` `(m, k)` and `dst` `(m, n)` row-major and `b` `(k, n)` packed in
+    /// column panels; every output element is summed over `k` in order, starting from `dst`
+    /// when `accumulate`.
     ///
     /// A BLAS kernel blocks `k` by sizes that depend on `m` (and takes a different path for
     /// `m = 1`), so a row's result changes in the last bits with the other rows of the batch;
-    /// here it does not. Column blocks run outermost so that a block of `b` (`k x 32`) is read
-    /// from memory once and from cache for every further block of rows.
+    /// here it does not. Panels run outermost, so each is read from memory once (sequentially)
+    /// and from cache for every further block of rows.
     #[inline(always)]
-    fn matmul_rows_body<const F: bool>(
+    fn matmul_packed_body<const F: bool>(
         a: &[f32],
         m: usize,
         k: usize,
-        b: &[f32],
+        panels: &[f32],
         n: usize,
         dst: &mut [f32],
         accumulate: bool,
     ) {
-        for j0 in (0..n).step_by(COLUMNS) {
-            let cols = COLUMNS.min(n - j0);
+        for (p, panel) in panels.chunks_exact(k * PANEL).enumerate() {
+            let j0 = p * PANEL;
+            let cols = PANEL.min(n - j0);
             for r0 in (0..m).step_by(ROWS) {
                 let rows = ROWS.min(m - r0);
-                let mut acc = [[0f32; COLUMNS]; ROWS];
+                let mut acc = [[0f32; PANEL]; ROWS];
                 if accumulate {
                     for (r, acc) in acc.iter_mut().enumerate().take(rows) {
                         let at = (r0 + r) * n + j0;
                         acc[..cols].copy_from_slice(&dst[at..at + cols]);
                     }
                 }
-                for kk in 0..k {
-                    let w = &b[kk * n + j0..kk * n + j0 + cols];
-                    if let Ok(w) = <&[f32; COLUMNS]>::try_from(w) {
-                        for (r, acc) in acc.iter_mut().enumerate().take(rows) {
-                            let x = a[(r0 + r) * k + kk];
-                            for (s, &wv) in acc.iter_mut().zip(w) {
-                                *s = fma::<F>(x, wv, *s);
-                            }
-                        }
-                    } else {
-                        for (r, acc) in acc.iter_mut().enumerate().take(rows) {
-                            let x = a[(r0 + r) * k + kk];
-                            for (s, &wv) in acc.iter_mut().zip(w) {
-                                *s = fma::<F>(x, wv, *s);
-                            }
-                        }
-                    }
+                let a = &a[r0 * k..(r0 + rows) * k];
+                match rows {
+                    4 => panel_rows::<F, 4>(a, k, panel, &mut acc),
+                    3 => panel_rows::<F, 3>(a, k, panel, &mut acc),
+                    2 => panel_rows::<F, 2>(a, k, panel, &mut acc),
+                    _ => panel_rows::<F, 1>(a, k, panel, &mut acc),
                 }
                 for (r, acc) in acc.iter().enumerate().take(rows) {
                     let at = (r0 + r) * n + j0;
@@ -701,9 +742,9 @@ mod simd {
 
     dispatch!(softmax_unnormalised, softmax_body, (row: &mut [f32], bias: Option<&[f32]>) -> f32);
     dispatch!(
-        matmul_rows,
-        matmul_rows_body,
-        (a: &[f32], m: usize, k: usize, b: &[f32], n: usize, dst: &mut [f32], accumulate: bool) -> ()
+        matmul_packed,
+        matmul_packed_body,
+        (a: &[f32], m: usize, k: usize, panels: &[f32], n: usize, dst: &mut [f32], accumulate: bool) -> ()
     );
     dispatch!(activate, activate_body, (x: &mut [f32], act: Act) -> ());
 

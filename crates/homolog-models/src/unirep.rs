@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::fast::PackedColumns;
 use crate::ModelError;
 
 /// Width of the residue embedding every published model uses.
@@ -145,12 +146,12 @@ impl Arrays<'_> {
 struct Cell {
     input: usize,
     width: usize,
-    /// `[wx | wmx]`, `(input, 5 * width)` row-major: one product gives both input projections.
-    w_input: Vec<f32>,
+    /// `[wx | wmx]`, `(input, 5 * width)`: one product gives both input projections.
+    w_input: PackedColumns,
     /// `(width, width)`.
-    wmh: Vec<f32>,
+    wmh: PackedColumns,
     /// `(width, 4 * width)`.
-    wh: Vec<f32>,
+    wh: PackedColumns,
     /// `(4 * width)`.
     bias: Vec<f32>,
 }
@@ -235,9 +236,9 @@ impl UniRep {
             cells.push(Cell {
                 input,
                 width,
-                w_input,
-                wmh: weight_normalised(wmh, width, &gmh),
-                wh: weight_normalised(wh, width, &gh),
+                w_input: PackedColumns::new(&w_input, input, 5 * width),
+                wmh: PackedColumns::new(&weight_normalised(wmh, width, &gmh), width, width),
+                wh: PackedColumns::new(&weight_normalised(wh, width, &gh), width, 4 * width),
                 bias,
             });
         }
@@ -384,12 +385,9 @@ impl Cell {
         for start in (0..steps).step_by(window) {
             let end = (start + window).min(steps);
             let n_rows = (end - start) * rows;
-            matmul(
+            self.w_input.matmul(
                 &input[start * rows * self.input..end * rows * self.input],
                 n_rows,
-                self.input,
-                &self.w_input,
-                5 * w,
                 &mut projected[..n_rows * 5 * w],
                 false,
             );
@@ -397,15 +395,8 @@ impl Cell {
                 let active = running[t];
                 let px = &projected[(t - start) * rows * 5 * w..(t - start + 1) * rows * 5 * w];
                 // m = (x wmx) * (h wmh)
-                matmul(
-                    &h[..active * w],
-                    active,
-                    w,
-                    &self.wmh,
-                    w,
-                    &mut hm[..active * w],
-                    false,
-                );
+                self.wmh
+                    .matmul(&h[..active * w], active, &mut hm[..active * w], false);
                 for r in 0..active {
                     let xm = &px[r * 5 * w + 4 * w..(r + 1) * 5 * w];
                     for (m, &x) in hm[r * w..(r + 1) * w].iter_mut().zip(xm) {
@@ -421,15 +412,8 @@ impl Cell {
                     }
                 }
                 // z = x wx + b + m wh
-                matmul(
-                    &hm[..active * w],
-                    active,
-                    w,
-                    &self.wh,
-                    4 * w,
-                    &mut z[..active * 4 * w],
-                    true,
-                );
+                self.wh
+                    .matmul(&hm[..active * w], active, &mut z[..active * 4 * w], true);
                 for r in 0..active {
                     let zr = &z[r * 4 * w..(r + 1) * 4 * w];
                     let (hr, cr) = (&mut h[r * w..(r + 1) * w], &mut c[r * w..(r + 1) * w]);
@@ -487,16 +471,6 @@ fn weight_normalised(mut w: Vec<f32>, rows: usize, g: &[f32]) -> Vec<f32> {
         }
     }
     w
-}
-
-/// `dst (+)= a b` with `a` `(m, k)`, `b` `(k, n)` and `dst` `(m, n)`, all row-major, each
-/// element summed in the same order whatever `m` is (see `fast::matmul_rows`).
-#[allow(clippy::too_many_arguments)]
-fn matmul(a: &[f32], m: usize, k: usize, b: &[f32], n: usize, dst: &mut [f32], accumulate: bool) {
-    assert_eq!(a.len(), m * k, "matmul: left size");
-    assert_eq!(b.len(), k * n, "matmul: right size");
-    assert_eq!(dst.len(), m * n, "matmul: output size");
-    crate::fast::matmul_rows(a, m, k, b, n, dst, accumulate);
 }
 
 #[cfg(test)]
