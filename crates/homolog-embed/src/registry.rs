@@ -23,7 +23,8 @@ pub struct BackendInfo {
     pub aliases: &'static [&'static str],
     /// Default FANTASIA embedding type id.
     pub type_id: u32,
-    /// Hugging Face model id of the checkpoint FANTASIA uses.
+    /// Hugging Face model id of the checkpoint FANTASIA uses; `path: hf:<name or alias>`
+    /// downloads it (see `transformer::hub_repo`).
     pub hf_model: Option<&'static str>,
     /// Output dimension (`None` = configurable, as for k-mer).
     pub dim: Option<usize>,

@@ -21,7 +21,9 @@ pub struct ModelSettings {
     pub enabled: bool,
     /// Registry name of the backend; `None` means the config key names the backend.
     pub backend: Option<String>,
-    /// Checkpoint folder (Hugging Face layout) for transformer backends; unused by `kmer`.
+    /// Checkpoint folder (Hugging Face layout) for transformer backends, or
+    /// `hf:org/name[@revision]` (or `hf:` + a FANTASIA model name) to download it from the
+    /// Hugging Face Hub into the Hugging Face cache; unused by `kmer`.
     pub path: Option<PathBuf>,
     /// Sequences per call to the backend.
     pub batch_size: usize,

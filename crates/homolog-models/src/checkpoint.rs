@@ -1,6 +1,7 @@
-//! Hugging Face checkpoint folders: finding them (a folder, a hub-cache repository folder, or a
-//! model id looked up in the local hub cache, offline), reading `config.json`, and loading the
-//! weights from `model.safetensors` (single or sharded) or `pytorch_model.bin`.
+//! Hugging Face checkpoint folders: finding them (a folder, a hub-cache repository folder, a
+//! model id looked up in the local hub cache, or an `hf:` repository fetched through
+//! [`crate::hub`]), reading `config.json`, and loading the weights from `model.safetensors`
+//! (single or sharded) or `pytorch_model.bin`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use candle_nn::VarBuilder;
 use serde_json::Value;
 
 use crate::error::ModelError;
+use crate::hub::{self, HubOptions, HubRepo};
 
 /// A resolved checkpoint folder and its parsed `config.json`.
 #[derive(Debug, Clone)]
@@ -22,31 +24,35 @@ pub struct Checkpoint {
 
 /// Finds the checkpoint folder for `spec`: a folder with `config.json`; a hub-cache repository
 /// folder (`models--org--name`, whose `refs/main` snapshot is used, else the newest snapshot);
-/// or a model id `org/name` looked up in `$HF_HUB_CACHE`, `$HF_HOME/hub` or
-/// `~/.cache/huggingface/hub`. Nothing is downloaded.
+/// a model id `org/name` looked up in `$HF_HUB_CACHE`, `$HF_HOME/hub` or
+/// `~/.cache/huggingface/hub` (nothing is downloaded for these); or `hf:org/name[@revision]`,
+/// downloaded into the hub cache when not there yet ([`hub::fetch`] with the environment's
+/// [`HubOptions`]: `HF_ENDPOINT`, `HF_HOME`, `HF_HUB_OFFLINE`, `HF_TOKEN`).
 pub fn resolve_dir(spec: &Path) -> Result<PathBuf, ModelError> {
+    if let Some(repo) = HubRepo::from_path(spec) {
+        return hub::fetch(&repo?, &HubOptions::from_env());
+    }
     if spec.join("config.json").is_file() {
         return Ok(spec.to_path_buf());
     }
     if spec.join("snapshots").is_dir() {
-        return snapshot_of(spec);
+        return hub::snapshot_of(spec);
     }
     let text = spec.to_string_lossy();
     if !spec.exists() && text.matches('/').count() == 1 && !text.starts_with('.') {
         let repo = format!("models--{}", text.replace('/', "--"));
-        for cache in hub_caches() {
+        for cache in hub::lookup_dirs() {
             let candidate = cache.join(&repo);
             if candidate.join("snapshots").is_dir() {
-                return snapshot_of(&candidate);
+                return hub::snapshot_of(&candidate);
             }
         }
         return Err(ModelError::Checkpoint {
             path: spec.to_path_buf(),
             reason: format!(
                 "no such folder, and model id {text:?} is not in the local Hugging Face cache \
-                 (looked in {}); download it once (e.g. `huggingface-cli download {text}`) or \
-                 give the checkpoint folder",
-                hub_caches()
+                 (looked in {}); give `hf:{text}` to download it, or the checkpoint folder",
+                hub::lookup_dirs()
                     .iter()
                     .map(|p| p.display().to_string())
                     .collect::<Vec<_>>()
@@ -65,53 +71,6 @@ pub fn resolve_dir(spec: &Path) -> Result<PathBuf, ModelError> {
                 .into()
         },
     })
-}
-
-fn hub_caches() -> Vec<PathBuf> {
-    let mut v = vec![];
-    if let Some(p) = std::env::var_os("HF_HUB_CACHE") {
-        v.push(PathBuf::from(p));
-    }
-    if let Some(p) = std::env::var_os("HF_HOME") {
-        v.push(PathBuf::from(p).join("hub"));
-    }
-    if let Some(h) = std::env::var_os("HOME") {
-        v.push(PathBuf::from(h).join(".cache/huggingface/hub"));
-    }
-    v
-}
-
-fn snapshot_of(repo: &Path) -> Result<PathBuf, ModelError> {
-    if let Ok(rev) = std::fs::read_to_string(repo.join("refs/main")) {
-        let dir = repo.join("snapshots").join(rev.trim());
-        if dir.join("config.json").is_file() {
-            return Ok(dir);
-        }
-    }
-    let mut snaps: Vec<(std::time::SystemTime, PathBuf)> =
-        std::fs::read_dir(repo.join("snapshots"))
-            .map_err(|e| ModelError::Checkpoint {
-                path: repo.to_path_buf(),
-                reason: e.to_string(),
-            })?
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.join("config.json").is_file())
-            .map(|p| {
-                let t = std::fs::metadata(&p)
-                    .and_then(|m| m.modified())
-                    .unwrap_or(std::time::UNIX_EPOCH);
-                (t, p)
-            })
-            .collect();
-    snaps.sort();
-    snaps
-        .pop()
-        .map(|(_, p)| p)
-        .ok_or_else(|| ModelError::Checkpoint {
-            path: repo.to_path_buf(),
-            reason: "hub-cache repository has no snapshot with a config.json".into(),
-        })
 }
 
 impl Checkpoint {

@@ -1,9 +1,10 @@
 //! Protein and DNA language models in Rust, numerically equal to Hugging Face `transformers`.
 //!
-//! Point [`LanguageModel::load`] at a Hugging Face checkpoint folder (or a model id in the local
-//! hub cache; nothing is downloaded) and get per-layer embeddings, pooled or per residue, from
-//! one forward pass, on CPU (f32 by default, f16/bf16 as options) or, built with the `cuda`
-//! feature, on an NVIDIA GPU.
+//! Point [`LanguageModel::load`] at a Hugging Face checkpoint folder, a model id in the local
+//! hub cache, or `hf:org/name[@revision]` to download it from the Hugging Face Hub into that
+//! cache first ([`hub`]; the only path that touches the network), and get per-layer embeddings,
+//! pooled or per residue, from one forward pass, on CPU (f32 by default, f16/bf16 as options)
+//! or, built with the `cuda` feature, on an NVIDIA GPU.
 //!
 //! Architectures, one file each (config struct + forward pass, with [candle](candle_core)):
 //! - [`esm2`]: ESM-2 (`EsmModel`: rotary embeddings, pre-LN, token-dropout scaling).
@@ -69,6 +70,7 @@ pub mod dnabert2;
 pub mod error;
 pub mod esm2;
 mod fast;
+pub mod hub;
 mod layers;
 mod model;
 pub mod t5_encoder;

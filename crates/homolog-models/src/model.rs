@@ -89,8 +89,9 @@ impl std::fmt::Debug for LanguageModel {
 }
 
 impl LanguageModel {
-    /// Loads checkpoint `path` (a folder, a hub-cache repository folder or a model id in the
-    /// local hub cache) as a `kind` model.
+    /// Loads checkpoint `path` (a folder, a hub-cache repository folder, a model id in the
+    /// local hub cache, or `hf:org/name[@revision]`, downloaded when not cached: see
+    /// [`crate::checkpoint::resolve_dir`]) as a `kind` model.
     pub fn load(kind: ModelKind, path: &Path, opts: &LoadOptions) -> Result<Self, ModelError> {
         let ck = Checkpoint::open(path)?;
         let device = opts.device.open()?;
