@@ -9,9 +9,9 @@
 //!   policy; [`registry::build`] turns a config entry into a ready embedder
 //!   ([`registry::default_type_id`] fails on an unknown name). `kmer`, `dna-kmer` and `dna-lsh`
 //!   are always built; with the cargo feature `transformers` (off by default), `esm2`,
-//!   `prot_t5`, `prost_t5`, `ankh3` and `dnabert2` run Hugging Face checkpoints through
-//!   `homolog-models` (`transformer::TransformerEmbedder`, `path:` names the checkpoint);
-//!   `esmc` is known and refused with a clear error.
+//!   `prot_t5`, `prost_t5`, `ankh3` and `dnabert2` run Hugging Face checkpoints, and `esmc`
+//!   EvolutionaryScale's ESM C state dict, through `homolog-models`
+//!   (`transformer::TransformerEmbedder`, `path:` names the checkpoint).
 //! - [`ModelSettings`]: one entry of `embedding.models` in the YAML config (FANTASIA's fields
 //!   plus homolog's, the k-mer parameters `k`, `dim`, `seed` as flat fields), with
 //!   [`ModelSettings::validate`].

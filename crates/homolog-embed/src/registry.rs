@@ -131,9 +131,10 @@ const BACKENDS: &[BackendInfo] = &[
         type_id: 5,
         hf_model: Some("esmc_600m"),
         dim: Some(1152),
+        // ESM C 600M: 36 blocks + the embedding output (300M: 30 + 1).
         num_layers: None,
         rare_residues: RareResidues::Keep,
-        available: false,
+        available: TRANSFORMERS,
     },
     BackendInfo {
         name: "unirep",
@@ -240,7 +241,7 @@ pub fn build(key: &str, settings: &ModelSettings) -> Result<Box<dyn Embedder>, E
             Ok(Box::new(e))
         }
         #[cfg(feature = "transformers")]
-        name @ ("esm2" | "prost_t5" | "prot_t5" | "ankh3" | "dnabert2") => Ok(Box::new(
+        name @ ("esm2" | "prost_t5" | "prot_t5" | "ankh3" | "dnabert2" | "esmc") => Ok(Box::new(
             crate::transformer::TransformerEmbedder::load(key, name, settings)?,
         )),
         "dna-kmer" => {
@@ -318,7 +319,7 @@ mod tests {
             assert_eq!(
                 available(),
                 vec![
-                    "kmer", "dna-kmer", "dna-lsh", "esm2", "prost_t5", "prot_t5", "ankh3",
+                    "kmer", "dna-kmer", "dna-lsh", "esm2", "prost_t5", "prot_t5", "ankh3", "esmc",
                     "unirep", "dnabert2"
                 ]
             );
@@ -382,9 +383,13 @@ mod tests {
             );
         }
         assert!(msg.contains("Prot-T5"), "{msg}");
-        // ESM C is known but has no backend in any build.
+        // ESM C runs with the transformer backends, and needs its checkpoint folder too.
         let msg = build("ESM3c", &s).err().unwrap().to_string();
-        assert!(msg.contains("not built in this version"), "{msg}");
+        if cfg!(feature = "transformers") {
+            assert!(msg.contains("needs `path:`"), "{msg}");
+        } else {
+            assert!(msg.contains("not built in this version"), "{msg}");
+        }
 
         let err = build("bogus", &s).err().unwrap();
         let msg = err.to_string();

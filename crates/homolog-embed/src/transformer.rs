@@ -1,4 +1,4 @@
-//! The transformer backends (ESM-2, ProtT5, ProstT5, Ankh3, DNABERT-2) of `homolog-models`
+//! The transformer backends (ESM-2, ProtT5, ProstT5, Ankh3, DNABERT-2, ESM C) of `homolog-models`
 //! behind the [`Embedder`] trait. Built with the cargo feature `transformers`.
 
 use std::path::{Path, PathBuf};

@@ -22,6 +22,7 @@ fn registry_builds_every_transformer_backend() {
         ("Prost-T5", "prost_t5", 32, 4),
         ("Ankh3-Large", "ankh3", 32, 4),
         ("DNABERT-2", "dnabert2", 48, 4),
+        ("ESM3c", "esmc", 64, 4),
     ] {
         let s = ModelSettings {
             path: Some(fixture(dir)),

@@ -200,7 +200,8 @@ impl Checkpoint {
     /// renaming), converted to `dtype` on `device`, as a [`VarBuilder`] (names unchanged).
     ///
     /// Looks for `model.safetensors`, `model.safetensors.index.json` (shards) and then
-    /// `pytorch_model.bin`; tensors are read lazily so a full encoder-decoder checkpoint costs
+    /// `pytorch_model.bin` (else a single `*.pth` state dict in the folder or `data/weights/`);
+    /// tensors are read lazily so a full encoder-decoder checkpoint costs
     /// only the encoder's memory.
     pub fn load_weights(
         &self,
@@ -235,13 +236,34 @@ impl Checkpoint {
         Ok((VarBuilder::from_tensors(map, dtype, device), path))
     }
 
+    /// The one `*.pth` torch state dict in the folder or its `data/weights/` (EvolutionaryScale's
+    /// layout), if there is exactly one.
+    fn torch_state_dict(&self) -> Option<PathBuf> {
+        for dir in [self.dir.clone(), self.dir.join("data").join("weights")] {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut found: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "pth"))
+                .collect();
+            if found.len() == 1 {
+                return found.pop();
+            }
+        }
+        None
+    }
+
     fn read_tensors(
         &self,
         keep: &dyn Fn(&str) -> bool,
     ) -> Result<(PathBuf, Vec<(String, Tensor)>), ModelError> {
         let single = self.dir.join("model.safetensors");
         let index = self.dir.join("model.safetensors.index.json");
-        let bin = self.dir.join("pytorch_model.bin");
+        let bin = match self.dir.join("pytorch_model.bin") {
+            b if b.is_file() => b,
+            b => self.torch_state_dict().unwrap_or(b),
+        };
         let cpu = Device::Cpu;
         if single.is_file() || index.is_file() {
             let (files, shown) = if single.is_file() {
@@ -286,8 +308,8 @@ impl Checkpoint {
         }
         Err(ModelError::Checkpoint {
             path: self.dir.clone(),
-            reason: "no weights: expected model.safetensors, model.safetensors.index.json or \
-                     pytorch_model.bin"
+            reason: "no weights: expected model.safetensors, model.safetensors.index.json, \
+                     pytorch_model.bin or one *.pth state dict (in the folder or data/weights/)"
                 .into(),
         })
     }

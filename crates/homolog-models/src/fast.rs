@@ -294,6 +294,8 @@ pub(crate) enum Act {
     GeluErf,
     /// The tanh approximation (`gelu_new`).
     GeluTanh,
+    /// `x * sigmoid(x)` (SiLU / swish, ESM C's SwiGLU).
+    Silu,
 }
 
 pub(crate) fn activate(x: &mut [f32], act: Act) {
@@ -589,6 +591,11 @@ mod simd {
             Act::GeluErf => {
                 for v in x {
                     *v = *v * 0.5 * (1.0 + erf::<F>(*v * std::f32::consts::FRAC_1_SQRT_2));
+                }
+            }
+            Act::Silu => {
+                for v in x {
+                    *v /= 1.0 + exp::<F>(-*v);
                 }
             }
             Act::GeluTanh => {

@@ -12,6 +12,8 @@
 //!   buckets, RMS layer norm, relu or gated-gelu feed-forward).
 //! - [`ankh`]: Ankh / Ankh3, a T5-encoder variant with its own config checks and tokenizer.json.
 //! - [`dnabert2`]: DNABERT-2 (MosaicBERT: fused Wqkv, ALiBi, gated GELU MLP, post-LN).
+//! - [`esmc`]: ESM C (EvolutionaryScale's `esm` package: QK layer norm, rotary, SwiGLU, scaled
+//!   residuals), from its torch state dict.
 //!
 //! Weights come from `model.safetensors` (single or sharded) or `pytorch_model.bin`
 //! ([`checkpoint`]); tokenizers from `vocab.txt`, `spiece.model` or `tokenizer.json`
@@ -69,6 +71,7 @@ pub mod checkpoint;
 pub mod dnabert2;
 pub mod error;
 pub mod esm2;
+pub mod esmc;
 mod fast;
 pub mod hub;
 mod layers;
@@ -97,16 +100,20 @@ pub enum ModelKind {
     /// DNABERT-2 (`zhihan1996/DNABERT-2-117M`): BPE tokens, `[CLS]`/`[SEP]`, mean over all
     /// non-pad tokens (as the model card's example).
     DnaBert2,
+    /// ESM C (EvolutionaryScale's ESM Cambrian 300M/600M): `<cls>` seq `<eos>`, mean over
+    /// residues (BOS/EOS excluded), as ESM-2.
+    EsmC,
 }
 
 impl ModelKind {
     /// Every kind.
-    pub const ALL: [ModelKind; 5] = [
+    pub const ALL: [ModelKind; 6] = [
         ModelKind::Esm2,
         ModelKind::ProtT5,
         ModelKind::ProstT5,
         ModelKind::Ankh3,
         ModelKind::DnaBert2,
+        ModelKind::EsmC,
     ];
 
     /// Canonical backend name (homolog-embed's registry name).
@@ -117,6 +124,7 @@ impl ModelKind {
             ModelKind::ProstT5 => "prost_t5",
             ModelKind::Ankh3 => "ankh3",
             ModelKind::DnaBert2 => "dnabert2",
+            ModelKind::EsmC => "esmc",
         }
     }
 
@@ -142,7 +150,7 @@ impl ModelKind {
             out
         };
         match self {
-            ModelKind::Esm2 | ModelKind::DnaBert2 => seq.to_string(),
+            ModelKind::Esm2 | ModelKind::EsmC | ModelKind::DnaBert2 => seq.to_string(),
             ModelKind::ProtT5 => t5(seq),
             ModelKind::ProstT5 => format!("<AA2fold> {}", t5(seq)),
             ModelKind::Ankh3 => format!("[NLU]{seq}"),

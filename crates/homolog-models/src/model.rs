@@ -10,6 +10,7 @@ use crate::checkpoint::Checkpoint;
 use crate::dnabert2::{DnaBert2, DnaBert2Config};
 use crate::error::ModelError;
 use crate::esm2::{Esm2, EsmConfig};
+use crate::esmc::{self, EsmC, EsmCConfig};
 use crate::t5_encoder::{T5Config, T5Encoder};
 use crate::tokenize::SeqTokenizer;
 use crate::{LoadOptions, ModelKind};
@@ -112,6 +113,16 @@ impl LanguageModel {
                 let m = Esm2::new(cfg, vb).map_err(wrap(wpath))?;
                 (Box::new(m), SeqTokenizer::from_esm_vocab(&ck.dir)?)
             }
+            ModelKind::EsmC => {
+                let (vb, wpath) = ck.load_weights(esmc::wants, dtype, &device)?;
+                let (d, n) = esmc::dims_from_weights(&vb).ok_or_else(|| ModelError::Weights {
+                    path: wpath.clone(),
+                    reason: "no tensor embed.weight: not an ESM C state dict".into(),
+                })?;
+                let cfg = EsmCConfig::from_checkpoint(&ck, d, n)?;
+                let m = EsmC::new(cfg, vb).map_err(wrap(wpath))?;
+                (Box::new(m), SeqTokenizer::esmc(&ck.dir)?)
+            }
             ModelKind::ProtT5 | ModelKind::ProstT5 => {
                 let cfg = T5Config::from_checkpoint(&ck, kind.name())?;
                 let (vb, wpath) = ck.load_weights(T5Encoder::wants, dtype, &device)?;
@@ -202,7 +213,7 @@ impl LanguageModel {
             )));
         }
         let (pool, residues) = match self.kind {
-            ModelKind::Esm2 => (1..n - 1, 1..n - 1),
+            ModelKind::Esm2 | ModelKind::EsmC => (1..n - 1, 1..n - 1),
             ModelKind::ProtT5 => (0..n, 0..n - 1),
             ModelKind::ProstT5 | ModelKind::Ankh3 => (0..n, 1..n - 1),
             ModelKind::DnaBert2 => (0..n, 1..n - 1),

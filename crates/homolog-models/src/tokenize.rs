@@ -89,6 +89,20 @@ impl SeqTokenizer {
         EsmVocab::load(&dir.join("vocab.txt")).map(SeqTokenizer::Esm)
     }
 
+    /// ESM C's tokenizer: `vocab.txt` from `dir` when there is one, else the fixed
+    /// [`crate::esmc::ESMC_VOCAB`] (`<cls>` + one token per residue + `<eos>`).
+    pub fn esmc(dir: &Path) -> Result<Self, ModelError> {
+        let path = dir.join("vocab.txt");
+        if path.is_file() {
+            return EsmVocab::load(&path).map(SeqTokenizer::Esm);
+        }
+        let tokens = crate::esmc::ESMC_VOCAB
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        EsmVocab::from_tokens(tokens, &path).map(SeqTokenizer::Esm)
+    }
+
     /// Loads a T5 tokenizer from `spiece.model` (+ its json side files), or `tokenizer.json`
     /// when there is no spiece.model.
     pub fn from_t5_folder(dir: &Path) -> Result<Self, ModelError> {
@@ -130,6 +144,11 @@ impl EsmVocab {
             .map(|l| l.trim().to_string())
             .filter(|l| !l.is_empty())
             .collect();
+        Self::from_tokens(tokens, path)
+    }
+
+    /// A vocabulary from its tokens in id order (`path` names it in errors).
+    pub fn from_tokens(tokens: Vec<String>, path: &Path) -> Result<Self, ModelError> {
         let index: HashMap<String, u32> = tokens
             .iter()
             .enumerate()

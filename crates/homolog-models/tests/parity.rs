@@ -144,6 +144,55 @@ fn dnabert2_matches_reference_forward() {
 }
 
 #[test]
+fn esmc_matches_the_esm_package_from_its_pth_state_dict() {
+    check_model(ModelKind::EsmC);
+}
+
+/// ESM C in f16 and bf16 (candle's generic ops) stays near the f32 reference.
+#[test]
+fn esmc_reduced_precision_stays_close() {
+    let dir = fixtures().join("esmc");
+    let f32m = LanguageModel::load(ModelKind::EsmC, &dir, &LoadOptions::default()).unwrap();
+    let want = f32m.embed(&["MKTAYIAKQRQISFVK"], &[0], false).unwrap();
+    for p in [Precision::F16, Precision::Bf16] {
+        let opts = LoadOptions {
+            precision: p,
+            ..LoadOptions::default()
+        };
+        let m = LanguageModel::load(ModelKind::EsmC, &dir, &opts).unwrap();
+        let got = m.embed(&["MKTAYIAKQRQISFVK"], &[0], false).unwrap();
+        let d = max_diff(&got[0].pooled[0], &want[0].pooled[0]);
+        assert!(d < 0.1, "esmc {p:?}: max abs diff {d}");
+    }
+}
+
+#[test]
+fn esmc_config_must_match_its_weights() {
+    let src = fixtures().join("esmc");
+    let tmp = std::env::temp_dir().join(format!("homolog-models-esmc-{}", std::process::id()));
+    std::fs::create_dir_all(tmp.join("data/weights")).unwrap();
+    std::fs::copy(
+        src.join("data/weights/esmc_tiny.pth"),
+        tmp.join("data/weights/esmc_tiny.pth"),
+    )
+    .unwrap();
+    let load = |cfg: &str| {
+        std::fs::write(tmp.join("config.json"), cfg).unwrap();
+        LanguageModel::load(ModelKind::EsmC, &tmp, &LoadOptions::default())
+    };
+    let e = load(r#"{"model_type": "esmc", "n_heads": 4, "n_layers": 5}"#).unwrap_err();
+    assert!(e.to_string().contains("n_layers"), "{e}");
+    let e = load(r#"{"model_type": "esmc"}"#).unwrap_err();
+    assert!(e.to_string().contains("n_heads"), "{e}");
+    let e = load(r#"{"model_type": "esm", "n_heads": 4}"#).unwrap_err();
+    assert!(e.to_string().contains("model_type"), "{e}");
+    // d_model and n_layers come from the weights.
+    let m = load(r#"{"model_type": "esmc", "n_heads": 4}"#).unwrap();
+    assert_eq!((m.dim(), m.num_hidden_states()), (64, 4));
+    std::fs::remove_dir_all(&tmp).ok();
+}
+
+#[test]
 fn t5_buckets_match_transformers() {
     let t: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixtures().join("t5_buckets.json")).unwrap())
