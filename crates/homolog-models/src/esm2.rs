@@ -4,12 +4,12 @@
 //! Checkpoints: `facebook/esm2_*` (EsmForMaskedLM, weights under `esm.`) or a bare EsmModel;
 //! LayerNorm parameters named `weight`/`bias` or `gamma`/`beta`.
 
-use candle_core::{DType, Device, Module, Result, Tensor};
+use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
 
 use crate::checkpoint::{find_prefix, Checkpoint};
 use crate::error::ModelError;
-use crate::layers::{attention, key_padding_bias, split_heads};
+use crate::layers::{apply_rotary, attention, key_padding_bias, split_heads, Rotary};
 use crate::model::Backbone;
 
 /// The parts of an ESM config.json that the forward pass uses.
@@ -93,7 +93,7 @@ pub struct Esm2 {
     embed: Embedding,
     layers: Vec<EsmLayer>,
     final_ln: LayerNorm,
-    inv_freq: Vec<f32>,
+    rotary: Rotary,
 }
 
 impl Esm2 {
@@ -133,45 +133,14 @@ impl Esm2 {
         }
         let final_ln = candle_nn::layer_norm(h, eps, vb.pp("encoder.emb_layer_norm_after"))?;
         let dh = h / cfg.num_attention_heads;
-        let inv_freq = (0..dh)
-            .step_by(2)
-            .map(|i| 1.0 / (cfg.rope_theta as f32).powf(i as f32 / dh as f32))
-            .collect();
+        let rotary = Rotary::new(dh, cfg.rope_theta as f32);
         Ok(Self {
             cfg,
             embed,
             layers,
             final_ln,
-            inv_freq,
+            rotary,
         })
-    }
-
-    /// cos and sin tables `(T, dh)` for positions 0..T, as transformers computes them (f32,
-    /// frequencies repeated over both halves).
-    fn rotary(&self, t: usize, device: &Device) -> Result<(Tensor, Tensor)> {
-        let (cos, sin) = self.rotary_tables(t);
-        let dh = 2 * self.inv_freq.len();
-        Ok((
-            Tensor::from_vec(cos, (t, dh), device)?,
-            Tensor::from_vec(sin, (t, dh), device)?,
-        ))
-    }
-
-    /// The rotary tables as row-major `(T, dh)` buffers.
-    fn rotary_tables(&self, t: usize) -> (Vec<f32>, Vec<f32>) {
-        let half = self.inv_freq.len();
-        let mut cos = Vec::with_capacity(t * half * 2);
-        let mut sin = Vec::with_capacity(t * half * 2);
-        for p in 0..t {
-            for _ in 0..2 {
-                for &f in &self.inv_freq {
-                    let a = p as f32 * f;
-                    cos.push(a.cos());
-                    sin.push(a.sin());
-                }
-            }
-        }
-        (cos, sin)
     }
 
     /// Token embeddings with token-dropout scaling, padding zeroed: `(B, T, h)`.
@@ -212,7 +181,7 @@ impl Esm2 {
         let heads = self.cfg.num_attention_heads;
         let dh = d / heads;
         let scale = (dh as f32).powf(-0.5);
-        let (cos, sin) = self.rotary_tables(t);
+        let (cos, sin) = self.rotary.tables(t);
         let mut x: Vec<f32> = self.embed(ids, mask)?.flatten_all()?.to_vec1()?;
         let n = self.num_hidden_states();
         let mut out: Vec<Option<Tensor>> = vec![None; n];
@@ -239,17 +208,6 @@ impl Esm2 {
     }
 }
 
-/// `x * cos + rotate_half(x) * sin` in f32, rotate_half(x) = cat(-x2, x1).
-fn apply_rotary(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
-    let dtype = x.dtype();
-    let x = x.to_dtype(DType::F32)?;
-    let dh = x.dim(3)?;
-    let x1 = x.narrow(3, 0, dh / 2)?;
-    let x2 = x.narrow(3, dh / 2, dh / 2)?;
-    let rot = Tensor::cat(&[&x2.neg()?, &x1], 3)?;
-    (x.broadcast_mul(cos)? + rot.broadcast_mul(sin)?)?.to_dtype(dtype)
-}
-
 impl Backbone for Esm2 {
     fn hidden_size(&self) -> usize {
         self.cfg.hidden_size
@@ -274,7 +232,7 @@ impl Backbone for Esm2 {
         let heads = self.cfg.num_attention_heads;
         let dh = self.cfg.hidden_size / heads;
         let scale = (dh as f64).powf(-0.5);
-        let (cos, sin) = self.rotary(t, dev)?;
+        let (cos, sin) = self.rotary.tensors(t, dev)?;
         let bias = key_padding_bias(mask, dtype)?;
         let n = self.num_hidden_states();
         let mut out: Vec<Option<Tensor>> = vec![None; n];

@@ -16,12 +16,12 @@
 //! `embeddings` of the `esm` package), so that layer index 0 means the final-normed output as
 //! for the other backends.
 
-use candle_core::{DType, Device, Module, Result, Tensor};
+use candle_core::{Module, Result, Tensor};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
 
 use crate::checkpoint::Checkpoint;
 use crate::error::ModelError;
-use crate::layers::{attention, key_padding_bias, split_heads};
+use crate::layers::{apply_rotary, attention, key_padding_bias, split_heads, Rotary};
 use crate::model::Backbone;
 
 /// ESM C's sequence vocabulary (`esm.utils.constants.esm3.SEQUENCE_VOCAB`), id = position. The
@@ -143,7 +143,7 @@ pub struct EsmC {
     embed: Embedding,
     blocks: Vec<Block>,
     norm: LayerNorm,
-    inv_freq: Vec<f32>,
+    rotary: Rotary,
 }
 
 fn ln_bias(d: usize, eps: f64, vb: VarBuilder) -> Result<LayerNorm> {
@@ -192,37 +192,14 @@ impl EsmC {
         }
         let norm = ln_no_bias(d, eps, vb.pp("transformer.norm"))?;
         let dh = d / cfg.n_heads;
-        let inv_freq = (0..dh)
-            .step_by(2)
-            .map(|i| 1.0 / (cfg.rope_theta as f32).powf(i as f32 / dh as f32))
-            .collect();
+        let rotary = Rotary::new(dh, cfg.rope_theta as f32);
         Ok(Self {
             cfg,
             embed,
             blocks,
             norm,
-            inv_freq,
+            rotary,
         })
-    }
-
-    /// cos and sin tables `(T, dh)`: `cos(p * f)` for the frequencies repeated over both halves.
-    fn rotary(&self, t: usize, device: &Device) -> Result<(Tensor, Tensor)> {
-        let half = self.inv_freq.len();
-        let mut cos = Vec::with_capacity(t * half * 2);
-        let mut sin = Vec::with_capacity(t * half * 2);
-        for p in 0..t {
-            for _ in 0..2 {
-                for &f in &self.inv_freq {
-                    let a = p as f32 * f;
-                    cos.push(a.cos());
-                    sin.push(a.sin());
-                }
-            }
-        }
-        Ok((
-            Tensor::from_vec(cos, (t, 2 * half), device)?,
-            Tensor::from_vec(sin, (t, 2 * half), device)?,
-        ))
     }
 }
 
@@ -236,9 +213,7 @@ impl EsmC {
         let heads = self.cfg.n_heads;
         let dh = d / heads;
         let scale = (dh as f32).powf(-0.5);
-        let (cos, sin) = self.rotary(t, &Device::Cpu)?;
-        let cos: Vec<f32> = cos.flatten_all()?.to_vec1()?;
-        let sin: Vec<f32> = sin.flatten_all()?.to_vec1()?;
+        let (cos, sin) = self.rotary.tables(t);
         let mut x: Vec<f32> = self.embed.forward(ids)?.flatten_all()?.to_vec1()?;
         let n = self.num_hidden_states();
         let mut out: Vec<Option<Tensor>> = vec![None; n];
@@ -276,17 +251,6 @@ impl EsmC {
     }
 }
 
-/// `x * cos + rotate_half(x) * sin` in f32, rotate_half(x) = cat(-x2, x1); `x` `(B, H, T, dh)`.
-fn apply_rotary(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
-    let dtype = x.dtype();
-    let x = x.to_dtype(DType::F32)?;
-    let dh = x.dim(3)?;
-    let x1 = x.narrow(3, 0, dh / 2)?;
-    let x2 = x.narrow(3, dh / 2, dh / 2)?;
-    let rot = Tensor::cat(&[&x2.neg()?, &x1], 3)?;
-    (x.broadcast_mul(cos)? + rot.broadcast_mul(sin)?)?.to_dtype(dtype)
-}
-
 impl Backbone for EsmC {
     fn hidden_size(&self) -> usize {
         self.cfg.d_model
@@ -311,7 +275,7 @@ impl Backbone for EsmC {
         let dh = d / heads;
         let scale = (dh as f64).powf(-0.5);
         let hidden = self.cfg.ffn_hidden();
-        let (cos, sin) = self.rotary(t, dev)?;
+        let (cos, sin) = self.rotary.tensors(t, dev)?;
         let bias = key_padding_bias(mask, dtype)?;
         let n = self.num_hidden_states();
         let mut out: Vec<Option<Tensor>> = vec![None; n];

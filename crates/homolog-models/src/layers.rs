@@ -72,3 +72,60 @@ pub fn stacked_linear(parts: &[candle_nn::Linear]) -> Result<candle_nn::Linear> 
         .transpose()?;
     Ok(candle_nn::Linear::new(w, b))
 }
+
+/// Rotary position embeddings over two halves of each head (`rotate_half`), as ESM-2 and ESM C
+/// use them: frequencies `theta^(-2i/dh)`, angles computed in f32 as transformers does.
+#[derive(Debug, Clone)]
+pub struct Rotary {
+    inv_freq: Vec<f32>,
+}
+
+impl Rotary {
+    /// The frequencies for heads of `head_dim` with base `theta`.
+    pub fn new(head_dim: usize, theta: f32) -> Rotary {
+        let inv_freq = (0..head_dim)
+            .step_by(2)
+            .map(|i| 1.0 / theta.powf(i as f32 / head_dim as f32))
+            .collect();
+        Rotary { inv_freq }
+    }
+
+    /// cos and sin as row-major `(T, dh)` buffers for positions 0..T, the frequencies repeated
+    /// over both halves.
+    pub fn tables(&self, t: usize) -> (Vec<f32>, Vec<f32>) {
+        let half = self.inv_freq.len();
+        let mut cos = Vec::with_capacity(t * half * 2);
+        let mut sin = Vec::with_capacity(t * half * 2);
+        for p in 0..t {
+            for _ in 0..2 {
+                for &f in &self.inv_freq {
+                    let a = p as f32 * f;
+                    cos.push(a.cos());
+                    sin.push(a.sin());
+                }
+            }
+        }
+        (cos, sin)
+    }
+
+    /// The tables as `(T, dh)` tensors on `device`.
+    pub fn tensors(&self, t: usize, device: &candle_core::Device) -> Result<(Tensor, Tensor)> {
+        let (cos, sin) = self.tables(t);
+        let dh = 2 * self.inv_freq.len();
+        Ok((
+            Tensor::from_vec(cos, (t, dh), device)?,
+            Tensor::from_vec(sin, (t, dh), device)?,
+        ))
+    }
+}
+
+/// `x * cos + rotate_half(x) * sin` in f32, rotate_half(x) = cat(-x2, x1); `x` `(B, H, T, dh)`.
+pub fn apply_rotary(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    let dtype = x.dtype();
+    let x = x.to_dtype(DType::F32)?;
+    let dh = x.dim(3)?;
+    let x1 = x.narrow(3, 0, dh / 2)?;
+    let x2 = x.narrow(3, dh / 2, dh / 2)?;
+    let rot = Tensor::cat(&[&x2.neg()?, &x1], 3)?;
+    (x.broadcast_mul(cos)? + rot.broadcast_mul(sin)?)?.to_dtype(dtype)
+}
