@@ -13,6 +13,8 @@
 //!   nothing is left behind and the old file stays.
 //! - [`write_parquet_atomic`] (feature `parquet`): one Arrow record batch as an atomic Parquet
 //!   file.
+//! - [`download::resume_into`] (feature `http`): an HTTP GET into a partial file, resumed with
+//!   `Range` from where it stopped.
 //!
 //! Every failure is an [`Error`]; crates keep their own error types and convert from it.
 //!
@@ -118,6 +120,8 @@
 //! ```
 
 pub mod atomic;
+#[cfg(feature = "http")]
+pub mod download;
 pub mod error;
 pub mod lines;
 pub mod open;

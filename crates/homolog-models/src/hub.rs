@@ -19,8 +19,8 @@
 //! URLs `{endpoint}/{repo}/resolve/{revision}/{file}`. Nothing is downloaded unless a user asks
 //! for it with an `hf:` checkpoint path; everything else in this crate only reads.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::fs::{self, File};
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
@@ -752,6 +752,7 @@ impl<'a> Client<'a> {
 
     /// One GET of `url` into `part`, resumed from its current length.
     fn get(&self, url: &str, part: &Path, size: Option<u64>) -> Result<(), Failure> {
+        use homolog_io::download::{resume_into, TransferError};
         let fatal = |what: &str, e: std::io::Error| {
             Failure::Fatal(ModelError::Checkpoint {
                 path: part.to_path_buf(),
@@ -762,69 +763,13 @@ impl<'a> Client<'a> {
         if have > 0 && size == Some(have) {
             return Ok(());
         }
-        let mut req = self.auth(
-            self.get_agent
-                .get(url)
-                .header("Accept-Encoding", "identity"),
-        );
-        if have > 0 {
-            req = req.header("Range", format!("bytes={have}-"));
-        }
-        let mut resp = req
-            .call()
-            .map_err(|e| Failure::Unreachable(e.to_string()))?;
-        let status = resp.status().as_u16();
-        let mut file = match status {
-            206 if have > 0 => {
-                // Append only if the server continues exactly where the partial file ends.
-                let start = resp
-                    .headers()
-                    .get("content-range")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(content_range_start);
-                if start != Some(have) {
-                    let _ = fs::remove_file(part);
-                    return Err(Failure::Unreachable(format!(
-                        "the server resumed at byte {start:?}, not {have}; starting over"
-                    )));
-                }
-                OpenOptions::new()
-                    .append(true)
-                    .open(part)
-                    .map_err(|e| fatal("opening", e))?
+        resume_into(self.auth(self.get_agent.get(url)), part).map_err(|e| match e {
+            TransferError::Retry(message) => Failure::Unreachable(format!("{url}: {message}")),
+            TransferError::Status(s) => {
+                Failure::Fatal(self.error(&format!("{url} answered HTTP {s}")))
             }
-            // A server that ignores the range sends everything: start over.
-            200 => File::create(part).map_err(|e| fatal("creating", e))?,
-            416 if have > 0 => {
-                let _ = fs::remove_file(part);
-                return Err(Failure::Unreachable(
-                    "the partial file is not a prefix the server knows; starting over".into(),
-                ));
-            }
-            s if s >= 500 || s == 408 || s == 429 => {
-                return Err(Failure::Unreachable(format!("{url} answered HTTP {s}")))
-            }
-            s => {
-                return Err(Failure::Fatal(
-                    self.error(&format!("{url} answered HTTP {s}")),
-                ))
-            }
-        };
-        let mut reader = resp.body_mut().as_reader();
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    let _ = file.flush();
-                    return Err(Failure::Unreachable(format!("transfer interrupted: {e}")));
-                }
-            };
-            file.write_all(&buf[..n]).map_err(|e| fatal("writing", e))?;
-        }
-        file.sync_all().map_err(|e| fatal("writing", e))?;
+            TransferError::Io { what, source } => fatal(what, source),
+        })?;
         let got = fs::metadata(part).map_err(|e| fatal("reading", e))?.len();
         match size {
             Some(s) if got < s => Err(Failure::Unreachable(format!(
@@ -850,12 +795,6 @@ fn origin(endpoint: &str) -> &str {
         Some(i) => &endpoint[..after_scheme + i],
         None => endpoint,
     }
-}
-
-/// `bytes 100-199/200` -> 100.
-fn content_range_start(v: &str) -> Option<u64> {
-    let rest = v.trim().strip_prefix("bytes")?.trim_start();
-    rest.split('-').next()?.trim().parse().ok()
 }
 
 fn sha256_file(path: &Path) -> std::io::Result<String> {
@@ -946,7 +885,6 @@ mod tests {
         assert_eq!(normalize_etag("\"abc\""), "abc");
         assert_eq!(origin("http://127.0.0.1:80/mirror"), "http://127.0.0.1:80");
         assert_eq!(origin("https://huggingface.co"), "https://huggingface.co");
-        assert_eq!(content_range_start("bytes 100-199/200"), Some(100));
         assert!(is_true("1") && is_true("yes") && !is_true("0") && !is_true(""));
         assert!(safe_file_name("model-00001-of-00002.safetensors"));
         assert!(safe_file_name("sub/model.safetensors"));

@@ -9,8 +9,8 @@
 //! [`FetchOptions::attempts`], or a later call) asks for the rest with `Range: bytes=<n>-` and
 //! appends on `206 Partial Content`, or starts over when the server answers `200`.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::fs::{self, File};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -221,79 +221,17 @@ enum Attempt {
 }
 
 fn attempt_download(agent: &ureq::Agent, url: &str, part: &Path) -> Result<(), Attempt> {
-    let have = fs::metadata(part).map(|m| m.len()).unwrap_or(0);
-    let mut req = agent.get(url).header("Accept-Encoding", "identity");
-    if have > 0 {
-        req = req.header("Range", format!("bytes={have}-"));
-    }
-    let mut resp = req.call().map_err(|e| Attempt::Retry(e.to_string()))?;
-    let status = resp.status().as_u16();
-    let mut file = match status {
-        206 if have > 0 => {
-            // Only append if the server continues exactly where the .part ends.
-            let start = resp
-                .headers()
-                .get("content-range")
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_content_range_start);
-            if start != Some(have) {
-                let _ = fs::remove_file(part);
-                return Err(Attempt::Retry(format!(
-                    "server resumed at {start:?}, expected byte {have}; restarting"
-                )));
-            }
-            tracing::info!("resuming {url} at byte {have}");
-            OpenOptions::new()
-                .append(true)
-                .open(part)
-                .map_err(|e| Attempt::Fatal(ReferenceError::io("opening", part, e)))?
+    use homolog_io::download::{resume_into, TransferError};
+    resume_into(agent.get(url), part).map_err(|e| match e {
+        TransferError::Retry(message) => Attempt::Retry(message),
+        TransferError::Status(s) => Attempt::Fatal(ReferenceError::Download {
+            url: url.to_string(),
+            message: format!("HTTP status {s}; check the URL"),
+        }),
+        TransferError::Io { what, source } => {
+            Attempt::Fatal(ReferenceError::io(what, part, source))
         }
-        200 => {
-            if have > 0 {
-                tracing::info!("server ignored the range request for {url}; restarting");
-            }
-            File::create(part)
-                .map_err(|e| Attempt::Fatal(ReferenceError::io("creating", part, e)))?
-        }
-        416 if have > 0 => {
-            // The .part is not a prefix the server recognises (e.g. the file shrank).
-            let _ = fs::remove_file(part);
-            return Err(Attempt::Retry("range not satisfiable; restarting".into()));
-        }
-        s if s >= 500 || s == 408 || s == 429 => {
-            return Err(Attempt::Retry(format!("HTTP status {s}")));
-        }
-        s => {
-            return Err(Attempt::Fatal(ReferenceError::Download {
-                url: url.to_string(),
-                message: format!("HTTP status {s}; check the URL"),
-            }))
-        }
-    };
-    let mut reader = resp.body_mut().as_reader();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                let _ = file.flush();
-                return Err(Attempt::Retry(e.to_string()));
-            }
-        };
-        file.write_all(&buf[..n])
-            .map_err(|e| Attempt::Fatal(ReferenceError::io("writing", part, e)))?;
-    }
-    file.sync_all()
-        .map_err(|e| Attempt::Fatal(ReferenceError::io("writing", part, e)))?;
-    Ok(())
-}
-
-/// `bytes 100-199/200` -> 100.
-fn parse_content_range_start(v: &str) -> Option<u64> {
-    let rest = v.trim().strip_prefix("bytes")?.trim_start();
-    rest.split('-').next()?.trim().parse().ok()
+    })
 }
 
 /// SHA-256 (lower-case hex) and size of a file.
@@ -341,8 +279,6 @@ mod tests {
         );
         assert_ne!(n, cache_name("https://other.org/nodes.dmp"));
         assert!(cache_name("https://x.org/").ends_with("-x.org"));
-        assert_eq!(parse_content_range_start("bytes 100-199/200"), Some(100));
-        assert_eq!(parse_content_range_start("items 1-2"), None);
     }
 
     #[test]
