@@ -60,6 +60,18 @@ fn homolog(args: &[&str], env: &[(&str, &Path)]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Writes `dir/config.yaml`: the reference built from `ref.fasta` and `ref_go.tsv` in `dir`,
+/// experiments under `dir/out` named `prefix`, then the `rest` of the YAML.
+fn write_config(dir: &Path, prefix: &str, obo: &Path, rest: &str) -> PathBuf {
+    let config = dir.join("config.yaml");
+    let yaml = format!(
+        "base_directory: out\nprefix: {prefix}\nreference:\n  path: reference\n  sequences: [ref.fasta]\n  annotations: [ref_go.tsv]\n  ontology: {}\n{rest}",
+        obo.display()
+    );
+    std::fs::write(&config, yaml).unwrap();
+    config
+}
+
 /// The one experiment folder under `base`.
 fn experiment(base: &Path) -> PathBuf {
     std::fs::read_dir(base.join("experiments"))
@@ -107,15 +119,12 @@ fn kmer_annotation_beats_random_neighbours_on_swissprot() {
     }
     drop(ref_tsv);
 
-    let config = path("config.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "base_directory: out\nprefix: sp\nreference:\n  path: reference\n  sequences: [ref.fasta]\n  annotations: [ref_go.tsv]\n  ontology: {}\nlookup:\n  limit_per_entry: 1\n  alignment: true\n",
-            obo.display()
-        ),
-    )
-    .unwrap();
+    let config = write_config(
+        dir.path(),
+        "sp",
+        &obo,
+        "lookup:\n  limit_per_entry: 1\n  alignment: true\n",
+    );
     let cfg = config.to_str().unwrap();
     homolog(&["initialize", "--config", cfg], &[]);
     homolog(
@@ -232,15 +241,12 @@ fn unirep_64_runs_on_real_proteins() {
         }
     }
     drop(ref_tsv);
-    let config = path("config.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "base_directory: out\nprefix: unirep\nreference:\n  path: reference\n  sequences: [ref.fasta]\n  annotations: [ref_go.tsv]\n  ontology: {}\nembedding:\n  models:\n    unirep:\n      path: unirep-64\n      layers: [0, 1]\nlookup:\n  limit_per_entry: 3\n",
-            obo.display()
-        ),
-    )
-    .unwrap();
+    let config = write_config(
+        dir.path(),
+        "unirep",
+        &obo,
+        "embedding:\n  models:\n    unirep:\n      path: unirep-64\n      layers: [0, 1]\nlookup:\n  limit_per_entry: 3\n",
+    );
     let cfg = config.to_str().unwrap();
     homolog(&["initialize", "--config", cfg], &env);
     homolog(
