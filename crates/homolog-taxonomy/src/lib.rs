@@ -24,6 +24,14 @@
 //!   [`is_within`](Taxonomy::is_within), [`common_ancestor`](Taxonomy::common_ancestor),
 //!   [`expand`](Taxonomy::expand), [`contains`](Taxonomy::contains), [`len`](Taxonomy::len),
 //!   [`taxids`](Taxonomy::taxids).
+//! - Merged (retired) ids: [`Taxonomy::load_merged`] reads NCBI's `merged.dmp` (or
+//!   [`Taxonomy::add_merged`] one pair); [`Taxonomy::resolve`] translates an id the way ete3
+//!   does. Only the pair features use the translation; the tree walks take node ids.
+//! - [`Taxonomy::pair_features`] -> [`TaxonomyPairFeatures`]: the research export's taxonomy
+//!   columns for a (query, reference) pair (`taxonomic_lca`, `taxonomic_distance`,
+//!   `taxonomic_common_ancestors`, `taxonomic_relation` as a [`TaxonomicRelation`]) with
+//!   PROTEA's exact rules, documented in [`pair`]; [`parse_taxid`] normalises raw ids as
+//!   PROTEA does. `docs/export.md` describes the columns.
 //! - [`TaxonFilter`] `{ include_only, exclude, with_descendants }`: the lookup's filter.
 //!   [`TaxonFilter::allows`] answers one question by walking the lineage;
 //!   [`TaxonFilter::compile`] (or [`TaxonFilter::compile_without_taxonomy`]) expands the lists
@@ -129,12 +137,14 @@
 mod error;
 mod filter;
 mod input;
+pub mod pair;
 
 use std::collections::HashMap;
 use std::path::Path;
 
 pub use error::TaxonomyError;
 pub use filter::{CompiledTaxonFilter, TaxonFilter};
+pub use pair::{parse_taxid, TaxonomicRelation, TaxonomyPairFeatures, UnknownRelation};
 
 use homolog_io::Lines;
 use input::fields;
@@ -159,6 +169,8 @@ pub struct Taxonomy {
     /// node index -> byte range of the scientific name in `names` (empty when unknown).
     name_span: Vec<(u32, u32)>,
     names: String,
+    /// Retired taxid -> the taxid it was merged into (NCBI's `merged.dmp`).
+    merged: HashMap<u32, u32>,
 }
 
 /// Where a node came from, for error messages.
@@ -401,6 +413,55 @@ impl Taxonomy {
             self.set_name(taxid, f[1]);
         }
         Ok(())
+    }
+
+    /// Loads NCBI's `merged.dmp` (`old taxid\t|\tnew taxid\t|`, plain or gzip) so that
+    /// [`resolve`](Taxonomy::resolve) and [`pair_features`](Taxonomy::pair_features) translate
+    /// retired ids as ete3 does. Returns the number of lines read. Targets need not be nodes
+    /// (such ids stay unknown), and the tree walks (`lineage`, `parent`, ...) are unaffected.
+    pub fn load_merged(&mut self, path: &Path) -> Result<usize, TaxonomyError> {
+        let mut lines = Lines::open(path)?;
+        let mut count = 0;
+        while let Some((line_no, line)) = lines.next_line()? {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let f = fields(line);
+            let parse_err = |what: String| TaxonomyError::Parse {
+                path: path.to_path_buf(),
+                line: line_no,
+                message: format!(
+                    "{what}; expected a merged.dmp line 'old taxid\\t|\\tnew taxid\\t|'"
+                ),
+            };
+            if f.len() < 2 {
+                return Err(parse_err("fewer than 2 fields".to_string()));
+            }
+            let number = |s: &str| {
+                s.parse::<u32>()
+                    .map_err(|_| parse_err(format!("taxid {s:?} is not a number")))
+            };
+            self.add_merged(number(f[0])?, number(f[1])?);
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Registers that taxid `old` was merged into `new` (as one `merged.dmp` line does).
+    pub fn add_merged(&mut self, old: u32, new: u32) {
+        self.merged.insert(old, new);
+    }
+
+    /// The node to use for `taxid`: itself when it is a node, else the node it was merged into
+    /// (one step, as ete3 translates); `None` when neither is known.
+    pub fn resolve(&self, taxid: u32) -> Option<u32> {
+        if self.contains(taxid) {
+            return Some(taxid);
+        }
+        self.merged
+            .get(&taxid)
+            .copied()
+            .filter(|&t| self.contains(t))
     }
 
     fn idx(&self, taxid: u32) -> Option<usize> {

@@ -226,3 +226,33 @@ fn truncated_gzip_taxdump_is_a_gzip_error() {
     let err = load_err(&whole[..whole.len() / 2], None);
     assert!(matches!(err, TaxonomyError::Gzip { .. }), "{err}");
 }
+
+#[test]
+fn merged_dmp_translates_retired_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = write(dir.path(), "nodes.dmp", NODES.as_bytes());
+    let mut t = Taxonomy::from_taxdump(&nodes, None).unwrap();
+    let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+    enc.write_all(b"12\t|\t562\t|\n\n13\t|\t999\t|\n").unwrap();
+    let merged = write(dir.path(), "merged.dmp.gz", &enc.finish().unwrap());
+    assert_eq!(t.load_merged(&merged).unwrap(), 2);
+    assert_eq!(t.resolve(12), Some(562));
+    assert_eq!(t.resolve(562), Some(562));
+    assert_eq!(t.resolve(13), None, "merged into an id that is not a node");
+    assert_eq!(t.resolve(14), None);
+    // The tree walks keep taking node ids only.
+    assert!(t.lineage(12).is_empty());
+    assert_eq!(
+        t.pair_features(Some(12), Some(2)).taxonomic_lca,
+        Some(2),
+        "pair features use the translation"
+    );
+
+    let bad = write(dir.path(), "bad.dmp", b"12\t|\t562\t|\nx\t|\t2\t|\n");
+    let err = t.load_merged(&bad).unwrap_err();
+    assert!(matches!(err, TaxonomyError::Parse { line: 2, .. }), "{err}");
+    assert!(err.to_string().contains("merged.dmp line"), "{err}");
+    let short = write(dir.path(), "short.dmp", b"12\n");
+    let err = t.load_merged(&short).unwrap_err();
+    assert!(err.to_string().contains("fewer than 2 fields"), "{err}");
+}
