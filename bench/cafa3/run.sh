@@ -29,7 +29,10 @@
 #   lookup       `homolog run --only-lookup` without alignments: k-NN lookup, GO transfer,
 #                summary.csv (the "lookup plus transfer" time)
 #   lookup+align the same with the NW/SW alignments of every (target, neighbour) pair: the run
-#                that is evaluated; its time minus `lookup` is the alignment stage
+#                evaluated as method MODEL (FANTASIA's final_score); its time minus `lookup` is
+#                the alignment stage
+#   lookup+align+vote  the same with homolog's neighbour vote (postprocess.score: vote) over
+#                CAFA3_VOTE_K neighbours: the run evaluated as method MODEL+vote
 # Environment:
 #   HOMOLOG_BIN       homolog binary (default target/release/homolog, built if missing)
 #   HOMOLOG_DATA      the shared data folder (default ../shared/data next to the repository)
@@ -38,7 +41,11 @@
 #   CAFA3_FULL_DIR    the full reference's FASTA + TSV (default $HOMOLOG_CACHE/cafa3/full)
 #   CAFA3_BASELINES   which baselines (default "naive blast"; "" for none)
 #   CAFA3_SCORE       summary.csv column evaluated (default final_score)
-#   CAFA3_K           lookup.limit_per_entry (default 5)
+#   CAFA3_K           lookup.limit_per_entry of the FANTASIA-scored run (default 5)
+#   CAFA3_SCORING     which scorings per model (default "fantasia vote"): fantasia = FANTASIA's
+#                     final_score (method MODEL), vote = postprocess.score: vote (MODEL+vote)
+#   CAFA3_VOTE_K      lookup.limit_per_entry of the vote run (default 30, the recommended config)
+#   CAFA3_VOTERS      postprocess.vote.voters (default 3)
 #   CAFA3_DROP_IDENTICAL=1  remove reference proteins whose sequence equals a target's (default 0:
 #                     keep them; their annotations predate CAFA3, so keeping them is no leakage)
 #   THREADS           threads of homolog and MMseqs2 (default nproc)
@@ -57,6 +64,9 @@ out="${CAFA3_OUT:-$root/bench/out/cafa3/$size}"
 baselines="${CAFA3_BASELINES-naive blast}"
 score="${CAFA3_SCORE:-final_score}"
 k="${CAFA3_K:-5}"
+scorings="${CAFA3_SCORING-fantasia vote}"
+vote_k="${CAFA3_VOTE_K:-30}"
+voters="${CAFA3_VOTERS:-3}"
 threads="${THREADS:-$(nproc)}"
 bin="${HOMOLOG_BIN:-$root/target/release/homolog}"
 
@@ -64,6 +74,9 @@ for m in "${models[@]}"; do
   case "$m" in kmer|kmer[0-9]|kmer[0-9][0-9]|unirep-64|unirep-256|unirep-1900) ;;
     *) echo "run.sh: unknown model $m (kmer, kmer<K>, unirep-64, unirep-256, unirep-1900)" >&2; exit 2 ;;
   esac
+done
+for sc in $scorings; do
+  case "$sc" in fantasia|vote) ;; *) echo "run.sh: unknown scoring $sc (fantasia, vote)" >&2; exit 2 ;; esac
 done
 for b in $baselines; do
   case "$b" in naive|blast) ;; *) echo "run.sh: unknown baseline $b (naive, blast)" >&2; exit 2 ;; esac
@@ -198,9 +211,21 @@ EOF
   emb=$(ls -d "$dir"/out/experiments/embed_*/embeddings.h5)
   timed lookup "$m" "$bin" run "${cfg[@]}" --only-lookup --embeddings "$emb" \
     --set prefix=lookup --set lookup.alignment=false --set lookup.topgo=false
-  timed lookup+align "$m" "$bin" run "${cfg[@]}" --only-lookup --embeddings "$emb" \
-    --set prefix=align --set lookup.topgo=false
-  predictions[$m]=$(ls -d "$dir"/out/experiments/align_*/summary.csv)
+  for scoring in $scorings; do
+    case "$scoring" in
+      fantasia)
+        timed lookup+align "$m" "$bin" run "${cfg[@]}" --only-lookup --embeddings "$emb" \
+          --set prefix=align --set lookup.topgo=false
+        predictions[$m]=$(ls -d "$dir"/out/experiments/align_*/summary.csv)
+        ;;
+      vote)
+        timed lookup+align+vote "$m" "$bin" run "${cfg[@]}" --only-lookup --embeddings "$emb" \
+          --set prefix=vote --set lookup.topgo=false --set lookup.limit_per_entry="$vote_k" \
+          --set postprocess.score=vote --set postprocess.vote.voters="$voters"
+        predictions[$m+vote]=$(ls -d "$dir"/out/experiments/vote_*/summary.csv)
+        ;;
+    esac
+  done
 done
 
 # --- baselines -------------------------------------------------------------------------------
@@ -225,7 +250,13 @@ done
 
 # --- evaluation --------------------------------------------------------------------------------
 results=()
-for method in "${models[@]}" $baselines; do
+methods=()
+for m in "${models[@]}"; do
+  for scoring in $scorings; do
+    case "$scoring" in fantasia) methods+=("$m") ;; vote) methods+=("$m+vote") ;; esac
+  done
+done
+for method in "${methods[@]}" $baselines; do
   for type in type1 type2; do
     for aspect in BPO MFO CCO; do
       lc=$(echo "$aspect" | tr '[:upper:]' '[:lower:]')
@@ -253,7 +284,7 @@ awk -F'\t' 'NR == 1 { print "| stage | model | wall (s) | peak RSS (MiB) |"; pri
             { printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$out/times.tsv" >"$out/times.md"
 {
   echo "size: $size ($n_ref reference proteins, $n_targets targets; $identical reference proteins had a target's sequence, CAFA3_DROP_IDENTICAL=$drop)"
-  echo "models: ${models[*]}; baselines: ${baselines:-none}; score: $score; k: $k; threads: $threads"
+  echo "models: ${models[*]}; scorings: $scorings (vote: k $vote_k, voters $voters); baselines: ${baselines:-none}; score: $score; k: $k; threads: $threads"
   echo "binary: $bin"
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); host: $(nproc) cores"
   echo "total wall time: $total s"

@@ -215,6 +215,7 @@ mod reference;
 mod summary;
 mod threshold;
 mod transfer;
+mod vote;
 
 pub use align::{
     align_pairs, pairs_for_hits, CachedAligner, MemoAligner, PairAligner, PairMetrics,
@@ -237,3 +238,4 @@ pub use transfer::{
     reliability_index, transfer, AlignmentColumns, ModelLayer, QueryInput, RawRow, RiMode,
     TransferSettings,
 };
+pub use vote::{summarize_votes, ScoreMethod, VoteSettings, VOTE_COLUMNS};

@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::AnnotateError;
 use crate::output::{SummaryFormat, TopgoFormat};
 use crate::transfer::{AlignmentColumns, RawRow};
+use crate::vote::{ScoreMethod, VoteSettings};
 
 /// A YAML/JSON mapping that keeps its keys in file order (FANTASIA's Python dicts do, and the
 /// order of `metrics` decides the order of the summary columns). Duplicate keys are an error.
@@ -203,6 +204,11 @@ pub struct PostprocessSettings {
     /// Drop predictions whose best reliability index is below this, and TopGO lines whose
     /// reliability index is (homolog; `None` = off).
     pub min_reliability: Option<f64>,
+    /// How `final_score` is computed (homolog; `fantasia`, FANTASIA's weighted sum, is the
+    /// default; `vote` is homolog's neighbour vote, see [`summarize_votes`](crate::summarize_votes)).
+    pub score: ScoreMethod,
+    /// Settings of `score: vote` (homolog).
+    pub vote: VoteSettings,
 }
 
 impl Default for PostprocessSettings {
@@ -215,6 +221,8 @@ impl Default for PostprocessSettings {
             summary: SummarySettings::default(),
             min_score: None,
             min_reliability: None,
+            score: ScoreMethod::Fantasia,
+            vote: VoteSettings::default(),
         }
     }
 }

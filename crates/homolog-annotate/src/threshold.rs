@@ -2,8 +2,9 @@
 //! predictions from `summary.csv` and the TopGO files.
 //!
 //! A prediction is one (accession, GO term, model, layer) group, one summary row. It is kept
-//! when its `final_score` >= `min_score` and its best reliability index (the max over its raw
-//! rows, whether or not `max_ri` is a summary column) >= `min_reliability`. Values are compared
+//! when its `final_score` >= `min_score` and its best reliability index >= `min_reliability`:
+//! its `max_ri` column when the summary has one (FANTASIA's: the max over its raw rows; a vote
+//! summary's: the max over the voters carrying the term), else the max over its raw rows. Values are compared
 //! as written, i.e. rounded to `precision` decimals, so a row that shows `0.5000` passes a
 //! threshold of 0.5. Kept rows are not recomputed: the thresholds choose rows, never change
 //! them. Raw CSVs keep every row (they are the full record of the transfer).
@@ -109,14 +110,19 @@ pub fn apply_output_thresholds<'r>(
             s.model_name.as_str(),
             s.layer_index,
         );
-        // A summary row always comes from raw rows; one without them cannot be checked.
-        let Some(&(id, best_ri)) = groups.get(&k) else {
+        // The row's own `max_ri` when it has one: FANTASIA's equals the best RI of its raw
+        // rows, and a vote row's is the best RI of the voters carrying the term (an ancestor
+        // term's vote row has no raw rows at all).
+        let group = groups.get(&k).copied();
+        let Some(best_ri) = s.get("max_ri").or(group.map(|(_, ri)| ri)) else {
             continue;
         };
-        if min_reliability.is_some_and(|min| best_ri < min) {
+        if min_reliability.is_some_and(|min| round_to(best_ri, precision) < min) {
             continue;
         }
-        keep_group[id] = true;
+        if let Some((id, _)) = group {
+            keep_group[id] = true;
+        }
         kept.push(s);
     }
     let topgo_rows = rows

@@ -1,13 +1,13 @@
 //! The CAFA3 benchmark at CI size: `bench/cafa3/run.sh small kmer` (the 5,000-protein Swiss-Prot
-//! January 2014 subset as reference, all 3,328 CAFA3 targets, `kmer` plus the naive and MMseqs2
-//! best-hit baselines) with this build's binary. It checks only that the run completes and that
+//! January 2014 subset as reference, all 3,328 CAFA3 targets, `kmer` scored by FANTASIA's
+//! formula and by homolog's neighbour vote, plus the naive and MMseqs2 best-hit baselines) with this build's binary. It checks only that the run completes and that
 //! its result table is whole and well-formed; quality is the benchmark's business, not a test's.
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
 
-const METHODS: [&str; 3] = ["kmer", "naive", "blast"];
+const METHODS: [&str; 4] = ["kmer", "kmer+vote", "naive", "blast"];
 const TYPES: [&str; 2] = ["type1", "type2"];
 const ASPECTS: [&str; 3] = ["BPO", "MFO", "CCO"];
 const HEADER: &str = "method\ttype\taspect\ttargets\tcoverage\tFmax\ttau\tP\tR\twFmax\tSmin";
@@ -140,6 +140,9 @@ fn cafa3_small_benchmark_runs_with_kmer() {
         .env_remove("CAFA3_BASELINES")
         .env_remove("CAFA3_SCORE")
         .env_remove("CAFA3_K")
+        .env_remove("CAFA3_SCORING")
+        .env_remove("CAFA3_VOTE_K")
+        .env_remove("CAFA3_VOTERS")
         .env_remove("HOMOLOG_CONFIG")
         .env("RUST_LOG", "warn")
         .output()
@@ -162,6 +165,7 @@ fn cafa3_small_benchmark_runs_with_kmer() {
         "embed",
         "lookup",
         "lookup+align",
+        "lookup+align+vote",
         "naive",
         "mmseqs-search",
         "total",

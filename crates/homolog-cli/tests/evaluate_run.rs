@@ -337,6 +337,58 @@ fn evaluate_reads_what_run_writes_on_cafa3_targets() {
     );
     s.evaluate(&exp.join("summary.csv"), None);
 
+    // homolog's neighbour vote: its own columns, scores in [0, 1], ancestors of voted terms
+    // included (the aspect roots get every voter), and the thresholds apply to every row,
+    // including ancestor rows that have no raw rows of their own.
+    let vote = [long, "postprocess.score=vote", "lookup.limit_per_entry=10"];
+    let vote_long = s.run("vote", &vote).join("summary.csv");
+    let (header, rows) = read_long(&vote_long);
+    let col = |name| column(&header, name);
+    let (voters, votes, ri, support, fs) = (
+        col("voters"),
+        col("votes"),
+        col("max_ri"),
+        col("support"),
+        col("final_score"),
+    );
+    assert!(
+        header.iter().all(|h| h != "count" && h != "w_max_ri"),
+        "{header:?}"
+    );
+    let mut roots = 0;
+    for r in &rows {
+        let (n, v) = (num(r, voters), num(r, votes));
+        assert!(v >= 1.0 && v <= n && n <= 3.0, "{r:?}");
+        assert!((0.0..=1.0).contains(&num(r, support)), "{r:?}");
+        assert!(num(r, fs) <= num(r, support) + 1e-4, "{r:?}");
+        if ["GO:0008150", "GO:0003674", "GO:0005575"].contains(&&r[1]) {
+            assert_eq!(v, n, "a root is carried by every voter: {r:?}");
+            roots += 1;
+        }
+    }
+    assert!(roots > 0);
+    let v = s.evaluate(&vote_long, None);
+    assert!(v.ends_with("(clipped 0)"), "{v}");
+    let vote_wide = s.run("vote_wide", &vote[1..]).join("summary.csv");
+    assert_eq!(s.evaluate(&vote_wide, Some("final_score_kmer_L0")), {
+        let one_model = s.run("vote_one", &[vote[0], vote[1], vote[2], one[0]]);
+        s.evaluate(&one_model.join("summary.csv"), None)
+    });
+    let sets = [
+        vote[0],
+        vote[1],
+        vote[2],
+        "postprocess.min_score=0.3",
+        "postprocess.min_reliability=0.09",
+    ];
+    let (_, kept) = read_long(&s.run("vote_thresholds", &sets).join("summary.csv"));
+    let expected: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|r| num(r, fs) >= 0.3 && num(r, ri) >= 0.09)
+        .collect();
+    assert!(!expected.is_empty() && expected.len() < rows.len());
+    assert_eq!(kept.iter().collect::<Vec<_>>(), expected);
+
     // An unknown --score names the file and lists the columns it could have been.
     let out = Command::new(env!("CARGO_BIN_EXE_homolog"))
         .args(["evaluate", "--predictions", wide2.to_str().unwrap()])

@@ -335,7 +335,25 @@ impl Config {
         let post = &self.postprocess;
         homolog_annotate::check_output_thresholds(post.min_score, post.min_reliability)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        if post.min_score.is_some() && !plan.has_final_score() {
+        if post.score == homolog_annotate::ScoreMethod::Vote {
+            if !self.lookup.alignment {
+                return invalid(
+                    "postprocess.score: vote ranks neighbours by their Smith-Waterman alignment, \
+                     but lookup.alignment is false; set lookup.alignment: true or use score: fantasia"
+                        .into(),
+                );
+            }
+            if post.vote.voters == 0 {
+                return invalid(
+                    "postprocess.vote.voters is 0; at least one neighbour must vote (default 3)"
+                        .into(),
+                );
+            }
+        }
+        if post.min_score.is_some()
+            && post.score == homolog_annotate::ScoreMethod::Fantasia
+            && !plan.has_final_score()
+        {
             return invalid(
                 "postprocess.min_score filters on final_score, but postprocess.summary.weights \
                  gives no final_score; set weights or drop min_score"

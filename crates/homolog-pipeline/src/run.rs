@@ -412,12 +412,26 @@ pub(crate) fn annotate_and_write(
             keep_sequences: post.keep_sequences,
         },
     )?;
-    let summary_rows = annotate::summarize(
-        &rows,
-        config.lookup.limit_per_entry,
-        config.lookup.precision,
-        &post.summary,
-    )?;
+    let (summary_rows, columns): (_, Vec<String>) = match post.score {
+        annotate::ScoreMethod::Fantasia => (
+            annotate::summarize(
+                &rows,
+                config.lookup.limit_per_entry,
+                config.lookup.precision,
+                &post.summary,
+            )?,
+            annotate::SummaryPlan::new(&post.summary)?
+                .columns()
+                .to_vec(),
+        ),
+        annotate::ScoreMethod::Vote => (
+            annotate::summarize_votes(&rows, &view.ontology()?, &post.vote)?,
+            annotate::VOTE_COLUMNS
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+        ),
+    };
     let kept = annotate::apply_output_thresholds(
         &rows,
         summary_rows,
@@ -434,11 +448,10 @@ pub(crate) fn annotate_and_write(
     }
     summary.summary_rows = kept.summary.len();
     summary.dropped_predictions = kept.dropped_predictions;
-    let plan = annotate::SummaryPlan::new(&post.summary)?;
     annotate::write_summary_csv_columns(
         &layout.summary(),
         &kept.summary,
-        plan.columns(),
+        &columns,
         post.summary_format,
         config.lookup.precision,
     )?;
