@@ -239,14 +239,13 @@ fn demo_runs_on_the_shipped_proteins_and_beats_the_naive_baseline() {
         tables.contains("## naive") && tables.contains("| CCO "),
         "{tables}"
     );
-    // The written config repeats the annotation.
-    ok(&homolog(&[
-        "run",
-        "--config",
-        out.join("config.yaml").to_str().unwrap(),
-        "--set",
-        "lookup.alignment=false",
-    ]));
+    assert!(stdout.contains("scoring: neighbour vote"), "{stdout}");
+    // The written config repeats the annotation, with the vote (it needs the alignments).
+    let config = out.join("config.yaml");
+    assert!(std::fs::read_to_string(&config)
+        .unwrap()
+        .contains("score: vote"));
+    ok(&homolog(&["run", "--config", config.to_str().unwrap()]));
 
     // Asking for UniRep-64 without its weights is an error that says how to get them.
     fails_with(

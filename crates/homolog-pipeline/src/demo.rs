@@ -87,6 +87,11 @@ impl fmt::Display for DemoReport {
         )?;
         writeln!(f, "data: {}", homolog_demo::PROVENANCE)?;
         writeln!(f, "model: {} ({})", self.model, self.why)?;
+        writeln!(
+            f,
+            "scoring: neighbour vote of the 3 best-aligned of 30 embedding neighbours \
+             (postprocess.score: vote, the recommended configuration)"
+        )?;
         writeln!(f, "experiment: {}", self.experiment.display())?;
         writeln!(
             f,
@@ -150,6 +155,9 @@ pub fn demo(options: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport
     config.reference.evidence_codes = EvidenceCodes::All;
     config.embedding.models.clear();
     config.embedding.models.insert(key, settings);
+    // The README's recommended scoring: the best-aligned of 30 embedding neighbours vote.
+    config.lookup.limit_per_entry = 30;
+    config.postprocess.score = homolog_annotate::ScoreMethod::Vote;
     config.validate()?;
     let config_path = out.join("config.yaml");
     homolog_io::write_atomic(&config_path, config.to_yaml().as_bytes())?;
