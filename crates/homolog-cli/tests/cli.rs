@@ -121,6 +121,29 @@ fn full_run_writes_the_documented_experiment_folder() {
         "{name}"
     );
     assert!(stdout.contains(name), "{stdout}");
+    // The run reports each stage's wall time, in pipeline order.
+    let times = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("time: "))
+        .unwrap_or_else(|| panic!("no time line in\n{stdout}"));
+    let stages: Vec<&str> = times
+        .split(", ")
+        .map(|s| s.rsplitn(3, ' ').nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            "open reference",
+            "embed",
+            "lookup",
+            "align",
+            "transfer",
+            "write raw",
+            "summary",
+            "write summary"
+        ],
+        "{times}"
+    );
     for f in ["experiment_config.yaml", "embeddings.h5", "summary.csv"] {
         assert!(exp.join(f).is_file(), "missing {f}");
     }

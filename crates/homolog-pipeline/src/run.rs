@@ -52,6 +52,20 @@ pub struct RunSummary {
     pub aligned_pairs: usize,
     /// What the embedding step did (absent for lookup-only runs).
     pub embedding: Option<crate::EmbedReport>,
+    /// Wall time of each stage that ran, in order (seconds): `open reference`, `embed`,
+    /// `lookup`, `align`, `transfer`, `write raw`, `summary`, `write summary`.
+    pub stage_seconds: Vec<(&'static str, f64)>,
+}
+
+impl RunSummary {
+    /// Runs `f` and records its wall time as stage `name`.
+    fn timed<T>(&mut self, name: &'static str, f: impl FnOnce(&mut Self) -> T) -> T {
+        let start = std::time::Instant::now();
+        let out = f(self);
+        self.stage_seconds
+            .push((name, start.elapsed().as_secs_f64()));
+        out
+    }
 }
 
 impl fmt::Display for RunSummary {
@@ -87,6 +101,14 @@ impl fmt::Display for RunSummary {
                 )?;
             }
         }
+        if !self.stage_seconds.is_empty() {
+            let stages: Vec<String> = self
+                .stage_seconds
+                .iter()
+                .map(|(name, s)| format!("{name} {s:.1} s"))
+                .collect();
+            writeln!(f, "  time: {}", stages.join(", "))?;
+        }
         Ok(())
     }
 }
@@ -121,9 +143,10 @@ pub fn run(
             None
         }
     };
+    let mut summary = RunSummary::default();
     let lookup = match options.mode {
         RunMode::EmbedOnly => None,
-        _ => Some(open_lookup(config)?),
+        _ => Some(summary.timed("open reference", |_| open_lookup(config))?),
     };
 
     // 2. The experiment folder: written as `.partial` and renamed when complete.
@@ -132,7 +155,6 @@ pub fn run(
     let layout = ExperimentLayout::new(&partial);
     homolog_io::write_atomic(layout.experiment_config(), config.to_yaml().as_bytes())?;
 
-    let mut summary = RunSummary::default();
     let embeddings = match &options.mode {
         RunMode::LookupOnly { embeddings } => embeddings.clone(),
         _ => {
@@ -140,7 +162,9 @@ pub fn run(
             summary.skipped_records = queries.skipped;
             let h5 = layout.embeddings();
             let failed = partial.join(crate::embed::FAILED_EMBEDDINGS_FILE);
-            let report = embed_records(config, &queries.records, &h5, &failed, progress)?;
+            let report = summary.timed("embed", |_| {
+                embed_records(config, &queries.records, &h5, &failed, progress)
+            })?;
             summary.failed_embeddings = report.failed();
             summary.embedding = Some(report);
             h5
@@ -222,6 +246,7 @@ fn lookup_and_annotate(
     progress: &dyn Progress,
     summary: &mut RunSummary,
 ) -> Result<(), PipelineError> {
+    let lookup_start = std::time::Instant::now();
     let view = ReferenceView::new(reference, &config.taxonomy)?;
     let filter = RowFilter {
         allowed: view.allowed_rows(),
@@ -307,6 +332,9 @@ fn lookup_and_annotate(
         });
     }
 
+    summary
+        .stage_seconds
+        .push(("lookup", lookup_start.elapsed().as_secs_f64()));
     crate::run::annotate_and_write(
         config, &view, &queries, &all_hits, layout, progress, summary,
     )
@@ -364,14 +392,17 @@ pub(crate) fn annotate_and_write(
                     .map(|(&qi, h)| (queries[qi].sequence.as_str(), h.as_slice()))
             })
             .collect();
-        let pairs = annotate::pairs_for_hits(view, &per_query);
-        summary.aligned_pairs = pairs.len();
-        let bar = progress.stage("align", pairs.len() as u64);
-        annotate::align_pairs(aligner, &pairs);
-        bar.inc(pairs.len() as u64);
-        bar.finish();
+        summary.timed("align", |summary| {
+            let pairs = annotate::pairs_for_hits(view, &per_query);
+            summary.aligned_pairs = pairs.len();
+            let bar = progress.stage("align", pairs.len() as u64);
+            annotate::align_pairs(aligner, &pairs);
+            bar.inc(pairs.len() as u64);
+            bar.finish();
+        });
     }
 
+    let transfer_start = std::time::Instant::now();
     let mut rows = Vec::new();
     for lh in hits {
         let model = annotate::ModelLayer {
@@ -404,14 +435,20 @@ pub(crate) fn annotate_and_write(
         rows = annotate::collapse_to_leaves(rows, &ontology);
     }
     summary.raw_rows = rows.len();
-    annotate::write_raw_results(
-        layout,
-        &rows,
-        &annotate::RawCsvOptions {
-            precision: config.lookup.precision,
-            keep_sequences: post.keep_sequences,
-        },
-    )?;
+    summary
+        .stage_seconds
+        .push(("transfer", transfer_start.elapsed().as_secs_f64()));
+    summary.timed("write raw", |_| {
+        annotate::write_raw_results(
+            layout,
+            &rows,
+            &annotate::RawCsvOptions {
+                precision: config.lookup.precision,
+                keep_sequences: post.keep_sequences,
+            },
+        )
+    })?;
+    let summary_start = std::time::Instant::now();
     let (summary_rows, columns): (_, Vec<String>) = match post.score {
         annotate::ScoreMethod::Fantasia => (
             annotate::summarize(
@@ -448,6 +485,10 @@ pub(crate) fn annotate_and_write(
     }
     summary.summary_rows = kept.summary.len();
     summary.dropped_predictions = kept.dropped_predictions;
+    summary
+        .stage_seconds
+        .push(("summary", summary_start.elapsed().as_secs_f64()));
+    let write_start = std::time::Instant::now();
     annotate::write_summary_csv_columns(
         &layout.summary(),
         &kept.summary,
@@ -463,6 +504,9 @@ pub(crate) fn annotate_and_write(
             config.lookup.precision,
         )?;
     }
+    summary
+        .stage_seconds
+        .push(("write summary", write_start.elapsed().as_secs_f64()));
     Ok(())
 }
 
