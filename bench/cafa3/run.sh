@@ -21,6 +21,8 @@
 # Output ($CAFA3_OUT, default bench/out/cafa3/<size>):
 #   results.tsv / results.md  method, type, aspect, targets, coverage, Fmax, tau, P, R, wFmax, Smin
 #   times.tsv / times.md      wall time (s) and peak RSS (MiB) of every stage, per model
+#   stages.tsv                the stage times `homolog run` reports inside each evaluated run
+#                             (open reference, lookup, align, transfer, write raw, summary, ...)
 #   eval/*.md                 the table `homolog evaluate` printed for each (method, type, aspect)
 #   run.txt                   what ran (size, models, binary, threads, counts, total wall time)
 # Stages timed per model (GNU time; without /usr/bin/time, wall time only):
@@ -105,7 +107,7 @@ else
   trap 'rm -rf "$work"' EXIT
 fi
 # Only this script's own outputs are replaced in $out.
-rm -rf "$out/eval" "$out/results.tsv" "$out/results.md" "$out/times.tsv" "$out/times.md" "$out/run.txt"
+rm -rf "$out/eval" "$out/results.tsv" "$out/results.md" "$out/times.tsv" "$out/times.md" "$out/stages.tsv" "$out/run.txt"
 mkdir -p "$out/eval"
 log="$out/log.txt"
 : >"$log"
@@ -153,6 +155,7 @@ echo "run.sh: $size reference $n_ref proteins ($identical with a target's sequen
 
 # --- timing ---------------------------------------------------------------------------------
 printf 'stage\tmodel\twall_s\tpeak_rss_mib\n' >"$out/times.tsv"
+printf 'model\trun\tstage\twall_s\n' >"$out/stages.tsv"
 # timed STAGE MODEL CMD...: runs CMD (output to the log), appends its wall time and peak RSS.
 timed() {
   local stage="$1" model="$2"; shift 2
@@ -171,6 +174,16 @@ timed() {
   wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
   printf '%s\t%s\t%s\t%s\n' "$stage" "$model" "$wall" "$rss" >>"$out/times.tsv"
   echo "  $stage $model: ${wall} s, peak RSS ${rss} MiB"
+}
+
+# stage_times MODEL RUN: the stage times `homolog run` printed last (its `time:` line) -> stages.tsv.
+stage_times() {
+  local line
+  line=$(grep -a '^  time: ' "$log" | tail -n 1 | sed 's/^  time: //')
+  [ -n "$line" ] || return 0
+  echo "$line" | tr ',' '\n' | sed 's/^ //' |
+    awk -v m="$1" -v r="$2" '{ s = $(NF - 1); $NF = ""; $(NF - 1) = ""; sub(/ +$/, ""); printf "%s\t%s\t%s\t%s\n", m, r, $0, s }' \
+    >>"$out/stages.tsv"
 }
 
 # --- homolog, one reference and run per model -------------------------------------------------
@@ -216,12 +229,14 @@ EOF
       fantasia)
         timed lookup+align "$m" "$bin" run "${cfg[@]}" --only-lookup --embeddings "$emb" \
           --set prefix=align --set lookup.topgo=false
+        stage_times "$m" lookup+align
         predictions[$m]=$(ls -d "$dir"/out/experiments/align_*/summary.csv)
         ;;
       vote)
         timed lookup+align+vote "$m" "$bin" run "${cfg[@]}" --only-lookup --embeddings "$emb" \
           --set prefix=vote --set lookup.topgo=false --set lookup.limit_per_entry="$vote_k" \
           --set postprocess.score=vote --set postprocess.vote.voters="$voters"
+        stage_times "$m" lookup+align+vote
         predictions[$m+vote]=$(ls -d "$dir"/out/experiments/vote_*/summary.csv)
         ;;
     esac
