@@ -127,6 +127,7 @@ pub mod lines;
 pub mod open;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod process;
 
 pub use atomic::{with_atomic_writer, write_atomic, AtomicFile};
 pub use error::{unsupported_compression_message, Error, TextProblem};

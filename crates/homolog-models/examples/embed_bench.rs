@@ -35,16 +35,6 @@ fn read_fasta(path: &str, n: usize, max_len: usize) -> Vec<String> {
         .collect()
 }
 
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
-
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.len() < 7 {
@@ -83,7 +73,7 @@ fn main() {
         secs,
         seqs.len() as f64 / secs,
         residues as f64 / secs,
-        peak_rss_mib(),
+        homolog_io::process::peak_rss_mib(),
         checksum
     );
 }

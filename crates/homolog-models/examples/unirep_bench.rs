@@ -9,15 +9,6 @@ use std::time::Instant;
 use homolog_models::unirep::{Representation, UniRep};
 use homolog_seq::fasta::{read_path, ReadOptions};
 
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.len() != 4 {
@@ -45,6 +36,6 @@ fn main() {
         model.width(),
         seqs.len(),
         residues as f64 / secs,
-        peak_rss_mib(),
+        homolog_io::process::peak_rss_mib(),
     );
 }

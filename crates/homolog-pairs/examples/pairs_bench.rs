@@ -13,17 +13,6 @@ use std::time::Instant;
 
 use homolog_pairs::{align_batch, BatchOptions, PairCache};
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn long_pair(len: usize) -> Result<(), String> {
     const AA: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
     let mut x = 0x2545_F491_4F6C_DD1Du64;
@@ -64,7 +53,7 @@ fn long_pair(len: usize) -> Result<(), String> {
         t_sw,
         cells / t_sw / 1e9,
         al.traceback_bytes(),
-        peak_rss_kib() as f64 / (1024.0 * 1024.0),
+        homolog_io::process::peak_rss_kib().unwrap_or(0) as f64 / (1024.0 * 1024.0),
         nw.score,
         nw.length,
         sw.score
