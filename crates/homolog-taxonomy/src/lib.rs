@@ -567,22 +567,8 @@ impl Taxonomy {
     /// The deepest common ancestor of `a` and `b` (may be `a` or `b` itself); `None` when
     /// either is unknown or they lie in different trees.
     pub fn common_ancestor(&self, a: u32, b: u32) -> Option<u32> {
-        let (mut i, mut j) = (self.idx(a)?, self.idx(b)?);
-        while self.depth[i] > self.depth[j] {
-            i = self.parent[i] as usize;
-        }
-        while self.depth[j] > self.depth[i] {
-            j = self.parent[j] as usize;
-        }
-        while i != j {
-            let (pi, pj) = (self.parent[i] as usize, self.parent[j] as usize);
-            if pi == i && pj == j {
-                return None; // two different roots
-            }
-            i = pi;
-            j = pj;
-        }
-        Some(self.taxids[i])
+        let k = self.lca_index(self.idx(a)?, self.idx(b)?)?;
+        Some(self.taxids[k])
     }
 
     /// Sorted, deduplicated union of the subtrees of `taxids` (unknown ids are kept as

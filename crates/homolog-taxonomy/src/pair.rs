@@ -349,7 +349,7 @@ impl Taxonomy {
     }
 
     /// Index of the deepest common ancestor; `None` across trees.
-    fn lca_index(&self, mut i: usize, mut j: usize) -> Option<usize> {
+    pub(crate) fn lca_index(&self, mut i: usize, mut j: usize) -> Option<usize> {
         while self.depth[i] > self.depth[j] {
             i = self.parent[i] as usize;
         }
