@@ -13,6 +13,7 @@ use homolog_pipeline::{DemoModel, DemoOptions, RunMode, RunOptions};
 
 mod cmd_align;
 mod cmd_distribute;
+mod cmd_export;
 mod cmd_models;
 mod cmd_reads;
 mod cmd_serve;
@@ -148,6 +149,9 @@ enum Command {
     Cluster(cmd_reads::ClusterArgs),
     /// Align (query, reference) pairs and write PROTEA's 12 NW/SW features (Parquet or CSV).
     Align(cmd_align::AlignArgs),
+    /// Export PROTEA's re-ranker training data: KNN GO-term candidates with features and
+    /// labels as train/eval Parquet plus a manifest, to a folder or s3://bucket/prefix.
+    Export(cmd_export::ExportArgs),
     /// Serve a GAME-compatible predictor over HTTP.
     Serve(cmd_serve::ServeArgs),
     /// Impersonate one GAME predictor and scatter each request over a pool of predictors.
@@ -300,6 +304,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Reads(command) => cmd_reads::run_reads(command)?,
         Command::Cluster(args) => cmd_reads::run(args)?,
         Command::Align(args) => cmd_align::run(args)?,
+        Command::Export(args) => cmd_export::run(args)?,
         Command::Serve(args) => cmd_serve::run(args)?,
         Command::Models(command) => cmd_models::run(command)?,
         Command::Distribute(args) => cmd_distribute::run(args)?,

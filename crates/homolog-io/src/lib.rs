@@ -128,6 +128,8 @@ pub mod open;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod process;
+#[cfg(feature = "s3")]
+pub mod s3;
 
 pub use atomic::{with_atomic_writer, write_atomic, AtomicFile};
 pub use error::{unsupported_compression_message, Error, TextProblem};

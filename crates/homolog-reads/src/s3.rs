@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::AmazonS3;
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 
@@ -70,23 +70,9 @@ impl S3Client {
     /// Connects to the bucket of `url` with settings from the environment.
     pub fn new(url: &S3Url) -> Result<Self, ReadsError> {
         let full = url.object_url(&url.key);
-        let mut builder = AmazonS3Builder::from_env().with_bucket_name(&url.bucket);
-        let endpoint = std::env::var("AWS_ENDPOINT_URL")
-            .or_else(|_| std::env::var("AWS_ENDPOINT"))
-            .ok();
-        if let Some(ep) = endpoint {
-            if ep.starts_with("http://") {
-                builder = builder.with_allow_http(true);
-            }
-            // Path-style addressing: S3-compatible servers on loopback have no bucket DNS names.
-            builder = builder
-                .with_endpoint(ep)
-                .with_virtual_hosted_style_request(false);
-        }
-        if std::env::var("AWS_REGION").is_err() && std::env::var("AWS_DEFAULT_REGION").is_err() {
-            builder = builder.with_region("us-east-1");
-        }
-        let store = builder.build().map_err(|e| s3err(&full, e))?;
+        let store = homolog_io::s3::builder_from_env(&url.bucket)
+            .build()
+            .map_err(|e| s3err(&full, e))?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
