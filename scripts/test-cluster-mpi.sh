@@ -15,7 +15,7 @@ export HOMOLOG_DATA="${HOMOLOG_DATA:-$(cd .. && pwd)/shared/data}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none   # containers without CMA/ptrace
 if ! command -v mpirun >/dev/null 2>&1; then
-  echo "test-cluster-mpi: mpirun not found; run scripts/setup.sh (setup.d/50-cluster.sh)" >&2
+  echo "test-cluster-mpi: mpirun not found; run scripts/setup.sh --test (setup.d/50-cluster.sh)" >&2
   exit 1
 fi
 target="${CARGO_TARGET_DIR:-target}"

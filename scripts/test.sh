@@ -19,9 +19,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: real data missing (looked in HOMOLOG_DATA=$HOMOLOG_DATA): ${missing[*]};" \
        "the tests that need it skip (HOMOLOG_REQUIRE_DATA=1 makes them fail)" >&2
 fi
-scripts/setup.sh
+# --test: the build needs plus every tool the tests use (setup.d/*); the plain mode is the demo's.
+scripts/setup.sh --test
 scripts/services.sh
 export PATH="$HOME/.cargo/bin:$PATH"
+# The install and deploy recipes (issue 17): the lean setup stays lean, the container recipes lint.
+scripts/check-setup-lean.sh
+scripts/check-containers.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked

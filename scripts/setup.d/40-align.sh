@@ -2,8 +2,11 @@
 # Alignment area: parasail's C library (fixture script, parity/bench drivers) and its Python
 # binding (bench/align: PROTEA's way of calling parasail). Idempotent.
 set -euo pipefail
+debs=(parasail libparasail-dev python3-parasail)
+# --list: the Debian packages this area asks for (scripts/setup.sh --test --list).
+if [ "${1:-}" = --list ]; then printf '%s\n' "${debs[@]}"; exit 0; fi
 need=()
-for p in parasail libparasail-dev python3-parasail; do
+for p in "${debs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

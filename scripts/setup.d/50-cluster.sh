@@ -4,6 +4,8 @@
 # (scikit-learn for metrics and k-means, moto's S3 server, pyarrow; faiss-cpu where installable).
 set -euo pipefail
 debs=(libopenmpi-dev openmpi-bin libclang-dev clang slurm-wlm munge)
+# --list: the Debian packages this area asks for (scripts/setup.sh --test --list).
+if [ "${1:-}" = --list ]; then printf '%s\n' "${debs[@]}"; exit 0; fi
 missing=()
 for p in "${debs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

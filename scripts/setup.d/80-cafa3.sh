@@ -5,8 +5,11 @@
 # The metastudent-data package itself (225 MB) is downloaded only by
 # scripts/cafa3/build_full_reference.sh, on demand.
 set -euo pipefail
+debs=(mmseqs2 ncbi-blast+ time)
+# --list: the Debian packages this area asks for (scripts/setup.sh --test --list).
+if [ "${1:-}" = --list ]; then printf '%s\n' "${debs[@]}"; exit 0; fi
 need=()
-for p in mmseqs2 ncbi-blast+ time; do
+for p in "${debs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -16,7 +16,9 @@
 //! and where it came from, never silently ignored (a FANTASIA pain).
 //!
 //! [`Config::load`] does all of that; [`EXAMPLE_YAML`] is the commented example file
-//! (`config.example.yaml`) with every key and its default.
+//! (`config.example.yaml`) with every key and its default, and [`reference_markdown`] generates
+//! the reference page `docs/configuration.md` (every key's type, default and allowed values)
+//! from the schema, the defaults and that file's comments.
 //!
 //! # Example
 //!
@@ -50,6 +52,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+pub mod reference;
+pub use reference::reference_markdown;
 
 use homolog_annotate::PostprocessSettings;
 // The stages' own option types, as the configuration spells them.
