@@ -91,7 +91,7 @@ for f in "$cafa/cafa3_targets.fasta.gz" "$obo" "$ia"; do
   [ -e "$f" ] || { echo "run.sh: $f not found (set HOMOLOG_DATA to the shared data folder)" >&2; exit 1; }
 done
 if [[ " $baselines " == *" blast "* ]] && ! command -v mmseqs >/dev/null; then
-  echo "run.sh: mmseqs not found (Debian mmseqs2; scripts/setup.sh installs it)" >&2; exit 1
+  echo "run.sh: mmseqs not found (Debian mmseqs2; scripts/setup.sh --test installs it)" >&2; exit 1
 fi
 
 if [ ! -x "$bin" ]; then

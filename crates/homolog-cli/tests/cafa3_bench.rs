@@ -116,9 +116,9 @@ fn cafa3_small_benchmark_runs_with_kmer() {
         (
             "mmseqs",
             "version",
-            "install Debian's mmseqs2 (scripts/setup.sh)",
+            "install Debian's mmseqs2 (scripts/setup.sh --test)",
         ),
-        ("python3", "--version", "install python3 (scripts/setup.sh)"),
+        ("python3", "--version", "install python3 (scripts/setup.sh --test)"),
     ] {
         if !tool_present(tool, arg) {
             homolog_testkit::unavailable(format!("{tool} not found"), fix);

@@ -13,7 +13,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 #[test]
 fn h5py_reads_what_we_write() {
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    homolog_testkit::require_python!(["h5py", "numpy"], "scripts/setup.sh");
+    homolog_testkit::require_python!(["h5py", "numpy"], "scripts/setup.sh --test");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("embeddings.h5");
     let mut w = FantasiaWriter::open(&path).unwrap();
@@ -85,7 +85,7 @@ print("ok")
 #[test]
 fn we_read_what_h5py_writes_the_fantasia_way() {
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    homolog_testkit::require_python!(["h5py", "numpy"], "scripts/setup.sh");
+    homolog_testkit::require_python!(["h5py", "numpy"], "scripts/setup.sh --test");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("embeddings.h5");
     // The same calls as FANTASIA's store_entry (require_group, create_dataset, attrs, bytes).

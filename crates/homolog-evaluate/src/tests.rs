@@ -583,7 +583,7 @@ mod naive {
             "proteins/swissprot2014_go_subset/swissprot2014_5000_go.tsv.gz"
         );
         let obo_path = homolog_testkit::require_data!("go/go-basic_2021-12-15.obo.gz");
-        if !homolog_testkit::python_with(&["gzip"], "scripts/setup.sh") {
+        if !homolog_testkit::python_with(&["gzip"], "scripts/setup.sh --test") {
             return;
         }
         let dir = tempfile::tempdir().unwrap();

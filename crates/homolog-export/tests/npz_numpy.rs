@@ -1,5 +1,5 @@
 //! anc2vec files as numpy writes them (`np.savez` and `np.savez_compressed`, unicode GO ids)
-//! are read with the values numpy holds. Needs python3 with numpy (scripts/setup.sh); a
+//! are read with the values numpy holds. Needs python3 with numpy (scripts/setup.sh --test); a
 //! failure with HOMOLOG_REQUIRE_DATA=1.
 
 use homolog_export::npz::{read_npz, NpyArray};
@@ -7,7 +7,7 @@ use homolog_export::semantics::Anc2Vec;
 
 #[test]
 fn reads_numpy_written_npz() {
-    homolog_testkit::require_python!(["numpy"], "scripts/setup.sh");
+    homolog_testkit::require_python!(["numpy"], "scripts/setup.sh --test");
     let dir = tempfile::tempdir().unwrap();
     let script = r#"
 import sys, numpy as np

@@ -1,5 +1,5 @@
 //! The shards are readable by pyarrow (the schema documented in docs/formats.md).
-//! Needs python3 with pyarrow (scripts/setup.sh installs it; a failure with HOMOLOG_REQUIRE_DATA).
+//! Needs python3 with pyarrow (scripts/setup.sh --test installs it; a failure with HOMOLOG_REQUIRE_DATA).
 
 use std::process::Command;
 
@@ -9,7 +9,7 @@ use homolog_shards::embed::{embed_to_shards, EmbedOptions};
 
 #[test]
 fn pyarrow_reads_the_shards() {
-    homolog_testkit::require_python!(["pyarrow.parquet"], "scripts/setup.sh");
+    homolog_testkit::require_python!(["pyarrow.parquet"], "scripts/setup.sh --test");
     let d = tempfile::tempdir().unwrap();
     let reads: Vec<Result<Read, ReadsError>> = (0..25)
         .map(|i| {
