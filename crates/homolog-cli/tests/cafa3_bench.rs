@@ -118,7 +118,11 @@ fn cafa3_small_benchmark_runs_with_kmer() {
             "version",
             "install Debian's mmseqs2 (scripts/setup.sh --test)",
         ),
-        ("python3", "--version", "install python3 (scripts/setup.sh --test)"),
+        (
+            "python3",
+            "--version",
+            "install python3 (scripts/setup.sh --test)",
+        ),
     ] {
         if !tool_present(tool, arg) {
             homolog_testkit::unavailable(format!("{tool} not found"), fix);
