@@ -92,6 +92,31 @@ pub enum MethodArg {
     Minibatch,
     /// SimHash buckets merged by Hamming proximity.
     Lsh,
+    /// Abundance classes from long k-mers counted over --reads (one process).
+    Ab,
+    /// Abundance classes, then composition k-means within each class (one process).
+    Abcb,
+}
+
+/// `--k N` or `--k auto`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KArg {
+    /// Chosen from the data.
+    Auto,
+    /// Given.
+    N(usize),
+}
+
+impl std::str::FromStr for KArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.eq_ignore_ascii_case("auto") {
+            return Ok(KArg::Auto);
+        }
+        s.parse()
+            .map(KArg::N)
+            .map_err(|_| format!("{s:?} is neither a number of clusters nor `auto`"))
+    }
 }
 
 /// Distance.
@@ -116,9 +141,12 @@ pub struct ClusterArgs {
     /// Clustering method.
     #[arg(long, value_enum, default_value = "kmeans")]
     pub method: MethodArg,
-    /// Number of clusters (k-means, mini-batch); for LSH the most clusters kept (0 = no cap).
-    #[arg(short, long, default_value_t = 10)]
-    pub k: usize,
+    /// Number of clusters (k-means, mini-batch; abcb: bins in all, split over the abundance
+    /// classes); for LSH the most clusters kept (0 = no cap). `auto`: chosen from the data
+    /// (abcb: per abundance class from --genome-size; kmeans, lsh: knee of the k-means inertia); the
+    /// summary says what was chosen and why.
+    #[arg(short, long, default_value = "10")]
+    pub k: KArg,
     /// Distance.
     #[arg(long, value_enum, default_value = "euclidean")]
     pub metric: MetricArg,
@@ -150,6 +178,31 @@ pub struct ClusterArgs {
     /// purity, completeness (metrics.json, clusters.tsv).
     #[arg(long)]
     pub truth: Option<PathBuf>,
+    /// The reads the shards were embedded from (same as `reads embed --input`): ab, abcb and
+    /// --abundance-weight count their long k-mers.
+    #[arg(long)]
+    pub reads: Option<String>,
+    /// ab/abcb: canonical k-mer size of the abundance counting (8..=14; 4^k x 4 bytes of
+    /// counters: 4 MiB at 10, 64 MiB at 12, 1 GiB at 14).
+    #[arg(long, default_value_t = 10)]
+    pub ab_kmer: usize,
+    /// ab/abcb: number of abundance classes, or `auto` (lowest BIC over 1..=6).
+    #[arg(long, default_value = "auto")]
+    pub ab_classes: KArg,
+    /// abcb with --k auto: expected average genome size in bases (metabinR's rule).
+    #[arg(long, default_value_t = 3.0e6)]
+    pub genome_size: f64,
+    /// Do not pool mates (`/1` `/2`, or one id twice): by default a pair gets one bin.
+    #[arg(long)]
+    pub no_mates: bool,
+    /// kmeans/lsh: average the embeddings of mates (`/1` `/2`, or one id twice) before
+    /// clustering, so a pair gets one bin (one process). ab/abcb always pool mates.
+    #[arg(long)]
+    pub pool_mates: bool,
+    /// kmeans/lsh with --reads: append an abundance column with this weight (its variance is
+    /// weight x the embedding's summed variance); 0 = off.
+    #[arg(long, default_value_t = 0.0)]
+    pub abundance_weight: f64,
     /// Reads in the PCA plot sample.
     #[arg(long, default_value_t = 5000)]
     pub plot_sample: usize,
@@ -171,14 +224,32 @@ fn options(a: &ClusterArgs) -> homolog_cluster::ClusterOptions {
             MethodArg::Kmeans => Method::Kmeans,
             MethodArg::Minibatch => Method::Minibatch,
             MethodArg::Lsh => Method::Lsh,
+            MethodArg::Ab => Method::Ab,
+            MethodArg::Abcb => Method::Abcb,
         },
+        reads: a.reads.clone(),
+        k_auto: a.k == KArg::Auto,
+        pool_mates: a.pool_mates,
         batch_size: a.batch_size,
         epochs: a.epochs,
         truth: a.truth.clone(),
         plot_sample: a.plot_sample,
         ..Default::default()
     };
-    o.kmeans.k = a.k;
+    // `auto` keeps the default 10 as the fallback/upper reference; the method decides.
+    let k = match a.k {
+        KArg::N(k) => k,
+        KArg::Auto => 10,
+    };
+    o.kmeans.k = k;
+    o.abundance.kmer = a.ab_kmer;
+    o.abundance.classes = match a.ab_classes {
+        KArg::Auto => None,
+        KArg::N(c) => Some(c),
+    };
+    o.abundance.genome_size = a.genome_size;
+    o.abundance.mates = !a.no_mates;
+    o.abundance.weight = a.abundance_weight;
     o.kmeans.metric = match a.metric {
         MetricArg::Euclidean => Metric::Euclidean,
         MetricArg::Cosine => Metric::Cosine,
@@ -189,7 +260,8 @@ fn options(a: &ClusterArgs) -> homolog_cluster::ClusterOptions {
     o.kmeans.init_sample = a.init_sample;
     o.lsh.bits = a.bits;
     o.lsh.radius = a.radius;
-    o.lsh.max_clusters = a.k;
+    // With `--k auto` the clustering replaces this cap with the chosen k.
+    o.lsh.max_clusters = k;
     o.lsh.seed = a.seed;
     o
 }
@@ -225,6 +297,20 @@ pub fn run(args: ClusterArgs) -> Result<()> {
             s.seconds.get("total").copied().unwrap_or(0.0),
             args.out.display()
         );
+        if let Some(why) = &s.k_choice {
+            println!("bins: {why}");
+        }
+        if let Some(ab) = &s.abundance {
+            println!(
+                "abundance: {}-mers ({} MiB of counters), {} reads counted, {} pairs pooled, {} unpaired mates, {} unbinned reads",
+                ab.kmer,
+                ab.counter_bytes >> 20,
+                ab.reads_counted,
+                ab.pairs,
+                ab.unpaired,
+                ab.unbinned
+            );
+        }
         if let Some(m) = s.metrics {
             println!(
                 "against the truth ({} labelled reads, {} classes): ARI {:.4}  NMI {:.4}  purity {:.4}  completeness {:.4}",

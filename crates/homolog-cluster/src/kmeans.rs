@@ -92,7 +92,7 @@ impl KMeansParams {
         Ok(())
     }
 
-    fn sample_size(&self, n_total: u64) -> u64 {
+    pub(crate) fn sample_size(&self, n_total: u64) -> u64 {
         let want = if self.init_sample == 0 {
             (256 * self.k).max(10_000) as u64
         } else {

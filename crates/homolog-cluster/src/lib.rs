@@ -7,6 +7,10 @@
 //! - [`lsh`]: SimHash buckets merged by Hamming proximity (leader clustering).
 //! - [`metrics`]: ARI, NMI, homogeneity/completeness/V-measure, purity, per-cluster scores
 //!   (scikit-learn's definitions).
+//! - [`abundance`]: long canonical k-mers counted over the whole sample (dense counters, any
+//!   thread count gives the same counts), reads' abundance profiles, mate pairs, 1-D classes.
+//! - [`binning`]: `--method ab` (abundance classes) and `abcb` (composition k-means within each
+//!   class), and the abundance column of the joint embedding.
 //! - [`plot`]: the PNG (PCA scatter by cluster + cluster sizes), headless, no fonts.
 //! - [`run::cluster_shards`]: the whole stage and its output folder (see [`run`]).
 //! - [`comm`]: the collectives behind one trait: [`comm::Local`] (threads) or, with the cargo
@@ -68,6 +72,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod abundance;
+pub mod binning;
 pub mod comm;
 pub mod error;
 pub mod kmeans;
@@ -81,7 +87,9 @@ pub mod run;
 pub use error::ClusterError;
 pub use kmeans::{KMeansParams, Metric};
 pub use lsh::LshParams;
-pub use run::{cluster_shards, ClusterOptions, ClusterSummary, Method};
+pub use run::{
+    cluster_shards, AbundanceOptions, AbundanceSummary, ClusterOptions, ClusterSummary, Method,
+};
 
 /// Whether this build can run MPI ranks (cargo feature `mpi`).
 pub const MPI_ENABLED: bool = cfg!(feature = "mpi");

@@ -47,6 +47,80 @@ pub enum Method {
     Minibatch,
     /// SimHash buckets merged by Hamming proximity (threads or MPI ranks).
     Lsh,
+    /// Abundance classes alone (long k-mers counted over `reads`; one process).
+    Ab,
+    /// Abundance classes, then composition k-means within each (one process).
+    Abcb,
+}
+
+/// The abundance options (`--method ab`, `abcb`, and the joint embedding of `kmeans`/`lsh`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AbundanceOptions {
+    /// Canonical k-mer size of the counting (8..=14).
+    pub kmer: usize,
+    /// Abundance classes; `None` = chosen by BIC (see `abundance::choose_classes`).
+    pub classes: Option<usize>,
+    /// Most classes tried when choosing.
+    pub max_classes: usize,
+    /// Expected average genome size (bases): `abcb` gives an abundance class
+    /// max(1, floor(distinct k-mers of its reads / genome_size)) composition clusters
+    /// (metabinR's rule) unless the number of bins is given.
+    pub genome_size: f64,
+    /// Pool the signals of mates (`/1` `/2`, or the same id twice) so a pair gets one bin.
+    pub mates: bool,
+    /// `kmeans`/`lsh` with reads: weight of the abundance column appended to each row (its
+    /// variance is `weight` x the summed per-dimension variance of the embedding); 0 = off.
+    pub weight: f64,
+}
+
+impl Default for AbundanceOptions {
+    fn default() -> Self {
+        Self {
+            kmer: 10,
+            classes: None,
+            max_classes: 6,
+            genome_size: 3.0e6,
+            mates: true,
+            weight: 0.0,
+        }
+    }
+}
+
+/// What the abundance pass found (in `summary.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AbundanceSummary {
+    /// k.
+    pub kmer: usize,
+    /// Bytes of the k-mer counters.
+    pub counter_bytes: u64,
+    /// k-mer occurrences counted over the sample.
+    pub occurrences: u64,
+    /// Distinct canonical k-mers seen.
+    pub distinct: u64,
+    /// A k-mer is solid when its sample count is at least this.
+    pub solid_threshold: u32,
+    /// Reads in `reads` (all counted).
+    pub reads_counted: u64,
+    /// Mate pairs pooled.
+    pub pairs: u64,
+    /// Reads marked as mates whose mate is missing (binned alone).
+    pub unpaired: u64,
+    /// Reads without a complete k-mer (shorter than k, or all N) whose mate has none either:
+    /// they go to the `unbinned` cluster.
+    pub unbinned: u64,
+    /// The cluster id holding the unbinned reads, when there are any.
+    pub unbinned_cluster: Option<u32>,
+    /// How the number of abundance classes was chosen.
+    pub classes: crate::abundance::ClassChoice,
+    /// Reads (binned) per abundance class, classes by increasing abundance.
+    pub class_sizes: Vec<u64>,
+    /// Centre (mean solid fraction) of each class.
+    pub class_centres: Vec<f64>,
+    /// abcb: composition clusters per class and why.
+    pub clusters_per_class: Vec<usize>,
+    /// abcb: the rule behind `clusters_per_class`.
+    pub bins_rule: String,
 }
 
 /// Everything [`cluster_shards`] needs.
@@ -70,6 +144,22 @@ pub struct ClusterOptions {
     pub truth: Option<PathBuf>,
     /// Rows in the plot sample.
     pub plot_sample: usize,
+    /// The reads the shards were embedded from (file, folder or s3:// prefix): needed by `ab`,
+    /// `abcb` and the joint embedding.
+    #[serde(default)]
+    pub reads: Option<String>,
+    /// Abundance options.
+    #[serde(default)]
+    pub abundance: AbundanceOptions,
+    /// `--k auto`: the number of bins is chosen from the data (abcb: per class from the genome
+    /// size; kmeans: elbow of the inertia on the initialisation sample).
+    #[serde(default)]
+    pub k_auto: bool,
+    /// kmeans/lsh: replace each read's row by the mean row of its mate group (`/1` `/2`, or the
+    /// same id twice) before clustering, so a pair gets one bin (one process; ab/abcb pool
+    /// mates through `abundance.mates`).
+    #[serde(default)]
+    pub pool_mates: bool,
 }
 
 impl Default for ClusterOptions {
@@ -84,6 +174,10 @@ impl Default for ClusterOptions {
             lsh: LshParams::default(),
             truth: None,
             plot_sample: 5000,
+            reads: None,
+            abundance: AbundanceOptions::default(),
+            k_auto: false,
+            pool_mates: false,
         }
     }
 }
@@ -117,6 +211,12 @@ pub struct ClusterSummary {
     pub seconds: HashMap<String, f64>,
     /// Scores against the truth table.
     pub metrics: Option<Scores>,
+    /// The abundance pass (ab, abcb, joint embedding).
+    #[serde(default)]
+    pub abundance: Option<AbundanceSummary>,
+    /// How the number of bins was chosen, in words.
+    #[serde(default)]
+    pub k_choice: Option<String>,
 }
 
 /// Reads a truth table: `read_id<TAB>label` per line (`#` comments; a header whose first field
@@ -177,10 +277,19 @@ pub fn cluster_shards(
             opts.input.display()
         )));
     }
+    if opts.method == Method::Minibatch && (opts.k_auto || opts.abundance.weight > 0.0) {
+        return Err(ClusterError::Params(
+            "mini-batch k-means takes neither --k auto nor --abundance-weight; use --method kmeans"
+                .into(),
+        ));
+    }
     let mut seconds = HashMap::new();
     let clustering = match opts.method {
         Method::Minibatch => cluster_streaming(&set, opts, comm, &mut seconds)?,
         Method::Kmeans | Method::Lsh => cluster_in_memory(&set, opts, comm, &mut seconds)?,
+        Method::Ab | Method::Abcb => {
+            crate::binning::cluster_abundance(&set, opts, comm, &mut seconds)?
+        }
     };
     if comm.rank() != 0 {
         return Ok(None);
@@ -203,6 +312,8 @@ pub fn cluster_shards(
         buckets: clustering.buckets,
         seconds,
         metrics,
+        abundance: clustering.abundance.clone(),
+        k_choice: clustering.k_choice.clone(),
     };
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| ClusterError::Output {
         path: opts.out.clone(),
@@ -213,23 +324,27 @@ pub fn cluster_shards(
 }
 
 /// The result of one method on all rows, in global row order, as every process holds it.
-struct Clustering {
-    labels: Vec<u32>,
+pub(crate) struct Clustering {
+    pub(crate) labels: Vec<u32>,
     /// Squared distance of each row to its centroid (on normalised rows for cosine).
-    dist2: Vec<f32>,
+    pub(crate) dist2: Vec<f32>,
     /// `sizes.len() * dim` values.
-    centroids: Vec<f32>,
-    sizes: Vec<u64>,
+    pub(crate) centroids: Vec<f32>,
+    pub(crate) sizes: Vec<u64>,
     /// The plot sample's rows and labels, in global row order.
-    plot_rows: Vec<f32>,
-    plot_labels: Vec<u32>,
+    pub(crate) plot_rows: Vec<f32>,
+    pub(crate) plot_labels: Vec<u32>,
     /// Iterations (k-means) or epochs (mini-batch); 0 for LSH.
-    iterations: usize,
-    converged: bool,
-    inertia: f64,
-    history: Vec<IterStat>,
+    pub(crate) iterations: usize,
+    pub(crate) converged: bool,
+    pub(crate) inertia: f64,
+    pub(crate) history: Vec<IterStat>,
     /// LSH buckets (0 for the k-means methods).
-    buckets: usize,
+    pub(crate) buckets: usize,
+    /// The abundance pass, when one ran.
+    pub(crate) abundance: Option<AbundanceSummary>,
+    /// How k was chosen (`--k auto`).
+    pub(crate) k_choice: Option<String>,
 }
 
 /// What one process's in-memory method produced for its own rows.
@@ -245,7 +360,7 @@ struct LocalClustering {
 }
 
 /// The rows drawn for the plot: the same for every method and process count.
-fn plot_sample(opts: &ClusterOptions, n: u64) -> RowSample {
+pub(crate) fn plot_sample(opts: &ClusterOptions, n: u64) -> RowSample {
     RowSample::new(opts.kmeans.seed ^ 0x706c_6f74, opts.plot_sample as u64, n)
 }
 
@@ -307,6 +422,8 @@ fn cluster_streaming(
         inertia,
         history: Vec::new(),
         buckets: 0,
+        abundance: None,
+        k_choice: None,
     })
 }
 
@@ -321,14 +438,34 @@ fn cluster_in_memory(
     let n = set.manifest.rows;
     let loading_started = Instant::now();
     let mut data = load_local(set, comm)?;
+    if opts.pool_mates {
+        pool_mate_rows(set, &mut data, comm)?;
+    }
     if opts.kmeans.metric == Metric::Cosine {
         data.normalise();
     }
     seconds.insert("load".into(), loading_started.elapsed().as_secs_f64());
+    let mut abundance = None;
+    if opts.abundance.weight > 0.0 {
+        let started = Instant::now();
+        abundance = Some(append_abundance(set, opts, &mut data, comm)?);
+        seconds.insert("abundance".into(), started.elapsed().as_secs_f64());
+    }
     let clustering_started = Instant::now();
+    let mut params = opts.kmeans.clone();
+    let mut lsh_opts = opts.clone();
+    let mut k_choice = None;
+    if opts.k_auto {
+        // LSH takes the same k as its cap: uncapped leader clustering of 150 bp reads leaves
+        // thousands of tiny buckets.
+        let (k, why) = elbow_k(&data, n, &opts.kmeans, comm)?;
+        params.k = k;
+        lsh_opts.lsh.max_clusters = k;
+        k_choice = Some(why);
+    }
     let local = match opts.method {
         Method::Kmeans => {
-            let r = kmeans(&data, n, &opts.kmeans, comm)?;
+            let r = kmeans(&data, n, &params, comm)?;
             seconds.insert("init".into(), r.init_seconds);
             LocalClustering {
                 labels: r.labels,
@@ -341,7 +478,7 @@ fn cluster_in_memory(
                 buckets: 0,
             }
         }
-        _ => lsh_in_memory(&data, n, opts, comm)?,
+        _ => lsh_in_memory(&data, n, &lsh_opts, comm)?,
     };
     seconds.insert("cluster".into(), clustering_started.elapsed().as_secs_f64());
     let (labels, dist2) = gather_assignments(&data, &local.labels, &local.dist2, n, comm);
@@ -361,7 +498,174 @@ fn cluster_in_memory(
         inertia: inertia[0],
         history: local.history,
         buckets: local.buckets,
+        abundance,
+        k_choice,
     })
+}
+
+/// `--pool-mates`: every row becomes the mean row of its mate group. Identical rows get the
+/// same nearest centroid (k-means) and the same SimHash code (LSH), so mates cannot be split,
+/// and each read's profile draws on twice the k-mers.
+fn pool_mate_rows(
+    set: &ShardSet,
+    data: &mut LocalData,
+    comm: &dyn Comm,
+) -> Result<(), ClusterError> {
+    if comm.size() > 1 {
+        return Err(ClusterError::Params(
+            "--pool-mates runs in one process (mates may sit on different ranks); drop --mpi"
+                .into(),
+        ));
+    }
+    let mut ids = Vec::with_capacity(data.rows());
+    for i in 0..set.len() {
+        ids.extend(set.read(i, true)?.ids);
+    }
+    let groups = crate::abundance::mate_groups(&ids, true);
+    if groups.unpaired > 0 {
+        tracing::warn!(
+            unpaired = groups.unpaired,
+            examples = ?groups.unpaired_examples,
+            "reads marked as mates (/1, /2) without their mate in the shards are clustered alone"
+        );
+    }
+    let d = data.dim;
+    let mut mean = vec![0f32; d];
+    for m in groups.members.iter().filter(|m| m.len() > 1) {
+        mean.iter_mut().for_each(|v| *v = 0.0);
+        for &r in m {
+            for (t, v) in mean.iter_mut().enumerate() {
+                *v += data.data[r as usize * d + t] / m.len() as f32;
+            }
+        }
+        for &r in m {
+            data.data[r as usize * d..(r as usize + 1) * d].copy_from_slice(&mean);
+        }
+    }
+    Ok(())
+}
+
+/// Most clusters `--k auto` tries for k-means.
+const AUTO_K_MAX: usize = 20;
+
+/// `--k auto` for k-means: inertia of k-means on the initialisation sample for k = 1..=20,
+/// then the "knee" (Satopaa et al.'s kneedle): the k where the normalised inertia drop
+/// exceeds the normalised k by the most.
+fn elbow_k(
+    data: &LocalData,
+    n: u64,
+    params: &KMeansParams,
+    comm: &dyn Comm,
+) -> Result<(usize, String), ClusterError> {
+    let d = data.dim;
+    let max_k = AUTO_K_MAX.min(n as usize).max(1);
+    let probe = KMeansParams {
+        k: max_k,
+        ..params.clone()
+    };
+    let m = probe.sample_size(n);
+    let sample = crate::kmeans::gather_sample(data, params.seed, m, n, comm);
+    let rows = (sample.len() / d.max(1)) as u64;
+    let local = LocalData {
+        dim: d,
+        global_idx: (0..rows).collect(),
+        data: sample,
+    };
+    let mut inertia = Vec::new();
+    for k in 1..=max_k.min(rows as usize) {
+        let p = KMeansParams {
+            k,
+            ..params.clone()
+        };
+        inertia.push(kmeans(&local, rows, &p, &crate::comm::Local)?.inertia);
+    }
+    let last = inertia.len();
+    if last < 3 {
+        return Ok((
+            last.max(1),
+            format!("--k auto: only {last} candidate k; used {}", last.max(1)),
+        ));
+    }
+    let (first, end) = (inertia[0], inertia[last - 1]);
+    let span = (first - end).max(f64::MIN_POSITIVE);
+    let best = (0..last)
+        .max_by(|&a, &b| {
+            let score = |i: usize| (first - inertia[i]) / span - i as f64 / (last - 1) as f64;
+            score(a).total_cmp(&score(b)).then(b.cmp(&a))
+        })
+        .map_or(1, |i| i + 1);
+    Ok((
+        best,
+        format!(
+            "--k auto: k = {best}, the knee of the k-means inertia on a {rows}-row sample over k = 1..={last} (inertia {:?})",
+            inertia.iter().map(|v| (v * 1000.0).round() / 1000.0).collect::<Vec<_>>()
+        ),
+    ))
+}
+
+/// The joint embedding: appends each row's abundance (its mate group's solid-k-mer fraction,
+/// standardised, with variance `weight` x the embedding's summed per-dimension variance) as
+/// one more column. Reads without a complete k-mer get the mean (0 after standardising).
+fn append_abundance(
+    set: &ShardSet,
+    opts: &ClusterOptions,
+    data: &mut LocalData,
+    comm: &dyn Comm,
+) -> Result<AbundanceSummary, ClusterError> {
+    let ra = crate::binning::row_abundance(set, opts)?;
+    let values: Vec<f64> = ra
+        .groups
+        .group_of
+        .iter()
+        .map(|&g| {
+            let p = &ra.profiles[g as usize];
+            if p.kmers == 0 {
+                f64::NAN
+            } else {
+                p.solid_fraction as f64
+            }
+        })
+        .collect();
+    let known: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    let mean = known.iter().sum::<f64>() / known.len().max(1) as f64;
+    let sd = (known.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>()
+        / known.len().max(1) as f64)
+        .sqrt()
+        .max(1e-12);
+    // Summed per-dimension variance of the embedding over all processes.
+    let d = data.dim;
+    let mut sums = vec![0f64; 2 * d + 1];
+    for row in data.data.chunks(d) {
+        for (t, &v) in row.iter().enumerate() {
+            sums[t] += v as f64;
+            sums[d + t] += v as f64 * v as f64;
+        }
+        sums[2 * d] += 1.0;
+    }
+    comm.sum_f64(&mut sums);
+    let rows = sums[2 * d].max(1.0);
+    let total_var: f64 = (0..d)
+        .map(|t| (sums[d + t] / rows - (sums[t] / rows).powi(2)).max(0.0))
+        .sum();
+    let scale = (opts.abundance.weight * total_var).sqrt() / sd;
+    let mut out = Vec::with_capacity(data.rows() * (d + 1));
+    for (row, &g) in data.data.chunks(d).zip(&data.global_idx) {
+        out.extend_from_slice(row);
+        let v = values[g as usize];
+        out.push(if v.is_nan() {
+            0.0
+        } else {
+            ((v - mean) * scale) as f32
+        });
+    }
+    data.data = out;
+    data.dim = d + 1;
+    let mut summary = ra.summary;
+    summary.bins_rule = format!(
+        "joint embedding: {d} embedding dimensions + 1 abundance column (weight {})",
+        opts.abundance.weight
+    );
+    Ok(summary)
 }
 
 /// LSH clustering of this process's rows, with centroids (exact cluster means) and each row's
@@ -400,7 +704,7 @@ fn lsh_in_memory(
 
 /// Exact means of `clusters` clusters over all processes (fixed-point sums, so independent of
 /// the partition); L2-normalised for cosine.
-fn cluster_means(
+pub(crate) fn cluster_means(
     data: &LocalData,
     labels: &[u32],
     clusters: usize,
@@ -428,7 +732,7 @@ fn cluster_means(
 
 /// Gathers every process's (global index, label, squared distance) to every process, in global
 /// row order.
-fn gather_assignments(
+pub(crate) fn gather_assignments(
     data: &LocalData,
     labels: &[u32],
     dist2: &[f32],
@@ -468,7 +772,9 @@ fn write_outputs(
         clustering,
         opts.kmeans.metric,
     )?;
-    write_centroids(&opts.out.join("centroids.parquet"), clustering, set.dim())?;
+    // The joint embedding adds a column: take the dimension from the centroids.
+    let dim = clustering.centroids.len() / clustering.sizes.len().max(1);
+    write_centroids(&opts.out.join("centroids.parquet"), clustering, dim)?;
     let (metrics, per_cluster) = match &opts.truth {
         Some(truth) => {
             let (scores, per_cluster) = score_against_truth(truth, &ids, &clustering.labels)?;
@@ -488,7 +794,7 @@ fn write_outputs(
     crate::plot::render(
         &opts.out.join("plot.png"),
         &clustering.plot_rows,
-        set.dim(),
+        dim,
         &clustering.plot_labels,
         &clustering.sizes,
     )?;
