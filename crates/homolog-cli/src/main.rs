@@ -13,6 +13,7 @@ use homolog_pipeline::{DemoModel, DemoOptions, RunMode, RunOptions};
 
 mod cmd_align;
 mod cmd_distribute;
+mod cmd_docs;
 mod cmd_export;
 mod cmd_models;
 mod cmd_reads;
@@ -159,6 +160,10 @@ enum Command {
     /// Embedding backends and their published weights (`models list`, `models fetch unirep-1900`).
     #[command(subcommand)]
     Models(cmd_models::ModelsCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd_docs::CompletionsArgs),
+    /// Print the man page (or write one page per command with --out DIR).
+    Man(cmd_docs::ManArgs),
     /// Print the effective configuration (defaults + file + environment + --set) as YAML.
     Config {
         #[command(flatten)]
@@ -308,6 +313,8 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Serve(args) => cmd_serve::run(args)?,
         Command::Models(command) => cmd_models::run(command)?,
         Command::Distribute(args) => cmd_distribute::run(args)?,
+        Command::Completions(args) => cmd_docs::completions(args)?,
+        Command::Man(args) => cmd_docs::man(args)?,
         Command::Demo { out, model } => {
             let report = homolog_pipeline::demo(&DemoOptions { out, model }, &progress)?;
             println!("{report}");

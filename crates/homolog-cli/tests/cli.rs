@@ -392,3 +392,24 @@ fn resume_continues_an_unfinished_experiment_and_reuses_its_embeddings() {
         expected
     );
 }
+
+/// Shell completions and man pages come from the clap definitions: every shell gets a script
+/// naming the subcommands, and `man --out` writes one page per command.
+#[test]
+fn completions_and_man_pages_are_generated() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = ok(&homolog(&["completions", shell]));
+        for word in ["homolog", "initialize", "export", "evaluate"] {
+            assert!(script.contains(word), "{shell}: no {word}");
+        }
+    }
+    fails_with(&homolog(&["completions", "tcsh"]), &["tcsh"]);
+    let page = ok(&homolog(&["man"]));
+    assert!(page.contains(".TH homolog 1"), "{page}");
+    let dir = tempfile::tempdir().unwrap();
+    ok(&homolog(&["man", "--out", dir.path().to_str().unwrap()]));
+    for name in ["homolog", "homolog-run", "homolog-export", "homolog-reads"] {
+        let page = std::fs::read_to_string(dir.path().join(format!("{name}.1"))).unwrap();
+        assert!(page.contains(&format!(".TH {name} 1")), "{name}: {page}");
+    }
+}
