@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use homolog_config::Config;
 use homolog_pipeline::{DemoModel, DemoOptions, RunMode, RunOptions};
 
@@ -174,8 +174,59 @@ enum Command {
     },
 }
 
+/// `homolog --version`: the version, the commit, the optional features compiled in and the CPU
+/// kernels the alignment and model code will use on this machine.
+fn long_version() -> String {
+    let features: Vec<&str> = [
+        ("cuda", cfg!(feature = "cuda")),
+        ("mpi", cfg!(feature = "mpi")),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    format!(
+        "{}\ncommit: {}\nfeatures: {}\nCPU kernels: {}",
+        env!("CARGO_PKG_VERSION"),
+        env!("HOMOLOG_GIT_COMMIT"),
+        if features.is_empty() {
+            "none (cuda, mpi off)".to_string()
+        } else {
+            features.join(", ")
+        },
+        cpu_kernels()
+    )
+}
+
+/// The SIMD levels detected at run time (the dispatch in homolog-align and homolog-models).
+fn cpu_kernels() -> String {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let levels: Vec<&str> = [
+            ("AVX-512", std::arch::is_x86_feature_detected!("avx512f")),
+            ("AVX2", std::arch::is_x86_feature_detected!("avx2")),
+            ("FMA", std::arch::is_x86_feature_detected!("fma")),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect();
+        if levels.is_empty() {
+            "scalar (no AVX2)".to_string()
+        } else {
+            levels.join(", ")
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        format!("portable ({})", std::env::consts::ARCH)
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().long_version(long_version()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     init_logging(cli.verbose, cli.quiet);
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,

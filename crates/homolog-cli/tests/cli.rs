@@ -413,3 +413,29 @@ fn completions_and_man_pages_are_generated() {
         assert!(page.contains(&format!(".TH {name} 1")), "{name}: {page}");
     }
 }
+
+/// `--version` says what was built: version, commit, optional features and the CPU kernels.
+#[test]
+fn version_reports_commit_features_and_cpu_kernels() {
+    let text = ok(&homolog(&["--version"]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("homolog {}", env!("CARGO_PKG_VERSION")),
+        "{text}"
+    );
+    for (i, key) in ["commit: ", "features: ", "CPU kernels: "]
+        .iter()
+        .enumerate()
+    {
+        let value = lines[i + 1]
+            .strip_prefix(key)
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(!value.is_empty(), "{text}");
+    }
+    assert_eq!(
+        lines[2].contains("mpi") && !lines[2].contains("mpi off"),
+        cfg!(feature = "mpi"),
+        "{text}"
+    );
+}
