@@ -1,12 +1,7 @@
-//! Exact eigen-decomposition of a dense symmetric matrix (f64), for the PCA's covariance or
-//! Gram matrix.
-//!
-//! Two classic stages: Householder reflections reduce the matrix to tridiagonal form
-//! (A = Q T Qᵀ), then the implicit QL algorithm with Wilkinson-style shifts diagonalises T,
-//! accumulating its plane rotations. Eigenvectors of A are Q times those of T; Q is applied
-//! only to the eigenvectors asked for. O(n³) time, O(n²) memory; accurate to a few ulps of
-//! the largest eigenvalue, which is all PCA needs (no external LAPACK, so the crate builds
-//! anywhere).
+//! Eigen-decomposition of a dense symmetric matrix (f64), for the PCA's covariance or Gram
+//! matrix, through nalgebra's `SymmetricEigen` (Householder tridiagonalisation + implicit QR).
+
+use nalgebra::{DMatrix, SymmetricEigen};
 
 /// Top eigenpairs of a symmetric matrix.
 #[derive(Debug)]
@@ -17,184 +12,47 @@ pub(crate) struct Eigen {
     pub vectors: Vec<f64>,
 }
 
-/// The QL iteration did not converge (only on NaN/inf input or pathological matrices).
+/// The iteration did not converge (only on NaN/inf input or pathological matrices).
 #[derive(Debug)]
 pub(crate) struct NoConvergence;
 
-/// Iterations allowed per eigenvalue; QL needs 1 to 3 on average.
-const MAX_ITERATIONS: usize = 60;
+/// Sweeps allowed per eigenvalue before giving up.
+const MAX_ITERATIONS_PER_VALUE: usize = 60;
 
-/// The `want` largest eigenpairs of the symmetric `n × n` row-major matrix `a` (only its
-/// lower triangle's values are trusted to be symmetric; it is consumed as scratch space).
-pub(crate) fn symmetric_eigen(
-    mut a: Vec<f64>,
-    n: usize,
-    want: usize,
-) -> Result<Eigen, NoConvergence> {
+/// The `want` largest eigenpairs of the symmetric `n × n` row-major matrix `a`.
+pub(crate) fn symmetric_eigen(a: Vec<f64>, n: usize, want: usize) -> Result<Eigen, NoConvergence> {
     debug_assert_eq!(a.len(), n * n);
     let want = want.min(n);
-    let (mut d, mut e, reflectors) = tridiagonalize(&mut a, n);
-    // Row i of `w` is column i of T's eigenvector matrix, so that each rotation touches two
-    // contiguous rows.
-    let mut w = vec![0.0; n * n];
-    for i in 0..n {
-        w[i * n + i] = 1.0;
+    if a.iter().any(|x| !x.is_finite()) {
+        return Err(NoConvergence);
     }
-    ql_implicit(&mut d, &mut e, &mut w, n)?;
-
+    // Row-major input: the transpose of the column-major view, equal for a symmetric matrix.
+    let m = DMatrix::from_vec(n, n, a);
+    let eig = SymmetricEigen::try_new(m, f64::EPSILON, MAX_ITERATIONS_PER_VALUE * n.max(1))
+        .ok_or(NoConvergence)?;
     let mut order: Vec<usize> = (0..n).collect();
     // Descending; ties keep the lower index so the result is deterministic.
-    order.sort_by(|&i, &j| d[j].total_cmp(&d[i]).then(i.cmp(&j)));
+    order.sort_by(|&i, &j| {
+        eig.eigenvalues[j]
+            .total_cmp(&eig.eigenvalues[i])
+            .then(i.cmp(&j))
+    });
     let mut values = Vec::with_capacity(want);
     let mut vectors = Vec::with_capacity(want * n);
     for &i in &order[..want] {
-        values.push(d[i]);
-        let mut z = w[i * n..(i + 1) * n].to_vec();
-        // Q = H_0 H_1 ... H_last, so apply the last reflector first.
-        for r in reflectors.iter().rev() {
-            let tail = &mut z[r.start..];
-            let t = dot(&r.v, tail) / r.h;
-            for (zi, vi) in tail.iter_mut().zip(&r.v) {
-                *zi -= t * vi;
-            }
-        }
-        vectors.extend_from_slice(&z);
+        values.push(eig.eigenvalues[i]);
+        vectors.extend(eig.eigenvectors.column(i).iter().copied());
     }
     Ok(Eigen { values, vectors })
-}
-
-/// A Householder reflector `H = I - v vᵀ / h` acting on indices `start..n`.
-struct Reflector {
-    start: usize,
-    v: Vec<f64>,
-    h: f64,
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// Reduces `a` to tridiagonal form in place; returns its diagonal, its subdiagonal
-/// (`e[i]` couples `i` and `i + 1`, `e[n - 1] = 0`) and the reflectors whose product is Q.
-fn tridiagonalize(a: &mut [f64], n: usize) -> (Vec<f64>, Vec<f64>, Vec<Reflector>) {
-    let mut e = vec![0.0; n];
-    let mut reflectors = Vec::new();
-    let mut p = vec![0.0; n];
-    for k in 0..n.saturating_sub(2) {
-        let start = k + 1;
-        let m = n - start;
-        let x: Vec<f64> = (0..m).map(|i| a[(start + i) * n + k]).collect();
-        let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if norm == 0.0 {
-            e[k] = 0.0; // the column is already reduced
-            continue;
-        }
-        // The sign choice keeps v = x - alpha e1 free of cancellation.
-        let alpha = if x[0] > 0.0 { -norm } else { norm };
-        let mut v = x;
-        let x0 = v[0];
-        v[0] -= alpha;
-        let h = norm * norm - alpha * x0; // vᵀv / 2, > 0
-        e[k] = alpha;
-        // Two-sided update of the trailing block B: p = B v / h, q = p - (vᵀp / 2h) v,
-        // B -= v qᵀ + q vᵀ.
-        let p = &mut p[..m];
-        for (i, pi) in p.iter_mut().enumerate() {
-            let row = &a[(start + i) * n + start..(start + i) * n + n];
-            *pi = dot(row, &v) / h;
-        }
-        let kk = dot(&v, p) / (2.0 * h);
-        for (pi, vi) in p.iter_mut().zip(&v) {
-            *pi -= kk * vi;
-        }
-        for i in 0..m {
-            let (vi, qi) = (v[i], p[i]);
-            let row = &mut a[(start + i) * n + start..(start + i) * n + n];
-            for ((bij, vj), qj) in row.iter_mut().zip(&v).zip(p.iter()) {
-                *bij -= vi * qj + qi * vj;
-            }
-        }
-        reflectors.push(Reflector { start, v, h });
-    }
-    if n >= 2 {
-        e[n - 2] = a[(n - 1) * n + (n - 2)];
-    }
-    let d = (0..n).map(|i| a[i * n + i]).collect();
-    (d, e, reflectors)
-}
-
-/// Diagonalises the symmetric tridiagonal (d, e) in place with implicit shifted QL steps,
-/// applying each plane rotation to rows of `w`.
-fn ql_implicit(d: &mut [f64], e: &mut [f64], w: &mut [f64], n: usize) -> Result<(), NoConvergence> {
-    for l in 0..n {
-        let mut iterations = 0;
-        loop {
-            // Split off where a subdiagonal entry is negligible against its neighbours.
-            let mut m = l;
-            while m + 1 < n {
-                let scale = d[m].abs() + d[m + 1].abs();
-                if e[m].abs() <= f64::EPSILON * scale {
-                    break;
-                }
-                m += 1;
-            }
-            if m == l {
-                break;
-            }
-            iterations += 1;
-            if iterations > MAX_ITERATIONS || !d[l].is_finite() || !e[l].is_finite() {
-                return Err(NoConvergence);
-            }
-            // Shift from the leading 2×2 block, toward its eigenvalue closer to d[l].
-            let mut g = (d[l + 1] - d[l]) / (2.0 * e[l]);
-            let mut r = g.hypot(1.0);
-            g = d[m] - d[l] + e[l] / (g + r.copysign(g));
-            let (mut s, mut c, mut p) = (1.0f64, 1.0f64, 0.0f64);
-            let mut i = m;
-            let mut underflow = false;
-            while i > l {
-                i -= 1;
-                let f = s * e[i];
-                let b = c * e[i];
-                r = f.hypot(g);
-                e[i + 1] = r;
-                if r == 0.0 {
-                    // Both f and g vanished: the block has split; restart the search.
-                    d[i + 1] -= p;
-                    e[m] = 0.0;
-                    underflow = true;
-                    break;
-                }
-                s = f / r;
-                c = g / r;
-                g = d[i + 1] - p;
-                r = (d[i] - g) * s + 2.0 * c * b;
-                p = s * r;
-                d[i + 1] = g + p;
-                g = c * r - b;
-                let (lo, hi) = w.split_at_mut((i + 1) * n);
-                let wi = &mut lo[i * n..];
-                let wi1 = &mut hi[..n];
-                for (a0, a1) in wi.iter_mut().zip(wi1.iter_mut()) {
-                    let f = *a1;
-                    *a1 = s * *a0 + c * f;
-                    *a0 = c * *a0 - s * f;
-                }
-            }
-            if underflow {
-                continue;
-            }
-            d[l] -= p;
-            e[l] = g;
-            e[m] = 0.0;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn dot(a: &[f64], b: &[f64]) -> f64 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
 
     /// A deterministic pseudo-random symmetric matrix.
     fn symmetric(n: usize, seed: u64) -> Vec<f64> {
