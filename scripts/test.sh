@@ -29,4 +29,6 @@ scripts/check-containers.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+# The Nextflow module and Snakemake example, run with the binary the tests just built.
+HOMOLOG_BIN="$PWD/target/debug/homolog" scripts/check-workflows.sh
 scripts/test-cluster-mpi.sh
