@@ -14,7 +14,7 @@
 #     binary: $HOMOLOG_BIN, else target/release/homolog, else `homolog` on PATH.
 #  3. Snakemake (workflows/snakemake): `snakemake --lint`, a dry run and a real run of the example
 #     on the same demo data, when snakemake is installed ($SNAKEMAKE or on PATH;
-#     `pip install snakemake`). CI does not install it: this part then prints why it is skipped.
+#     `pip install snakemake`; scripts/setup.d/90-workflows.sh installs it for CI).
 #  4. When a working `nextflow` is on PATH (not installable here: the launcher from PyPI downloads
 #     its jar from www.nextflow.io): the example pipeline on the same data. Untested so far.
 #
