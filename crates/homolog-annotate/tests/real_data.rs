@@ -3,7 +3,6 @@
 //! stand-in embeddings, the real exact search, aligner, summary, collapse and writers.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use homolog_annotate::{
@@ -17,13 +16,7 @@ use homolog_go::obo::Ontology;
 use homolog_go::Aspect;
 use homolog_search::{search, Hit, Metric, RowFilter, SearchParams};
 
-fn gz_lines(path: &Path) -> Vec<String> {
-    let f = std::fs::File::open(path).unwrap();
-    BufReader::new(flate2::read::MultiGzDecoder::new(f))
-        .lines()
-        .map(Result::unwrap)
-        .collect()
-}
+use homolog_testkit::gz_lines;
 
 /// (accession, sequence) from a UniProt FASTA (`>sp|ACC|NAME ...`).
 fn read_fasta(path: &Path) -> Vec<(String, String)> {

@@ -8,7 +8,7 @@
 //! (k = 3) and `kmer4` (the kmer backend with k = 4).
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -21,13 +21,7 @@ const QUERIES: usize = 50;
 /// issue's `evaluate` refused. They make the run's own output exercise the clipping.
 const OVER_ONE: [&str; 2] = ["T37020011177", "T833330002381"];
 
-fn gz_lines(path: &Path) -> Vec<String> {
-    let file = std::fs::File::open(path).unwrap();
-    BufReader::new(flate2::read::MultiGzDecoder::new(file))
-        .lines()
-        .map(Result::unwrap)
-        .collect()
-}
+use homolog_testkit::gz_lines;
 
 /// The first `n` FASTA records of a gzipped file, as (id, sequence).
 fn first_records(path: &Path, n: usize) -> Vec<(String, String)> {

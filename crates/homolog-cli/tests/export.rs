@@ -11,17 +11,11 @@
 //! Needs the shared data and python3 with pyarrow (scripts/setup.d/50-cluster.sh); a failure
 //! with HOMOLOG_REQUIRE_DATA=1.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-fn gz_lines(path: &Path) -> Vec<String> {
-    let file = std::fs::File::open(path).unwrap();
-    BufReader::new(flate2::read::MultiGzDecoder::new(file))
-        .lines()
-        .map(Result::unwrap)
-        .collect()
-}
+use homolog_testkit::gz_lines;
 
 /// Every `step`-th FASTA record of a gzip FASTA (the first, then every step-th), at most
 /// `n`, as FASTA text, and their ids.

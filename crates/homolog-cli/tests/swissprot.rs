@@ -6,17 +6,11 @@
 //! test runs the whole pipeline with UniRep's published 64-unit weights.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn gz_lines(path: &std::path::Path) -> Vec<String> {
-    let file = std::fs::File::open(path).unwrap();
-    BufReader::new(flate2::read::MultiGzDecoder::new(file))
-        .lines()
-        .map(Result::unwrap)
-        .collect()
-}
+use homolog_testkit::gz_lines;
 
 /// The subset's records as (id, sequence), in file order.
 fn subset_records(subset: &Path) -> Vec<(String, String)> {

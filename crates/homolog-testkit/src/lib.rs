@@ -59,6 +59,18 @@ pub fn unavailable(what: impl Display, fix: impl Display) {
     let _ = writeln!(std::io::stderr(), "skipped: {what}; {fix}");
 }
 
+/// The lines of a gzip file (the shared data's FASTA/TSV files), for tests that sample them.
+/// Panics with the path when the file cannot be read: a test input must exist.
+pub fn gz_lines(path: &Path) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    let file =
+        std::fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    BufReader::new(flate2::read::MultiGzDecoder::new(file))
+        .lines()
+        .map(|l| l.unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display())))
+        .collect()
+}
+
 /// `data_dir()/relative` when it exists; otherwise reports it with [`unavailable`] and gives `None`.
 #[track_caller]
 pub fn data_file(relative: &str) -> Option<PathBuf> {
