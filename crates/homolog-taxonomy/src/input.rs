@@ -1,7 +1,68 @@
 //! Taxdump line splitting; the lines themselves come from [`homolog_io::Lines`] (plain or
 //! gzip by magic bytes), whose errors convert into [`TaxonomyError`] with file and line.
 
+use std::path::Path;
+
+use homolog_io::Lines;
+
 use crate::error::TaxonomyError;
+
+/// One non-blank line of a `.dmp` file: its fields, and errors that name the file, the line and
+/// the expected shape.
+pub(crate) struct DmpLine<'a> {
+    pub fields: Vec<&'a str>,
+    pub line: usize,
+    path: &'a Path,
+    shape: &'a str,
+}
+
+impl DmpLine<'_> {
+    /// A parse error at this line: `what`, then the shape the file should have.
+    pub fn error(&self, what: impl std::fmt::Display) -> TaxonomyError {
+        TaxonomyError::Parse {
+            path: self.path.to_path_buf(),
+            line: self.line,
+            message: format!("{what}; expected a {}", self.shape),
+        }
+    }
+
+    /// Errors unless the line has at least `n` fields.
+    pub fn require(&self, n: usize) -> Result<(), TaxonomyError> {
+        if self.fields.len() < n {
+            return Err(self.error(format!("fewer than {n} fields")));
+        }
+        Ok(())
+    }
+
+    /// Field `i` as a taxid; `name` says which in the error.
+    pub fn taxid(&self, i: usize, name: &str) -> Result<u32, TaxonomyError> {
+        let s = self.fields[i];
+        s.parse::<u32>()
+            .map_err(|_| self.error(format!("{name} {s:?} is not a number")))
+    }
+}
+
+/// Calls `f` on every non-blank line of the `.dmp` file at `path` (plain or gzip); `shape`
+/// describes a valid line for error messages (e.g. "merged.dmp line 'old taxid\t|...'").
+pub(crate) fn for_each_dmp_line(
+    path: &Path,
+    shape: &str,
+    mut f: impl FnMut(&DmpLine) -> Result<(), TaxonomyError>,
+) -> Result<(), TaxonomyError> {
+    let mut lines = Lines::open(path)?;
+    while let Some((line_no, line)) = lines.next_line()? {
+        if line.trim().is_empty() {
+            continue;
+        }
+        f(&DmpLine {
+            fields: fields(line),
+            line: line_no,
+            path,
+            shape,
+        })?;
+    }
+    Ok(())
+}
 
 impl From<homolog_io::Error> for TaxonomyError {
     fn from(e: homolog_io::Error) -> TaxonomyError {

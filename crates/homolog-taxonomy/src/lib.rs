@@ -146,8 +146,7 @@ pub use error::TaxonomyError;
 pub use filter::{CompiledTaxonFilter, TaxonFilter};
 pub use pair::{parse_taxid, TaxonomicRelation, TaxonomyPairFeatures, UnknownRelation};
 
-use homolog_io::Lines;
-use input::fields;
+use input::for_each_dmp_line;
 
 /// An NCBI taxonomy tree (or forest, for subsets with several roots).
 #[derive(Clone, Debug, Default)]
@@ -182,33 +181,16 @@ struct Origin<'a> {
 impl Taxonomy {
     /// Loads `nodes.dmp` and, when given, the scientific names from `names.dmp` (plain or gzip).
     pub fn from_taxdump(nodes: &Path, names: Option<&Path>) -> Result<Taxonomy, TaxonomyError> {
-        let mut lines = Lines::open(nodes)?;
         let mut raw: Vec<(u32, u32, String)> = Vec::new();
         let mut origin_lines: Vec<usize> = Vec::new();
-        while let Some((line_no, line)) = lines.next_line()? {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let f = fields(line);
-            let parse_err = |what: &str| TaxonomyError::Parse {
-                path: nodes.to_path_buf(),
-                line: line_no,
-                message: format!(
-                    "{what}; expected a nodes.dmp line 'taxid\\t|\\tparent taxid\\t|\\trank\\t|...'"
-                ),
-            };
-            if f.len() < 3 {
-                return Err(parse_err("fewer than 3 fields"));
-            }
-            let taxid = f[0]
-                .parse::<u32>()
-                .map_err(|_| parse_err(&format!("taxid {:?} is not a number", f[0])))?;
-            let parent = f[1]
-                .parse::<u32>()
-                .map_err(|_| parse_err(&format!("parent taxid {:?} is not a number", f[1])))?;
-            raw.push((taxid, parent, f[2].to_string()));
-            origin_lines.push(line_no);
-        }
+        let shape = "nodes.dmp line 'taxid\\t|\\tparent taxid\\t|\\trank\\t|...'";
+        for_each_dmp_line(nodes, shape, |l| {
+            l.require(3)?;
+            let (taxid, parent) = (l.taxid(0, "taxid")?, l.taxid(1, "parent taxid")?);
+            raw.push((taxid, parent, l.fields[2].to_string()));
+            origin_lines.push(l.line);
+            Ok(())
+        })?;
         if raw.is_empty() {
             return Err(TaxonomyError::Empty {
                 path: nodes.to_path_buf(),
@@ -387,32 +369,15 @@ impl Taxonomy {
     }
 
     fn load_names(&mut self, path: &Path) -> Result<(), TaxonomyError> {
-        let mut lines = Lines::open(path)?;
-        while let Some((line_no, line)) = lines.next_line()? {
-            if line.trim().is_empty() {
-                continue;
+        let shape = "names.dmp line \
+                     'taxid\\t|\\tname\\t|\\tunique name\\t|\\tname class\\t|'";
+        for_each_dmp_line(path, shape, |l| {
+            l.require(4)?;
+            if l.fields[3] == "scientific name" {
+                self.set_name(l.taxid(0, "taxid")?, l.fields[1]);
             }
-            let f = fields(line);
-            let parse_err = |what: String| TaxonomyError::Parse {
-                path: path.to_path_buf(),
-                line: line_no,
-                message: format!(
-                    "{what}; expected a names.dmp line \
-                     'taxid\\t|\\tname\\t|\\tunique name\\t|\\tname class\\t|'"
-                ),
-            };
-            if f.len() < 4 {
-                return Err(parse_err("fewer than 4 fields".to_string()));
-            }
-            if f[3] != "scientific name" {
-                continue;
-            }
-            let taxid = f[0]
-                .parse::<u32>()
-                .map_err(|_| parse_err(format!("taxid {:?} is not a number", f[0])))?;
-            self.set_name(taxid, f[1]);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Loads NCBI's `merged.dmp` (`old taxid\t|\tnew taxid\t|`, plain or gzip) so that
@@ -420,30 +385,14 @@ impl Taxonomy {
     /// retired ids as ete3 does. Returns the number of lines read. Targets need not be nodes
     /// (such ids stay unknown), and the tree walks (`lineage`, `parent`, ...) are unaffected.
     pub fn load_merged(&mut self, path: &Path) -> Result<usize, TaxonomyError> {
-        let mut lines = Lines::open(path)?;
         let mut count = 0;
-        while let Some((line_no, line)) = lines.next_line()? {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let f = fields(line);
-            let parse_err = |what: String| TaxonomyError::Parse {
-                path: path.to_path_buf(),
-                line: line_no,
-                message: format!(
-                    "{what}; expected a merged.dmp line 'old taxid\\t|\\tnew taxid\\t|'"
-                ),
-            };
-            if f.len() < 2 {
-                return Err(parse_err("fewer than 2 fields".to_string()));
-            }
-            let number = |s: &str| {
-                s.parse::<u32>()
-                    .map_err(|_| parse_err(format!("taxid {s:?} is not a number")))
-            };
-            self.add_merged(number(f[0])?, number(f[1])?);
+        let shape = "merged.dmp line 'old taxid\\t|\\tnew taxid\\t|'";
+        for_each_dmp_line(path, shape, |l| {
+            l.require(2)?;
+            self.add_merged(l.taxid(0, "taxid")?, l.taxid(1, "taxid")?);
             count += 1;
-        }
+            Ok(())
+        })?;
         Ok(count)
     }
 
