@@ -137,11 +137,10 @@ pub(crate) fn cluster_abundance(
     comm: &dyn Comm,
     seconds: &mut HashMap<String, f64>,
 ) -> Result<Clustering, ClusterError> {
-    if comm.size() > 1 {
-        return Err(ClusterError::Params(
-            "--method ab/abcb run in one process (the k-mer counters are not yet sharded over MPI ranks); drop --mpi".into(),
-        ));
-    }
+    crate::run::one_process(
+        comm,
+        "--method ab/abcb run in one process (the k-mer counters are not yet sharded over MPI ranks); drop --mpi",
+    )?;
     let n = set.manifest.rows;
     let started = Instant::now();
     let mut ra = row_abundance(set, opts)?;

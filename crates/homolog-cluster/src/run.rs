@@ -359,6 +359,14 @@ struct LocalClustering {
     buckets: usize,
 }
 
+/// Errors with `why` when the run spans several MPI ranks, for steps that run in one process.
+pub(crate) fn one_process(comm: &dyn Comm, why: &str) -> Result<(), ClusterError> {
+    if comm.size() > 1 {
+        return Err(ClusterError::Params(why.into()));
+    }
+    Ok(())
+}
+
 /// The rows drawn for the plot: the same for every method and process count.
 pub(crate) fn plot_sample(opts: &ClusterOptions, n: u64) -> RowSample {
     RowSample::new(opts.kmeans.seed ^ 0x706c_6f74, opts.plot_sample as u64, n)
@@ -372,11 +380,10 @@ fn cluster_streaming(
     comm: &dyn Comm,
     seconds: &mut HashMap<String, f64>,
 ) -> Result<Clustering, ClusterError> {
-    if comm.size() > 1 {
-        return Err(ClusterError::Params(
-            "mini-batch k-means runs in one process; use --method kmeans with --mpi".into(),
-        ));
-    }
+    one_process(
+        comm,
+        "mini-batch k-means runs in one process; use --method kmeans with --mpi",
+    )?;
     let (k, d, metric) = (opts.kmeans.k, set.dim(), opts.kmeans.metric);
     let params = MiniBatchParams {
         k,
@@ -511,12 +518,10 @@ fn pool_mate_rows(
     data: &mut LocalData,
     comm: &dyn Comm,
 ) -> Result<(), ClusterError> {
-    if comm.size() > 1 {
-        return Err(ClusterError::Params(
-            "--pool-mates runs in one process (mates may sit on different ranks); drop --mpi"
-                .into(),
-        ));
-    }
+    one_process(
+        comm,
+        "--pool-mates runs in one process (mates may sit on different ranks); drop --mpi",
+    )?;
     let mut ids = Vec::with_capacity(data.rows());
     for i in 0..set.len() {
         ids.extend(set.read(i, true)?.ids);
