@@ -104,6 +104,8 @@ pub struct Config {
     pub reference: BuildSpec,
     pub embedding: EmbeddingSection,
     pub lookup: LookupSection,
+    /// `redundancy:`: FANTASIA's MMseqs2 redundancy filter (off unless `identity` > 0).
+    pub redundancy: RedundancySection,
     /// `taxonomy:`: restrict which reference proteins may transfer annotations.
     pub taxonomy: TaxonFilter,
     /// Summary, collapse and output layouts (FANTASIA's `postprocess`).
@@ -126,6 +128,7 @@ impl Default for Config {
                 models,
             },
             lookup: LookupSection::default(),
+            redundancy: RedundancySection::default(),
             taxonomy: TaxonFilter::default(),
             postprocess: PostprocessSettings::default(),
         }
@@ -140,6 +143,40 @@ pub struct EmbeddingSection {
     pub max_sequence_length: Option<usize>,
     /// Model name -> settings. The name selects the backend unless `backend` is set.
     pub models: BTreeMap<String, ModelSettings>,
+}
+
+/// `redundancy:`: FANTASIA's redundancy filter. MMseqs2 clusters the queries together with
+/// the reference sequences (`--min-seq-id identity --cov-mode 1 -c coverage`); a reference in a
+/// query's cluster is never that query's neighbour.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedundancySection {
+    /// Minimum sequence identity for two sequences to share a cluster; 0 turns the filter off.
+    pub identity: f64,
+    /// Minimum coverage of the cluster member (`-c`, with `--cov-mode 1`).
+    pub coverage: f64,
+    /// MMseqs2 threads; 0 = the run's `threads`.
+    pub threads: usize,
+    /// The `mmseqs` executable (a name looked up on PATH, or a path).
+    pub mmseqs: PathBuf,
+}
+
+impl Default for RedundancySection {
+    fn default() -> Self {
+        Self {
+            identity: 0.0,
+            coverage: 0.7,
+            threads: 0,
+            mmseqs: PathBuf::from("mmseqs"),
+        }
+    }
+}
+
+impl RedundancySection {
+    /// Whether the filter runs (`identity` > 0).
+    pub fn enabled(&self) -> bool {
+        self.identity > 0.0
+    }
 }
 
 /// `lookup:`: nearest-neighbour search and transfer.
@@ -303,6 +340,16 @@ impl Config {
                 "lookup.limit_per_entry must be at least 1 (the number of neighbours kept per query)"
                     .into(),
             );
+        }
+        for (key, value) in [
+            ("redundancy.identity", self.redundancy.identity),
+            ("redundancy.coverage", self.redundancy.coverage),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return invalid(format!(
+                    "{key} is {value}; use a fraction from 0 to 1 (redundancy.identity 0 turns the filter off)"
+                ));
+            }
         }
         if self.lookup.precision > 12 {
             return invalid(format!(

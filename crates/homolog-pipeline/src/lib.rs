@@ -60,6 +60,7 @@ mod embed;
 mod error;
 mod initialize;
 mod progress;
+mod redundancy;
 mod run;
 
 pub use demo::{demo, DemoModel, DemoOptions, DemoReport, DemoScore};

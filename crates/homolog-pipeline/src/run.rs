@@ -50,10 +50,12 @@ pub struct RunSummary {
     /// Predictions dropped by `postprocess.min_score` / `min_reliability`.
     pub dropped_predictions: usize,
     pub aligned_pairs: usize,
+    /// (query, reference) pairs masked by the redundancy filter, when it ran.
+    pub redundancy_masked: Option<usize>,
     /// What the embedding step did (absent for lookup-only runs).
     pub embedding: Option<crate::EmbedReport>,
     /// Wall time of each stage that ran, in order (seconds): `open reference`, `embed`,
-    /// `lookup`, `align`, `transfer`, `write raw`, `summary`, `write summary`.
+    /// `redundancy` (when the filter is on), `lookup`, `align`, `transfer`, `write raw`, `summary`, `write summary`.
     pub stage_seconds: Vec<(&'static str, f64)>,
 }
 
@@ -83,6 +85,12 @@ impl fmt::Display for RunSummary {
             if let Some(list) = &e.failed_list {
                 writeln!(f, "  failed sequences listed in {}", list.display())?;
             }
+        }
+        if let Some(masked) = self.redundancy_masked {
+            writeln!(
+                f,
+                "  redundancy filter: {masked} (query, reference) pairs masked (clusters.tsv)"
+            )?;
         }
         for (model, layer, q, hits) in &self.lookups {
             writeln!(f, "  {model} layer {layer}: {q} queries, {hits} neighbours")?;
@@ -246,7 +254,7 @@ fn lookup_and_annotate(
     progress: &dyn Progress,
     summary: &mut RunSummary,
 ) -> Result<(), PipelineError> {
-    let lookup_start = std::time::Instant::now();
+    let mut lookup_start = std::time::Instant::now();
     let view = ReferenceView::new(reference, &config.taxonomy)?;
     let filter = RowFilter {
         allowed: view.allowed_rows(),
@@ -259,6 +267,24 @@ fn lookup_and_annotate(
         .map(|a| h5.get(a))
         .collect::<Result<_, _>>()?;
     summary.queries = queries.len();
+
+    // FANTASIA's redundancy filter: references in a query's MMseqs2 cluster are masked.
+    let redundancy = if config.redundancy.enabled() {
+        let mask = summary.timed("redundancy", |_| {
+            crate::redundancy::mask(
+                &config.redundancy,
+                reference,
+                &queries,
+                layout.root(),
+                &layout.clusters(),
+            )
+        })?;
+        summary.redundancy_masked = Some(mask.masked_pairs);
+        lookup_start = std::time::Instant::now();
+        Some(mask)
+    } else {
+        None
+    };
 
     // Search every (model, layer); keep hits per query.
     let mut all_hits: Vec<crate::run::LayerHits> = Vec::new();
@@ -304,13 +330,32 @@ fn lookup_and_annotate(
         // progress bar something to show (a block still streams the whole reference once).
         let dim = matrix.dim();
         let mut hits = Vec::with_capacity(present.len());
-        for block in flat.chunks(LOOKUP_PROGRESS_BLOCK * dim.max(1)) {
+        for (b, block) in flat.chunks(LOOKUP_PROGRESS_BLOCK * dim.max(1)).enumerate() {
+            // The redundancy mask is per query: slice it to this block's queries.
+            let block_filter;
+            let filter = match &redundancy {
+                None => &filter,
+                Some(mask) => {
+                    let start = b * LOOKUP_PROGRESS_BLOCK;
+                    let end = start + block.len() / dim.max(1);
+                    block_filter = RowFilter {
+                        allowed: filter.allowed.clone(),
+                        excluded_per_query: Some(
+                            present[start..end]
+                                .iter()
+                                .map(|&qi| mask.per_query[qi].clone())
+                                .collect(),
+                        ),
+                    };
+                    &block_filter
+                }
+            };
             hits.extend(homolog_search::search(
                 block,
                 matrix.as_slice(),
                 dim,
                 &params,
-                &filter,
+                filter,
             )?);
             bar.inc((block.len() / dim.max(1)) as u64);
         }

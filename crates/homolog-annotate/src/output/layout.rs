@@ -34,6 +34,10 @@ impl ExperimentLayout {
     pub fn experiment_config(&self) -> PathBuf {
         self.root.join("experiment_config.yaml")
     }
+    /// `clusters.tsv`: the MMseqs2 clusters of the redundancy filter (when it ran).
+    pub fn clusters(&self) -> PathBuf {
+        self.root.join("clusters.tsv")
+    }
     /// `model_provenance.yaml`.
     pub fn model_provenance(&self) -> PathBuf {
         self.root.join("model_provenance.yaml")
