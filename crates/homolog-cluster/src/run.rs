@@ -780,28 +780,51 @@ fn write_outputs(
     // The joint embedding adds a column: take the dimension from the centroids.
     let dim = clustering.centroids.len() / clustering.sizes.len().max(1);
     write_centroids(&opts.out.join("centroids.parquet"), clustering, dim)?;
-    let (metrics, per_cluster) = match &opts.truth {
+    let (metrics, per_cluster, contingency) = match &opts.truth {
         Some(truth) => {
-            let (scores, per_cluster) = score_against_truth(truth, &ids, &clustering.labels)?;
+            let (scores, per_cluster, contingency) =
+                score_against_truth(truth, &ids, &clustering.labels)?;
             let json = serde_json::to_vec_pretty(&scores).map_err(|e| ClusterError::Output {
                 path: truth.clone(),
                 reason: e.to_string(),
             })?;
             write_atomic(opts.out.join("metrics.json"), &json)?;
-            (Some(scores), Some(per_cluster))
+            (Some(scores), Some(per_cluster), Some(contingency))
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     write_atomic(
         opts.out.join("clusters.tsv"),
         clusters_tsv(&clustering.sizes, per_cluster.as_ref()).as_bytes(),
     )?;
+    let input = opts
+        .reads
+        .clone()
+        .unwrap_or_else(|| opts.input.display().to_string());
+    let method = serde_json::to_value(opts.method)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let text = crate::plot::PlotText {
+        title: format!(
+            "{input} | method {method} | {} bins{} | {} reads",
+            clustering.sizes.len(),
+            if opts.k_auto { " (k auto)" } else { "" },
+            ids.len()
+        ),
+        unbinned: clustering
+            .abundance
+            .as_ref()
+            .and_then(|a| a.unbinned_cluster),
+        contingency,
+    };
     crate::plot::render(
         &opts.out.join("plot.png"),
         &clustering.plot_rows,
         dim,
         &clustering.plot_labels,
         &clustering.sizes,
+        &text,
     )?;
     Ok(metrics)
 }
@@ -875,12 +898,13 @@ fn write_centroids(path: &Path, clustering: &Clustering, d: usize) -> Result<(),
     Ok(())
 }
 
-/// Scores the labels against a truth table: the global scores and each cluster's.
+/// Scores the labels against a truth table: the global scores, each cluster's, and the
+/// bins x labels table of the plot.
 fn score_against_truth(
     truth_path: &Path,
     ids: &[String],
     labels: &[u32],
-) -> Result<(Scores, HashMap<u32, ClusterScore>), ClusterError> {
+) -> Result<(Scores, HashMap<u32, ClusterScore>, crate::plot::Contingency), ClusterError> {
     let truth = read_truth(truth_path)?;
     let truth_labels: Vec<Option<&str>> = ids
         .iter()
@@ -891,7 +915,8 @@ fn score_against_truth(
         tracing::warn!("no read id of the shards is in {}; check that the truth table's first column holds the read ids", truth_path.display());
     }
     let per_cluster = per_cluster.into_iter().map(|c| (c.cluster, c)).collect();
-    Ok((scores, per_cluster))
+    let contingency = crate::plot::Contingency::new(&truth_labels, labels);
+    Ok((scores, per_cluster, contingency))
 }
 
 /// `clusters.tsv`: size per cluster, plus dominant label, purity and completeness when scored.
