@@ -192,10 +192,10 @@ pub struct ClusterArgs {
     /// abcb with --k auto: expected average genome size in bases (metabinR's rule).
     #[arg(long, default_value_t = 3.0e6)]
     pub genome_size: f64,
-    /// Do not pool mates (`/1` `/2`, or one id twice): by default a pair gets one bin.
+    /// Do not pool mates (`/1` `/2`, SRA `.N.1` `.N.2`, or one id twice): by default a pair gets one bin.
     #[arg(long)]
     pub no_mates: bool,
-    /// kmeans/lsh: average the embeddings of mates (`/1` `/2`, or one id twice) before
+    /// kmeans/lsh: average the embeddings of mates (`/1` `/2`, SRA `.N.1` `.N.2`, or one id twice) before
     /// clustering, so a pair gets one bin (one process). ab/abcb always pool mates.
     #[arg(long)]
     pub pool_mates: bool,

@@ -184,13 +184,27 @@ pub fn profile<S: AsRef<[u8]>>(seqs: &[S], counts: &KmerCounts, threshold: u32) 
     }
 }
 
-/// The pair key of a read id: the id without a trailing `/1` or `/2` (CAMISIM, older
-/// Illumina), and whether it had one.
+/// The pair key of a read id, and whether the id marks a mate: the id without a trailing `/1`
+/// or `/2` (CAMISIM, older Illumina), or without the `.1`/`.2` that SRA's split spots add to
+/// `<run>.<spot>` (`SRR059298.7.1`). The SRA form needs exactly `<run>.<digits>` before it, so a
+/// plain numbered id such as `read.1` stays a single read.
 pub fn mate_key(id: &str) -> (&str, bool) {
-    match id.strip_suffix("/1").or_else(|| id.strip_suffix("/2")) {
-        Some(base) if !base.is_empty() => (base, true),
-        _ => (id, false),
+    if let Some(base) = id.strip_suffix("/1").or_else(|| id.strip_suffix("/2")) {
+        if !base.is_empty() {
+            return (base, true);
+        }
     }
+    if let Some(base) = id.strip_suffix(".1").or_else(|| id.strip_suffix(".2")) {
+        if let Some((run, spot)) = base.split_once('.') {
+            let is_run = run.len() > 3
+                && run[..3].chars().all(|c| c.is_ascii_uppercase())
+                && run[3..].chars().all(|c| c.is_ascii_digit());
+            if is_run && !spot.is_empty() && spot.chars().all(|c| c.is_ascii_digit()) {
+                return (base, true);
+            }
+        }
+    }
+    (id, false)
 }
 
 /// Reads grouped into mate pairs (or kept alone).
@@ -450,6 +464,11 @@ mod tests {
         let single = mate_groups(&ids, false);
         assert_eq!(single.members.len(), ids.len());
         assert_eq!(mate_key("/1"), ("/1", false));
+        assert_eq!(mate_key("SRR059298.7.1"), ("SRR059298.7", true));
+        assert_eq!(mate_key("ERR12.30.2"), ("ERR12.30", true));
+        assert_eq!(mate_key("SRR059298.7"), ("SRR059298.7", false));
+        assert_eq!(mate_key("read.1"), ("read.1", false));
+        assert_eq!(mate_key("sample.7.1"), ("sample.7.1", false));
     }
 
     #[test]

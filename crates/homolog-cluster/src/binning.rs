@@ -77,7 +77,7 @@ pub fn row_abundance(set: &ShardSet, opts: &ClusterOptions) -> Result<RowAbundan
         tracing::warn!(
             unpaired = groups.unpaired,
             examples = ?groups.unpaired_examples,
-            "reads marked as mates (/1, /2) without their mate in the shards are binned alone"
+            "reads marked as mates (/1, /2, SRA .1/.2) without their mate in the shards are binned alone"
         );
     }
     let profiles: Vec<Profile> = {

@@ -67,7 +67,7 @@ pub struct AbundanceOptions {
     /// max(1, floor(distinct k-mers of its reads / genome_size)) composition clusters
     /// (metabinR's rule) unless the number of bins is given.
     pub genome_size: f64,
-    /// Pool the signals of mates (`/1` `/2`, or the same id twice) so a pair gets one bin.
+    /// Pool the signals of mates (`/1` `/2`, SRA `.N.1` `.N.2`, or the same id twice) so a pair gets one bin.
     pub mates: bool,
     /// `kmeans`/`lsh` with reads: weight of the abundance column appended to each row (its
     /// variance is `weight` x the summed per-dimension variance of the embedding); 0 = off.
@@ -155,7 +155,7 @@ pub struct ClusterOptions {
     /// size; kmeans: elbow of the inertia on the initialisation sample).
     #[serde(default)]
     pub k_auto: bool,
-    /// kmeans/lsh: replace each read's row by the mean row of its mate group (`/1` `/2`, or the
+    /// kmeans/lsh: replace each read's row by the mean row of its mate group (`/1` `/2`, SRA `.N.1`/`.N.2`, or the
     /// same id twice) before clustering, so a pair gets one bin (one process; ab/abcb pool
     /// mates through `abundance.mates`).
     #[serde(default)]
@@ -531,7 +531,7 @@ fn pool_mate_rows(
         tracing::warn!(
             unpaired = groups.unpaired,
             examples = ?groups.unpaired_examples,
-            "reads marked as mates (/1, /2) without their mate in the shards are clustered alone"
+            "reads marked as mates (/1, /2, SRA .1/.2) without their mate in the shards are clustered alone"
         );
     }
     let d = data.dim;
