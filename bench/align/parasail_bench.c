@@ -1,7 +1,7 @@
 /*
  * parasail_bench: the C-library side of bench/align/run.sh.
  *
- * Usage: parasail_bench [32|16|sat] < pairs.tsv
+ * Usage: parasail_bench [32|16|sat|score16] < pairs.tsv
  *
  * Reads pairs as TSV on stdin (query_seq <TAB> ref_seq, one pair a line), aligns every pair
  * with parasail_nw_trace_striped_W and parasail_sw_trace_striped_W (parasail_blosum62,
@@ -11,7 +11,10 @@
  *   16  the 16-bit functions; a result that saturated (parasail_result_is_saturated: the score
  *       left the int16 range) is recomputed with the 32-bit function and counted as a fallback,
  *       so the results (and checksum) equal the 32-bit run's;
- *   sat parasail's own *_trace_striped_sat dispatch (8-bit, then wider on saturation).
+ *   sat parasail's own *_trace_striped_sat dispatch (8-bit, then wider on saturation);
+ *   score16  no traceback: parasail_nw_striped_16 / parasail_sw_striped_16 (a saturated score
+ *       recomputed with the 32-bit function), the score-only floor a traceback cannot beat;
+ *       the checksum then sums the scores alone.
  * Prints one line:
  *   pairs <N> cells <C> seconds <S> checksum <X> fallbacks <F>
  * where seconds covers alignment + traceback for all pairs (input parsing excluded) and the
@@ -74,6 +77,7 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     const char *width = argc > 1 ? argv[1] : "32";
     align_fn nw_fn, sw_fn, nw_wide = NULL, sw_wide = NULL;
+    int traced = 1;
     if (strcmp(width, "32") == 0) {
         nw_fn = parasail_nw_trace_striped_32;
         sw_fn = parasail_sw_trace_striped_32;
@@ -85,8 +89,14 @@ int main(int argc, char **argv)
     } else if (strcmp(width, "sat") == 0) {
         nw_fn = parasail_nw_trace_striped_sat;
         sw_fn = parasail_sw_trace_striped_sat;
+    } else if (strcmp(width, "score16") == 0) {
+        nw_fn = parasail_nw_striped_16;
+        sw_fn = parasail_sw_striped_16;
+        nw_wide = parasail_nw_striped_32;
+        sw_wide = parasail_sw_striped_32;
+        traced = 0;
     } else {
-        fprintf(stderr, "usage: parasail_bench [32|16|sat] < pairs.tsv\n");
+        fprintf(stderr, "usage: parasail_bench [32|16|sat|score16] < pairs.tsv\n");
         return 2;
     }
     while ((n = getline(&line, &cap, stdin)) != -1) {
@@ -111,7 +121,12 @@ int main(int argc, char **argv)
         if (ql == 0 || dl == 0) continue;
         nw = align(nw_fn, nw_wide, qs[i], ql, ds[i], dl, &fallbacks);
         sw = align(sw_fn, sw_wide, qs[i], ql, ds[i], dl, &fallbacks);
-        checksum += count(nw, qs[i], ql, ds[i], dl, 0) + count(sw, qs[i], ql, ds[i], dl, 1);
+        if (traced) {
+            checksum += count(nw, qs[i], ql, ds[i], dl, 0) + count(sw, qs[i], ql, ds[i], dl, 1);
+        } else {
+            long s = parasail_result_get_score(sw);
+            checksum += parasail_result_get_score(nw) + (s < 0 ? 0 : s);
+        }
         parasail_result_free(nw);
         parasail_result_free(sw);
         cells += (double)ql * dl;

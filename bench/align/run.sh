@@ -7,7 +7,13 @@
 # and counts identities/similarities/gaps from the traceback. parasail runs with its 32-bit
 # striped functions (PROTEA's), its 16-bit ones (a saturated result recomputed with 32-bit) and
 # its *_sat dispatch (C only); all single-threaded, compared with homolog on 1 thread. Prints pairs/s, GCUPS (10^9
-# DP cells per second, NW + SW cells counted once per mode) and ratios.
+# DP cells per second, NW + SW cells counted once per mode) and ratios. parasail's score-only
+# nw/sw_striped_16 (`parasail_c_score16`, no traceback) is the floor a traceback cannot beat.
+#
+# Then homolog's passes (crates/homolog-align/examples/align_bench.rs, default kernel, CPU time
+# of 1 thread): score-only, one-pass traceback (HOMOLOG_ALIGN_TRACEBACK=full) and two-pass
+# traceback (two-pass: checkpointed score pass + blocks recomputed), and the long pair with both
+# tracebacks in separate processes (peak RSS each).
 #
 # Usage: bench/align/run.sh [DATA_DIR] [LONG_LEN]   (defaults: $HOMOLOG_DATA or
 #        ../shared/data; 35000; LONG_LEN=0 skips the long pair); ROUNDS=N (default 2)
@@ -29,7 +35,8 @@ done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), AVX2: $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no)"
 echo "parasail: $(dpkg-query -W -f='${Version}' libparasail-dev 2>/dev/null || echo unknown); python parasail: $("$py" -c 'import parasail; print(parasail.__version__)')"
 
-(cd "$root" && cargo build -q --release -p homolog-pairs --example pairs_bench)
+(cd "$root" && cargo build -q --release -p homolog-pairs --example pairs_bench \
+  && cargo build -q --release -p homolog-align --example align_bench)
 cc -O2 -o "$work/parasail_bench" "$here/parasail_bench.c" -lparasail
 
 # Distinct non-empty pairs (parasail rejects empty sequences), sequences only.
@@ -42,7 +49,7 @@ echo "pairs: $(wc -l < "$work/pairs.tsv") distinct"
 # keeps each run's best round and prints per-round ratios. The load average is logged per run.
 load() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' ','; }
 for round in $(seq 1 "${ROUNDS:-2}"); do
-  for w in 32 16 sat; do
+  for w in 32 16 sat score16; do
     l="$(load)"; echo "round $round parasail C $w (load $l)" >&2
     "$work/parasail_bench" "$w" < "$work/pairs.tsv" | sed "s/^/parasail_c_$w round $round load $l /" >> "$work/results.txt"
   done
@@ -66,7 +73,7 @@ rows = {name: min(rs, key=lambda r: float(r["seconds"])) for name, rs in runs.it
 def rate(r):
     return int(r["pairs"]) / float(r["seconds"]), 2 * float(r["cells"]) / float(r["seconds"]) / 1e9
 order = ["parasail_python_32", "parasail_python_16", "parasail_c_32", "parasail_c_16", "parasail_c_sat",
-         "homolog_1_thread", "homolog_all_threads", "homolog_cold_cache", "homolog_warm_cache"]
+         "parasail_c_score16", "homolog_1_thread", "homolog_all_threads", "homolog_cold_cache", "homolog_warm_cache"]
 print(f"best of {len(runs['homolog_1_thread'])} rounds per run")
 print(f"{'run':<22}{'seconds':>10}{'pairs/s':>12}{'GCUPS':>8}{'vs C 32':>10}{'vs C 16':>10}{'fallbacks':>11}  load (1/5/15)")
 b32, b16 = rate(rows["parasail_c_32"])[0], rate(rows["parasail_c_16"])[0]
@@ -80,7 +87,7 @@ for lang in ("c", "python"):
     print(f"parasail {lang} checksums {sums}: {'equal' if len(set(sums.values())) == 1 else 'DIFFER'}")
 one = rate(rows["homolog_1_thread"])[0]
 allt = rate(rows["homolog_all_threads"])[0]
-for peer in ("parasail_c_32", "parasail_c_16", "parasail_c_sat", "parasail_python_32", "parasail_python_16"):
+for peer in ("parasail_c_32", "parasail_c_16", "parasail_c_sat", "parasail_c_score16", "parasail_python_32", "parasail_python_16"):
     per_round = [float(p["seconds"]) / float(h["seconds"]) for p, h in zip(runs[peer], runs["homolog_1_thread"])]
     print(f"homolog 1 thread vs {peer} (1 thread each): {one / rate(rows[peer])[0]:.2f}x best-of-rounds; "
           f"per round {', '.join(f'{x:.2f}x' for x in per_round)}")
@@ -88,6 +95,16 @@ print(f"scaling 1 -> {cores} threads: {allt / one:.2f}x ({allt / one / cores * 1
 print(f"warm cache vs cold: {float(rows['homolog_cold_cache']['seconds']) / float(rows['homolog_warm_cache']['seconds']):.1f}x faster")
 PY
 
+# homolog per pass, default kernel: score-only (the first pass's floor), one-pass and two-pass
+# traceback (CPU seconds of the thread, so comparable despite other load).
+for tb in full two-pass; do
+  echo "homolog passes, HOMOLOG_ALIGN_TRACEBACK=$tb (load $(load)):"
+  HOMOLOG_ALIGN_TRACEBACK=$tb "$target/release/examples/align_bench" "$work/pairs.tsv" 1 auto
+done
+
 if [ "$long" != "0" ]; then
   "$target/release/examples/pairs_bench" --long "$long"
+  for tb in full two-pass; do
+    HOMOLOG_ALIGN_TRACEBACK=$tb "$target/release/examples/align_bench" --long "$long"
+  done
 fi

@@ -14,6 +14,12 @@
 //! overflow detected at run time, or skipped after the global score). 8-bit kernels plan
 //! global alignments on 16 bits. A checksum over scores shows the kernels agree.
 //!
+//! `align_bench --long LEN` aligns one related LEN x ~LEN pair (NW and SW with traceback,
+//! then both score-only) with the default kernel and the traceback chosen by
+//! `HOMOLOG_ALIGN_TRACEBACK` (`auto`, `full`, `two-pass`) and prints the CPU time of each
+//! and the peak resident memory of the process (VmHWM): run it once per traceback choice.
+//! The score-only times are the floor of a two-pass traceback's first pass.
+//!
 //! `... PAIRS.tsv ROUNDS KERNELS interleave` compares the kernels block by block instead:
 //! each block of 64 pairs is aligned by every kernel in turn (rotating which goes first),
 //! timed by the wall clock, so load on a shared machine slows every kernel alike and the
@@ -21,7 +27,7 @@
 
 use std::time::Instant;
 
-use homolog_align::{Aligner, Kernel, Scoring};
+use homolog_align::{Aligner, Kernel, Scoring, Traceback};
 
 /// CPU time of this thread in seconds (Linux `schedstat`), so that figures taken on a busy
 /// machine count only the time the kernel actually ran; `None` elsewhere.
@@ -31,11 +37,84 @@ fn cpu_seconds() -> Option<f64> {
     Some(ns / 1e9)
 }
 
+/// A random protein of `len` residues and a copy with ~15% substitutions, 1% deletions
+/// and 1% insertions (deterministic).
+fn related_pair(len: usize) -> (Vec<u8>, Vec<u8>) {
+    const AA: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % 20) as usize
+    };
+    let a: Vec<u8> = (0..len).map(|_| AA[next()]).collect();
+    let mut b = Vec::with_capacity(len + len / 50);
+    for &c in &a {
+        match next() * 5 + next() / 4 {
+            0..=14 => b.push(AA[next()]),
+            15 => {}
+            16 => b.extend([c, AA[next()]]),
+            _ => b.push(c),
+        }
+    }
+    (a, b)
+}
+
+/// `--long LEN`: one long pair, timed per alignment, with the peak RSS.
+fn long_pair(len: usize) -> Result<(), String> {
+    let (q, r) = related_pair(len);
+    let mut a = Aligner::default();
+    let cells = q.len() as f64 * r.len() as f64;
+    let timed = |f: &mut dyn FnMut() -> Result<i32, String>| -> Result<(i32, f64), String> {
+        let (c0, t) = (cpu_seconds(), Instant::now());
+        let score = f()?;
+        let wall = t.elapsed().as_secs_f64();
+        let s = cpu_seconds().zip(c0).map_or(wall, |(c1, c0)| c1 - c0);
+        Ok((score, s))
+    };
+    let err = |e: homolog_align::AlignError| e.to_string();
+    let (nw, t_nw) = timed(&mut || a.try_global(&q, &r).map(|s| s.score).map_err(err))?;
+    let (sw, t_sw) = timed(&mut || a.try_local(&q, &r).map(|s| s.score).map_err(err))?;
+    let held = a.traceback_bytes();
+    let (nw0, t_nw0) = timed(&mut || Ok(a.global_score(&q, &r)))?;
+    let (sw0, t_sw0) = timed(&mut || Ok(a.local_score(&q, &r)))?;
+    if (nw, sw) != (nw0, sw0) {
+        return Err(format!(
+            "traced scores {nw}/{sw} differ from score-only {nw0}/{sw0}"
+        ));
+    }
+    let traceback = a.traceback();
+    let two = traceback.is_two_pass(q.len(), r.len());
+    let kib = homolog_io::process::peak_rss_kib().unwrap_or(0);
+    println!(
+        "long {} x {} traceback {traceback} ({}): kernel {}; nw {t_nw:.2} s ({:.2} GCUPS), \
+         sw {t_sw:.2} s ({:.2} GCUPS), score-only nw {t_nw0:.2} s, sw {t_sw0:.2} s; \
+         traceback memory {:.1} MiB, peak RSS {:.1} MiB; nw score {nw}, sw score {sw}",
+        q.len(),
+        r.len(),
+        if two { "two passes" } else { "one pass" },
+        a.kernel_for(q.len(), r.len(), false),
+        cells / t_nw / 1e9,
+        cells / t_sw / 1e9,
+        held as f64 / (1 << 20) as f64,
+        kib as f64 / 1024.0,
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
-    let path = args
-        .next()
-        .ok_or("usage: align_bench PAIRS.tsv [ROUNDS [KERNELS [interleave]]]")?;
+    let path = args.next().ok_or(
+        "usage: align_bench PAIRS.tsv [ROUNDS [KERNELS [interleave]]] | align_bench --long LEN",
+    )?;
+    if path == "--long" {
+        let len = args
+            .next()
+            .and_then(|s| s.parse().ok())
+            .ok_or("usage: align_bench --long LEN")?;
+        return long_pair(len);
+    }
     let rounds: usize = match args.next() {
         Some(a) => a
             .parse()
@@ -93,7 +172,11 @@ fn main() -> Result<(), String> {
             a.global(q, r).score + a.local(q, r).score
         }),
     ];
-    println!("auto = {}", homolog_align::best_kernel());
+    println!(
+        "auto = {}, traceback = {}",
+        homolog_align::best_kernel(),
+        Traceback::from_env()
+    );
     if interleave {
         // One aligner per kernel and run, so each sees the calls of a separate run.
         let mut aligners: Vec<Vec<Aligner>> = kernels

@@ -3,7 +3,7 @@
 use crate::dispatch::{align, align_infallible, score_only};
 use crate::kernel::Workspace;
 use crate::kernel_choice::{Mode, MAX_LANES};
-use crate::{AlignError, AlignmentStats, Kernel, PairFeatures, Scoring};
+use crate::{AlignError, AlignmentStats, Kernel, PairFeatures, Scoring, Traceback};
 
 /// Aligns many pairs with one scoring, reusing its buffers (profile, rows, traceback table).
 ///
@@ -65,6 +65,19 @@ impl Aligner {
         self
     }
 
+    /// Chooses how traced alignments keep their traceback (default
+    /// [`Traceback::from_env`]: one pass for small pairs, two passes in `O(sqrt(n) m)`
+    /// memory for large ones); results do not depend on it.
+    pub fn with_traceback(mut self, traceback: Traceback) -> Self {
+        self.mode.traceback = traceback;
+        self
+    }
+
+    /// The traceback choice in use.
+    pub fn traceback(&self) -> Traceback {
+        self.mode.traceback
+    }
+
     /// Whether the AVX2 kernel would align an `m x n` pair with this aligner's settings.
     pub fn uses_simd(&self, m: usize, n: usize) -> bool {
         self.kernel_for(m, n, false) != Kernel::Scalar
@@ -86,20 +99,42 @@ impl Aligner {
         self.ws.last
     }
 
-    /// Upper bound of the traceback table an `m x n` traced alignment needs: one byte per
-    /// cell, the query rounded up to whole vectors of the widest kernel (64 lanes; a
-    /// 35,000 x 35,000 pair: 1.23 GB).
+    /// Upper bound of the traceback table an `m x n` alignment traced in one pass
+    /// ([`Traceback::Full`]) needs: one byte per cell, the query rounded up to whole vectors
+    /// of the widest kernel (64 lanes; a 35,000 x 35,000 pair: 1.23 GB). The default
+    /// ([`Traceback::Auto`]) traces pairs above [`Traceback::AUTO_FULL_CELLS`] cells in two
+    /// passes, in `O(sqrt(n) m)` bytes.
     pub fn traceback_bytes_needed(m: usize, n: usize) -> usize {
         m.div_ceil(MAX_LANES)
             .saturating_mul(MAX_LANES)
             .saturating_mul(n)
     }
 
-    /// Bytes of traceback table currently allocated (one byte per cell of the last traced
-    /// pair, rounded up to whole stripes).
+    /// Upper bound of the memory an `m x n` alignment traced in two passes
+    /// ([`Traceback::TwoPass`]) holds: checkpoints every `k = sqrt(4 s n)` columns of 4
+    /// buffers of `s`-byte lanes per striped row, plus one block table of `k` bytes per row,
+    /// for the kernel with the most (`s` = 8 on `m` rows for the scalar kernel, 4 on `m`
+    /// rounded up to 64 rows for the 32-bit ones; a 35,000 x 35,000 pair: 74 MB, against
+    /// 1.23 GB in one pass).
+    pub fn two_pass_bytes_needed(m: usize, n: usize) -> usize {
+        let padded = m.div_ceil(MAX_LANES).saturating_mul(MAX_LANES);
+        [(8, m), (4, padded)]
+            .into_iter()
+            .map(|(lane, rows)| {
+                let every = crate::twopass::block_columns(4 * lane, n);
+                let checkpoints = n.saturating_sub(1) / every;
+                rows.saturating_mul(checkpoints.saturating_mul(4 * lane).saturating_add(every))
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Bytes currently held for tracebacks: the table (one byte per cell of the last pair
+    /// traced in one pass, rounded up to whole stripes, or of one block of columns with
+    /// [`Traceback::TwoPass`]) and the two-pass checkpoints.
     pub fn traceback_bytes(&self) -> usize {
         // All kernels share one table (the 8-lane kernel borrows it during a run).
-        self.ws.trace.capacity()
+        self.ws.trace.capacity() + self.ws.checkpoint_bytes()
     }
 
     /// The scoring in use.
@@ -264,7 +299,7 @@ mod tests {
     fn traceback_uses_one_byte_per_cell() {
         let q = "ACDEFGHIKLMNPQRSTVWY".repeat(100);
         let r = "YWVTSRQPNMLKIHGFEDCA".repeat(75);
-        let mut a = Aligner::default();
+        let mut a = Aligner::default().with_traceback(Traceback::Full);
         let stats = a.global(&q, &r);
         // One byte per cell, the query rounded up to whole vectors of the kernel used.
         let lanes = a.last_kernel().unwrap().lanes();

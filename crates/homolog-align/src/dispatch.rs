@@ -2,12 +2,14 @@
 //! one takes the pair, and turns its result into [`AlignmentStats`] (with the traceback
 //! walk when traced). Pairs with an empty side need no kernel.
 
-use crate::kernel::{self, KernelOut, Params, Workspace};
+use crate::kernel::{self, KernelOut, Params, Span, Workspace};
 use crate::kernel_choice::{Kernel, Mode};
 use crate::stats::{to_i32, to_u32};
+use crate::traceback::{self, Seqs};
+use crate::twopass::{self, Blocks};
 #[cfg(target_arch = "x86_64")]
-use crate::wide;
-use crate::{traceback, AlignError, AlignmentStats, Scoring, SubstitutionMatrix};
+use crate::{simd, wide};
+use crate::{AlignError, AlignmentStats, Scoring, SubstitutionMatrix};
 
 /// Runs `$call` with the const generics `$local` and `$trace` set to the job's mode (local
 /// or global, with or without traceback), for the kernels' `run::<LOCAL, TRACE>` functions.
@@ -109,6 +111,8 @@ struct Job<'a> {
     local: bool,
     /// With traceback (else score only).
     traced: bool,
+    /// Traced in two passes ([`crate::twopass`]).
+    two_pass: bool,
 }
 
 impl Job<'_> {
@@ -120,6 +124,17 @@ impl Job<'_> {
         }
     }
 
+    fn seqs(&self) -> Seqs<'_> {
+        Seqs {
+            query: self.query,
+            reference: self.reference,
+            qc: self.qc,
+            rc: self.rc,
+            matrix: self.matrix,
+            local: self.local,
+        }
+    }
+
     /// Statistics of the traced path (`cell(i, j)` reads the table) or, score only, the
     /// score alone.
     fn finish(&self, out: KernelOut, cell: impl Fn(usize, usize) -> u8) -> AlignmentStats {
@@ -127,22 +142,47 @@ impl Job<'_> {
             return AlignmentStats::default();
         }
         let mut stats = if self.traced {
-            traceback::walk(
-                cell,
-                out.end_query,
-                out.end_ref,
-                self.local,
-                self.query,
-                self.reference,
-                self.qc,
-                self.rc,
-                self.matrix,
-            )
+            traceback::walk(cell, out.end_query, out.end_ref, self.seqs())
         } else {
             AlignmentStats::default()
         };
         stats.score = to_i32(out.score);
         stats
+    }
+
+    /// The traceback pass of a two-pass alignment whose score pass gave `out` (`None`: the
+    /// kernel gave up), with blocks of `every` columns.
+    fn finish_two_pass(
+        &self,
+        out: Option<KernelOut>,
+        every: usize,
+        blocks: &mut impl Blocks,
+    ) -> Option<AlignmentStats> {
+        let out = out?;
+        if out.empty {
+            return Some(AlignmentStats::default());
+        }
+        let mut stats = twopass::trace(blocks, &out, every, self.seqs())?;
+        stats.score = to_i32(out.score);
+        Some(stats)
+    }
+
+    /// The checkpoint span of a score pass with blocks of `every` columns.
+    fn forward(every: usize) -> Span {
+        Span {
+            j0: 0,
+            resume: None,
+            save_every: every,
+        }
+    }
+}
+
+/// The span recomputing columns `c0..` from `checkpoint`.
+fn block_span(c0: usize, checkpoint: Option<usize>) -> Span {
+    Span {
+        j0: c0,
+        resume: checkpoint,
+        save_every: 0,
     }
 }
 
@@ -164,15 +204,62 @@ fn run_scalar(ws: &mut Workspace, job: &Job) -> Result<AlignmentStats, AlignErro
     let m = job.query.len();
     let matrix = job.matrix;
     ws.set_query(job.qc, matrix.size(), |a, b| matrix.score_idx(a, b));
+    if job.two_pass {
+        return run_scalar_two_pass(ws, job);
+    }
     if job.traced {
         ws.reserve_trace(m, job.reference.len())
             .map_err(|b| job.too_large(b))?;
     }
     let out = by_mode!(job, |LOCAL, TRACE| kernel::run::<LOCAL, TRACE>(
-        ws, m, job.rc, job.p
+        ws,
+        m,
+        job.rc,
+        job.p,
+        Span::WHOLE
     ));
     let trace = &ws.trace;
     Ok(job.finish(out, |i, j| trace[j * m + i]))
+}
+
+/// [`run_scalar`] in two passes.
+fn run_scalar_two_pass(ws: &mut Workspace, job: &Job) -> Result<AlignmentStats, AlignError> {
+    let (m, n) = (job.query.len(), job.reference.len());
+    let every = twopass::block_columns(4 * 8, n);
+    ws.reserve_checkpoints(m, n, every)
+        .map_err(|b| job.too_large(b))?;
+    ws.reserve_trace(m, every).map_err(|b| job.too_large(b))?;
+    let span = Job::forward(every);
+    let out = if job.local {
+        kernel::run::<true, false>(ws, m, job.rc, job.p, span)
+    } else {
+        kernel::run::<false, false>(ws, m, job.rc, job.p, span)
+    };
+    struct ScalarBlocks<'a> {
+        ws: &'a mut Workspace,
+        job: &'a Job<'a>,
+        c0: usize,
+    }
+    impl Blocks for ScalarBlocks<'_> {
+        fn recompute(&mut self, c0: usize, c1: usize, checkpoint: Option<usize>) -> bool {
+            let (m, rc, p) = (self.job.query.len(), &self.job.rc[c0..c1], self.job.p);
+            let span = block_span(c0, checkpoint);
+            if self.job.local {
+                kernel::run::<true, true>(self.ws, m, rc, p, span);
+            } else {
+                kernel::run::<false, true>(self.ws, m, rc, p, span);
+            }
+            self.c0 = c0;
+            true
+        }
+        fn cell(&self, i: usize, j: usize) -> u8 {
+            self.ws.trace[(j - self.c0) * self.job.query.len() + i]
+        }
+    }
+    let mut blocks = ScalarBlocks { ws, job, c0: 0 };
+    Ok(job
+        .finish_two_pass(Some(out), every, &mut blocks)
+        .expect("the scalar kernel takes every pair"))
 }
 
 /// Runs the AVX2 32-bit kernel (takes every pair the plan gives it).
@@ -192,13 +279,64 @@ fn run_avx2_32_lent(ws: &mut Workspace, job: &Job) -> Result<AlignmentStats, Ali
     let matrix = job.matrix;
     let sw = &mut ws.simd;
     sw.set_query(job.qc, matrix);
+    if job.two_pass {
+        return run_avx2_32_two_pass(sw, job);
+    }
     if job.traced {
         sw.reserve_trace(job.reference.len())
             .map_err(|b| job.too_large(b))?;
     }
-    let out = by_mode!(job, |LOCAL, TRACE| sw.run::<LOCAL, TRACE>(job.rc, job.p));
+    let out = by_mode!(job, |LOCAL, TRACE| sw.run::<LOCAL, TRACE>(
+        job.rc,
+        job.p,
+        Span::WHOLE
+    ));
     let sw = &ws.simd;
     Ok(job.finish(out, |i, j| sw.trace[sw.trace_index(i, j)]))
+}
+
+/// [`run_avx2_32`] in two passes.
+#[cfg(target_arch = "x86_64")]
+fn run_avx2_32_two_pass(
+    sw: &mut simd::SimdWorkspace,
+    job: &Job,
+) -> Result<AlignmentStats, AlignError> {
+    let n = job.reference.len();
+    let every = twopass::block_columns(4 * 4, n);
+    sw.reserve_checkpoints(n, every)
+        .map_err(|b| job.too_large(b))?;
+    sw.reserve_trace(every).map_err(|b| job.too_large(b))?;
+    let span = Job::forward(every);
+    let out = if job.local {
+        sw.run::<true, false>(job.rc, job.p, span)
+    } else {
+        sw.run::<false, false>(job.rc, job.p, span)
+    };
+    struct SimdBlocks<'a> {
+        sw: &'a mut simd::SimdWorkspace,
+        job: &'a Job<'a>,
+        c0: usize,
+    }
+    impl Blocks for SimdBlocks<'_> {
+        fn recompute(&mut self, c0: usize, c1: usize, checkpoint: Option<usize>) -> bool {
+            let (rc, p) = (&self.job.rc[c0..c1], self.job.p);
+            let span = block_span(c0, checkpoint);
+            if self.job.local {
+                self.sw.run::<true, true>(rc, p, span);
+            } else {
+                self.sw.run::<false, true>(rc, p, span);
+            }
+            self.c0 = c0;
+            true
+        }
+        fn cell(&self, i: usize, j: usize) -> u8 {
+            self.sw.trace[self.sw.trace_index(i, j - self.c0)]
+        }
+    }
+    let mut blocks = SimdBlocks { sw, job, c0: 0 };
+    Ok(job
+        .finish_two_pass(Some(out), every, &mut blocks)
+        .expect("the 32-bit kernel takes every pair it is given"))
 }
 
 /// Runs wide kernel `V`; `Ok(None)` when a 16-bit score may have overflowed.
@@ -211,6 +349,9 @@ fn run_wide<V: wide::Vector>(
     let matrix = job.matrix;
     let bias = if V::BIASED { wide::bias_u8(matrix) } else { 0 };
     w.set_query(V::LANES, V::PAD, V::NEG, bias, job.qc, matrix);
+    if job.two_pass {
+        return run_wide_two_pass::<V>(w, trace, job);
+    }
     if job.traced {
         let n = job.reference.len();
         let bytes = w.trace_bytes(n).ok_or(job.too_large(usize::MAX))?;
@@ -218,9 +359,63 @@ fn run_wide<V: wide::Vector>(
     }
     let table: &mut [u8] = if job.traced { &mut trace[..] } else { &mut [] };
     let out = by_mode!(job, |LOCAL, TRACE| wide::run::<V, LOCAL, TRACE>(
-        w, table, job.rc, job.p
+        w,
+        table,
+        job.rc,
+        job.p,
+        Span::WHOLE
     ));
     Ok(out.map(|out| job.finish(out, |i, j| trace[w.trace_index(i, j)])))
+}
+
+/// [`run_wide`] in two passes.
+#[cfg(target_arch = "x86_64")]
+fn run_wide_two_pass<V: wide::Vector>(
+    w: &mut wide::WideWorkspace<V::E>,
+    trace: &mut Vec<u8>,
+    job: &Job,
+) -> Result<Option<AlignmentStats>, AlignError> {
+    let n = job.reference.len();
+    let every = twopass::block_columns(4 * std::mem::size_of::<V::E>(), n);
+    w.reserve_checkpoints(n, every)
+        .map_err(|b| job.too_large(b))?;
+    let bytes = w.trace_bytes(every).ok_or(job.too_large(usize::MAX))?;
+    reserve_bytes(trace, bytes).map_err(|b| job.too_large(b))?;
+    let span = Job::forward(every);
+    let out = if job.local {
+        wide::run::<V, true, false>(w, &mut [], job.rc, job.p, span)
+    } else {
+        wide::run::<V, false, false>(w, &mut [], job.rc, job.p, span)
+    };
+    struct WideBlocks<'a, V: wide::Vector> {
+        w: &'a mut wide::WideWorkspace<V::E>,
+        trace: &'a mut [u8],
+        job: &'a Job<'a>,
+        c0: usize,
+    }
+    impl<V: wide::Vector> Blocks for WideBlocks<'_, V> {
+        fn recompute(&mut self, c0: usize, c1: usize, checkpoint: Option<usize>) -> bool {
+            let (rc, p) = (&self.job.rc[c0..c1], self.job.p);
+            let span = block_span(c0, checkpoint);
+            let out = if self.job.local {
+                wide::run::<V, true, true>(self.w, self.trace, rc, p, span)
+            } else {
+                wide::run::<V, false, true>(self.w, self.trace, rc, p, span)
+            };
+            self.c0 = c0;
+            out.is_some()
+        }
+        fn cell(&self, i: usize, j: usize) -> u8 {
+            self.trace[self.w.trace_index(i, j - self.c0)]
+        }
+    }
+    let mut blocks = WideBlocks::<V> {
+        w,
+        trace,
+        job,
+        c0: 0,
+    };
+    Ok(job.finish_two_pass(out, every, &mut blocks))
 }
 
 /// Aligns a pair with the first kernel of the plan that takes it.
@@ -250,6 +445,7 @@ fn compute(
         p: scoring.params(mode.lanes),
         local,
         traced,
+        two_pass: traced && mode.traceback.is_two_pass(m, n),
     };
     let floor = if local {
         ws.hint.local_floor(query, reference)

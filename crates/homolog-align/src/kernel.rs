@@ -69,6 +69,9 @@ pub(crate) struct Workspace {
     /// Traceback table shared by all kernels (each with its own layout); the scalar kernel's
     /// is column-major: byte of (row i, column j) at `j * m + i`.
     pub(crate) trace: Vec<u8>,
+    /// Checkpoints of the scalar kernel's two-pass traceback: `h`, `e`, `ea` and `ebit`
+    /// (as `i64`) before each checkpoint column.
+    ckpt: Vec<i64>,
     /// Buffers of the striped AVX2 kernel.
     #[cfg(target_arch = "x86_64")]
     pub(crate) simd: crate::simd::SimdWorkspace,
@@ -217,6 +220,9 @@ pub(crate) struct StripedBuffers<E> {
     pub(crate) ft: Vec<E>,
     /// Copy of `h_store` for the column holding the running local maximum.
     pub(crate) best_col: Vec<E>,
+    /// Checkpoints of the two-pass traceback ([`crate::twopass`]): per checkpoint,
+    /// `h_load`, `e`, `ea` and `ebit` before its column, `cells` elements each.
+    pub(crate) ckpt: Vec<E>,
 }
 
 impl<E: Elem> StripedBuffers<E> {
@@ -231,6 +237,7 @@ impl<E: Elem> StripedBuffers<E> {
             hd,
             ft,
             best_col,
+            ckpt: _,
         } = self;
         [h_load, h_store, e, ea, ebit, hd, ft, best_col]
     }
@@ -246,6 +253,66 @@ impl<E: Elem> StripedBuffers<E> {
     /// Whether every buffer holds `cells` elements (`&mut` only to list them).
     pub(crate) fn hold(&mut self, cells: usize) -> bool {
         self.all().iter().all(|v| v.len() == cells)
+    }
+
+    /// Starts a run as [`Span`] says: from checkpoint `span.resume` (the state before
+    /// column `span.j0`) or from the left border ([`Self::start`]); with `span.save_every`
+    /// the checkpoint buffer is emptied for a new forward pass.
+    pub(crate) fn begin<const LOCAL: bool>(
+        &mut self,
+        lanes: usize,
+        seg: usize,
+        p: Params,
+        neg: i32,
+        span: Span,
+    ) {
+        let cells = lanes * seg;
+        match span.resume {
+            Some(k) => {
+                let base = k * 4 * cells;
+                let saved = &self.ckpt[base..base + 4 * cells];
+                let (h, rest) = saved.split_at(cells);
+                let (e, rest) = rest.split_at(cells);
+                let (ea, ebit) = rest.split_at(cells);
+                self.h_load.copy_from_slice(h);
+                self.e.copy_from_slice(e);
+                self.ea.copy_from_slice(ea);
+                self.ebit.copy_from_slice(ebit);
+            }
+            None => self.start::<LOCAL>(lanes, seg, p, neg),
+        }
+        if span.save_every > 0 {
+            self.ckpt.clear();
+        }
+    }
+
+    /// Saves the state before column `j` (absolute) when it is a checkpoint of `span`.
+    #[inline(always)]
+    pub(crate) fn save(&mut self, span: Span, j: usize) {
+        if span.is_checkpoint(j) {
+            let Self {
+                h_load,
+                e,
+                ea,
+                ebit,
+                ckpt,
+                ..
+            } = self;
+            for v in [h_load, e, ea, ebit] {
+                ckpt.extend_from_slice(v);
+            }
+        }
+    }
+
+    /// Makes room for the checkpoints of a forward pass over `n` columns every `every`
+    /// columns; `Err(bytes)` if they cannot be allocated.
+    pub(crate) fn reserve_checkpoints(
+        &mut self,
+        cells: usize,
+        n: usize,
+        every: usize,
+    ) -> Result<(), usize> {
+        reserve_checkpoints(&mut self.ckpt, cells, n, every)
     }
 
     /// Column -1: `H` and both `E` of a leading gap down the query (local: 0 and `-open`),
@@ -320,6 +387,64 @@ impl<E: Elem> StripedBuffers<E> {
     }
 }
 
+/// Makes `ckpt` (empty) able to hold the checkpoints of `n` columns every `every` columns,
+/// `4 * cells` elements each, without reallocating; `Err(bytes)` if it cannot.
+pub(crate) fn reserve_checkpoints<E>(
+    ckpt: &mut Vec<E>,
+    cells: usize,
+    n: usize,
+    every: usize,
+) -> Result<(), usize> {
+    let count = n.saturating_sub(1) / every.max(1);
+    let elems = count
+        .checked_mul(4)
+        .and_then(|x| x.checked_mul(cells))
+        .ok_or(usize::MAX)?;
+    ckpt.clear();
+    if ckpt.capacity() < elems {
+        // Free the old buffer first: never two at once.
+        *ckpt = Vec::new();
+    }
+    ckpt.try_reserve_exact(elems)
+        .map_err(|_| elems.saturating_mul(std::mem::size_of::<E>()))
+}
+
+/// Which reference columns a kernel run covers and what it keeps, for the two-pass
+/// traceback ([`crate::twopass`]); [`Span::WHOLE`] is a plain run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    /// Absolute column of `reference[0]` (the top border of a global alignment depends on
+    /// it).
+    pub(crate) j0: usize,
+    /// Start from this checkpoint (the state before column `j0`) instead of the left border.
+    pub(crate) resume: Option<usize>,
+    /// Save the state before every column that is a positive multiple of this (0: never);
+    /// score-only runs then also keep the traceback `E` and its open bits, which the
+    /// state includes.
+    pub(crate) save_every: usize,
+}
+
+impl Span {
+    /// All columns from the left border, nothing saved.
+    pub(crate) const WHOLE: Span = Span {
+        j0: 0,
+        resume: None,
+        save_every: 0,
+    };
+
+    /// Whether the state before absolute column `j` is saved.
+    #[inline(always)]
+    pub(crate) fn is_checkpoint(self, j: usize) -> bool {
+        self.save_every > 0 && j > 0 && j.is_multiple_of(self.save_every)
+    }
+
+    /// Whether the run keeps the traceback `E` without a traceback table.
+    #[inline(always)]
+    pub(crate) fn keeps_ea(self) -> bool {
+        self.save_every > 0
+    }
+}
+
 /// Where the alignment ends and its score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct KernelOut {
@@ -382,13 +507,43 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// [`reserve_checkpoints`] for the scalar kernel (`m` rows).
+    pub(crate) fn reserve_checkpoints(
+        &mut self,
+        m: usize,
+        n: usize,
+        every: usize,
+    ) -> Result<(), usize> {
+        reserve_checkpoints(&mut self.ckpt, m, n, every)
+    }
+
+    /// Bytes held by the checkpoint buffers of every kernel.
+    pub(crate) fn checkpoint_bytes(&self) -> usize {
+        #[allow(unused_mut)]
+        let mut bytes = self.ckpt.capacity() * 8;
+        #[cfg(target_arch = "x86_64")]
+        {
+            bytes += self.simd.checkpoint_bytes() + self.w16.checkpoint_bytes();
+            bytes += self.w8.checkpoint_bytes();
+        }
+        #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+        {
+            bytes += self.w32.checkpoint_bytes();
+        }
+        bytes
+    }
+}
+
 /// Runs the recurrence for a query of `m` residues (profile already set) against `reference`
-/// (symbol codes). Both sequences must be non-empty; with `TRACE` the trace must be reserved.
+/// (symbol codes) over the columns `span` says. Both sequences must be non-empty; with
+/// `TRACE` the trace must be reserved (`m` bytes per column of `reference`).
 pub(crate) fn run<const LOCAL: bool, const TRACE: bool>(
     ws: &mut Workspace,
     m: usize,
     reference: &[u8],
     p: Params,
+    span: Span,
 ) -> KernelOut {
     debug_assert!(m > 0 && !reference.is_empty());
     let Params {
@@ -400,22 +555,36 @@ pub(crate) fn run<const LOCAL: bool, const TRACE: bool>(
     // parasail starts each stripe's first-pass F at -open (local) or minus infinity.
     let fp_reset = if LOCAL { -open } else { NEG };
 
+    let keep_ea = TRACE || span.keeps_ea();
     ws.h.clear();
     ws.e.clear();
-    if LOCAL {
-        ws.h.resize(m, 0);
-        ws.e.resize(m, -open);
-    } else {
-        // Column -1: a leading gap of r + 1 query residues, and E one more open below it.
-        ws.h.extend((0..m as i64).map(|r| -open - ext * r));
-        ws.e.extend(ws.h.iter().map(|&h| h - open));
-    }
-    if TRACE {
+    if let Some(k) = span.resume {
+        let saved = &ws.ckpt[k * 4 * m..(k + 1) * 4 * m];
+        ws.h.extend_from_slice(&saved[..m]);
+        ws.e.extend_from_slice(&saved[m..2 * m]);
         ws.ea.clear();
-        ws.ea.extend_from_slice(&ws.e);
+        ws.ea.extend_from_slice(&saved[2 * m..3 * m]);
         ws.ebit.clear();
-        // parasail marks E in column 0 as opened.
-        ws.ebit.resize(m, E_OPEN);
+        ws.ebit.extend(saved[3 * m..].iter().map(|&b| b as u8));
+    } else {
+        if LOCAL {
+            ws.h.resize(m, 0);
+            ws.e.resize(m, -open);
+        } else {
+            // Column -1: a leading gap of r + 1 query residues, and E one more open below it.
+            ws.h.extend((0..m as i64).map(|r| -open - ext * r));
+            ws.e.extend(ws.h.iter().map(|&h| h - open));
+        }
+        if keep_ea {
+            ws.ea.clear();
+            ws.ea.extend_from_slice(&ws.e);
+            ws.ebit.clear();
+            // parasail marks E in column 0 as opened.
+            ws.ebit.resize(m, E_OPEN);
+        }
+    }
+    if span.save_every > 0 {
+        ws.ckpt.clear();
     }
 
     let mut best = 0i64;
@@ -432,14 +601,21 @@ pub(crate) fn run<const LOCAL: bool, const TRACE: bool>(
         ea,
         ebit,
         trace,
+        ckpt,
         ..
     } = ws;
     let (h, e) = (&mut h[..m], &mut e[..m]);
 
     for (j, &c) in reference.iter().enumerate() {
+        if span.is_checkpoint(span.j0 + j) {
+            for v in [&*h, &*e, &ea[..]] {
+                ckpt.extend_from_slice(v);
+            }
+            ckpt.extend(ebit.iter().map(|&b| i64::from(b)));
+        }
         let prof = &profile[c as usize * m..(c as usize + 1) * m];
         // H(-1, j-1) feeds row 0's diagonal; H(-1, j) is the cell above row 0.
-        let (mut h_diag, top) = p.border::<LOCAL>(j);
+        let (mut h_diag, top) = p.border::<LOCAL>(span.j0 + j);
         let mut h_up = top;
         // Starting F at minus infinity makes row 0 open from the top border (F_OPEN set).
         let mut ft = NEG;
@@ -489,6 +665,11 @@ pub(crate) fn run<const LOCAL: bool, const TRACE: bool>(
                     let e_ext = ea[r] - ext;
                     ea[r] = max(e_open, e_ext);
                     col[r] = state | ebit[r] | if f_open > f_ext { F_OPEN } else { 0 };
+                    ebit[r] = if e_open > e_ext { E_OPEN } else { 0 };
+                } else if keep_ea {
+                    let e_open = hv - open;
+                    let e_ext = ea[r] - ext;
+                    ea[r] = max(e_open, e_ext);
                     ebit[r] = if e_open > e_ext { E_OPEN } else { 0 };
                 }
                 h[r] = hv;

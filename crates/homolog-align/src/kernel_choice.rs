@@ -186,6 +186,8 @@ pub(crate) struct Mode {
     pub(crate) lanes: usize,
     /// The requested kernel.
     pub(crate) kernel: Kernel,
+    /// One- or two-pass traceback.
+    pub(crate) traceback: crate::Traceback,
 }
 
 impl Mode {
@@ -194,6 +196,7 @@ impl Mode {
         Mode {
             lanes: PARASAIL_LANES,
             kernel: Kernel::from_env(),
+            traceback: crate::Traceback::from_env(),
         }
     }
 

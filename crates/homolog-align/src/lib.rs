@@ -129,18 +129,27 @@
 //!
 //! # Memory and speed
 //!
-//! The traceback takes one byte per cell (`H` state in two bits, `E`/`F` open bits), the query
-//! rounded up to whole vectors (8 to 64 rows): a 5,000 x 5,000 pair needs 25 MB, a
+//! A one-pass traceback takes one byte per cell (`H` state in two bits, `E`/`F` open bits),
+//! the query rounded up to whole vectors (8 to 64 rows): a 4,000 x 4,000 pair needs 16 MB, a
 //! 35,000 x 35,000 pair 1.23 GB ([`Aligner::traceback_bytes_needed`]), one table shared by
-//! all kernels (a pair handed on after an overflow reuses it); score-only functions use
-//! linear memory. The query profile is kept while the query and matrix stay the same
-//! (NW then SW of a pair, one query against many references). `examples/align_bench.rs`
-//! prints pairs/s and GCUPS per kernel; figures in `docs/align.md`.
+//! all kernels (a pair handed on after an overflow reuses it). Larger pairs (more than
+//! [`Traceback::AUTO_FULL_CELLS`] cells) are traced in **two passes** by default: a score
+//! pass saving the kernel's column state every `k` columns, then the traceback recomputed
+//! block by block from those checkpoints, right to left, with the same kernel, so the walk
+//! reads the very bytes of the one-pass table (identical results by construction; tested on
+//! every fixture pair and on random pairs); about `2 m sqrt(4 s n)` bytes for `s`-byte lanes
+//! (35,000 x 35,000: 50 MB) for about the time of a score pass plus a one-pass traceback
+//! ([`Aligner::with_traceback`] or `HOMOLOG_ALIGN_TRACEBACK=auto|full|two-pass` choose;
+//! see [`Traceback`]). Score-only functions use linear memory. The
+//! query profile is kept while the query and matrix stay the same (NW then SW of a pair, one
+//! query against many references). `examples/align_bench.rs` prints pairs/s and GCUPS per
+//! kernel and the long pair's memory; figures in `docs/align.md`.
 
 // Source layout: the public types and functions live in `scoring`, `stats`, `matrix`,
 // `error`, `functions` (one-off alignments), `aligner` and `kernel_choice` (`Kernel` and the
 // plan of kernels for a pair), re-exported here. `dispatch` runs one alignment through its
-// plan and `traceback` counts the statistics; the kernels are `kernel` (scalar, and what
+// plan and `traceback` counts the statistics (`twopass`: the two-pass traceback and
+// [`Traceback`]); the kernels are `kernel` (scalar, and what
 // all kernels share), `simd` (AVX2 8 x 32-bit) and `wide` (16- to 64-lane AVX2/AVX-512).
 mod aligner;
 mod dispatch;
@@ -154,6 +163,7 @@ mod scoring;
 mod simd;
 mod stats;
 mod traceback;
+mod twopass;
 #[cfg(target_arch = "x86_64")]
 mod wide;
 
@@ -164,6 +174,7 @@ pub use kernel_choice::{best_kernel, Kernel};
 pub use matrix::SubstitutionMatrix;
 pub use scoring::Scoring;
 pub use stats::{AlignmentStats, PairFeatures};
+pub use twopass::Traceback;
 
 /// Stripe width of parasail's `*_striped_32` kernels on AVX2 (8 x 32-bit lanes), which the
 /// tie-breaking of [`global`] and [`local`] reproduces by default.

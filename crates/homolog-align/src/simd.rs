@@ -26,7 +26,7 @@
 
 use std::arch::x86_64::*;
 
-use crate::kernel::{KernelOut, Params, StripedBuffers, DEL, DIAG, E_OPEN, F_OPEN, INS};
+use crate::kernel::{KernelOut, Params, Span, StripedBuffers, DEL, DIAG, E_OPEN, F_OPEN, INS};
 
 /// Vector width in 32-bit lanes (AVX2), equal to parasail's stripe count.
 pub(crate) const LANES: usize = 8;
@@ -111,22 +111,35 @@ impl SimdWorkspace {
         Ok(())
     }
 
+    /// Makes room for the checkpoints of a two-pass traceback over `n` columns
+    /// ([`crate::twopass`]); `Err(bytes)` if they cannot be allocated.
+    pub(crate) fn reserve_checkpoints(&mut self, n: usize, every: usize) -> Result<(), usize> {
+        self.bufs.reserve_checkpoints(self.seg * LANES, n, every)
+    }
+
+    /// Bytes held by the checkpoints.
+    pub(crate) fn checkpoint_bytes(&self) -> usize {
+        self.bufs.ckpt.capacity() * 4
+    }
+
     /// Index in `trace` of (query row `i`, reference column `j`).
     #[inline]
     pub(crate) fn trace_index(&self, i: usize, j: usize) -> usize {
         j * self.seg * LANES + (i % self.seg) * LANES + i / self.seg
     }
 
-    /// Runs the kernel. Safe wrapper: checks AVX2 at run time (callers check it once and
-    /// cache; the check here is a cached atomic load).
+    /// Runs the kernel over the columns `span` says (the traceback of `reference`'s column
+    /// `j` at column `j` of the table). Safe wrapper: checks AVX2 at run time (callers check
+    /// it once and cache; the check here is a cached atomic load).
     pub(crate) fn run<const LOCAL: bool, const TRACE: bool>(
         &mut self,
         reference: &[u8],
         p: Params,
+        span: Span,
     ) -> KernelOut {
         assert!(available(), "AVX2 kernel called on a CPU without AVX2");
         // SAFETY: AVX2 is present (checked above).
-        unsafe { self.run_avx2::<LOCAL, TRACE>(reference, p) }
+        unsafe { self.run_avx2::<LOCAL, TRACE>(reference, p, span) }
     }
 
     #[target_feature(enable = "avx2")]
@@ -134,6 +147,7 @@ impl SimdWorkspace {
         &mut self,
         reference: &[u8],
         p: Params,
+        span: Span,
     ) -> KernelOut {
         let (m, seg) = (self.m, self.seg);
         let n = reference.len();
@@ -182,7 +196,8 @@ impl SimdWorkspace {
             }};
         }
 
-        self.bufs.start::<LOCAL>(LANES, seg, p, NEG);
+        self.bufs.begin::<LOCAL>(LANES, seg, p, NEG, span);
+        let keep_ea = span.keeps_ea();
 
         let mut best: i32 = 0;
         let mut out = KernelOut {
@@ -194,9 +209,10 @@ impl SimdWorkspace {
         let stride = cells;
 
         for (j, &c) in reference.iter().enumerate() {
+            self.bufs.save(span, span.j0 + j);
             let prof = &self.profile[c as usize * cells..(c as usize + 1) * cells];
             // Within the lanes' bounds (checked before the kernel was chosen).
-            let (diag_border, top) = p.border::<LOCAL>(j);
+            let (diag_border, top) = p.border::<LOCAL>(span.j0 + j);
             let (diag_border, top) = (diag_border as i32, top as i32);
 
             // 1. First pass.
@@ -293,6 +309,23 @@ impl SimdWorkspace {
                     }
                     hup = hv;
                     fup = ft;
+                }
+            } else if keep_ea {
+                // Score pass of a two-pass traceback: the traceback E and its open bits
+                // belong to the saved state.
+                for t in 0..seg {
+                    let hv = ld!(&self.bufs.h_store, t);
+                    let e_open = _mm256_sub_epi32(hv, v_open);
+                    let e_ext = _mm256_sub_epi32(ld!(&self.bufs.ea, t), v_ext);
+                    st!(&mut self.bufs.ea, t, _mm256_max_epi32(e_open, e_ext));
+                    st!(
+                        &mut self.bufs.ebit,
+                        t,
+                        _mm256_and_si256(_mm256_cmpgt_epi32(e_open, e_ext), v_eopen),
+                    );
+                    if LOCAL {
+                        vmax = _mm256_max_epi32(vmax, hv);
+                    }
                 }
             } else if LOCAL {
                 for t in 0..seg {

@@ -6,88 +6,136 @@
 //! `E_OPEN`/`F_OPEN` bit (read before stepping) says whether the gap opened here (back to the
 //! diagonal state) or extends. Global alignments pad the remaining border with gaps; local
 //! ones stop at a zero cell or the border.
+//!
+//! The walk can pause at a column boundary ([`Walk::run`] with `j_lo > 0`) and resume once
+//! the columns to the left are in the table: the two-pass traceback ([`crate::twopass`])
+//! holds one block of columns at a time.
 
 use crate::kernel::{DEL, DIAG, E_OPEN, F_OPEN, INS, STATE_MASK};
 use crate::matrix::SubstitutionMatrix;
 use crate::AlignmentStats;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Diag,
     Ins,
     Del,
 }
 
-/// Statistics of the path through the traceback ending at (`end_query`, `end_ref`); `cell(i, j)`
-/// returns the traceback byte of query row `i`, reference column `j` (the scalar and the
-/// striped kernels lay the table out differently). `query`/`reference` are the raw residues (identity compares them
-/// case-insensitively, like parasail), `qc`/`rc` their symbol codes (similarity uses scores).
-#[allow(clippy::too_many_arguments)]
+/// Sequences and matrix of the alignment being walked. `query`/`reference` are the raw
+/// residues (identity compares them case-insensitively, like parasail), `qc`/`rc` their
+/// symbol codes (similarity uses scores).
+#[derive(Clone, Copy)]
+pub(crate) struct Seqs<'a> {
+    pub(crate) query: &'a [u8],
+    pub(crate) reference: &'a [u8],
+    pub(crate) qc: &'a [u8],
+    pub(crate) rc: &'a [u8],
+    pub(crate) matrix: &'a SubstitutionMatrix,
+    pub(crate) local: bool,
+}
+
+/// A traceback walk in progress: the current cell, state and the statistics so far.
+#[derive(Debug, Clone)]
+pub(crate) struct Walk {
+    i: isize,
+    j: isize,
+    state: State,
+    pub(crate) stats: AlignmentStats,
+}
+
+impl Walk {
+    /// A walk starting at the end cell in the diagonal state.
+    pub(crate) fn new(end_query: usize, end_ref: usize) -> Self {
+        Walk {
+            i: end_query as isize,
+            j: end_ref as isize,
+            state: State::Diag,
+            stats: AlignmentStats::default(),
+        }
+    }
+
+    /// The column the walk reads next (meaningful while it is not finished).
+    pub(crate) fn column(&self) -> usize {
+        self.j.max(0) as usize
+    }
+
+    /// Walks while the current column is at least `j_lo`; `cell(i, j)` returns the
+    /// traceback byte of query row `i`, reference column `j` (the kernels lay the table out
+    /// differently). Returns true when the alignment is finished, false when it reached
+    /// column `j_lo - 1` (the caller then provides the columns to its left).
+    pub(crate) fn run(&mut self, cell: impl Fn(usize, usize) -> u8, j_lo: usize, s: Seqs) -> bool {
+        let st = &mut self.stats;
+        let (mut i, mut j, mut state) = (self.i, self.j, self.state);
+        let j_lo = j_lo as isize;
+        let done = loop {
+            if i < 0 || j < 0 {
+                if !s.local {
+                    // Leftover border: the rest of one sequence against gaps.
+                    let rest = (i.max(j) + 1) as u32;
+                    st.length += rest;
+                    if i < 0 {
+                        st.query_gaps += rest;
+                    } else {
+                        st.reference_gaps += rest;
+                    }
+                }
+                break true;
+            }
+            if j < j_lo {
+                break false;
+            }
+            let (iu, ju) = (i as usize, j as usize);
+            let t = cell(iu, ju);
+            match state {
+                State::Diag => match t & STATE_MASK {
+                    DIAG => {
+                        st.length += 1;
+                        if s.query[iu].eq_ignore_ascii_case(&s.reference[ju]) {
+                            st.identities += 1;
+                            st.similarities += 1;
+                        } else if s.matrix.score_idx(s.qc[iu], s.rc[ju]) > 0 {
+                            st.similarities += 1;
+                        }
+                        i -= 1;
+                        j -= 1;
+                    }
+                    INS => state = State::Ins,
+                    DEL => state = State::Del,
+                    _ => break true, // ZERO: a local alignment starts here
+                },
+                State::Ins => {
+                    st.length += 1;
+                    st.query_gaps += 1;
+                    j -= 1;
+                    if t & E_OPEN != 0 {
+                        state = State::Diag;
+                    }
+                }
+                State::Del => {
+                    st.length += 1;
+                    st.reference_gaps += 1;
+                    i -= 1;
+                    if t & F_OPEN != 0 {
+                        state = State::Diag;
+                    }
+                }
+            }
+        };
+        (self.i, self.j, self.state) = (i, j, state);
+        done
+    }
+}
+
+/// Statistics of the path through a whole traceback table ending at (`end_query`,
+/// `end_ref`); see [`Walk::run`] for `cell`.
 pub(crate) fn walk(
     cell: impl Fn(usize, usize) -> u8,
     end_query: usize,
     end_ref: usize,
-    local: bool,
-    query: &[u8],
-    reference: &[u8],
-    qc: &[u8],
-    rc: &[u8],
-    matrix: &SubstitutionMatrix,
+    s: Seqs,
 ) -> AlignmentStats {
-    let mut st = AlignmentStats::default();
-    let mut i = end_query as isize;
-    let mut j = end_ref as isize;
-    let mut state = State::Diag;
-    loop {
-        if i < 0 || j < 0 {
-            if !local {
-                // Leftover border: the rest of one sequence against gaps.
-                let rest = (i.max(j) + 1) as u32;
-                st.length += rest;
-                if i < 0 {
-                    st.query_gaps += rest;
-                } else {
-                    st.reference_gaps += rest;
-                }
-            }
-            break;
-        }
-        let (iu, ju) = (i as usize, j as usize);
-        let t = cell(iu, ju);
-        match state {
-            State::Diag => match t & STATE_MASK {
-                DIAG => {
-                    st.length += 1;
-                    if query[iu].eq_ignore_ascii_case(&reference[ju]) {
-                        st.identities += 1;
-                        st.similarities += 1;
-                    } else if matrix.score_idx(qc[iu], rc[ju]) > 0 {
-                        st.similarities += 1;
-                    }
-                    i -= 1;
-                    j -= 1;
-                }
-                INS => state = State::Ins,
-                DEL => state = State::Del,
-                _ => break, // ZERO: a local alignment starts here
-            },
-            State::Ins => {
-                st.length += 1;
-                st.query_gaps += 1;
-                j -= 1;
-                if t & E_OPEN != 0 {
-                    state = State::Diag;
-                }
-            }
-            State::Del => {
-                st.length += 1;
-                st.reference_gaps += 1;
-                i -= 1;
-                if t & F_OPEN != 0 {
-                    state = State::Diag;
-                }
-            }
-        }
-    }
-    st
+    let mut w = Walk::new(end_query, end_ref);
+    w.run(cell, 0, s);
+    w.stats
 }

@@ -77,7 +77,9 @@
 
 use std::arch::x86_64::*;
 
-use crate::kernel::{Elem, KernelOut, Params, StripedBuffers, DEL, DIAG, E_OPEN, F_OPEN, INS};
+use crate::kernel::{
+    Elem, KernelOut, Params, Span, StripedBuffers, DEL, DIAG, E_OPEN, F_OPEN, INS,
+};
 
 /// Bound of real values for 16-bit lanes (see the module docs).
 const LIMIT16: i64 = 32_000;
@@ -175,6 +177,7 @@ pub(crate) trait Vector: Copy {
         trace: &mut [u8],
         reference: &[u8],
         p: Params,
+        span: Span,
     ) -> Option<KernelOut>;
 
     /// Whether this CPU has the features (cached by std).
@@ -277,6 +280,18 @@ impl<E: Elem> WideWorkspace<E> {
         self.bufs.reset(cells);
     }
 
+    /// Makes room for the checkpoints of a two-pass traceback over `n` columns
+    /// ([`crate::twopass`]); `Err(bytes)` if they cannot be allocated.
+    pub(crate) fn reserve_checkpoints(&mut self, n: usize, every: usize) -> Result<(), usize> {
+        self.bufs
+            .reserve_checkpoints(self.seg * self.lanes, n, every)
+    }
+
+    /// Bytes held by the checkpoints.
+    pub(crate) fn checkpoint_bytes(&self) -> usize {
+        self.bufs.ckpt.capacity() * std::mem::size_of::<E>()
+    }
+
     /// Traceback bytes of the current query against `n` residues.
     pub(crate) fn trace_bytes(&self, n: usize) -> Option<usize> {
         (self.seg * self.lanes).checked_mul(n)
@@ -289,14 +304,16 @@ impl<E: Elem> WideWorkspace<E> {
     }
 }
 
-/// Runs kernel `V` (profile set by [`WideWorkspace::set_query`] with `V::LANES`); `trace`
-/// must hold [`WideWorkspace::trace_bytes`] bytes when `TRACE`. `None`: a 16-bit value may
-/// have saturated; rerun with 32-bit lanes.
+/// Runs kernel `V` (profile set by [`WideWorkspace::set_query`] with `V::LANES`) over the
+/// columns `span` says; `trace` must hold [`WideWorkspace::trace_bytes`] bytes of
+/// `reference` when `TRACE`. `None`: a 16-bit value may have saturated; rerun with 32-bit
+/// lanes.
 pub(crate) fn run<V: Vector, const LOCAL: bool, const TRACE: bool>(
     ws: &mut WideWorkspace<V::E>,
     trace: &mut [u8],
     reference: &[u8],
     p: Params,
+    span: Span,
 ) -> Option<KernelOut> {
     assert!(
         V::available(),
@@ -308,7 +325,7 @@ pub(crate) fn run<V: Vector, const LOCAL: bool, const TRACE: bool>(
         assert!(trace.len() >= ws.seg * ws.lanes * reference.len());
     }
     // SAFETY: the features are present (checked above).
-    unsafe { V::entry::<LOCAL, TRACE>(ws, trace, reference, p) }
+    unsafe { V::entry::<LOCAL, TRACE>(ws, trace, reference, p, span) }
 }
 
 /// The kernel, generic over the vector type. See the module docs and [`crate::simd`].
@@ -318,6 +335,7 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
     trace: &mut [u8],
     reference: &[u8],
     p: Params,
+    span: Span,
 ) -> Option<KernelOut> {
     if V::BIASED && !LOCAL {
         // 8-bit lanes clamp at 0: local alignments only (the plan never sends global ones).
@@ -365,7 +383,8 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
         }};
     }
 
-    ws.bufs.start::<LOCAL>(lanes, seg, p, V::NEG);
+    ws.bufs.begin::<LOCAL>(lanes, seg, p, V::NEG, span);
+    let keep_ea = span.keeps_ea();
 
     let mut best: i32 = 0;
     let mut out = KernelOut {
@@ -377,9 +396,10 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
     let mut vmax_hd = v_neg;
 
     for (j, &c) in reference.iter().enumerate() {
+        ws.bufs.save(span, span.j0 + j);
         let prof = &ws.profile[c as usize * cells..(c as usize + 1) * cells];
         // Within the lanes' bounds (checked before the kernel was chosen).
-        let (diag_border, top) = p.border::<LOCAL>(j);
+        let (diag_border, top) = p.border::<LOCAL>(span.j0 + j);
         let (diag_border, top) = (diag_border as i32, top as i32);
 
         // 1. First pass, with the stripe-local F restarting at 8-stripe starts.
@@ -512,6 +532,19 @@ unsafe fn run_generic<V: Vector, const LOCAL: bool, const TRACE: bool>(
                 }
                 hup = hv;
                 fup = ft;
+            }
+        } else if keep_ea {
+            // Score pass of a two-pass traceback: the traceback E and its open bits belong
+            // to the saved state.
+            for t in 0..seg {
+                let hv = ld!(ws.bufs.h_store, t);
+                let e_open = hv.sub(v_open);
+                let e_ext = ld!(ws.bufs.ea, t).sub(v_ext);
+                st!(ws.bufs.ea, t, e_open.max(e_ext));
+                st!(ws.bufs.ebit, t, V::keep_gt(e_open, e_ext, v_eopen));
+                if LOCAL {
+                    vmax = vmax.max(hv);
+                }
             }
         } else if LOCAL {
             for t in 0..seg {
@@ -688,6 +721,7 @@ macro_rules! vector_type {
             trace: &mut [u8],
             reference: &[u8],
             p: Params,
+            span: Span,
         ) -> Option<KernelOut> {
             #[target_feature(enable = $features)]
             unsafe fn entry<const LOCAL: bool, const TRACE: bool>(
@@ -695,10 +729,11 @@ macro_rules! vector_type {
                 trace: &mut [u8],
                 reference: &[u8],
                 p: Params,
+                span: Span,
             ) -> Option<KernelOut> {
-                run_generic::<$name, LOCAL, TRACE>(ws, trace, reference, p)
+                run_generic::<$name, LOCAL, TRACE>(ws, trace, reference, p, span)
             }
-            entry::<LOCAL, TRACE>(ws, trace, reference, p)
+            entry::<LOCAL, TRACE>(ws, trace, reference, p, span)
         }
     };
 }

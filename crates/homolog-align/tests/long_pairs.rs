@@ -1,9 +1,11 @@
-//! Long pairs: the traceback takes one byte per cell (so a 35,000-residue pair needs 1.23 GB,
-//! within 8 GiB), and long alignments stay consistent: the traced score equals the
-//! linear-memory score, the path covers both sequences (global) and the kernels agree.
-//! The 35,000 x 35,000 pair itself runs in `bench/align/run.sh` (too slow for a debug test).
+//! Long pairs: a one-pass traceback takes one byte per cell (so a 35,000-residue pair needs
+//! 1.23 GB, within 8 GiB), a two-pass one (the default above 16 Mi cells) a bounded
+//! `O(sqrt(n) m)` with the same results, and long alignments stay consistent: the traced
+//! score equals the linear-memory score, the path covers both sequences (global) and the
+//! kernels agree. The 35,000 x 35,000 pair itself runs in `bench/align/run.sh` (too slow
+//! for a debug test), which measures its peak RSS.
 
-use homolog_align::{Aligner, Kernel, Scoring};
+use homolog_align::{Aligner, Kernel, Scoring, Traceback};
 
 /// Deterministic related pair: a random protein and a copy with ~20% substitutions and
 /// some insertions/deletions.
@@ -42,7 +44,7 @@ fn memory_is_one_byte_per_cell() {
     assert!(Aligner::traceback_bytes_needed(35_000, 35_000) < 8 << 30);
     assert_eq!(Aligner::traceback_bytes_needed(9, 10), 64 * 10);
     let (q, r) = related_pair(3_001, 7);
-    let mut a = Aligner::default();
+    let mut a = Aligner::default().with_traceback(Traceback::Full);
     a.global(&q, &r);
     let lanes = a.last_kernel().unwrap().lanes();
     assert_eq!(
@@ -94,4 +96,42 @@ fn huge_penalties_fall_back_to_64_bit_scores() {
     assert_eq!(st.reference_gaps, 0);
     assert_eq!(st.query_gaps, 3);
     assert_eq!(st.score, 53 - (1 << 30));
+}
+
+#[test]
+fn two_passes_hold_a_fraction_of_the_table_and_give_the_same_results() {
+    // The 35,000 x 35,000 pair: at least 4x less than one pass (in fact 16x).
+    let full = Aligner::traceback_bytes_needed(35_000, 35_000);
+    let two = Aligner::two_pass_bytes_needed(35_000, 35_000);
+    println!("35,000 x 35,000: one pass {full} bytes, two passes at most {two}");
+    assert!(two * 16 <= full, "{two} vs {full}");
+    // A pair past the one-pass limit: the default traces it in two passes, within the
+    // bound, with the one-pass results.
+    let (q, r) = related_pair(5_000, 17);
+    assert!(q.len() * r.len() > Traceback::AUTO_FULL_CELLS);
+    assert!(Traceback::Auto.is_two_pass(q.len(), r.len()));
+    let mut one = Aligner::default().with_traceback(Traceback::Full);
+    let mut sw_one = Aligner::default().with_traceback(Traceback::Full);
+    let (nw_full, sw_full) = (one.global(&q, &r), sw_one.local(&q, &r));
+    let (mut nw_two, mut sw_two) = (Aligner::default(), Aligner::default());
+    assert_eq!(nw_two.traceback(), Traceback::from_env());
+    let nw_two = (nw_two.global(&q, &r), nw_two.traceback_bytes());
+    let sw_two = (sw_two.local(&q, &r), sw_two.traceback_bytes());
+    assert_eq!(nw_two.0, nw_full);
+    assert_eq!(sw_two.0, sw_full);
+    let bound = Aligner::two_pass_bytes_needed(q.len(), r.len());
+    if Traceback::from_env() == Traceback::Auto {
+        // A local alignment may try 8-, 16- and 32-bit lanes, each with its checkpoints.
+        for (what, bytes, kernels) in [("NW", nw_two.1, 1), ("SW", sw_two.1, 3)] {
+            println!(
+                "{what}: two passes held {bytes} bytes (one pass: {})",
+                one.traceback_bytes()
+            );
+            assert!(
+                bytes <= kernels * bound,
+                "{what}: {bytes} > {kernels} x {bound}"
+            );
+            assert!(bytes * 4 <= one.traceback_bytes(), "{what}: {bytes}");
+        }
+    }
 }

@@ -11,7 +11,7 @@ use std::io::Read;
 use std::io::{BufRead, BufReader};
 
 use homolog_align::{
-    global, global_score, local, local_score, Aligner, AlignmentStats, Kernel, Scoring,
+    global, global_score, local, local_score, Aligner, AlignmentStats, Kernel, Scoring, Traceback,
 };
 
 const FIXTURE: &str = concat!(
@@ -207,6 +207,9 @@ fn scores_and_statistics_equal_parasail() {
         aligner.uses_simd(100, 100)
     );
     check(&all, aligner, "default kernel");
+    // The two-pass traceback (checkpointed score pass, blocks recomputed) on every pair.
+    let two_pass = Aligner::new(Scoring::default()).with_traceback(Traceback::TwoPass);
+    check(&all, two_pass, "default kernel, two-pass traceback");
 }
 
 #[test]
@@ -279,9 +282,14 @@ fn every_kernel_equals_parasail() {
         };
         assert_eq!(aligner.kernel_for(100, 100, false), global_k);
         assert_eq!(aligner.kernel_for(100, 100, true), k);
-        check(&some, aligner, k.name());
-        if global_k != k {
-            local_alone(&some, k);
+        for traceback in [Traceback::Full, Traceback::TwoPass] {
+            let aligner = Aligner::new(Scoring::default())
+                .with_kernel(k)
+                .with_traceback(traceback);
+            check(&some, aligner, &format!("{k}, {traceback} traceback"));
+            if global_k != k {
+                local_alone(&some, k, traceback);
+            }
         }
     }
 }
@@ -289,8 +297,10 @@ fn every_kernel_equals_parasail() {
 /// Local alignments without the global one first: `check` aligns globally first, whose
 /// score lets an 8-bit kernel skip pairs it cannot hold; here every overflow must be
 /// detected at run time.
-fn local_alone(cases: &[&Case], k: Kernel) {
-    let mut aligner = Aligner::new(Scoring::default()).with_kernel(k);
+fn local_alone(cases: &[&Case], k: Kernel, traceback: Traceback) {
+    let mut aligner = Aligner::new(Scoring::default())
+        .with_kernel(k)
+        .with_traceback(traceback);
     let (mut own, mut bad) = (0, Vec::new());
     for c in cases {
         let sw = aligner.local(&c.query, &c.reference);
@@ -300,7 +310,7 @@ fn local_alone(cases: &[&Case], k: Kernel) {
         }
     }
     println!(
-        "{k} local alone: {} pairs, {own} on {k}, {} differ from parasail",
+        "{k} ({traceback}) local alone: {} pairs, {own} on {k}, {} differ from parasail",
         cases.len(),
         bad.len()
     );

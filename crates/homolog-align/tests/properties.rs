@@ -5,7 +5,9 @@
 mod common;
 
 use common::Rng;
-use homolog_align::{global, global_score, local, local_score, Aligner, Scoring};
+use homolog_align::{
+    global, global_score, local, local_score, Aligner, Kernel, Scoring, Traceback,
+};
 
 /// Textbook Gotoh over full matrices (no striping, no traceback): the optimal score.
 fn naive_score(q: &[u8], r: &[u8], s: &Scoring, local: bool) -> i64 {
@@ -156,4 +158,94 @@ fn statistics_are_consistent_with_the_sequences() {
         assert_eq!(same.identities as usize, q.len());
         assert_eq!(same.query_gaps + same.reference_gaps, 0);
     }
+}
+
+/// The two-pass traceback (score pass with checkpoints, blocks recomputed) reports the very
+/// path of the one-pass table: identical statistics for every kernel, on random pairs
+/// (unrelated and related), repeats and low-complexity pairs (many equal-scoring paths),
+/// lengths on both sides of the block size (16+ columns) and checkpoint boundaries, and
+/// other penalties.
+#[test]
+fn two_pass_traceback_equals_one_pass() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let scorings = [
+        Scoring::default(),
+        Scoring {
+            gap_open: 3,
+            gap_extend: 1,
+            ..Scoring::default()
+        },
+        Scoring {
+            gap_open: 1,
+            gap_extend: 1,
+            ..Scoring::default()
+        },
+        Scoring {
+            gap_open: 0,
+            gap_extend: 0,
+            ..Scoring::default()
+        },
+    ];
+    let rounds = if cfg!(debug_assertions) { 150 } else { 600 };
+    let mut compared = 0usize;
+    for kernel in Kernel::available() {
+        for round in 0..rounds {
+            let s = &scorings[round % scorings.len()];
+            let alphabet = ALPHABETS[rng.below(ALPHABETS.len())];
+            let (q, r) = match round % 5 {
+                // Unrelated, up to a few blocks long.
+                0 => (rng.seq_upto(alphabet, 300), rng.seq_upto(alphabet, 700)),
+                // Related: long local alignments crossing many blocks.
+                1 => {
+                    let q = rng.seq_upto(alphabet, 500);
+                    let r = rng.mutate(&q, alphabet);
+                    (q, r)
+                }
+                // Repeats: periodic sequences, ties everywhere.
+                2 => {
+                    let unit = rng.seq_upto(alphabet, 6);
+                    let q = unit.repeat(1 + rng.below(60));
+                    let copies = 1 + rng.below(80);
+                    let r = rng.mutate(&unit.repeat(copies), alphabet);
+                    (q, r)
+                }
+                // Low complexity: two residues.
+                3 => (rng.seq_upto(b"AG", 200), rng.seq_upto(b"AG", 400)),
+                // Short against long, both ways.
+                _ => {
+                    let short = rng.seq_upto(alphabet, 12);
+                    let long = rng.seq_upto(alphabet, 900);
+                    if round % 2 == 0 {
+                        (short, long)
+                    } else {
+                        (long, short)
+                    }
+                }
+            };
+            let mut one = Aligner::new(s.clone())
+                .with_kernel(kernel)
+                .with_traceback(Traceback::Full);
+            let mut two = Aligner::new(s.clone())
+                .with_kernel(kernel)
+                .with_traceback(Traceback::TwoPass);
+            let ctx = || {
+                format!(
+                    "{kernel} open {} extend {}: q={} r={}",
+                    s.gap_open,
+                    s.gap_extend,
+                    String::from_utf8_lossy(&q),
+                    String::from_utf8_lossy(&r)
+                )
+            };
+            assert_eq!(two.global(&q, &r), one.global(&q, &r), "NW {}", ctx());
+            assert_eq!(two.local(&q, &r), one.local(&q, &r), "SW {}", ctx());
+            // Local alone (no global score first: 8-bit lanes detect overflow themselves).
+            let mut alone = Aligner::new(s.clone())
+                .with_kernel(kernel)
+                .with_traceback(Traceback::TwoPass);
+            assert_eq!(alone.local(&q, &r), one.local(&q, &r), "SW alone {}", ctx());
+            compared += 1;
+        }
+    }
+    println!("{compared} pairs compared, two-pass vs one-pass");
 }
