@@ -78,6 +78,9 @@ pub fn validate_k(k: usize) -> Result<(), ClusterError> {
     Ok(())
 }
 
+/// Counters summed per MPI reduction in [`KmerCounts::count_ranks`] (1 Mi: 8 MiB of `i64`).
+pub const REDUCE_BLOCK: usize = 1 << 20;
+
 /// Canonical k-mer counts over a whole sample (dense, `4^k` counters).
 #[derive(Debug)]
 pub struct KmerCounts {
@@ -120,6 +123,58 @@ impl KmerCounts {
             occurrences,
             distinct,
         })
+    }
+
+    /// Counts over several processes (MPI ranks): rank r counts the sequences `i` with
+    /// `i % size == r` on its threads, then the counters are summed across the ranks in blocks
+    /// of [`REDUCE_BLOCK`] counters (8 MiB of reduction buffer beyond the counters), saturating
+    /// at `u32::MAX` like [`KmerCounts::count`]. Every rank ends with the whole sample's counts,
+    /// equal to a one-process count of all sequences.
+    pub fn count_ranks<S: AsRef<[u8]> + Sync>(
+        seqs: &[S],
+        k: usize,
+        comm: &dyn crate::comm::Comm,
+    ) -> Result<Self, ClusterError> {
+        let (rank, size) = (comm.rank(), comm.size().max(1));
+        let mine: Vec<&[u8]> = seqs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % size == rank)
+            .map(|(_, s)| s.as_ref())
+            .collect();
+        let mut local = Self::count(&mine, k)?;
+        if size == 1 {
+            return Ok(local);
+        }
+        let mut block = vec![0i64; REDUCE_BLOCK];
+        for chunk in local.counts.chunks_mut(REDUCE_BLOCK) {
+            let buf = &mut block[..chunk.len()];
+            buf.iter_mut()
+                .zip(chunk.iter())
+                .for_each(|(b, &c)| *b = c as i64);
+            comm.sum_i64(buf);
+            chunk
+                .iter_mut()
+                .zip(buf.iter())
+                .for_each(|(c, &b)| *c = b.min(u32::MAX as i64) as u32);
+        }
+        let (occurrences, distinct) = local
+            .counts
+            .par_iter()
+            .map(|&c| (c as u64, (c > 0) as u64))
+            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        local.occurrences = occurrences;
+        local.distinct = distinct;
+        Ok(local)
+    }
+
+    /// Every non-zero counter as (canonical code, count), in code order.
+    pub fn nonzero(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| c > 0)
+            .map(|(i, &c)| (i as u64, c))
     }
 
     /// k.
@@ -449,6 +504,80 @@ mod tests {
     fn k_out_of_range_is_a_clear_error() {
         let e = KmerCounts::count(&[b"ACGT".to_vec()], 20).unwrap_err();
         assert!(e.to_string().contains("outside 8..=14"), "{e}");
+    }
+
+    /// Canonical k-mer counts by brute force: every window, the smaller of it and its
+    /// reverse complement as text.
+    fn naive_counts(seqs: &[Vec<u8>], k: usize) -> HashMap<Vec<u8>, u32> {
+        let mut out = HashMap::new();
+        for s in seqs {
+            for w in s.windows(k) {
+                let w: Vec<u8> = w.iter().map(u8::to_ascii_uppercase).collect();
+                if !w.iter().all(|b| b"ACGT".contains(b)) {
+                    continue;
+                }
+                let rc: Vec<u8> = w
+                    .iter()
+                    .rev()
+                    .map(|b| match b {
+                        b'A' => b'T',
+                        b'C' => b'G',
+                        b'G' => b'C',
+                        _ => b'A',
+                    })
+                    .collect();
+                *out.entry(w.clone().min(rc)).or_default() += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn counting_equals_a_naive_count_on_1_and_4_threads() {
+        let mut x = 99u64;
+        let seqs: Vec<Vec<u8>> = (0..300)
+            .map(|i| {
+                (0..(50 + i % 90))
+                    .map(|j| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        if j % 37 == 36 {
+                            b'N'
+                        } else {
+                            b"ACGTacgt"[(x % 8) as usize]
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let k = 9;
+        let naive = naive_counts(&seqs, k);
+        for threads in [1, 4] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let counts = pool.install(|| KmerCounts::count(&seqs, k).unwrap());
+            let ranks =
+                pool.install(|| KmerCounts::count_ranks(&seqs, k, &crate::comm::Local).unwrap());
+            for c in [&counts, &ranks] {
+                assert_eq!(c.distinct as usize, naive.len(), "{threads} threads");
+                assert_eq!(
+                    c.occurrences,
+                    naive.values().map(|&v| v as u64).sum::<u64>()
+                );
+                for (kmer, &n) in &naive {
+                    assert_eq!(
+                        c.get_kmer(kmer),
+                        Some(n),
+                        "{}",
+                        String::from_utf8_lossy(kmer)
+                    );
+                }
+                assert_eq!(c.nonzero().count(), naive.len());
+            }
+        }
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! the reads, then (abcb) composition k-means on the shards' embeddings within each class; and
 //! the abundance column of the joint embedding for `kmeans`/`lsh`.
 //!
-//! One process: the k-mer counters are one dense array (see [`crate::abundance`]); sharding
-//! them over MPI ranks (all-reducing the counters) is not done yet, so `--mpi` is refused here.
+//! One process: the k-mer counters are one dense array (see [`crate::abundance`]). The counting
+//! itself runs over MPI ranks ([`crate::abundance::KmerCounts::count_ranks`]: each rank counts
+//! its share of the reads, the counters are all-reduced), but the steps after it (profiles,
+//! classes, per-class k-means) are not distributed yet, so `--mpi` is refused here.
 //!
 //! Every read of the shards gets a bin: mates share their pair's bin; a read without a complete
 //! k-mer whose mate has none either (shorter than k, all N) goes to an explicit `unbinned`

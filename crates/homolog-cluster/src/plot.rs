@@ -561,7 +561,7 @@ fn heatmap(img: &mut Canvas, table: &Contingency, order: &[usize]) {
             let count = n.to_string();
             if n > 0 {
                 if let Some(font) = font_fitting(&count, cw) {
-                    if font.character_size.height as usize + 1 <= ch {
+                    if (font.character_size.height as usize) < ch {
                         let ink = if share > 0.5 { [255, 255, 255] } else { BLACK };
                         img.text(
                             &count,

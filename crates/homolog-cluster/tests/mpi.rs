@@ -126,3 +126,42 @@ fn one_two_four_ranks_equal_threads() {
         }
     }
 }
+
+#[test]
+fn kmer_counts_over_one_and_two_ranks_equal_one_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reads = synthetic_reads(tmp.path());
+    let seqs: Vec<Vec<u8>> = homolog_reads::ReadStream::open(&[reads.to_str().unwrap()])
+        .unwrap()
+        .map(|r| r.unwrap().seq)
+        .collect();
+    let k = 10;
+    let want = homolog_cluster::abundance::KmerCounts::count(&seqs, k).unwrap();
+    let want: Vec<String> = want.nonzero().map(|(c, n)| format!("{c}\t{n}")).collect();
+    assert!(want.len() > 1000);
+    for np in [1, 2] {
+        let out = tmp.path().join(format!("kmers{np}.tsv"));
+        let st = Command::new("mpirun")
+            .args(["-np", &np.to_string(), "--oversubscribe"])
+            .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+            .env("RAYON_NUM_THREADS", "1")
+            .arg(env!("CARGO_BIN_EXE_homolog-cluster-mpi"))
+            .args(["kmers", reads.to_str().unwrap(), &k.to_string()])
+            .arg(&out)
+            .output()
+            .expect("mpirun (Debian openmpi-bin) must be installed for the mpi feature");
+        assert!(
+            st.status.success(),
+            "np {np}: {}{}",
+            String::from_utf8_lossy(&st.stdout),
+            String::from_utf8_lossy(&st.stderr)
+        );
+        let got: Vec<String> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(got, want, "{np} ranks");
+    }
+}
