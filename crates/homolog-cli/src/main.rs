@@ -16,7 +16,11 @@ mod cmd_distribute;
 mod cmd_docs;
 mod cmd_export;
 mod cmd_models;
+#[cfg(feature = "postgres")]
+mod cmd_pis;
+mod cmd_queue;
 mod cmd_reads;
+mod cmd_reference;
 mod cmd_serve;
 mod progress;
 
@@ -80,6 +84,8 @@ enum Command {
         /// Resume the newest unfinished experiment with this prefix instead of starting a new one.
         #[arg(long)]
         resume: bool,
+        #[command(flatten)]
+        distributed: cmd_queue::DistributedRunArgs,
     },
     /// Compute embeddings for a FASTA file into an HDF5 file (FANTASIA's layout). (With
     /// --model dna-kmer|dna-lsh|dnabert2=DIR or --shard-rows: DNA reads into Parquet shards, the
@@ -160,10 +166,17 @@ enum Command {
     /// Embedding backends and their published weights (`models list`, `models fetch unirep-1900`).
     #[command(subcommand)]
     Models(cmd_models::ModelsCommand),
+    /// The reference in a PostgreSQL store: `reference push`, `reference pull`.
+    #[command(subcommand)]
+    Reference(cmd_reference::ReferenceCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cmd_docs::CompletionsArgs),
     /// Print the man page (or write one page per command with --out DIR).
     Man(cmd_docs::ManArgs),
+    /// Gather the part folders of a sharded run (`run --shard I/N`) into one experiment folder.
+    Merge(cmd_queue::MergeArgs),
+    /// Take annotation tasks from a RabbitMQ queue (`run --queue`) until stopped.
+    Worker(cmd_queue::WorkerArgs),
     /// Print the effective configuration (defaults + file + environment + --set) as YAML.
     Config {
         #[command(flatten)]
@@ -180,6 +193,8 @@ fn long_version() -> String {
     let features: Vec<&str> = [
         ("cuda", cfg!(feature = "cuda")),
         ("mpi", cfg!(feature = "mpi")),
+        // HDF5, zlib and OpenSSL built from source and linked statically (the default).
+        ("static", cfg!(feature = "static")),
     ]
     .into_iter()
     .filter_map(|(name, on)| on.then_some(name))
@@ -189,7 +204,7 @@ fn long_version() -> String {
         env!("CARGO_PKG_VERSION"),
         env!("HOMOLOG_GIT_COMMIT"),
         if features.is_empty() {
-            "none (cuda, mpi off)".to_string()
+            "none (cuda, mpi, static off)".to_string()
         } else {
             features.join(", ")
         },
@@ -292,10 +307,21 @@ fn dispatch(command: Command) -> Result<()> {
             embeddings,
             skip_invalid,
             resume,
+            distributed,
         } => {
             let mut config = load_config(&config)?;
             if skip_invalid {
                 config.on_invalid = homolog_config::InvalidPolicy::Skip;
+            }
+            if distributed.active() {
+                let other = only_embedding || only_lookup || resume;
+                return cmd_queue::run_distributed(
+                    &config,
+                    input.as_deref(),
+                    &distributed,
+                    other,
+                    &progress,
+                );
             }
             let mode = if only_embedding {
                 RunMode::EmbedOnly
@@ -363,9 +389,12 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Export(args) => cmd_export::run(args)?,
         Command::Serve(args) => cmd_serve::run(args)?,
         Command::Models(command) => cmd_models::run(command)?,
+        Command::Reference(command) => cmd_reference::run(command)?,
         Command::Distribute(args) => cmd_distribute::run(args)?,
         Command::Completions(args) => cmd_docs::completions(args)?,
         Command::Man(args) => cmd_docs::man(args)?,
+        Command::Merge(args) => cmd_queue::merge(args, &progress)?,
+        Command::Worker(args) => cmd_queue::worker(args)?,
         Command::Demo { out, model } => {
             let report = homolog_pipeline::demo(&DemoOptions { out, model }, &progress)?;
             println!("{report}");

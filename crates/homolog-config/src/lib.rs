@@ -447,7 +447,10 @@ fn resolve_reference_paths(spec: &mut BuildSpec, base: &Path) {
             s.location = base.join(&s.location).to_string_lossy().into_owned();
         }
     };
-    fix_path(&mut spec.path);
+    // A PostgreSQL store URL (`postgres://...`) is not a local path.
+    if !spec.path.to_string_lossy().contains("://") {
+        fix_path(&mut spec.path);
+    }
     if let Some(c) = &mut spec.cache_dir {
         fix_path(c);
     }

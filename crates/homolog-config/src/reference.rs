@@ -250,15 +250,20 @@ pub const KEYS: &[KeyDoc] = &[
         "",
         "alignments.sqlite",
     ),
-    key(
-        "redundancy.identity",
-        "number",
-        "0 to 1; 0 = off",
-        "0.95",
-    ),
+    key("redundancy.identity", "number", "0 to 1; 0 = off", "0.95"),
     key("redundancy.coverage", "number", "0 to 1", "0.8"),
-    key("redundancy.threads", "integer", "0 = the run's threads", "4"),
-    key("redundancy.mmseqs", "path", "a name on PATH or a path", "/opt/mmseqs/bin/mmseqs"),
+    key(
+        "redundancy.threads",
+        "integer",
+        "0 = the run's threads",
+        "4",
+    ),
+    key(
+        "redundancy.mmseqs",
+        "path",
+        "a name on PATH or a path",
+        "/opt/mmseqs/bin/mmseqs",
+    ),
     key(
         "taxonomy.include_only",
         "list of integers",

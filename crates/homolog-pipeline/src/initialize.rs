@@ -54,6 +54,10 @@ pub fn initialize(
     force: bool,
     progress: &dyn Progress,
 ) -> Result<InitReport, PipelineError> {
+    if crate::reference_store::is_store(&config.reference.path) {
+        // Built locally, then pushed to the PostgreSQL store (reference_store.rs).
+        return crate::reference_store::initialize(config, force, progress);
+    }
     let spec = &config.reference;
     if spec.sequences.is_empty() {
         return Err(PipelineError::Invalid(

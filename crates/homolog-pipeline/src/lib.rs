@@ -8,6 +8,10 @@
 //! knows nothing of the command line: progress goes through the [`Progress`] trait and results
 //! come back as values that implement `Display`.
 //!
+//! A run can also be split over processes: [`run_shard`] annotates shard `i` of `N` of the
+//! queries into a part folder and [`merge()`] gathers the parts into the experiment folder a
+//! single run writes ([`shard`] documents the split and the part layout; docs/distributed.md).
+//!
 //! Failure discipline: every input is read and checked (queries, reference folder, reference
 //! matrices) before the experiment folder is created, so bad input leaves nothing behind. A run
 //! writes into `<prefix>_<timestamp>.partial/` and renames it when complete; `resume` continues
@@ -59,9 +63,12 @@ mod demo;
 mod embed;
 mod error;
 mod initialize;
+mod merge;
 mod progress;
 mod redundancy;
+mod reference_store;
 mod run;
+pub mod shard;
 
 pub use demo::{demo, DemoModel, DemoOptions, DemoReport, DemoScore};
 pub use embed::{
@@ -69,8 +76,14 @@ pub use embed::{
 };
 pub use error::PipelineError;
 pub use initialize::{initialize, InitReport};
+pub use merge::{
+    check_parts, find_parts, merge, partial_path, reserve_experiment, MergeOptions, MergeReport,
+};
 pub use progress::{NoProgress, Progress, StageProgress};
 pub use run::{run, RunMode, RunOptions, RunSummary};
+pub use shard::{
+    check_shardable, run_shard, PartReport, PartRunner, QueryFile, RunFingerprint, Shard,
+};
 
 /// Sets the number of worker threads for every parallel stage (once per process).
 pub fn set_threads(threads: usize) -> Result<(), PipelineError> {

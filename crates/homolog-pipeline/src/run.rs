@@ -61,7 +61,7 @@ pub struct RunSummary {
 
 impl RunSummary {
     /// Runs `f` and records its wall time as stage `name`.
-    fn timed<T>(&mut self, name: &'static str, f: impl FnOnce(&mut Self) -> T) -> T {
+    pub(crate) fn timed<T>(&mut self, name: &'static str, f: impl FnOnce(&mut Self) -> T) -> T {
         let start = std::time::Instant::now();
         let out = f(self);
         self.stage_seconds
@@ -188,6 +188,7 @@ pub fn run(
             &layout,
             progress,
             &mut summary,
+            None,
         )?;
     } else if let Some(q) = &queries {
         summary.queries = q.records.len();
@@ -211,12 +212,14 @@ pub fn run(
     Ok(summary)
 }
 
-type Matrices = Vec<(String, usize, u32, homolog_reference::EmbeddingMatrix)>;
+pub(crate) type Matrices = Vec<(String, usize, u32, homolog_reference::EmbeddingMatrix)>;
 
 /// Opens the reference and every matrix the enabled models need (verifying hashes).
-fn open_lookup(config: &Config) -> Result<(Reference, Matrices), PipelineError> {
+pub(crate) fn open_lookup(config: &Config) -> Result<(Reference, Matrices), PipelineError> {
+    // `reference.path` may be a PostgreSQL store: its cached pull is opened (reference_store.rs).
+    let reference_dir = crate::reference_store::local_reference(&config.reference.path)?;
     let reference = Reference::open_with(
-        &config.reference.path,
+        &reference_dir,
         OpenOptions {
             verify_hashes: config.lookup.verify_reference,
         },
@@ -245,7 +248,8 @@ fn open_lookup(config: &Config) -> Result<(Reference, Matrices), PipelineError> 
     Ok((reference, matrices))
 }
 
-fn lookup_and_annotate(
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn lookup_and_annotate(
     config: &Config,
     reference: &Reference,
     matrices: &Matrices,
@@ -253,6 +257,7 @@ fn lookup_and_annotate(
     layout: &ExperimentLayout,
     progress: &dyn Progress,
     summary: &mut RunSummary,
+    rows_out: Option<&mut Vec<homolog_annotate::RawRow>>,
 ) -> Result<(), PipelineError> {
     let mut lookup_start = std::time::Instant::now();
     let view = ReferenceView::new(reference, &config.taxonomy)?;
@@ -381,7 +386,7 @@ fn lookup_and_annotate(
         .stage_seconds
         .push(("lookup", lookup_start.elapsed().as_secs_f64()));
     crate::run::annotate_and_write(
-        config, &view, &queries, &all_hits, layout, progress, summary,
+        config, &view, &queries, &all_hits, layout, progress, summary, rows_out,
     )
 }
 
@@ -397,6 +402,9 @@ pub(crate) struct LayerHits {
     pub per_query: HashMap<usize, Vec<Hit>>,
 }
 
+/// Builds the raw rows ([`build_rows`]) and writes the outputs ([`write_outputs`]), or, with
+/// `rows_out` (a shard's part), hands the rows back instead of writing them.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn annotate_and_write(
     config: &Config,
     view: &ReferenceView<'_>,
@@ -405,7 +413,30 @@ pub(crate) fn annotate_and_write(
     layout: &ExperimentLayout,
     progress: &dyn Progress,
     summary: &mut RunSummary,
+    rows_out: Option<&mut Vec<homolog_annotate::RawRow>>,
 ) -> Result<(), PipelineError> {
+    let rows = build_rows(config, view, queries, hits, progress, summary)?;
+    match rows_out {
+        Some(out) => {
+            *out = rows;
+            Ok(())
+        }
+        None => write_outputs(config, &|| view.ontology(), rows, layout, summary),
+    }
+}
+
+/// Aligns and transfers: the raw rows of `queries` (layer by layer in `hits` order, queries by
+/// index within a layer), collapsed to leaf terms when configured. Every row depends on its own
+/// query only, so the rows of a subset of the queries equal the full run's rows of that subset
+/// (up to `query_idx`, the index in the run's embeddings file).
+pub(crate) fn build_rows(
+    config: &Config,
+    view: &ReferenceView<'_>,
+    queries: &[homolog_embed::h5::QueryEmbeddings],
+    hits: &[LayerHits],
+    progress: &dyn Progress,
+    summary: &mut RunSummary,
+) -> Result<Vec<homolog_annotate::RawRow>, PipelineError> {
     use homolog_annotate as annotate;
     let post = &config.postprocess;
     let settings = annotate::TransferSettings {
@@ -483,6 +514,22 @@ pub(crate) fn annotate_and_write(
     summary
         .stage_seconds
         .push(("transfer", transfer_start.elapsed().as_secs_f64()));
+    Ok(rows)
+}
+
+/// Writes the raw CSVs, `summary.csv` and the TopGO files from all raw rows of a run. The
+/// summary's wide header spans every query's (model, layer) columns, so this runs once over
+/// all rows (after a merge too). `ontology` is only called for `postprocess.score: vote`.
+pub(crate) fn write_outputs(
+    config: &Config,
+    ontology: &dyn Fn() -> Result<homolog_go::obo::Ontology, PipelineError>,
+    rows: Vec<homolog_annotate::RawRow>,
+    layout: &ExperimentLayout,
+    summary: &mut RunSummary,
+) -> Result<(), PipelineError> {
+    use homolog_annotate as annotate;
+    let post = &config.postprocess;
+    summary.raw_rows = rows.len();
     summary.timed("write raw", |_| {
         annotate::write_raw_results(
             layout,
@@ -507,7 +554,7 @@ pub(crate) fn annotate_and_write(
                 .to_vec(),
         ),
         annotate::ScoreMethod::Vote => (
-            annotate::summarize_votes(&rows, &view.ontology()?, &post.vote)?,
+            annotate::summarize_votes(&rows, &ontology()?, &post.vote)?,
             annotate::VOTE_COLUMNS
                 .iter()
                 .map(|c| c.to_string())
@@ -557,7 +604,7 @@ pub(crate) fn annotate_and_write(
 
 /// A new `<base>/experiments/<prefix>_<YYYYMMDDHHMMSS>.partial`, or with `resume` the newest
 /// existing `.partial` of this prefix.
-fn experiment_dir(config: &Config, resume: bool) -> Result<PathBuf, PipelineError> {
+pub(crate) fn experiment_dir(config: &Config, resume: bool) -> Result<PathBuf, PipelineError> {
     let root = config.base_directory.join("experiments");
     if resume {
         let mut partials: Vec<PathBuf> = std::fs::read_dir(&root)
@@ -596,7 +643,7 @@ fn experiment_dir(config: &Config, resume: bool) -> Result<PathBuf, PipelineErro
     Ok(root.join(format!("{}_{stamp}.partial", config.prefix)))
 }
 
-fn finished_name(partial: &Path) -> PathBuf {
+pub(crate) fn finished_name(partial: &Path) -> PathBuf {
     let name = partial
         .file_name()
         .and_then(|n| n.to_str())

@@ -14,7 +14,10 @@ fn yeast(n: usize) -> Option<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
     for line in homolog_testkit::gz_lines(&path) {
         if let Some(header) = line.strip_prefix('>') {
-            if out.last().is_some_and(|(_, s)| !(80..=600).contains(&s.len())) {
+            if out
+                .last()
+                .is_some_and(|(_, s)| !(80..=600).contains(&s.len()))
+            {
                 out.pop();
             }
             if out.len() == n {
@@ -208,5 +211,8 @@ fn a_missing_mmseqs_is_a_clear_error() {
     )
     .unwrap_err()
     .to_string();
-    assert!(err.contains("not found") && err.contains("redundancy.mmseqs"), "{err}");
+    assert!(
+        err.contains("not found") && err.contains("redundancy.mmseqs"),
+        "{err}"
+    );
 }

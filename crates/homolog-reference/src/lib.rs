@@ -40,6 +40,11 @@
 //!   a sequence, a [`Protein`] and its [`TermAnnotation`]s, term names, the ontology and the
 //!   taxonomy. [`Reference::matrix`] memory-maps an [`EmbeddingMatrix`] after checking its size
 //!   and xxh3 hash (see [`OpenOptions`]); matrix row i is sequence row i.
+//! - [`ReferenceWriter`] / [`write_reference`] write a complete folder from contents in memory
+//!   ([`ReferenceTables`], the ontology, matrices as f32 rows, [`Provenance`]) with the same
+//!   writers and the same temporary-sibling-and-rename as the build; [`ReferenceTables::read`]
+//!   reads a folder's tables back in file order (a PostgreSQL store or a PIS import goes through
+//!   these two).
 //! - [`Manifest`] (`manifest.json`), [`ReferenceError`].
 //!
 //! Evidence codes: the filter ([`BuildSpec::evidence_codes`], default the 8 experimental codes
@@ -117,6 +122,7 @@ mod manifest;
 mod matrix;
 mod spec;
 mod tables;
+mod writer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -131,6 +137,10 @@ pub use manifest::{
 pub use matrix::{hash_file_xxh3, EmbeddingMatrix};
 pub use spec::{BuildSpec, EvidenceCodes, Precision, PrecomputedSource, Source, TaxdumpSources};
 pub use tables::{Protein, TaxonRow, TermAnnotation, TermInfo};
+pub use writer::{
+    sequence_md5, write_reference, MatrixRows, MatrixSpec, OntologyInput, Provenance,
+    ReferenceTables, ReferenceWriter,
+};
 
 use homolog_go::Ontology;
 use homolog_taxonomy::Taxonomy;

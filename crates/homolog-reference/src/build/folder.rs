@@ -79,7 +79,7 @@ fn used_terms(table: &ProteinTable, ontology: &Ontology) -> Vec<TermInfo> {
 
 /// Copy the ontology into the folder as plain text (a gzip source is decompressed so the file
 /// is what its name says).
-fn copy_decompressed(src: &Path, dst: &Path) -> Result<(), ReferenceError> {
+pub(crate) fn copy_decompressed(src: &Path, dst: &Path) -> Result<(), ReferenceError> {
     let mut reader = homolog_io::open(src)?;
     let mut out = fs::File::create(dst).map_err(|e| ReferenceError::io("creating", dst, e))?;
     std::io::copy(&mut reader, &mut out).map_err(|e| ReferenceError::io("copying", src, e))?;

@@ -10,7 +10,7 @@ mod annotations;
 mod embed;
 mod folder;
 mod inputs;
-mod place;
+pub(crate) mod place;
 mod proteins;
 mod sources;
 mod validate;
@@ -21,6 +21,7 @@ use std::path::Path;
 use homolog_embed::{Embedder, ModelSettings};
 use homolog_go::Ontology;
 
+pub(crate) use folder::copy_decompressed as read_decompressed_into;
 pub use inputs::accession_of_id;
 
 use crate::error::ReferenceError;

@@ -46,7 +46,7 @@ pub(super) fn reusable_manifest(
 
 /// A hidden temporary folder `.<name>.building-*` next to `out_dir` (removed on any error by
 /// `TempDir`'s drop).
-pub(super) fn temp_sibling(out_dir: &Path) -> Result<tempfile::TempDir, ReferenceError> {
+pub(crate) fn temp_sibling(out_dir: &Path) -> Result<tempfile::TempDir, ReferenceError> {
     let parent = match out_dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -60,6 +60,20 @@ pub(super) fn temp_sibling(out_dir: &Path) -> Result<tempfile::TempDir, Referenc
         .prefix(&format!(".{name}.building-"))
         .tempdir_in(&parent)
         .map_err(|e| ReferenceError::io("creating a temporary folder in", &parent, e))
+}
+
+/// Errors when `out_dir` exists and is neither a reference (a folder with a manifest) nor
+/// empty apart from the download cache, so a writer never replaces an unrelated folder.
+pub(crate) fn check_replaceable(out_dir: &Path, cache_dir: &Path) -> Result<(), ReferenceError> {
+    if out_dir.exists()
+        && !out_dir.join(MANIFEST_FILE).is_file()
+        && !is_replaceable(out_dir, cache_dir)
+    {
+        return Err(ReferenceError::NotAReference {
+            path: out_dir.to_path_buf(),
+        });
+    }
+    Ok(())
 }
 
 /// All files the manifest promises exist (sizes and hashes are checked at open).
@@ -91,7 +105,7 @@ fn is_replaceable(dir: &Path, cache_dir: &Path) -> bool {
 }
 
 /// Renames the finished build over `out_dir`, keeping the old folder's download cache.
-pub(super) fn swap_into_place(
+pub(crate) fn swap_into_place(
     tmp: &Path,
     out_dir: &Path,
     cache_dir: &Path,
