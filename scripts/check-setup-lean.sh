@@ -18,14 +18,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The build needs, and why (scripts/setup.sh says the same): a C compiler (build-essential) for
-# the -sys crates, pkg-config, HDF5 (hdf5-sys; static HDF5 is issue 17 part 2), OpenSSL headers
-# (openssl-sys), curl + CA certificates for rustup and crates.io.
-expected="build-essential ca-certificates curl libhdf5-dev libssl-dev pkg-config"
-# Never part of the lean closure, whatever the lists say (the issue's complaint).
+# The build needs, and why (scripts/setup.sh says the same): a C compiler, make and perl
+# (build-essential) for the -sys crates and OpenSSL's own build, cmake for HDF5 and zlib (linked
+# statically, built from source), curl + CA certificates for rustup and crates.io.
+expected="build-essential ca-certificates cmake curl"
+# Never part of the lean closure, whatever the lists say (the issue's complaint). The system
+# HDF5 and OpenSSL headers are no build need since those libraries are linked statically.
 heavy="python3 python3-pip openmpi-bin libopenmpi-dev mpi-default-bin clang libclang-dev
   slurm-wlm slurmd slurmctld munge mmseqs2 ncbi-blast+ parasail hdf5-tools shellcheck
-  postgresql rabbitmq-server"
+  postgresql rabbitmq-server libhdf5-dev libhdf5-103-1 libssl-dev"
 
 fail() { echo "check-setup-lean: FAIL: $*" >&2; exit 1; }
 
@@ -96,13 +97,20 @@ in_root() { chroot "$root" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin 
 
 in_root dpkg-query -W -f "\${Package}\n" | sort >"$root/repo/before.txt"
 in_root du -sxm /usr /var/lib | awk '{s+=$1} END {print s}' >"$root/repo/before-mb.txt"
+# setup.sh takes cmake from bookworm-backports (Debian 12's is older than HDF5's build needs) and
+# adds that source itself; it is added here first so that the simulation can ask for it too.
+echo "deb http://deb.debian.org/debian bookworm-backports main" >"$root/etc/apt/sources.list.d/bookworm-backports.list"
 in_root apt-get update -qq
-# What each mode would install here, simulated before anything is installed.
+# What each mode would install here, simulated before anything is installed: cmake from the
+# backports, the rest from the release, as setup.sh installs them.
 simulate() {
   local pkgs
-  pkgs="$(in_root bash /repo/scripts/setup.sh "$@" --list | tr '\n' ' ')"
-  # shellcheck disable=SC2086 # one word per package
-  in_root apt-get -s install --no-install-recommends $pkgs | awk '/^Inst /{print $2}' | sort
+  pkgs="$(in_root bash /repo/scripts/setup.sh "$@" --list | grep -vx cmake | tr '\n' ' ')"
+  {
+    # shellcheck disable=SC2086 # one word per package
+    in_root apt-get -s install --no-install-recommends $pkgs
+    in_root apt-get -s install --no-install-recommends --target-release=bookworm-backports cmake
+  } | awk '/^Inst /{print $2}' | sort -u
 }
 report_sizes() {
   # shellcheck disable=SC2046,SC2086

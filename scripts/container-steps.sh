@@ -14,9 +14,10 @@
 # scripts/check-containers.sh runs both steps with stubbed apt-get/cargo/useradd to check them.
 set -euo pipefail
 
-# What `ldd homolog` needs beyond debian:12-slim: HDF5 (until it is linked statically, issue 17
-# part 2), OpenSSL (HTTPS downloads), and CA certificates to trust the servers.
-runtime_debs=(ca-certificates libhdf5-103-1 libssl3)
+# What the binary needs beyond debian:12-slim: CA certificates to trust HTTPS servers. HDF5, zlib
+# and OpenSSL are linked statically (the CLI's default `static` feature), so `ldd homolog` lists
+# only libc, libm, libgcc_s and the loader (scripts/check-static.sh).
+runtime_debs=(ca-certificates)
 user=homolog
 uid=10001
 
@@ -34,8 +35,8 @@ case "$step" in
     args=(build --release --locked -p homolog-cli)
     if [ -n "$features" ]; then args+=(--features "$features"); fi
     cargo "${args[@]}"
-    # Stripped (-s): the release profile keeps line tables for backtraces, which make the binary
-    # about 7 times larger (258 MB against 37 MB); an image is for running.
+    # Stripped (-s): the symbols too, which the release profile keeps for readable backtraces;
+    # an image is for running.
     install -D -s -m 0755 "${CARGO_TARGET_DIR:-target}/release/homolog" "${PREFIX:-/usr/local}/bin/homolog"
     ;;
   runtime)

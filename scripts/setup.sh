@@ -3,17 +3,19 @@
 # re-run: it installs only what is missing.
 #
 #   scripts/setup.sh                  building and running (what scripts/demo.sh calls): a C
-#                                     compiler, pkg-config, the HDF5 and OpenSSL headers, curl and
-#                                     CA certificates (rustup, crates.io), the Rust toolchain
+#                                     compiler, CMake >= 3.26, curl and CA certificates (rustup,
+#                                     crates.io), the Rust toolchain
 #   scripts/setup.sh --test           also what the tests need (scripts/test.sh and .ci/run call
-#                                     this): HDF5 tools, parasail, MMseqs2, Python with h5py,
-#                                     numpy, SciPy and pyarrow, clippy and rustfmt, then every
-#                                     area script in scripts/setup.d/ (MPI, Slurm, BLAST+, ...)
+#                                     this): the system HDF5 and OpenSSL headers, HDF5 tools,
+#                                     parasail, MMseqs2, Python with h5py, numpy, SciPy and
+#                                     pyarrow, clippy and rustfmt, then every area script in
+#                                     scripts/setup.d/ (MPI, Slurm, BLAST+, ...)
 #   scripts/setup.sh [--test] --list  print the Debian packages that mode asks for, one a line,
 #                                     and install nothing (scripts/check-setup-lean.sh reads it)
 #
-# libhdf5-dev is a build need only until HDF5 is linked statically (issue 17 part 2); then the
-# lean list is the compiler, pkg-config and the OpenSSL headers.
+# The default build links HDF5, zlib and OpenSSL statically, built from source (the CLI's `static`
+# feature; README "Install"), so no system library headers are build needs. On Debian 12, whose
+# CMake is 3.25, cmake comes from Debian's bookworm-backports (3.31): HDF5 2.x needs 3.26.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
@@ -27,14 +29,15 @@ for arg in "$@"; do
   esac
 done
 
-# Building and running: build-essential is the C compiler and make (the -sys crates: bundled
-# SQLite, zstd, OpenSSL bindings); libssl-dev for openssl-sys (HTTPS downloads through
-# native-tls); libhdf5-dev for hdf5-sys; curl + ca-certificates fetch rustup and let cargo reach
-# crates.io.
-build_debs=(build-essential pkg-config curl ca-certificates libhdf5-dev libssl-dev)
-# The tests: h5dump (hdf5-tools) and h5py check our HDF5 files, parasail and MMseqs2 are the
-# alignment and best-hit peers, Python runs the reference implementations.
-test_debs=(hdf5-tools parasail libparasail-dev mmseqs2 python3 python3-pip)
+# Building and running: build-essential is the C compiler, make and perl (the -sys crates:
+# bundled SQLite and zstd, OpenSSL's own build); cmake builds HDF5 and zlib (hdf5-metno-src);
+# curl + ca-certificates fetch rustup and let cargo reach crates.io.
+build_debs=(build-essential cmake curl ca-certificates)
+# The tests: the system HDF5 and OpenSSL with pkg-config, for the builds that link them (a crate
+# tested alone, e.g. `cargo test -p homolog-embed`, and the CLI with --no-default-features);
+# h5dump (hdf5-tools) and h5py check our HDF5 files, parasail and MMseqs2 are the alignment and
+# best-hit peers, Python runs the reference implementations.
+test_debs=(pkg-config libhdf5-dev libssl-dev hdf5-tools parasail libparasail-dev mmseqs2 python3 python3-pip)
 test_pips=(h5py numpy scipy pyarrow)
 
 areas=()
@@ -63,11 +66,38 @@ missing=()
 for p in "${debs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+# CMake 3.26 or newer (HDF5 2.x). Debian 12 has 3.25; its backport is Debian's own build of 3.31.
+cmake_new_enough() {
+  local v
+  v="$(cmake --version 2>/dev/null | awk 'NR == 1 { print $3 }')"
+  [ -n "$v" ] && [ "$(printf '%s\n' 3.26 "$v" | sort -V | head -1)" = 3.26 ]
+}
+cmake_release=()
+codename="$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null | tr -d '"')"
+if [ "$codename" = bookworm ] && ! cmake_new_enough; then
+  case " ${missing[*]} " in *" cmake "*) ;; *) missing+=(cmake) ;; esac
+  cmake_release=(--target-release=bookworm-backports)
+  if ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    if [ -w /etc/apt/sources.list.d ]; then
+      echo "setup: adding Debian's bookworm-backports for cmake >= 3.26"
+      echo "deb http://deb.debian.org/debian bookworm-backports main" >/etc/apt/sources.list.d/bookworm-backports.list
+    else
+      echo "setup: cannot add bookworm-backports to /etc/apt (not root?); cmake >= 3.26 is needed" >&2
+    fi
+  fi
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  others=()
+  for p in "${missing[@]}"; do [ "$p" = cmake ] || others+=("$p"); done
+  if [ ${#others[@]} -gt 0 ]; then
+    apt-get install -y -qq --no-install-recommends "${others[@]}"
+  fi
+  case " ${missing[*]} " in
+    *" cmake "*) apt-get install -y -qq --no-install-recommends "${cmake_release[@]}" cmake ;;
+  esac
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

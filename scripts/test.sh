@@ -31,4 +31,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 # The Nextflow module and Snakemake example, run with the binary the tests just built.
 HOMOLOG_BIN="$PWD/target/debug/homolog" scripts/check-workflows.sh
+# The AWS deployment (deploy/aws): templates validated offline, install script and jobs run.
+HOMOLOG_BIN="$PWD/target/debug/homolog" scripts/check-deploy.sh
+# The binary is self-contained: libc only, and the demo runs with HDF5/OpenSSL/curl/zlib hidden
+# (before test-cluster-mpi.sh rebuilds that binary with the system MPI).
+HOMOLOG_BIN="$PWD/target/debug/homolog" scripts/check-static.sh
 scripts/test-cluster-mpi.sh

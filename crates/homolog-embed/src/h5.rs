@@ -36,6 +36,14 @@ pub fn accession_key(id: &str) -> String {
     homolog_seq::accession_key(id)
 }
 
+/// The link names of `group` in increasing name order, however the group is stored: HDF5's native
+/// order is name order for the symbol-table groups that HDF5 1.x writes by default but creation
+/// order for the compact groups of HDF5 2.x (the statically linked build), and readers promise
+/// name order.
+fn names_in_order(group: &Group) -> hdf5::Result<Vec<String>> {
+    group.member_names_by(hdf5::IndexType::Name, hdf5::IterationOrder::Increasing)
+}
+
 fn h5err(path: &Path, action: impl Into<String>) -> impl FnOnce(hdf5::Error) -> EmbedError + '_ {
     let action = action.into();
     move |source| EmbedError::Hdf5 {
@@ -385,9 +393,7 @@ impl FantasiaReader {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, EmbedError> {
         let path = path.as_ref().to_path_buf();
         let file = open_existing(&path, false)?;
-        let names = file
-            .member_names()
-            .map_err(h5err(&path, "listing the root group"))?;
+        let names = names_in_order(&file).map_err(h5err(&path, "listing the root group"))?;
         let mut accessions = Vec::with_capacity(names.len());
         for n in names {
             match n.strip_prefix("accession_") {
@@ -445,10 +451,7 @@ impl FantasiaReader {
             .and_then(|d| read_string(&d))
             .map_err(|e| layout(format!("/{gname}/sequence"), e.to_string()))?;
         let mut vectors = Vec::new();
-        for tname in acc
-            .member_names()
-            .map_err(h5err(path, format!("listing /{gname}")))?
-        {
+        for tname in names_in_order(&acc).map_err(h5err(path, format!("listing /{gname}")))? {
             if tname == "sequence" {
                 continue;
             }
@@ -460,10 +463,7 @@ impl FantasiaReader {
             let tg = acc
                 .group(&tname)
                 .map_err(h5err(path, format!("opening {tpath}")))?;
-            for lname in tg
-                .member_names()
-                .map_err(h5err(path, format!("listing {tpath}")))?
-            {
+            for lname in names_in_order(&tg).map_err(h5err(path, format!("listing {tpath}")))? {
                 let lpath = format!("{tpath}/{lname}");
                 let layer: usize = lname
                     .strip_prefix("layer_")
@@ -550,9 +550,7 @@ impl Iterator for PerProteinReader {
 pub fn read_per_protein(path: impl AsRef<Path>) -> Result<PerProteinReader, EmbedError> {
     let path = path.as_ref().to_path_buf();
     let file = open_existing(&path, false)?;
-    let names = file
-        .member_names()
-        .map_err(h5err(&path, "listing the root group"))?;
+    let names = names_in_order(&file).map_err(h5err(&path, "listing the root group"))?;
     Ok(PerProteinReader {
         len: names.len(),
         names: names.into_iter(),
