@@ -1,13 +1,18 @@
 //! Lookup benchmark: exact cosine top-k of random unit vectors, FANTASIA-sized.
 //!
 //! ```text
-//! cargo run --release -p homolog-search --example lookup_bench -- [small|large] \
+//! cargo run --release -p homolog-search --example lookup_bench -- [small|medium|large] \
 //!     [--queries N] [--refs N] [--dim N] [--k N] [--reps N] [--seed N] \
-//!     [--chunk N] [--npy-dir DIR] [--subset N]
+//!     [--chunk N] [--npy-dir DIR] [--subset N] [--strategy auto|f32|int8|int8-portable] \
+//!     [--data uniform|clustered]
 //! ```
 //!
 //! `large` is the published FANTASIA lookup (20,000 queries x 125,000 references x 1024, k = 5,
-//! cosine); `small` (the default) is 2,000 x 12,500 x 1024 for CI. The program measures the
+//! cosine); `medium` 5,000 x 50,000; `small` (the default) 2,000 x 12,500 x 1024 for CI.
+//! `--data uniform` (default): random unit vectors; `--data clustered`: families around a
+//! shared mean direction (see `clustered_vectors`), which is what the two-pass search's
+//! candidate lists depend on. `--strategy` picks the search path (`search_with`); the
+//! two-pass path's pass costs and candidate-list sizes are printed. The program measures the
 //! machine's sgemm throughput with all threads (each thread multiplying its own 1024 x 1024
 //! matrices with the same GEMM the search uses, which is how the search uses it), runs the
 //! search, and prints queries/s, GFLOP/s (2 Q R D flops of dot products) as a fraction of that
@@ -23,7 +28,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use homolog_search::{search, Metric, RowFilter, SearchParams};
+use homolog_search::{search_with, Metric, RowFilter, SearchParams, Strategy};
 use rand::distr::OpenClosed01;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -40,6 +45,8 @@ struct Args {
     subset: usize,
     chunk: usize,
     size: String,
+    strategy: Strategy,
+    clustered: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -54,6 +61,8 @@ fn parse_args() -> Result<Args, String> {
         subset: 200,
         chunk: 0,
         size: "small".into(),
+        strategy: Strategy::Auto,
+        clustered: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -67,6 +76,12 @@ fn parse_args() -> Result<Args, String> {
                 a.queries = 2_000;
                 a.refs = 12_500;
                 a.reps = 3;
+                a.size = arg.clone();
+            }
+            "medium" => {
+                a.queries = 5_000;
+                a.refs = 50_000;
+                a.reps = 2;
                 a.size = arg.clone();
             }
             "large" => {
@@ -84,18 +99,30 @@ fn parse_args() -> Result<Args, String> {
             "--subset" => a.subset = value("--subset")? as usize,
             "--chunk" => a.chunk = value("--chunk")? as usize,
             "--npy-dir" => a.npy_dir = Some(it.next().ok_or("--npy-dir needs a directory")?.into()),
+            "--strategy" => {
+                let v = it
+                    .next()
+                    .ok_or("--strategy needs auto, f32, int8 or int8-portable")?;
+                a.strategy = v.parse().map_err(|e| format!("--strategy: {e}"))?;
+            }
+            "--data" => match it.next().as_deref() {
+                Some("uniform") => a.clustered = false,
+                Some("clustered") => a.clustered = true,
+                _ => return Err("--data needs uniform or clustered".into()),
+            },
             "-h" | "--help" => {
                 return Err(
-                    "usage: lookup_bench [small|large] [--queries N] [--refs N] \
+                    "usage: lookup_bench [small|medium|large] [--queries N] [--refs N] \
                             [--dim N] [--k N] [--reps N] [--seed N] [--chunk N] [--npy-dir DIR] \
-                            [--subset N]"
+                            [--subset N] [--strategy auto|f32|int8|int8-portable] \
+                            [--data uniform|clustered]"
                         .into(),
                 )
             }
             other => return Err(format!("unknown argument {other:?}; try --help")),
         }
     }
-    if a.size != "small" && a.size != "large" {
+    if !["small", "medium", "large"].contains(&a.size.as_str()) {
         a.size = "custom".into();
     }
     Ok(a)
@@ -126,6 +153,33 @@ fn unit_vectors(rows: usize, dim: usize, seed: u64, stream: u64) -> Vec<f32> {
         let norm = v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>().sqrt();
         v.iter_mut()
             .for_each(|x| *x = (f64::from(*x) / norm) as f32);
+    });
+    out
+}
+
+/// Clustered, anisotropic rows, closer to protein embeddings than uniform noise (whose
+/// cosine similarities all sit near 0): `s * (0.8 m + 0.5 c + 0.35 n)` with `m` one mean
+/// direction shared by all rows (random pairs have cosine ~0.6, like ProtT5's), `c` one of
+/// `centers` family directions (same family ~0.9), `n` the row's own noise, all unit vectors,
+/// and `s` fixed per-dimension scales `exp(0.5 z)`, `z ~ N(0, 1)` (a few outlier dimensions,
+/// which make int8 quantisation coarser). Queries and references share `m`, `s` and the
+/// families, so every query has close references. Family of row `i` of `stream`: a hash.
+fn clustered_vectors(rows: usize, dim: usize, seed: u64, stream: u64, centers: usize) -> Vec<f32> {
+    let mean = unit_vectors(1, dim, seed, 10);
+    let fam = unit_vectors(centers, dim, seed, 11);
+    let z = unit_vectors(1, dim, seed, 12);
+    let scale: Vec<f32> = z
+        .iter()
+        .map(|&x| (0.5 * f64::from(x) * (dim as f64).sqrt()).exp() as f32)
+        .collect();
+    let mut out = unit_vectors(rows, dim, seed, stream);
+    out.par_chunks_mut(dim).enumerate().for_each(|(row, v)| {
+        let h = (row as u64 ^ (stream << 40)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let c = ((h >> 17) % centers as u64) as usize;
+        let c = &fam[c * dim..(c + 1) * dim];
+        for d in 0..dim {
+            v[d] = scale[d] * (0.8 * mean[d] + 0.5 * c[d] + 0.35 * v[d]);
+        }
     });
     out
 }
@@ -249,9 +303,28 @@ fn main() {
     );
 
     let t = Instant::now();
-    let queries = unit_vectors(nq, dim, args.seed, 1);
-    let refs = unit_vectors(nr, dim, args.seed, 2);
-    println!("generated data in {:.1} s", t.elapsed().as_secs_f64());
+    let (queries, refs) = if args.clustered {
+        // About 25 references per family (protein families of a GO reference are that size).
+        let centers = (nr / 25).max(1);
+        (
+            clustered_vectors(nq, dim, args.seed, 1, centers),
+            clustered_vectors(nr, dim, args.seed, 2, centers),
+        )
+    } else {
+        (
+            unit_vectors(nq, dim, args.seed, 1),
+            unit_vectors(nr, dim, args.seed, 2),
+        )
+    };
+    let data_kind = if args.clustered {
+        "clustered"
+    } else {
+        "uniform"
+    };
+    println!(
+        "generated {data_kind} data in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let ref_bytes = (refs.len() * 4) as u64;
     let data_bytes = ref_bytes + (queries.len() * 4) as u64;
     let (rss_before, _) = memory();
@@ -265,14 +338,54 @@ fn main() {
     };
     let mut times = Vec::new();
     let mut result = Vec::new();
+    let mut reports = Vec::new();
     for _ in 0..args.reps {
         let t = Instant::now();
-        result = search(&queries, &refs, dim, &params, &RowFilter::none()).unwrap_or_else(|e| {
+        let (hits, report) = search_with(
+            &queries,
+            &refs,
+            dim,
+            &params,
+            &RowFilter::none(),
+            args.strategy,
+        )
+        .unwrap_or_else(|e| {
             eprintln!("search failed: {e}");
             std::process::exit(1);
         });
         times.push(t.elapsed().as_secs_f64());
+        result = hits;
+        reports.push(report);
     }
+    let path = reports[0].path;
+    // Pass costs of the fastest run.
+    let fastest = (0..times.len())
+        .min_by(|&a, &b| times[a].total_cmp(&times[b]))
+        .unwrap_or(0);
+    let pass = match &reports[fastest].two_pass {
+        Some(s) => {
+            println!(
+                "two-pass ({path}): quantise {:.3} s, int8 pass {:.3} s, f32 re-rank {:.3} s; \
+                 candidates per query: mean {:.1}, max {} (of {nr} references); {} queries \
+                 fell back to the f32 search",
+                s.quantise_s,
+                s.first_pass_s,
+                s.rerank_s,
+                s.candidates as f64 / nq as f64,
+                s.max_candidates,
+                s.fallback_queries
+            );
+            format!(
+                "quantise_s={:.4} first_pass_s={:.4} rerank_s={:.4} cand_mean={:.2} cand_max={}",
+                s.quantise_s,
+                s.first_pass_s,
+                s.rerank_s,
+                s.candidates as f64 / nq as f64,
+                s.max_candidates
+            )
+        }
+        None => "quantise_s=0 first_pass_s=0 rerank_s=0 cand_mean=0 cand_max=0".to_string(),
+    };
     let (_, hwm) = memory();
     // Measured after the search so its buffers do not pad the RSS figures above.
     let peak = sgemm_peak(1024, 2);
@@ -304,9 +417,10 @@ fn main() {
         }
     );
     println!(
-        "RESULT size={} queries={nq} refs={nr} dim={dim} k={k} threads={threads} \
-         best_s={best:.4} median_s={median:.4} qps={:.1} gflops={gflops:.1} peak_gflops={peak:.1} \
-         frac_peak={:.3} ref_mib={:.1} rss_before_mib={:.1} hwm_mib={:.1}",
+        "RESULT size={} data={data_kind} path={path} {pass} queries={nq} refs={nr} dim={dim} \
+         k={k} threads={threads} best_s={best:.4} median_s={median:.4} qps={:.1} \
+         gflops={gflops:.1} peak_gflops={peak:.1} frac_peak={:.3} ref_mib={:.1} \
+         rss_before_mib={:.1} hwm_mib={:.1}",
         args.size,
         nq as f64 / best,
         gflops / peak,
