@@ -130,6 +130,7 @@ pub mod parquet;
 pub mod process;
 #[cfg(feature = "s3")]
 pub mod s3;
+pub mod url;
 
 pub use atomic::{with_atomic_writer, write_atomic, AtomicFile};
 pub use error::{unsupported_compression_message, Error, TextProblem};

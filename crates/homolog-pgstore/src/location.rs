@@ -2,6 +2,8 @@
 
 use std::str::FromStr;
 
+use homolog_io::url::redact_password;
+
 use crate::error::PgStoreError;
 
 /// The default schema of a store (`?schema=` in the URL overrides it).
@@ -42,7 +44,7 @@ impl StoreLocation {
     /// the client (e.g. `connect_timeout=10`). The schema must be a plain lower-case SQL name.
     pub fn parse(url: &str) -> Result<StoreLocation, PgStoreError> {
         let bad = |message: String| PgStoreError::Url {
-            url: redact(url),
+            url: redact_password(url),
             message,
         };
         if !is_store_url(url) {
@@ -94,7 +96,7 @@ impl StoreLocation {
         }
         Ok(StoreLocation {
             config,
-            display: format!("{} (schema {schema})", redact(base)),
+            display: format!("{} (schema {schema})", redact_password(base)),
             schema,
         })
     }
@@ -130,24 +132,6 @@ impl StoreLocation {
                 }
             })
             .collect()
-    }
-}
-
-/// The URL with any password replaced by `***` (for messages and logs).
-pub(crate) fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (auth, tail) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match auth.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
     }
 }
 

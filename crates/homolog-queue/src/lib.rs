@@ -56,6 +56,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use homolog_config::Config;
+use homolog_io::url::redact_password;
 use homolog_pipeline::{
     MergeOptions, MergeReport, NoProgress, PartRunner, PipelineError, Progress, QueryFile,
     RunFingerprint, Shard,
@@ -284,23 +285,11 @@ fn describe(t: &FailedTask) -> String {
 }
 
 fn broker(url: &str, action: impl Into<String>) -> impl FnOnce(lapin::Error) -> QueueError {
-    let (url, action) = (redact(url), action.into());
+    let (url, action) = (redact_password(url), action.into());
     move |source| QueueError::Broker {
         url,
         action,
         source: Box::new(source),
-    }
-}
-
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
-        }
-        _ => url.to_string(),
     }
 }
 
@@ -500,7 +489,7 @@ pub fn run_queued(
     tracing::info!(
         "run {run_id}: {} queries in {count} tasks on {} (queue {}), parts in {}",
         queries.records.len(),
-        redact(&settings.url),
+        redact_password(&settings.url),
         settings.tasks_queue(),
         parts_dir.display()
     );
@@ -820,7 +809,7 @@ async fn work_async(options: &WorkerOptions) -> Result<WorkerReport, QueueError>
     tracing::info!(
         "worker {name} waiting for tasks on {} ({})",
         s.tasks_queue(),
-        redact(&s.url)
+        redact_password(&s.url)
     );
     let mut runners: Vec<(String, PartRunner)> = Vec::new();
     let mut report = WorkerReport::default();
@@ -1033,11 +1022,6 @@ mod tests {
             ..QueueSettings::default()
         };
         assert!(bad.check().is_err());
-        assert_eq!(
-            redact("amqp://guest:secret@host:5672/%2f"),
-            "amqp://guest:***@host:5672/%2f"
-        );
-        assert_eq!(redact("amqp://host/%2f"), "amqp://host/%2f");
     }
 
     #[test]
