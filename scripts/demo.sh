@@ -23,7 +23,7 @@ else
   scripts/setup.sh || echo "demo.sh: scripts/setup.sh did not finish (offline?); building with what is installed" >&2
   export PATH="$HOME/.cargo/bin:$PATH"
   cargo build --release --locked -p homolog-cli
-  bin=target/release/homolog
+  bin="${CARGO_TARGET_DIR:-target}/release/homolog"
 fi
 
 cache="${HOMOLOG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/homolog}"
