@@ -107,27 +107,6 @@ fn summary(dir: &Path, name: &str) -> Vec<u8> {
     std::fs::read(exps[0].join("summary.csv")).unwrap()
 }
 
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            if e.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
-
 #[test]
 fn push_pull_and_runs_from_a_store_match_the_folder() {
     let Some(server) = server() else { return };
@@ -174,7 +153,8 @@ fn push_pull_and_runs_from_a_store_match_the_folder() {
         &cache,
     ));
     assert!(
-        files(&dir.join("reference")) == files(&pulled),
+        homolog_testkit::file_bytes_under(&dir.join("reference"))
+            == homolog_testkit::file_bytes_under(&pulled),
         "pulled folder differs"
     );
 

@@ -3,7 +3,6 @@
 //! drops it. The references are built from real data: the yeast proteome with its 2014 GO
 //! annotations, GO basic 2021, the WoL taxdump and k-mer embeddings.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -129,29 +128,11 @@ fn refs() -> Option<&'static Refs> {
     .as_ref()
 }
 
-/// Every file under `dir` (relative path -> bytes), hidden entries excluded.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            if e.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
 fn assert_same_files(a: &Path, b: &Path, skip: &[&str]) {
-    let (fa, fb) = (files(a), files(b));
+    let (fa, fb) = (
+        homolog_testkit::file_bytes_under(a),
+        homolog_testkit::file_bytes_under(b),
+    );
     assert_eq!(
         fa.keys().collect::<Vec<_>>(),
         fb.keys().collect::<Vec<_>>(),

@@ -118,7 +118,8 @@ fn neighbours(config: &Config) -> (HashMap<String, BTreeSet<String>>, std::path:
     )
     .unwrap();
     let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
-    for entry in walk(&summary.experiment.join("raw_results")) {
+    for entry in homolog_testkit::files_under(&summary.experiment.join("raw_results")).into_values()
+    {
         let mut reader = csv::Reader::from_path(&entry).unwrap();
         let headers = reader.headers().unwrap().clone();
         let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
@@ -131,19 +132,6 @@ fn neighbours(config: &Config) -> (HashMap<String, BTreeSet<String>>, std::path:
         }
     }
     (out, summary.experiment)
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 #[test]

@@ -2,35 +2,12 @@
 //! `ReferenceTables::read` and its matrices, and written again is byte-identical; bad contents
 //! are clear errors and leave no folder behind.
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
 
 use homolog_embed::ModelSettings;
 use homolog_reference::*;
 
 fn no_progress(_: &str, _: u64, _: u64) {}
-
-/// Every file under `dir` (relative path -> bytes), hidden entries excluded.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            if e.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
 
 /// The real yeast proteome with its 2014 GO annotations, GO basic 2021, the WoL taxdump and
 /// k-mer embeddings at two layers stored as f16.
@@ -85,7 +62,10 @@ fn rewriting_a_real_reference_is_byte_identical() {
     }
     let written = writer.commit(Provenance::of(&manifest)).unwrap();
     assert_eq!(written, manifest);
-    let (a, b) = (files(&spec.path), files(&target));
+    let (a, b) = (
+        homolog_testkit::file_bytes_under(&spec.path),
+        homolog_testkit::file_bytes_under(&target),
+    );
     assert_eq!(
         a.keys().collect::<Vec<_>>(),
         b.keys().collect::<Vec<_>>(),

@@ -71,6 +71,43 @@ pub fn gz_lines(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Every file under `dir`, by path relative to it (`/`-separated), in name order; entries whose
+/// name starts with `.` (temporary and cache folders) are left out. For tests that compare
+/// whole output folders.
+pub fn files_under(dir: &Path) -> std::collections::BTreeMap<String, PathBuf> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, PathBuf>) {
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+        for e in entries.flatten() {
+            let p = e.path();
+            if e.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, p);
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// [`files_under`] with each file's bytes.
+pub fn file_bytes_under(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    files_under(dir)
+        .into_iter()
+        .map(|(rel, p)| {
+            let bytes =
+                std::fs::read(&p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()));
+            (rel, bytes)
+        })
+        .collect()
+}
+
 /// `data_dir()/relative` when it exists; otherwise reports it with [`unavailable`] and gives `None`.
 #[track_caller]
 pub fn data_file(relative: &str) -> Option<PathBuf> {
