@@ -404,12 +404,15 @@ impl Drop for Queues {
     }
 }
 
-/// Worker processes, SIGKILLed and reaped when dropped.
+/// Worker processes, SIGKILLed and reaped when dropped, with their logs (stderr) in files.
 #[derive(Default)]
-struct Workers(Vec<Child>);
+struct Workers(Vec<(Child, PathBuf)>);
 
 impl Workers {
     fn spawn(&mut self, fx: &Fixture, url: &str, queues: &Queues, env: &[(&str, &str)]) {
+        static SPAWNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SPAWNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log = fx.path(&format!("worker-{n}.log"));
         let mut cmd = homolog_cmd(&[
             "worker",
             "--config",
@@ -421,17 +424,38 @@ impl Workers {
         ]);
         cmd.env("RUST_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(std::fs::File::create(&log).unwrap());
         for (k, v) in env {
             cmd.env(k, v);
         }
-        self.0.push(cmd.spawn().unwrap());
+        self.0.push((cmd.spawn().unwrap(), log));
+    }
+
+    /// Whether every worker has exited.
+    fn all_exited(&mut self) -> bool {
+        self.0
+            .iter_mut()
+            .all(|(c, _)| c.try_wait().unwrap().is_some())
+    }
+
+    /// The workers' logs, for a failure message.
+    fn logs(&self) -> String {
+        self.0
+            .iter()
+            .map(|(_, log)| {
+                format!(
+                    "--- {}\n{}",
+                    log.display(),
+                    std::fs::read_to_string(log).unwrap_or_default()
+                )
+            })
+            .collect()
     }
 }
 
 impl Drop for Workers {
     fn drop(&mut self) {
-        for c in &mut self.0 {
+        for (c, _) in &mut self.0 {
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -458,15 +482,31 @@ fn queue_run(fx: &Fixture, url: &str, queues: &Queues) -> Child {
     .unwrap()
 }
 
-/// Waits for the run (at most 10 minutes), returning its output.
-fn finish(mut run: Child) -> Output {
+/// Waits for the run, returning its output; fails with the workers' logs when they have all
+/// exited while the run still waits, or after 10 minutes (a hang must not stall the suite).
+fn finish(mut run: Child, workers: &mut Workers) -> Output {
     let start = Instant::now();
     while run.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(600) {
-            let _ = run.kill();
-            panic!("the queued run did not finish in 10 minutes");
+        let why = if workers.all_exited() {
+            "every worker exited"
+        } else if start.elapsed() > Duration::from_secs(600) {
+            "no end in 10 minutes"
+        } else {
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        };
+        // The run may have just finished: give it a moment before calling it stuck.
+        std::thread::sleep(Duration::from_secs(2));
+        if run.try_wait().unwrap().is_some() {
+            break;
         }
-        std::thread::sleep(Duration::from_millis(200));
+        let _ = run.kill();
+        let out = run.wait_with_output().unwrap();
+        panic!(
+            "the queued run is stuck ({why})\nrun stderr:\n{}\nworkers:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            workers.logs()
+        );
     }
     run.wait_with_output().unwrap()
 }
@@ -486,7 +526,7 @@ fn queue_with_two_workers_equals_a_single_run() {
     let mut workers = Workers::default();
     workers.spawn(&fx, &url, &queues, &[]);
     workers.spawn(&fx, &url, &queues, &[]);
-    let out = finish(run);
+    let out = finish(run, &mut workers);
     let stdout = ok(&out);
     assert!(
         stdout.contains("4 tasks, 4 completed, 0 failed"),
@@ -536,7 +576,7 @@ fn worker_killed_mid_task_loses_nothing() {
     drop(slow); // SIGKILL
     let mut workers = Workers::default();
     workers.spawn(&fx, &url, &queues, &[("HOMOLOG_QUEUE_TEST_MARKS", m)]);
-    let stdout = ok(&finish(run));
+    let stdout = ok(&finish(run, &mut workers));
     assert!(
         stdout.contains("4 tasks, 4 completed, 0 failed"),
         "{stdout}"
@@ -570,7 +610,7 @@ fn poison_task_is_dead_lettered_and_reported() {
             ("HOMOLOG_QUEUE_TEST_MARKS", marks.to_str().unwrap()),
         ],
     );
-    let out = finish(run);
+    let out = finish(run, &mut workers);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(

@@ -34,6 +34,11 @@
 //! tasks (the CLI exits non-zero). Duplicate status messages (a redelivered task whose part
 //! was already done) are ignored.
 //!
+//! A worker that cannot connect at start fails at once; once connected it reconnects after
+//! losing its connection (up to [`MAX_RECONNECTS`] failed attempts in a row), and the run
+//! publishes a nacked task again: RabbitMQ 3.10 closes the connection of a client consuming a
+//! quorum queue that another client has only just declared, and nacks early publishes to it.
+//!
 //! # Shared storage
 //!
 //! Workers write parts to the parts folder named in the task (default
@@ -63,9 +68,9 @@ use homolog_pipeline::{
 };
 use homolog_seq::fasta::Record;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
-    BasicRejectOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions, QueueDeleteOptions,
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
+    BasicPublishOptions, BasicQosOptions, BasicRejectOptions, ConfirmSelectOptions,
+    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
@@ -371,6 +376,19 @@ async fn connect(s: &QueueSettings) -> Result<Connection, QueueError> {
         .map_err(broker(&s.url, "connecting"))
 }
 
+/// Closes a connection politely, waiting at most a few seconds for the broker's close-ok: the
+/// work is done by then, and lapin's close can wait forever for a reply that does not come (then
+/// dropping the connection closes its socket).
+async fn close(conn: &Connection, why: &str) {
+    let closing = conn.close(200, why.into());
+    if tokio::time::timeout(Duration::from_secs(5), closing)
+        .await
+        .is_err()
+    {
+        tracing::debug!("the broker did not confirm closing the connection ({why}); dropping it");
+    }
+}
+
 /// Deletes the task queue, the dead-letter queue and exchange of `settings.name` (tests and
 /// operators cleaning up a queue name; tasks still queued are lost).
 pub fn remove_queues(settings: &QueueSettings) -> Result<(), QueueError> {
@@ -391,7 +409,7 @@ pub fn remove_queues(settings: &QueueSettings) -> Result<(), QueueError> {
         )
         .await
         .map_err(broker(&settings.url, "deleting the dead-letter exchange"))?;
-        let _ = conn.close(200, "bye".into()).await;
+        close(&conn, "bye").await;
         Ok(())
     })
 }
@@ -415,7 +433,7 @@ pub fn dead_letter_count(settings: &QueueSettings) -> Result<u32, QueueError> {
             )
             .await
             .map_err(broker(&settings.url, "inspecting the dead-letter queue"))?;
-        let _ = conn.close(200, "bye".into()).await;
+        close(&conn, "bye").await;
         Ok(q.message_count())
     })
 }
@@ -566,6 +584,9 @@ fn homolog_io_write(path: &Path, bytes: &[u8]) -> Result<(), QueueError> {
         .map_err(|e| QueueError::Invalid(format!("cannot write {}: {e}", path.display())))
 }
 
+/// Publishes of one task the broker may nack before the run gives up.
+const PUBLISH_TRIES: u32 = 6;
+
 /// Publishes the tasks (confirmed) and collects status messages until every task is done or
 /// dead-lettered. Returns the part folders done and `(task index, last error)` of the dead.
 async fn publish_and_wait(
@@ -625,25 +646,20 @@ async fn publish_and_wait(
                 .with_content_type("application/json".into())
                 .with_reply_to(ShortString::from(status.clone()))
                 .with_headers(headers);
-            let confirm = ch
-                .basic_publish(
-                    "".into(),
-                    s.tasks_queue().into(),
-                    BasicPublishOptions {
-                        mandatory: true,
-                        ..Default::default()
-                    },
-                    &body,
-                    props,
-                )
-                .await
-                .map_err(broker(&s.url, format!("publishing task {}", t.shard)))?
-                .await
-                .map_err(broker(&s.url, format!("confirming task {}", t.shard)))?;
-            if !confirm.is_ack() || confirm.take_message().is_some() {
+            let routed = publish_confirmed(
+                &ch,
+                s,
+                &s.tasks_queue(),
+                &body,
+                props,
+                &format!("task {}", t.shard),
+            )
+            .await?;
+            if !routed {
                 return Err(QueueError::Invalid(format!(
-                    "the broker did not accept task {} (nack or unroutable)",
-                    t.shard
+                    "the broker could not route task {} to {} (was the queue deleted?)",
+                    t.shard,
+                    s.tasks_queue()
                 )));
             }
         }
@@ -731,7 +747,7 @@ async fn publish_and_wait(
     let _ = ch
         .queue_delete(status.into(), QueueDeleteOptions::default())
         .await;
-    let _ = conn.close(200, "run finished".into()).await;
+    close(&conn, "run finished").await;
     result
 }
 
@@ -778,9 +794,78 @@ fn env_usize(name: &str) -> Option<usize> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
 }
 
+/// Consecutive failed sessions (connection lost, channel closed by the broker) after which a
+/// worker gives up; the waits between them grow 1, 2, 4, ... 30 s (about 2 minutes in all).
+pub const MAX_RECONNECTS: u32 = 8;
+
 async fn work_async(options: &WorkerOptions) -> Result<WorkerReport, QueueError> {
+    let mut state = WorkerState {
+        name: worker_name(),
+        runners: Vec::new(),
+        report: WorkerReport::default(),
+        connected: false,
+        delay: env_usize("HOMOLOG_QUEUE_TEST_DELAY_MS"),
+        fail_shard: env_usize("HOMOLOG_QUEUE_TEST_FAIL_SHARD"),
+        marks: std::env::var_os("HOMOLOG_QUEUE_TEST_MARKS").map(PathBuf::from),
+    };
+    let mut failures = 0u32;
+    loop {
+        let handled_before = state.report.done + state.report.failed;
+        let result = work_session(options, &mut state).await;
+        if state.report.done + state.report.failed > handled_before {
+            failures = 0;
+        }
+        match result {
+            Ok(()) => return Ok(state.report),
+            // A wrong URL or a broker that is not there fails at once; once connected, the
+            // worker outlives what the broker does to its connection: a restart, a network
+            // break, or a quorum queue that another client has just declared and whose
+            // replica is not up yet (RabbitMQ closes the connection with INTERNAL_ERROR).
+            // Unacked tasks go back to the queue on their own.
+            Err(e @ QueueError::Broker { .. }) if state.connected && failures < MAX_RECONNECTS => {
+                let wait = Duration::from_secs((1u64 << failures).min(30));
+                failures += 1;
+                tracing::warn!(
+                    "worker {}: {e}; reconnecting in {} s (attempt {failures} of {MAX_RECONNECTS})",
+                    state.name,
+                    wait.as_secs()
+                );
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// What a worker keeps across its connections to the broker.
+struct WorkerState {
+    name: String,
+    runners: Vec<(String, PartRunner)>,
+    report: WorkerReport,
+    /// Connected to the broker at least once.
+    connected: bool,
+    delay: Option<usize>,
+    fail_shard: Option<usize>,
+    marks: Option<PathBuf>,
+}
+
+/// One connection's worth of work: `Ok` when `max_tasks` is reached or the broker ends the
+/// consumer (the queue was deleted).
+async fn work_session(options: &WorkerOptions, state: &mut WorkerState) -> Result<(), QueueError> {
     let s = &options.settings;
     let conn = connect(s).await?;
+    state.connected = true;
+    let result = consume_tasks(options, state, &conn).await;
+    close(&conn, "worker stopping").await;
+    result
+}
+
+async fn consume_tasks(
+    options: &WorkerOptions,
+    state: &mut WorkerState,
+    conn: &Connection,
+) -> Result<(), QueueError> {
+    let s = &options.settings;
     let ch = conn
         .create_channel()
         .await
@@ -796,11 +881,12 @@ async fn work_async(options: &WorkerOptions) -> Result<WorkerReport, QueueError>
     out.confirm_select(ConfirmSelectOptions::default())
         .await
         .map_err(broker(&s.url, "enabling publisher confirms"))?;
-    let name = worker_name();
+    let name = state.name.clone();
+    let tag = format!("worker-{name}");
     let mut consumer = ch
         .basic_consume(
             s.tasks_queue().into(),
-            format!("worker-{name}").into(),
+            tag.as_str().into(),
             BasicConsumeOptions::default(),
             FieldTable::default(),
         )
@@ -811,11 +897,7 @@ async fn work_async(options: &WorkerOptions) -> Result<WorkerReport, QueueError>
         s.tasks_queue(),
         redact_password(&s.url)
     );
-    let mut runners: Vec<(String, PartRunner)> = Vec::new();
-    let mut report = WorkerReport::default();
-    let delay = env_usize("HOMOLOG_QUEUE_TEST_DELAY_MS");
-    let fail_shard = env_usize("HOMOLOG_QUEUE_TEST_FAIL_SHARD");
-    let marks = std::env::var_os("HOMOLOG_QUEUE_TEST_MARKS").map(PathBuf::from);
+    let (delay, fail_shard) = (state.delay, state.fail_shard);
     while let Some(delivery) = consumer.next().await {
         let delivery = delivery.map_err(broker(&s.url, "receiving a task"))?;
         let attempt = delivery
@@ -849,7 +931,7 @@ async fn work_async(options: &WorkerOptions) -> Result<WorkerReport, QueueError>
             task.run_id,
             task.records.len()
         );
-        if let Some(dir) = &marks {
+        if let Some(dir) = &state.marks {
             let _ = std::fs::write(
                 dir.join(format!(
                     "received-{}-{attempt}-{}",
@@ -869,7 +951,7 @@ async fn work_async(options: &WorkerOptions) -> Result<WorkerReport, QueueError>
                     task.shard
                 )));
             }
-            let runner = runner_for(&mut runners, &task)?;
+            let runner = runner_for(&mut state.runners, &task)?;
             let records: Vec<Record> = task
                 .records
                 .iter()
@@ -912,6 +994,17 @@ async fn work_async(options: &WorkerOptions) -> Result<WorkerReport, QueueError>
         if let Some(reply_to) = reply_to {
             publish_status(&out, s, &reply_to, &status).await?;
         }
+        let last = options
+            .max_tasks
+            .is_some_and(|m| state.report.done + state.report.failed + 1 >= m);
+        if last {
+            // Cancelled while this task is still unacked, the consumer is sent nothing more: a
+            // task delivered to a worker that then stops would come back with one delivery of
+            // its `max_deliveries` spent.
+            ch.basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
+                .await
+                .map_err(broker(&s.url, "cancelling the consumer"))?;
+        }
         match result {
             Ok(part) => {
                 tracing::info!("task {} done: {}", task.shard, part.display());
@@ -919,7 +1012,7 @@ async fn work_async(options: &WorkerOptions) -> Result<WorkerReport, QueueError>
                     .ack(BasicAckOptions::default())
                     .await
                     .map_err(broker(&s.url, "acknowledging a task"))?;
-                report.done += 1;
+                state.report.done += 1;
             }
             Err(e) => {
                 tracing::error!("task {} failed (delivery {attempt}): {e}", task.shard);
@@ -930,18 +1023,14 @@ async fn work_async(options: &WorkerOptions) -> Result<WorkerReport, QueueError>
                     })
                     .await
                     .map_err(broker(&s.url, "returning a failed task"))?;
-                report.failed += 1;
+                state.report.failed += 1;
             }
         }
-        if options
-            .max_tasks
-            .is_some_and(|m| report.done + report.failed >= m)
-        {
+        if last {
             break;
         }
     }
-    let _ = conn.close(200, "worker stopping".into()).await;
-    Ok(report)
+    Ok(())
 }
 
 /// The runner for the task's configuration, opened once per configuration.
@@ -977,28 +1066,59 @@ async fn publish_status(
 ) -> Result<(), QueueError> {
     let body = serde_json::to_vec(status)
         .map_err(|e| QueueError::Invalid(format!("encoding a status message: {e}")))?;
-    let confirm = ch
-        .basic_publish(
-            "".into(),
-            reply_to.into(),
-            BasicPublishOptions {
-                mandatory: true,
-                ..Default::default()
-            },
-            &body,
-            BasicProperties::default()
-                .with_delivery_mode(2)
-                .with_content_type("application/json".into()),
-        )
-        .await
-        .map_err(broker(&s.url, format!("publishing a status to {reply_to}")))?
-        .await
-        .map_err(broker(&s.url, format!("confirming a status to {reply_to}")))?;
-    if confirm.take_message().is_some() {
+    let props = BasicProperties::default()
+        .with_delivery_mode(2)
+        .with_content_type("application/json".into());
+    let what = format!("a status to {reply_to}");
+    if !publish_confirmed(ch, s, reply_to, &body, props, &what).await? {
         // The run's status queue is gone (the run ended or was stopped): nobody to tell.
         tracing::warn!("status queue {reply_to} no longer exists; the run was stopped");
     }
     Ok(())
+}
+
+/// Publishes `body` to queue `queue` (default exchange, mandatory) on a channel in confirm
+/// mode and waits for the broker's confirm. `Ok(false)`: no such queue (the message came back).
+/// A quorum queue that another client has only just declared can nack the first messages
+/// (its replica is still starting); a nack means the broker did not take the message, so it is
+/// published again, up to [`PUBLISH_TRIES`] times.
+async fn publish_confirmed(
+    ch: &Channel,
+    s: &QueueSettings,
+    queue: &str,
+    body: &[u8],
+    props: BasicProperties,
+    what: &str,
+) -> Result<bool, QueueError> {
+    for attempt in 1..=PUBLISH_TRIES {
+        let confirm = ch
+            .basic_publish(
+                "".into(),
+                queue.into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
+                body,
+                props.clone(),
+            )
+            .await
+            .map_err(broker(&s.url, format!("publishing {what}")))?
+            .await
+            .map_err(broker(&s.url, format!("confirming {what}")))?;
+        let ack = confirm.is_ack();
+        if confirm.take_message().is_some() {
+            return Ok(false);
+        }
+        if ack {
+            return Ok(true);
+        }
+        tracing::debug!("{what} nacked (attempt {attempt}); publishing it again");
+        tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+    }
+    Err(QueueError::Invalid(format!(
+        "the broker refused {what} {PUBLISH_TRIES} times (nack); see its log"
+    )))
 }
 
 #[cfg(test)]
