@@ -96,6 +96,9 @@ pub enum MethodArg {
     Ab,
     /// Abundance classes, then composition k-means within each class (one process).
     Abcb,
+    /// A mixture of Markov chains over the bases of --reads, fitted by EM (one process); the
+    /// recommended binning (docs/clustering.md).
+    Markov,
 }
 
 /// `--k N` or `--k auto`.
@@ -203,6 +206,12 @@ pub struct ClusterArgs {
     /// weight x the embedding's summed variance); 0 = off.
     #[arg(long, default_value_t = 0.0)]
     pub abundance_weight: f64,
+    /// markov: order of the chains (bases of context, 1..=7).
+    #[arg(long, default_value_t = 5)]
+    pub markov_order: usize,
+    /// markov: multiplier of the reads' log-likelihoods before the posteriors are taken (0..1].
+    #[arg(long, default_value_t = 0.15)]
+    pub markov_temperature: f64,
     /// Reads in the PCA plot sample.
     #[arg(long, default_value_t = 5000)]
     pub plot_sample: usize,
@@ -226,6 +235,7 @@ fn options(a: &ClusterArgs) -> homolog_cluster::ClusterOptions {
             MethodArg::Lsh => Method::Lsh,
             MethodArg::Ab => Method::Ab,
             MethodArg::Abcb => Method::Abcb,
+            MethodArg::Markov => Method::Markov,
         },
         reads: a.reads.clone(),
         k_auto: a.k == KArg::Auto,
@@ -250,6 +260,8 @@ fn options(a: &ClusterArgs) -> homolog_cluster::ClusterOptions {
     o.abundance.genome_size = a.genome_size;
     o.abundance.mates = !a.no_mates;
     o.abundance.weight = a.abundance_weight;
+    o.markov.order = a.markov_order;
+    o.markov.temperature = a.markov_temperature;
     o.kmeans.metric = match a.metric {
         MetricArg::Euclidean => Metric::Euclidean,
         MetricArg::Cosine => Metric::Cosine,

@@ -38,15 +38,34 @@ pub struct RowAbundance {
     pub summary: AbundanceSummary,
 }
 
-/// Reads `opts.reads`, counts their k-mers, and scores every shard row's mate group.
-pub fn row_abundance(set: &ShardSet, opts: &ClusterOptions) -> Result<RowAbundance, ClusterError> {
+/// The reads behind the shard rows, and their mate groups.
+pub struct RowReads {
+    /// Read id of each shard row, in global row order.
+    pub ids: Vec<String>,
+    /// Mate groups over the shard rows.
+    pub groups: MateGroups,
+    /// Every read of `--reads` (the k-mer counting runs over all of them).
+    reads: Vec<Vec<u8>>,
+    /// Index into `reads` of each shard row.
+    row_read: Vec<usize>,
+}
+
+impl RowReads {
+    /// The sequences of group `g`'s reads.
+    pub fn group_seqs(&self, g: usize) -> impl Iterator<Item = &[u8]> + '_ {
+        self.groups.members[g]
+            .iter()
+            .map(|&r| self.reads[self.row_read[r as usize]].as_slice())
+    }
+}
+
+/// Reads `opts.reads`, matches them to the shard rows by id, and groups mates.
+pub fn row_reads(set: &ShardSet, opts: &ClusterOptions) -> Result<RowReads, ClusterError> {
     let spec = opts.reads.as_deref().ok_or_else(|| {
         ClusterError::Params(
             "this method needs the reads the shards were embedded from: give --reads FILE|DIR|s3://... (the same input as `homolog reads embed --input`)".into(),
         )
     })?;
-    let a = &opts.abundance;
-    crate::abundance::validate_k(a.kmer)?;
     let mut ids = Vec::with_capacity(set.manifest.rows as usize);
     for i in 0..set.len() {
         ids.extend(set.read(i, true)?.ids);
@@ -60,8 +79,6 @@ pub fn row_abundance(set: &ShardSet, opts: &ClusterOptions) -> Result<RowAbundan
         index.entry(r.id).or_insert(reads.len());
         reads.push(r.seq);
     }
-    let counts = KmerCounts::count(&reads, a.kmer)?;
-    let threshold = counts.solid_threshold();
     let mut row_read = Vec::with_capacity(ids.len());
     for id in &ids {
         match index.get(id) {
@@ -74,7 +91,7 @@ pub fn row_abundance(set: &ShardSet, opts: &ClusterOptions) -> Result<RowAbundan
             }
         }
     }
-    let groups = mate_groups(&ids, a.mates);
+    let groups = mate_groups(&ids, opts.abundance.mates);
     if groups.unpaired > 0 {
         tracing::warn!(
             unpaired = groups.unpaired,
@@ -82,20 +99,34 @@ pub fn row_abundance(set: &ShardSet, opts: &ClusterOptions) -> Result<RowAbundan
             "reads marked as mates (/1, /2, SRA .1/.2) without their mate in the shards are binned alone"
         );
     }
+    Ok(RowReads {
+        ids,
+        groups,
+        reads,
+        row_read,
+    })
+}
+
+/// Reads `opts.reads`, counts their k-mers, and scores every shard row's mate group.
+pub fn row_abundance(set: &ShardSet, opts: &ClusterOptions) -> Result<RowAbundance, ClusterError> {
+    let a = &opts.abundance;
+    crate::abundance::validate_k(a.kmer)?;
+    let rr = row_reads(set, opts)?;
+    let counts = KmerCounts::count(&rr.reads, a.kmer)?;
+    let threshold = counts.solid_threshold();
     let profiles: Vec<Profile> = {
         use rayon::prelude::*;
-        groups
-            .members
-            .par_iter()
-            .map(|m| {
-                let seqs: Vec<&[u8]> = m
-                    .iter()
-                    .map(|&r| reads[row_read[r as usize]].as_slice())
-                    .collect();
+        (0..rr.groups.members.len())
+            .into_par_iter()
+            .map(|g| {
+                let seqs: Vec<&[u8]> = rr.group_seqs(g).collect();
                 profile(&seqs, &counts, threshold)
             })
             .collect()
     };
+    let RowReads {
+        ids, groups, reads, ..
+    } = rr;
     let unbinned = groups
         .members
         .iter()
@@ -277,41 +308,9 @@ pub(crate) fn cluster_abundance(
             }
         }
     }
-    let bins = group_label
-        .iter()
-        .filter(|&&l| l != u32::MAX)
-        .max()
-        .map_or(0, |&m| m + 1);
-    let unbinned_cluster = (ra.summary.unbinned > 0).then_some(bins);
-    let labels: Vec<u32> = groups
-        .group_of
-        .iter()
-        .map(|&g| match group_label[g as usize] {
-            u32::MAX => bins,
-            l => l,
-        })
-        .collect();
-    let clusters = bins as usize + unbinned_cluster.is_some() as usize;
-    let mut sizes = vec![0u64; clusters];
-    labels.iter().for_each(|&l| sizes[l as usize] += 1);
+    let (mut clustering, unbinned_cluster) = bins_of_groups(&data, groups, &group_label, opts, n);
     seconds.insert("cluster".into(), clustering_started.elapsed().as_secs_f64());
-
-    // Centroids: each bin's mean embedding; distances to it.
-    let centroids = cluster_means(&data, &labels, clusters, n, opts.kmeans.metric, &Local);
-    let dist2: Vec<f32> = data
-        .data
-        .chunks(d)
-        .zip(&labels)
-        .map(|(x, &l)| {
-            x.iter()
-                .zip(&centroids[l as usize * d..(l as usize + 1) * d])
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum()
-        })
-        .collect();
-    let inertia = dist2.iter().map(|&v| v as f64).sum();
-    let (plot_idx, plot_rows) = gather_sample_rows(&data, &mut plot_sample(opts, n), &Local);
-    let plot_labels = plot_idx.iter().map(|&g| labels[g as usize]).collect();
+    let bins = clustering.sizes.len() - unbinned_cluster.is_some() as usize;
     let k_choice = Some(format!(
         "{} abundance classes ({}); {} bins ({}){}",
         classes,
@@ -332,21 +331,169 @@ pub(crate) fn cluster_abundance(
     ra.summary.class_centres = centres;
     ra.summary.clusters_per_class = clusters_per_class;
     ra.summary.bins_rule = bins_rule;
-    Ok(Clustering {
-        labels,
-        dist2,
-        centroids,
-        sizes,
-        plot_rows,
-        plot_labels,
-        iterations: 0,
-        converged: true,
-        inertia,
-        history: Vec::new(),
-        buckets: 0,
-        abundance: Some(ra.summary),
-        k_choice,
-    })
+    clustering.abundance = Some(ra.summary);
+    clustering.k_choice = k_choice;
+    Ok(clustering)
+}
+
+/// `markov` on one process: see [`crate::markov`]. Every mate group with at least one window of
+/// order + 1 bases is binned; the others go to the unbinned cluster.
+pub(crate) fn cluster_markov(
+    set: &ShardSet,
+    opts: &ClusterOptions,
+    comm: &dyn Comm,
+    seconds: &mut HashMap<String, f64>,
+) -> Result<Clustering, ClusterError> {
+    crate::run::one_process(
+        comm,
+        "--method markov runs in one process (the mixture is fitted in memory); drop --mpi",
+    )?;
+    let params = &opts.markov;
+    params.validate()?;
+    let n = set.manifest.rows;
+    let started = Instant::now();
+    let rr = row_reads(set, opts)?;
+    let groups = &rr.groups;
+    let all = crate::markov::Transitions::new(
+        (0..groups.members.len()).map(|g| rr.group_seqs(g)),
+        params.order,
+    );
+    let binned: Vec<usize> = (0..all.len())
+        .filter(|&g| !all.group(g).is_empty())
+        .collect();
+    if binned.is_empty() {
+        return Err(ClusterError::Params(format!(
+            "no read of {} has {} consecutive A/C/G/T bases (all shorter, or all N); nothing to bin",
+            opts.input.display(),
+            params.order + 1
+        )));
+    }
+    let data_groups = all.subset(&binned);
+    drop(all);
+    seconds.insert("reads".into(), started.elapsed().as_secs_f64());
+    let clustering_started = Instant::now();
+    let k = (!opts.k_auto).then_some(opts.kmeans.k);
+    let (fit, choice) = crate::markov::bin(&data_groups, k, opts.kmeans.seed, params)?;
+    let mut group_label = vec![u32::MAX; groups.members.len()];
+    for (&g, &l) in binned.iter().zip(&fit.labels) {
+        group_label[g] = l;
+    }
+    // Empty bins (a chain that lost every group) are dropped: ids stay dense.
+    let mut used: Vec<u32> = fit.labels.clone();
+    used.sort_unstable();
+    used.dedup();
+    for l in group_label.iter_mut().filter(|l| **l != u32::MAX) {
+        *l = used.binary_search(l).expect("label of a fitted group") as u32;
+    }
+    let unbinned: u64 = group_label
+        .iter()
+        .zip(&groups.members)
+        .filter(|(&l, _)| l == u32::MAX)
+        .map(|(_, m)| m.len() as u64)
+        .sum();
+    let mut data = load_local(set, &Local)?;
+    if opts.kmeans.metric == Metric::Cosine {
+        data.normalise();
+    }
+    let (mut clustering, unbinned_cluster) = bins_of_groups(&data, groups, &group_label, opts, n);
+    seconds.insert("cluster".into(), clustering_started.elapsed().as_secs_f64());
+    clustering.iterations = fit.iterations;
+    clustering.converged = fit.converged;
+    clustering.k_choice = Some(format!(
+        "{} bins ({}; stability per k: {}){}",
+        used.len(),
+        choice.reason,
+        choice
+            .stability
+            .iter()
+            .map(|(k, s)| format!("{k}: {s:.3}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        match unbinned_cluster {
+            Some(u) => format!(
+                "; {unbinned} reads without {} consecutive A/C/G/T bases in cluster {u} (unbinned)",
+                params.order + 1
+            ),
+            None => String::new(),
+        }
+    ));
+    clustering.markov = Some(crate::run::MarkovSummary {
+        choice,
+        iterations: fit.iterations,
+        converged: fit.converged,
+        log_likelihood: fit.log_likelihood,
+        pairs: groups.pairs,
+        unpaired: groups.unpaired,
+        unbinned,
+        unbinned_cluster,
+    });
+    Ok(clustering)
+}
+
+/// The bins of the shard rows from their groups' labels (`u32::MAX`: no signal, the
+/// `unbinned` cluster, given the last id), each bin's mean embedding, the rows' distances to
+/// it and the plot sample; also the unbinned cluster's id when it has reads.
+fn bins_of_groups(
+    data: &LocalData,
+    groups: &MateGroups,
+    group_label: &[u32],
+    opts: &ClusterOptions,
+    n: u64,
+) -> (Clustering, Option<u32>) {
+    let d = data.dim;
+    let bins = group_label
+        .iter()
+        .filter(|&&l| l != u32::MAX)
+        .max()
+        .map_or(0, |&m| m + 1);
+    let unbinned_cluster = group_label.contains(&u32::MAX).then_some(bins);
+    let labels: Vec<u32> = groups
+        .group_of
+        .iter()
+        .map(|&g| match group_label[g as usize] {
+            u32::MAX => bins,
+            l => l,
+        })
+        .collect();
+    let clusters = bins as usize + unbinned_cluster.is_some() as usize;
+    let mut sizes = vec![0u64; clusters];
+    labels.iter().for_each(|&l| sizes[l as usize] += 1);
+
+    // Centroids: each bin's mean embedding; distances to it.
+    let centroids = cluster_means(data, &labels, clusters, n, opts.kmeans.metric, &Local);
+    let dist2: Vec<f32> = data
+        .data
+        .chunks(d)
+        .zip(&labels)
+        .map(|(x, &l)| {
+            x.iter()
+                .zip(&centroids[l as usize * d..(l as usize + 1) * d])
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum()
+        })
+        .collect();
+    let inertia = dist2.iter().map(|&v| v as f64).sum();
+    let (plot_idx, plot_rows) = gather_sample_rows(data, &mut plot_sample(opts, n), &Local);
+    let plot_labels = plot_idx.iter().map(|&g| labels[g as usize]).collect();
+    (
+        Clustering {
+            labels,
+            dist2,
+            centroids,
+            sizes,
+            plot_rows,
+            plot_labels,
+            iterations: 0,
+            converged: true,
+            inertia,
+            history: Vec::new(),
+            buckets: 0,
+            abundance: None,
+            markov: None,
+            k_choice: None,
+        },
+        unbinned_cluster,
+    )
 }
 
 /// Splits `total` bins over classes in proportion to their sizes: at least 1 each, largest

@@ -11,6 +11,8 @@
 //!   thread count gives the same counts), reads' abundance profiles, mate pairs, 1-D classes.
 //! - [`binning`]: `--method ab` (abundance classes) and `abcb` (composition k-means within each
 //!   class), and the abundance column of the joint embedding.
+//! - [`markov`]: `--method markov`, a mixture of strand-symmetric Markov chains over the reads'
+//!   bases fitted by EM, its number of bins chosen by the agreement of random starts.
 //! - [`plot`]: the PNG (PCA scatter by cluster + cluster sizes), headless, no fonts.
 //! - [`run::cluster_shards`]: the whole stage and its output folder (see [`run`]).
 //! - [`comm`]: the collectives behind one trait: [`comm::Local`] (threads) or, with the cargo
@@ -78,6 +80,7 @@ pub mod comm;
 pub mod error;
 pub mod kmeans;
 pub mod lsh;
+pub mod markov;
 pub mod metrics;
 pub mod minibatch;
 pub mod plot;
@@ -88,7 +91,8 @@ pub use error::ClusterError;
 pub use kmeans::{KMeansParams, Metric};
 pub use lsh::LshParams;
 pub use run::{
-    cluster_shards, AbundanceOptions, AbundanceSummary, ClusterOptions, ClusterSummary, Method,
+    cluster_shards, AbundanceOptions, AbundanceSummary, ClusterOptions, ClusterSummary,
+    MarkovSummary, Method,
 };
 
 /// Whether this build can run MPI ranks (cargo feature `mpi`).

@@ -65,6 +65,37 @@ fn entropy(counts: impl Iterator<Item = u64>, n: f64) -> f64 {
         .sum()
 }
 
+/// Adjusted Rand index from the summed pair counts of the contingency cells, of the first
+/// labelling's classes and of the second's, over `n` items.
+fn ari_of(sum_comb: f64, sum_a: f64, sum_b: f64, n: u64) -> f64 {
+    let expected = if n > 1 { sum_a * sum_b / comb2(n) } else { 0.0 };
+    let max_index = 0.5 * (sum_a + sum_b);
+    if (max_index - expected).abs() < f64::EPSILON {
+        1.0
+    } else {
+        (sum_comb - expected) / (max_index - expected)
+    }
+}
+
+/// Adjusted Rand index between two labellings of the same items (1 = the same partition).
+pub fn adjusted_rand_index(a: &[u32], b: &[u32]) -> f64 {
+    let mut ca: HashMap<u32, u64> = HashMap::new();
+    let mut cb: HashMap<u32, u64> = HashMap::new();
+    let mut cont: HashMap<(u32, u32), u64> = HashMap::new();
+    for (&x, &y) in a.iter().zip(b) {
+        *ca.entry(x).or_default() += 1;
+        *cb.entry(y).or_default() += 1;
+        *cont.entry((x, y)).or_default() += 1;
+    }
+    let sum = |m: &mut dyn Iterator<Item = u64>| m.map(comb2).sum::<f64>();
+    ari_of(
+        sum(&mut cont.values().copied()),
+        sum(&mut ca.values().copied()),
+        sum(&mut cb.values().copied()),
+        a.len().min(b.len()) as u64,
+    )
+}
+
 /// Scores `pred` against `truth` (same length; `truth[i] = None` = unlabelled, skipped).
 pub fn score(truth: &[Option<&str>], pred: &[u32]) -> (Scores, Vec<ClusterScore>) {
     let mut classes: HashMap<&str, u64> = HashMap::new();
@@ -83,13 +114,7 @@ pub fn score(truth: &[Option<&str>], pred: &[u32]) -> (Scores, Vec<ClusterScore>
     let sum_comb: f64 = cont.values().map(|&c| comb2(c)).sum();
     let sum_a: f64 = classes.values().map(|&c| comb2(c)).sum();
     let sum_b: f64 = clusters.values().map(|&c| comb2(c)).sum();
-    let expected = if n > 1 { sum_a * sum_b / comb2(n) } else { 0.0 };
-    let max_index = 0.5 * (sum_a + sum_b);
-    let ari = if (max_index - expected).abs() < f64::EPSILON {
-        1.0
-    } else {
-        (sum_comb - expected) / (max_index - expected)
-    };
+    let ari = ari_of(sum_comb, sum_a, sum_b, n);
     let h_true = entropy(classes.values().copied(), nf);
     let h_pred = entropy(clusters.values().copied(), nf);
     let mut mi = 0.0;
@@ -186,6 +211,9 @@ mod tests {
         assert!((r.homogeneity - 0.6666666666666669).abs() < 1e-12);
         assert!((r.completeness - 0.420619835714305).abs() < 1e-12);
         assert!((r.purity - 5.0 / 6.0).abs() < 1e-12);
+        let ari = super::adjusted_rand_index(&[0, 0, 0, 1, 1, 1], &[0, 0, 1, 1, 2, 2]);
+        assert!((ari - 0.24242424242424243).abs() < 1e-12, "{ari}");
+        assert_eq!(super::adjusted_rand_index(&[0, 0, 1], &[5, 5, 2]), 1.0);
     }
 
     #[test]

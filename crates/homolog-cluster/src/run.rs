@@ -51,6 +51,8 @@ pub enum Method {
     Ab,
     /// Abundance classes, then composition k-means within each (one process).
     Abcb,
+    /// A mixture of Markov chains over the reads' bases (`reads`), fitted by EM (one process).
+    Markov,
 }
 
 /// The abundance options (`--method ab`, `abcb`, and the joint embedding of `kmeans`/`lsh`).
@@ -123,6 +125,28 @@ pub struct AbundanceSummary {
     pub bins_rule: String,
 }
 
+/// What the Markov-chain mixture did (`--method markov`, in `summary.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarkovSummary {
+    /// How the number of bins was chosen.
+    pub choice: crate::markov::MarkovChoice,
+    /// EM iterations of the final fit.
+    pub iterations: usize,
+    /// Whether the final fit's log-likelihood settled.
+    pub converged: bool,
+    /// Tempered log-likelihood of the groups under the final mixture.
+    pub log_likelihood: f64,
+    /// Mate pairs pooled.
+    pub pairs: u64,
+    /// Reads marked as mates whose mate is missing (binned alone).
+    pub unpaired: u64,
+    /// Reads without a complete window of order + 1 bases whose mate has none either: they go
+    /// to the `unbinned` cluster.
+    pub unbinned: u64,
+    /// The cluster id holding the unbinned reads, when there are any.
+    pub unbinned_cluster: Option<u32>,
+}
+
 /// Everything [`cluster_shards`] needs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClusterOptions {
@@ -151,6 +175,9 @@ pub struct ClusterOptions {
     /// Abundance options.
     #[serde(default)]
     pub abundance: AbundanceOptions,
+    /// `--method markov`: the Markov-chain mixture.
+    #[serde(default)]
+    pub markov: crate::markov::MarkovParams,
     /// `--k auto`: the number of bins is chosen from the data (abcb: per class from the genome
     /// size; kmeans: elbow of the inertia on the initialisation sample).
     #[serde(default)]
@@ -176,6 +203,7 @@ impl Default for ClusterOptions {
             plot_sample: 5000,
             reads: None,
             abundance: AbundanceOptions::default(),
+            markov: crate::markov::MarkovParams::default(),
             k_auto: false,
             pool_mates: false,
         }
@@ -214,6 +242,9 @@ pub struct ClusterSummary {
     /// The abundance pass (ab, abcb, joint embedding).
     #[serde(default)]
     pub abundance: Option<AbundanceSummary>,
+    /// The Markov-chain mixture (markov).
+    #[serde(default)]
+    pub markov: Option<MarkovSummary>,
     /// How the number of bins was chosen, in words.
     #[serde(default)]
     pub k_choice: Option<String>,
@@ -287,6 +318,7 @@ pub fn cluster_shards(
     let clustering = match opts.method {
         Method::Minibatch => cluster_streaming(&set, opts, comm, &mut seconds)?,
         Method::Kmeans | Method::Lsh => cluster_in_memory(&set, opts, comm, &mut seconds)?,
+        Method::Markov => crate::binning::cluster_markov(&set, opts, comm, &mut seconds)?,
         Method::Ab | Method::Abcb => {
             crate::binning::cluster_abundance(&set, opts, comm, &mut seconds)?
         }
@@ -313,6 +345,7 @@ pub fn cluster_shards(
         seconds,
         metrics,
         abundance: clustering.abundance.clone(),
+        markov: clustering.markov.clone(),
         k_choice: clustering.k_choice.clone(),
     };
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| ClusterError::Output {
@@ -343,6 +376,8 @@ pub(crate) struct Clustering {
     pub(crate) buckets: usize,
     /// The abundance pass, when one ran.
     pub(crate) abundance: Option<AbundanceSummary>,
+    /// The Markov-chain mixture, when it ran.
+    pub(crate) markov: Option<MarkovSummary>,
     /// How k was chosen (`--k auto`).
     pub(crate) k_choice: Option<String>,
 }
@@ -430,6 +465,7 @@ fn cluster_streaming(
         history: Vec::new(),
         buckets: 0,
         abundance: None,
+        markov: None,
         k_choice: None,
     })
 }
@@ -506,6 +542,7 @@ fn cluster_in_memory(
         history: local.history,
         buckets: local.buckets,
         abundance,
+        markov: None,
         k_choice,
     })
 }
@@ -815,7 +852,8 @@ fn write_outputs(
         unbinned: clustering
             .abundance
             .as_ref()
-            .and_then(|a| a.unbinned_cluster),
+            .and_then(|a| a.unbinned_cluster)
+            .or_else(|| clustering.markov.as_ref().and_then(|m| m.unbinned_cluster)),
         contingency,
     };
     crate::plot::render(
