@@ -312,6 +312,17 @@ pub fn run(args: ClusterArgs) -> Result<()> {
         if let Some(why) = &s.k_choice {
             println!("bins: {why}");
         }
+        if let Some(m) = &s.markov {
+            println!(
+                "markov: order {} chains, {} EM iterations{}, {} pairs pooled, {} unpaired mates, {} unbinned reads",
+                args.markov_order,
+                m.iterations,
+                if m.converged { "" } else { " (not converged)" },
+                m.pairs,
+                m.unpaired,
+                m.unbinned
+            );
+        }
         if let Some(ab) = &s.abundance {
             println!(
                 "abundance: {}-mers ({} MiB of counters), {} reads counted, {} pairs pooled, {} unpaired mates, {} unbinned reads",

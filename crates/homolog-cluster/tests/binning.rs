@@ -175,6 +175,61 @@ fn mates_share_a_bin_and_bad_reads_are_unbinned_and_counted() {
     }
 }
 
+/// `--method markov`: mates share their pair's bin, reads without 6 consecutive A/C/G/T bases
+/// (order 5 + 1) whose mate has none either are unbinned and counted, nothing is lost. The
+/// random genomes have no composition signal, so no quality is claimed here (the CAMISIM test
+/// in homolog-cli does that).
+#[test]
+fn markov_mates_share_a_bin_and_bad_reads_are_unbinned_and_counted() {
+    for seed in 1..=2u64 {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let truth = write_sample(dir, seed);
+        embed_reads(
+            &EmbedReadsRequest {
+                input: dir.join("reads.fa").to_str().unwrap().to_string(),
+                out: dir.join("shards"),
+                ..Default::default()
+            },
+            |_| {},
+        )
+        .unwrap();
+        let n = truth.len() + 8;
+        for k_auto in [true, false] {
+            let s = run(dir, Method::Markov, None, k_auto);
+            let what = format!("seed {seed} markov auto {k_auto}");
+            let m = s.markov.clone().expect("markov summary");
+            assert_eq!(s.rows as usize, n, "{what}");
+            let l = labels(&dir.join(format!("out_Markov_None_{k_auto}")));
+            assert_eq!(l.len(), n, "{what}");
+            // short_b (7 bases) has windows of 6; short_a (5), short_c (3) and the all-N
+            // reads have none.
+            assert_eq!(m.unbinned, 4, "{what}");
+            assert_eq!(m.unpaired, 1, "{what}: lonely/1");
+            let unbinned = m.unbinned_cluster.expect("an unbinned cluster");
+            let by_id: std::collections::HashMap<&str, u32> =
+                l.iter().map(|(i, c)| (i.as_str(), *c)).collect();
+            for id in ["short_a", "short_c", "alln_a", "alln_b"] {
+                assert_eq!(by_id[id], unbinned, "{what}: {id}");
+            }
+            assert_ne!(by_id["short_b"], unbinned, "{what}");
+            assert_eq!(by_id["halfn/1"], by_id["halfn/2"], "{what}");
+            assert_ne!(by_id["halfn/2"], unbinned, "{what}");
+            for (id, c) in &l {
+                if let Some(base) = id.strip_suffix("/1") {
+                    if let Some(mate) = by_id.get(format!("{base}/2").as_str()) {
+                        assert_eq!(c, mate, "{what}: {id}");
+                    }
+                }
+            }
+            if !k_auto {
+                assert_eq!(m.choice.k, 4, "{what}: --k 4 given");
+            }
+            assert!(s.k_choice.is_some(), "{what}");
+        }
+    }
+}
+
 #[test]
 fn pooled_mates_share_a_bin_with_kmeans_and_lsh() {
     for seed in 1..=3u64 {
