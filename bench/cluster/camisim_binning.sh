@@ -19,11 +19,21 @@ row() {
         --truth "$D/reads_mapping.tsv.gz" --seed 42 --out "$W/out" "$@" 2>&1)
     local bins scores
     bins=$(grep -o 'into [0-9]* clusters' <<<"$r" | grep -o '[0-9]*')
-    scores=$(grep -o 'ARI.*' <<<"$r" | awk '{print $2" | "$4" | "$6" | "$8}')
+    scores=$(grep '^against the truth' <<<"$r" | grep -o 'ARI.*' | awk '{print $2" | "$4" | "$6" | "$8}')
     echo "| \`$*\` | $bins | $scores |"
 }
 echo "| options | bins | ARI | NMI | purity | completeness |"
 echo "|---|---|---|---|---|---|"
+row --method markov --k auto
+row --method markov --k 2
+row --method markov --k 3
+row --method markov --k 4
+row --method markov --k 5
+row --method markov --k 10
+row --method markov --k auto --no-mates
+row --method markov --k auto --markov-order 4
+row --method markov --k auto --markov-order 6
+row --method markov --k auto --markov-temperature 0.3
 row --method ab
 row --method ab --no-mates
 row --method ab --ab-classes 3
