@@ -16,12 +16,12 @@ python3 "$(dirname "$0")/honeybee_screen.py" "$D/SRR059298_subset.fastq.gz" "$D"
 "$H" reads embed --model dna-kmer --input "$D/SRR059298_subset.fastq.gz" --out "$W/shards" >/dev/null
 echo "| options | bins | reads in virus-dominated bins (purity) | non-virus reads in non-virus-dominated bins (purity) | ARI |"
 echo "|---|---|---|---|---|"
-for opts in "--method markov --k auto" "--method abcb --k auto" "--method ab" "--method ab --no-mates" "--method kmeans --k 2" "--method kmeans --k auto"; do
+for opts in "--method markov --k auto" "--method markov --k 2" "--method markov --k 4" "--method abcb --k auto" "--method ab" "--method ab --no-mates" "--method kmeans --k 2" "--method kmeans --k auto"; do
   rm -rf "$W/out"
   # shellcheck disable=SC2086
   r=$("$H" reads cluster --input "$W/shards" --reads "$D/SRR059298_subset.fastq.gz" \
       --truth "$W/labels.tsv" --seed 42 --out "$W/out" $opts 2>&1)
-  ari=$(grep -o 'ARI -\?[0-9.]*' <<<"$r" | awk '{print $2}')
+  ari=$(grep '^against the truth' <<<"$r" | grep -o 'ARI -\?[0-9.]*' | awk '{print $2}')
   # clusters.tsv: cluster size dominant_label purity completeness
   awk -F'\t' -v opts="$opts" -v ari="$ari" 'NR > 1 {
       bins++

@@ -3,7 +3,7 @@
 # package), side by side in one run at equal threads, interleaved (metabinR, homolog, ...):
 #  1. quality on the CAMISIM toy metagenome (10 genomes, 26,664 reads): metabinR AB and ABxCB
 #     with its vignette's parameters (kMerSizeAB 10, kMerSizeCB 4, genomeSize 3e6, 3 AB
-#     classes) and with 2 AB classes and homolog's `ab` / `abcb --k auto`, all scored by the same ARI/NMI code
+#     classes) and with 2 AB classes and homolog's `markov --k auto`, `ab`, `abcb --k auto`, all scored by the same ARI/NMI code
 #     (scikit-learn);
 #  2. throughput: wall seconds, reads/s and peak RSS of both on N simulated pair reads
 #     (simulate_reads.py), 1 and 2 threads, ROUNDS rounds.
@@ -88,7 +88,7 @@ for classes in 3 2; do
   echo "| metabinR | ABxCB (kAB 10, kCB 4, genome 3e6, $classes classes) | $s | $((k / 1024)) | $(score "$W/m_abxcb.tsv" "$C/reads_mapping.tsv.gz") |"
   rm -f "$W"/m_ab__* "$W"/m_abxcb__*
 done
-for opts in "--method ab" "--method abcb --k auto"; do
+for opts in "--method markov --k auto" "--method ab" "--method abcb --k auto"; do
   # shellcheck disable=SC2086
   homolog_bin 2 "$C/reads.metagenome.fasta.gz" "$W/h" $opts
   read -r se _ <"$W/time.e"; read -r s k <"$W/time"
@@ -114,14 +114,16 @@ for r in $(seq 1 "$ROUNDS"); do
     cut -f1,2 "$W/ms__ABxCB.assignments.tsv" >"$W/ms.tsv"
     msc=$(score "$W/ms.tsv" "$W/sim.truth.tsv")
     rm -f "$W"/ms__*
-    homolog_bin "$t" "$W/sim.fastq.gz" "$W/hs" --method abcb --k auto
-    read -r se ke <"$W/time.e"; read -r s k <"$W/time"
-    hs=$(awk -v a="$se" -v b="$s" 'BEGIN{print a+b}')
-    hk=$(( (ke > k ? ke : k) / 1024 ))
-    assignments_tsv "$W/hs/assignments.parquet" "$W/hs.tsv"
-    hsc=$(score "$W/hs.tsv" "$W/sim.truth.tsv")
-    ratio=$(awk -v m="$ms" -v h="$hs" 'BEGIN{printf "%.1fx", m/h}')
     echo "| $r | $t | metabinR ABxCB | $ms | $(awk -v n="$reads" -v s="$ms" 'BEGIN{printf "%.0f", n/s}') | $((mk / 1024)) | | $msc |"
-    echo "| $r | $t | homolog embed + abcb | $hs | $(awk -v n="$reads" -v s="$hs" 'BEGIN{printf "%.0f", n/s}') | $hk | $ratio | $hsc |"
+    for m in abcb markov; do
+      homolog_bin "$t" "$W/sim.fastq.gz" "$W/hs" --method "$m" --k auto
+      read -r se ke <"$W/time.e"; read -r s k <"$W/time"
+      hs=$(awk -v a="$se" -v b="$s" 'BEGIN{print a+b}')
+      hk=$(( (ke > k ? ke : k) / 1024 ))
+      assignments_tsv "$W/hs/assignments.parquet" "$W/hs.tsv"
+      hsc=$(score "$W/hs.tsv" "$W/sim.truth.tsv")
+      ratio=$(awk -v m="$ms" -v h="$hs" 'BEGIN{printf "%.1fx", m/h}')
+      echo "| $r | $t | homolog embed + $m | $hs | $(awk -v n="$reads" -v s="$hs" 'BEGIN{printf "%.0f", n/s}') | $hk | $ratio | $hsc |"
+    done
   done
 done

@@ -9,7 +9,10 @@
 //! (k-means on `dna-kmer` profiles) to 0.49 (docs/clustering.md).
 //!
 //! - **Strands.** A read comes from either strand, so every group is counted on both (its bases
-//!   and their reverse complement); the chains are then strand-symmetric.
+//!   and their reverse complement); the chains are then strand-symmetric. Only the forward
+//!   windows are stored: the reverse strand's window of a forward window `c` is `rc(c)`, so a
+//!   group's two-strand score is the sum over its forward windows of `log p(c) + log p(rc(c))`,
+//!   and its two-strand counts are `f(c) + f(rc(c))`.
 //! - **Temperature.** A read's transitions are not independent (overlapping contexts, both
 //!   strands counted), so the log-likelihood is multiplied by a temperature below 1 before the
 //!   posterior is taken; without it the posteriors are all 0 or 1 after the first step and EM
@@ -92,9 +95,9 @@ impl MarkovParams {
     }
 }
 
-/// The (order + 1)-mers of every group's reads on both strands, as codes `4^order * ...`
-/// (context bases then the next base, 2 bits each); windows with a base other than ACGT are
-/// skipped.
+/// The (order + 1)-base windows of every group's reads (forward strand), as codes (context
+/// bases then the next base, 2 bits each, first base highest); windows with a base other than
+/// ACGT are skipped.
 pub struct Transitions {
     order: usize,
     codes: Vec<u16>,
@@ -108,13 +111,12 @@ impl Transitions {
         G: IntoIterator,
         G::Item: IntoIterator<Item = &'a [u8]>,
     {
-        let w = order + 1;
-        let mask = (1u32 << (2 * w)) - 1;
+        let mask = (1u32 << (2 * (order + 1))) - 1;
         let mut codes = Vec::new();
         let mut offsets = vec![0];
         for group in groups {
             for seq in group {
-                let (mut fwd, mut rev, mut valid) = (0u32, 0u32, 0usize);
+                let (mut fwd, mut valid) = (0u32, 0usize);
                 for &b in seq {
                     let x = match b {
                         b'A' | b'a' => 0,
@@ -127,12 +129,9 @@ impl Transitions {
                         }
                     };
                     fwd = ((fwd << 2) | x) & mask;
-                    // The reverse complement read backwards: its window ends where this starts.
-                    rev = (rev >> 2) | ((3 - x) << (2 * (w - 1)));
                     valid += 1;
-                    if valid >= w {
+                    if valid > order {
                         codes.push(fwd as u16);
-                        codes.push(rev as u16);
                     }
                 }
             }
@@ -185,14 +184,24 @@ impl Transitions {
     }
 }
 
-/// The fitted mixture: one chain per bin, as log-probabilities laid out code-major
-/// (`log_p[code * k + bin]`, so one code's k values are adjacent), and the bins' weights.
+/// The fitted mixture: one chain per bin, held as the two-strand score of each forward window
+/// `log_q[code * k + bin] = log p(code) + log p(rc(code))` (code-major, so one code's k values
+/// are adjacent), and the bins' log weights.
 #[derive(Debug, Clone)]
 pub struct Mixture {
     /// Bins.
     pub k: usize,
-    log_p: Vec<f64>,
+    log_q: Vec<f64>,
     log_w: Vec<f64>,
+}
+
+/// Reverse complement of a window code of `w` bases.
+fn reverse_complement(code: usize, w: usize) -> usize {
+    let mut out = 0;
+    for i in 0..w {
+        out = (out << 2) | (3 - ((code >> (2 * i)) & 3));
+    }
+    out
 }
 
 /// One EM fit.
@@ -218,13 +227,19 @@ const PSEUDOCOUNT: f64 = 0.5;
 const TOLERANCE: f64 = 1e-6;
 
 impl Mixture {
-    /// The chains of expected counts `counts[code * k + bin]` and bin masses `mass`.
-    fn from_counts(counts: &[f64], mass: &[f64], order: usize) -> Mixture {
+    /// The chains of expected forward-window counts `forward[code * k + bin]` (both strands:
+    /// `forward[c] + forward[rc(c)]`) and bin masses `mass`.
+    fn from_counts(forward: &[f64], mass: &[f64], order: usize) -> Mixture {
         let k = mass.len();
-        let mut log_p = vec![0.0; counts.len()];
+        let w = order + 1;
+        let rc: Vec<usize> = (0..1usize << (2 * w))
+            .map(|c| reverse_complement(c, w))
+            .collect();
+        let counts = |code: usize, b: usize| forward[code * k + b] + forward[rc[code] * k + b];
+        let mut log_p = vec![0.0; forward.len()];
         for ctx in 0..(1usize << (2 * order)) {
             for b in 0..k {
-                let cell = |x: usize| counts[((ctx << 2) | x) * k + b] + PSEUDOCOUNT;
+                let cell = |x: usize| counts((ctx << 2) | x, b) + PSEUDOCOUNT;
                 let total: f64 = (0..4).map(cell).sum();
                 for x in 0..4 {
                     log_p[((ctx << 2) | x) * k + b] = (cell(x) / total).ln();
@@ -236,7 +251,13 @@ impl Mixture {
             .iter()
             .map(|&m| (m.max(1e-9) / all).ln())
             .collect::<Vec<_>>();
-        Mixture { k, log_p, log_w }
+        let mut log_q = vec![0.0; forward.len()];
+        for (code, &r) in rc.iter().enumerate() {
+            for b in 0..k {
+                log_q[code * k + b] = log_p[code * k + b] + log_p[r * k + b];
+            }
+        }
+        Mixture { k, log_q, log_w }
     }
 
     /// Tempered log-scores of one group (log weight + t x log-likelihood per bin) into `out`.
@@ -244,7 +265,7 @@ impl Mixture {
         let k = self.k;
         out.iter_mut().for_each(|v| *v = 0.0);
         for &c in codes {
-            let row = &self.log_p[c as usize * k..(c as usize + 1) * k];
+            let row = &self.log_q[c as usize * k..(c as usize + 1) * k];
             out.iter_mut().zip(row).for_each(|(o, &l)| *o += l);
         }
         out.iter_mut()
@@ -527,18 +548,35 @@ mod tests {
     }
 
     #[test]
-    fn codes_cover_both_strands() {
-        // ACGTT: 2-mers AC CG GT TT forward; reverse complement AACGT: AA AC CG GT.
+    fn windows_and_both_strands() {
+        // ACGTT: windows AC CG GT TT; A=0 C=1 G=2 T=3.
         let t = Transitions::new([[b"ACGTT".as_slice()]], 1);
-        let mut got: Vec<u16> = t.group(0).to_vec();
-        got.sort_unstable();
-        // A=0 C=1 G=2 T=3: AA=0 AC=1 AC=1 CG=6 CG=6 GT=11 GT=11 TT=15.
-        assert_eq!(got, vec![0, 1, 1, 6, 6, 11, 11, 15]);
-        // An N breaks the windows: only AC and its complement GT.
+        assert_eq!(t.group(0), &[1, 6, 11, 15]);
+        // An N breaks the windows.
         let t = Transitions::new([[b"ACNGT".as_slice()]], 1);
-        let mut got: Vec<u16> = t.group(0).to_vec();
-        got.sort_unstable();
-        assert_eq!(got, vec![1, 1, 11, 11]);
+        assert_eq!(t.group(0), &[1, 11]);
+        assert_eq!(reverse_complement(0b00_01, 2), 0b10_11); // AC -> GT
+        assert_eq!(reverse_complement(0b00_01_10, 3), 0b01_10_11); // ACG -> CGT
+                                                                   // A read and its reverse complement score the same under any mixture.
+        let fwd = b"ACGGTTACAGGCATTACGGA";
+        let rev: Vec<u8> = fwd
+            .iter()
+            .rev()
+            .map(|&b| match b {
+                b'A' => b'T',
+                b'C' => b'G',
+                b'G' => b'C',
+                _ => b'A',
+            })
+            .collect();
+        let data = Transitions::new([[fwd.as_slice()], [rev.as_slice()]], 2);
+        let m = em_step(&data, 3, None, 0.5, 9).0;
+        let (mut a, mut b) = (vec![0.0; 3], vec![0.0; 3]);
+        m.scores(data.group(0), 0.5, &mut a);
+        m.scores(data.group(1), 0.5, &mut b);
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 1e-9, "{a:?} {b:?}");
+        }
     }
 
     #[test]
