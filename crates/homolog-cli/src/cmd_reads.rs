@@ -144,10 +144,11 @@ pub struct ClusterArgs {
     /// Clustering method.
     #[arg(long, value_enum, default_value = "kmeans")]
     pub method: MethodArg,
-    /// Number of clusters (k-means, mini-batch; abcb: bins in all, split over the abundance
-    /// classes); for LSH the most clusters kept (0 = no cap). `auto`: chosen from the data
-    /// (abcb: per abundance class from --genome-size; kmeans, lsh: knee of the k-means inertia); the
-    /// summary says what was chosen and why.
+    /// Number of clusters (k-means, mini-batch, markov; abcb: bins in all, split over the
+    /// abundance classes); for LSH the most clusters kept (0 = no cap). `auto`: chosen from the
+    /// data (markov: the largest k whose random starts agree; abcb: per abundance class from
+    /// --genome-size; kmeans, lsh: knee of the k-means inertia); the summary says what was
+    /// chosen and why.
     #[arg(short, long, default_value = "10")]
     pub k: KArg,
     /// Distance.
@@ -181,8 +182,8 @@ pub struct ClusterArgs {
     /// purity, completeness (metrics.json, clusters.tsv).
     #[arg(long)]
     pub truth: Option<PathBuf>,
-    /// The reads the shards were embedded from (same as `reads embed --input`): ab, abcb and
-    /// --abundance-weight count their long k-mers.
+    /// The reads the shards were embedded from (same as `reads embed --input`): markov scores
+    /// their bases; ab, abcb and --abundance-weight count their long k-mers.
     #[arg(long)]
     pub reads: Option<String>,
     /// ab/abcb: canonical k-mer size of the abundance counting (8..=14; 4^k x 4 bytes of
