@@ -5,7 +5,8 @@
 #   1. clippy of homolog-cluster with --features mpi;
 #   2. crates/homolog-cluster/tests/mpi.rs: `mpirun -np 1/2/4 --oversubscribe` give the same
 #      assignments as the threaded run (k-means and LSH, CAMISIM reads when $HOMOLOG_DATA has them);
-#   3. `homolog reads cluster --mpi` under mpirun -np 2 equals the threaded CLI run, and the same through
+#   3. `homolog reads cluster --mpi` under mpirun -np 2 equals the threaded CLI run (k-means, and
+#      the Markov-chain mixture), and k-means the same through
 #      Slurm (scripts/slurm/submit.sh with MPI=1) when a Slurm is up (scripts/services.sh).
 # Called at the end of scripts/test.sh; runs on its own too.
 set -euo pipefail
@@ -63,6 +64,13 @@ PY
 }
 same "$work/threads" "$work/mpi2"
 grep -q '"processes": 2' "$work/mpi2/summary.json"
+# The Markov-chain mixture (exact fixed-point EM sums) over 2 ranks equals the threaded run.
+"$bin" reads cluster --input "$work/shards" --reads "$reads" --method markov --k auto --seed 7 \
+  --out "$work/markov-threads"
+RAYON_NUM_THREADS=1 mpirun -np 2 --oversubscribe "$bin" reads cluster --input "$work/shards" \
+  --reads "$reads" --method markov --k auto --seed 7 --out "$work/markov-mpi2" --mpi --threads 1
+same "$work/markov-threads" "$work/markov-mpi2"
+grep -q '"processes": 2' "$work/markov-mpi2/summary.json"
 
 # Phase 2 as MPI ranks through Slurm, phase 1 as a dependency.
 if timeout 5 sinfo -h >/dev/null 2>&1; then

@@ -336,18 +336,16 @@ pub(crate) fn cluster_abundance(
     Ok(clustering)
 }
 
-/// `markov` on one process: see [`crate::markov`]. Every mate group with at least one window of
-/// order + 1 bases is binned; the others go to the unbinned cluster.
+/// `markov`: see [`crate::markov`]. Every mate group with at least one window of order + 1 bases
+/// is binned; the others go to the unbinned cluster. Under MPI every rank reads all reads and
+/// shards, the EM sums are split over the ranks and all-reduced, and every rank ends with the
+/// same bins.
 pub(crate) fn cluster_markov(
     set: &ShardSet,
     opts: &ClusterOptions,
     comm: &dyn Comm,
     seconds: &mut HashMap<String, f64>,
 ) -> Result<Clustering, ClusterError> {
-    crate::run::one_process(
-        comm,
-        "--method markov runs in one process (the mixture is fitted in memory); drop --mpi",
-    )?;
     let params = &opts.markov;
     params.validate()?;
     let n = set.manifest.rows;
@@ -373,7 +371,7 @@ pub(crate) fn cluster_markov(
     seconds.insert("reads".into(), started.elapsed().as_secs_f64());
     let clustering_started = Instant::now();
     let k = (!opts.k_auto).then_some(opts.kmeans.k);
-    let (fit, choice) = crate::markov::bin(&data_groups, k, opts.kmeans.seed, params)?;
+    let (fit, choice) = crate::markov::bin(&data_groups, k, opts.kmeans.seed, params, comm)?;
     let mut group_label = vec![u32::MAX; groups.members.len()];
     for (&g, &l) in binned.iter().zip(&fit.labels) {
         group_label[g] = l;

@@ -24,12 +24,17 @@
 //!   [`MarkovParams::min_bin`] of the groups; the chosen k is the last one that passed. A k the
 //!   data do not support either splits some genome differently on every start (its stability
 //!   falls) or leaves a bin (nearly) empty on every start (they agree, but the bin is not one).
-//! - **Determinism.** Starts are seeded; the expected counts are summed over a fixed number of
-//!   chunks in a fixed order, so a seed gives the same bins on any thread count.
+//! - **Determinism and MPI.** Starts are seeded. The groups are cut into chunks whose number
+//!   depends on the number of groups only; each chunk's expected counts are summed in `f64`, rounded to fixed point (2^-20)
+//!   and added as integers, which is exact and does not depend on the order, so a seed gives the
+//!   same bins on any thread count and any number of MPI ranks (rank `r` works on the chunks
+//!   `i` with `i mod ranks = r`; the integer sums are all-reduced). Every rank holds all groups
+//!   and assigns them all once a fit is done.
 
 use rand::RngExt;
 use rayon::prelude::*;
 
+use crate::comm::Comm;
 use crate::metrics::adjusted_rand_index;
 use crate::random::seeded;
 use crate::ClusterError;
@@ -219,12 +224,17 @@ pub struct MixtureFit {
     pub converged: bool,
 }
 
-/// Chunks the groups are summed over: fixed, so sums do not depend on the thread count.
+/// Most chunks the groups are summed over, and the fewest groups in one: the chunks depend on
+/// the number of groups only, so the sums depend on neither threads nor ranks. Every chunk
+/// costs a `4^(order+1) x k` table per EM step, hence the floor on its size.
 const CHUNKS: usize = 64;
+const CHUNK_GROUPS: usize = 2048;
 /// Expected count added to every cell of every chain (keeps unseen transitions finite).
 const PSEUDOCOUNT: f64 = 0.5;
 /// EM stops when the tempered log-likelihood gains less than this per group.
 const TOLERANCE: f64 = 1e-6;
+/// Fixed-point scale of the summed expected counts and log-likelihood (exact integer sums).
+const FIXED: f64 = (1u64 << 20) as f64;
 
 impl Mixture {
     /// The chains of expected forward-window counts `forward[code * k + bin]` (both strands:
@@ -307,11 +317,17 @@ fn em_step(
     current: Option<&Mixture>,
     t: f64,
     seed: u64,
+    comm: &dyn Comm,
 ) -> (Mixture, f64) {
     let n = data.len();
     let cells = data.cells();
-    let chunk = n.div_ceil(CHUNKS).max(1);
-    let starts: Vec<usize> = (0..n).step_by(chunk).collect();
+    let chunk = n.div_ceil((n / CHUNK_GROUPS).clamp(1, CHUNKS)).max(1);
+    let starts: Vec<usize> = (0..n)
+        .step_by(chunk)
+        .enumerate()
+        .filter(|(i, _)| i % comm.size() == comm.rank())
+        .map(|(_, s)| s)
+        .collect();
     let random: Option<Vec<f64>> = current.is_none().then(|| {
         let mut rng = seeded(seed);
         let mut r = Vec::with_capacity(n * k);
@@ -357,15 +373,20 @@ fn em_step(
             (counts, mass, ll)
         })
         .collect();
-    let mut counts = vec![0.0; cells * k];
-    let mut mass = vec![0.0; k];
-    let mut ll = 0.0;
+    // [counts, mass, log-likelihood] in fixed point: integer sums are exact in any order.
+    let mut sums = vec![0i64; cells * k + k + 1];
+    // Truncation (one instruction; rounding is a libm call): as deterministic, 2^-20 coarser.
+    let fixed = |x: f64| (x * FIXED) as i64;
     for (c, m, l) in &partials {
-        counts.iter_mut().zip(c).for_each(|(a, b)| *a += b);
-        mass.iter_mut().zip(m).for_each(|(a, b)| *a += b);
-        ll += l;
+        for (s, &x) in sums.iter_mut().zip(c.iter().chain(m).chain([l])) {
+            *s += fixed(x);
+        }
     }
-    (Mixture::from_counts(&counts, &mass, data.order), ll)
+    comm.sum_i64(&mut sums);
+    let back: Vec<f64> = sums.iter().map(|&s| s as f64 / FIXED).collect();
+    let (counts, rest) = back.split_at(cells * k);
+    let (mass, ll) = rest.split_at(k);
+    (Mixture::from_counts(counts, mass, data.order), ll[0])
 }
 
 /// Fits a k-bin mixture by EM, from random posteriors (`start = None`, seeded) or from a
@@ -376,17 +397,18 @@ pub fn fit(
     start: Option<&Mixture>,
     seed: u64,
     params: &MarkovParams,
+    comm: &dyn Comm,
 ) -> MixtureFit {
     let t = params.temperature;
     let mut mixture = match start {
         Some(m) => m.clone(),
-        None => em_step(data, k, None, t, seed).0,
+        None => em_step(data, k, None, t, seed, comm).0,
     };
     let mut last = f64::NEG_INFINITY;
     let mut iterations = 0;
     let mut converged = false;
     while iterations < params.max_iter {
-        let (next, ll) = em_step(data, k, Some(&mixture), t, seed);
+        let (next, ll) = em_step(data, k, Some(&mixture), t, seed, comm);
         iterations += 1;
         mixture = next;
         if ll - last < TOLERANCE * data.len() as f64 {
@@ -420,9 +442,15 @@ pub struct MarkovChoice {
 }
 
 /// The random starts at `k` on `sample`: their mean pairwise ARI and the most likely start.
-fn starts(sample: &Transitions, k: usize, seed: u64, params: &MarkovParams) -> (f64, MixtureFit) {
+fn starts(
+    sample: &Transitions,
+    k: usize,
+    seed: u64,
+    params: &MarkovParams,
+    comm: &dyn Comm,
+) -> (f64, MixtureFit) {
     let fits: Vec<MixtureFit> = (0..params.restarts as u64)
-        .map(|r| fit(sample, k, None, seed.wrapping_add(r), params))
+        .map(|r| fit(sample, k, None, seed.wrapping_add(r), params, comm))
         .collect();
     let mut agree = 0.0;
     let mut pairs = 0;
@@ -447,12 +475,14 @@ fn starts(sample: &Transitions, k: usize, seed: u64, params: &MarkovParams) -> (
 
 /// Bins `data` with `k` bins, or (`k = None`) as many as the stability rule keeps: the starts
 /// run on a seeded sample of at most `params.sample` groups, and the most likely start of the
-/// chosen k is refined by EM on all groups.
+/// chosen k is refined by EM on all groups. Every process of `comm` passes the same `data`
+/// and gets the same result.
 pub fn bin(
     data: &Transitions,
     k: Option<usize>,
     seed: u64,
     params: &MarkovParams,
+    comm: &dyn Comm,
 ) -> Result<(MixtureFit, MarkovChoice), ClusterError> {
     params.validate()?;
     if data.is_empty() {
@@ -476,19 +506,19 @@ pub fn bin(
         Some(k) => {
             let k = k.clamp(1, n);
             if k == 1 {
-                let fit1 = fit(sample, 1, None, seed, params);
+                let fit1 = fit(sample, 1, None, seed, params, comm);
                 (fit1, "given (--k 1)".to_string())
             } else {
-                let (s, best) = starts(sample, k, seed, params);
+                let (s, best) = starts(sample, k, seed, params, comm);
                 stability.push((k, s));
                 (best, format!("given (--k {k}); starts agree at ARI {s:.3}"))
             }
         }
         None => {
-            let mut kept = fit(sample, 1, None, seed, params);
+            let mut kept = fit(sample, 1, None, seed, params, comm);
             let mut chosen = 1;
             for k in 2..=params.max_k.min(n) {
-                let (s, best) = starts(sample, k, seed, params);
+                let (s, best) = starts(sample, k, seed, params, comm);
                 stability.push((k, s));
                 let mut sizes = vec![0usize; k];
                 best.labels.iter().for_each(|&l| sizes[l as usize] += 1);
@@ -512,7 +542,7 @@ pub fn bin(
     };
     let k = best.mixture.k;
     let result = if sampled.is_some() {
-        fit(data, k, Some(&best.mixture), seed, params)
+        fit(data, k, Some(&best.mixture), seed, params, comm)
     } else {
         best
     };
@@ -530,6 +560,7 @@ pub fn bin(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::comm::Local;
 
     /// A random sequence whose bases follow `weights` (A, C, G, T).
     fn sequence(rng: &mut rand_chacha::ChaCha8Rng, len: usize, weights: [f64; 4]) -> Vec<u8> {
@@ -570,7 +601,7 @@ mod tests {
             })
             .collect();
         let data = Transitions::new([[fwd.as_slice()], [rev.as_slice()]], 2);
-        let m = em_step(&data, 3, None, 0.5, 9).0;
+        let m = em_step(&data, 3, None, 0.5, 9, &Local).0;
         let (mut a, mut b) = (vec![0.0; 3], vec![0.0; 3]);
         m.scores(data.group(0), 0.5, &mut a);
         m.scores(data.group(1), 0.5, &mut b);
@@ -596,29 +627,40 @@ mod tests {
             max_k: 4,
             ..MarkovParams::default()
         };
-        let (fit, choice) = bin(&data, None, 42, &params).unwrap();
+        let (fit, choice) = bin(&data, None, 42, &params, &Local).unwrap();
         let mut sizes = vec![0; choice.k];
         fit.labels.iter().for_each(|&l| sizes[l as usize] += 1);
         assert_eq!(choice.k, 2, "{choice:?} {sizes:?}");
         let truth: Vec<u32> = (0..400).map(|i| i % 2).collect();
         assert!(adjusted_rand_index(&truth, &fit.labels) > 0.95);
-        // The same seed on a sample gives the same bins whatever the thread count.
+        // The same seed on a sample gives the same bins whatever the thread count; 5,000
+        // groups make 2 chunks, summed in either order.
+        let mut big = Vec::new();
+        for i in 0..5000 {
+            let w = if i % 2 == 0 {
+                [0.35, 0.15, 0.15, 0.35]
+            } else {
+                [0.15, 0.35, 0.35, 0.15]
+            };
+            big.push(sequence(&mut rng, 150, w));
+        }
+        let big = Transitions::new(big.iter().map(|r| [r.as_slice()]), 3);
         let small = MarkovParams {
-            sample: 100,
+            sample: 500,
             ..params.clone()
         };
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(|| bin(&data, Some(2), 3, &small).unwrap().0.labels);
-        let four = rayon::ThreadPoolBuilder::new()
-            .num_threads(4)
-            .build()
-            .unwrap()
-            .install(|| bin(&data, Some(2), 3, &small).unwrap().0.labels);
-        assert_eq!(one, four);
-        assert!(adjusted_rand_index(&truth, &one) > 0.95);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| bin(&big, Some(2), 3, &small, &Local).unwrap().0)
+        };
+        let (one, four) = (run(1), run(4));
+        assert_eq!(one.labels, four.labels);
+        assert_eq!(one.log_likelihood, four.log_likelihood);
+        let truth: Vec<u32> = (0..5000).map(|i| i % 2).collect();
+        assert!(adjusted_rand_index(&truth, &one.labels) > 0.9);
     }
 
     #[test]
@@ -633,6 +675,6 @@ mod tests {
             .to_string()
             .contains("--markov-order"));
         let empty = Transitions::new(Vec::<[&[u8]; 1]>::new(), 5);
-        assert!(bin(&empty, None, 1, &MarkovParams::default()).is_err());
+        assert!(bin(&empty, None, 1, &MarkovParams::default(), &Local).is_err());
     }
 }
