@@ -251,48 +251,42 @@ fn score(stdout: &str, name: &str) -> f64 {
         .unwrap()
 }
 
-/// Issue 16's floor: on the CAMISIM toy reads the recommended binning (`--method ab`:
-/// abundance classes from 10-mers counted over the reads, mates pooled, classes by BIC) with
-/// seed 42 reaches ARI > 0.30, which composition-only clustering (ARI ~0.095, docs/
-/// clustering.md) and random labels (~0) cannot. Measured 0.3252; metabinR's AB gets 0.52 on
-/// the same reads.
-#[test]
-fn camisim_abundance_binning_beats_composition() {
-    let dir = homolog_testkit::require_data!("genomes/camisim_toy_metagenome");
+/// Embeds the CAMISIM toy reads of `dir`, bins them with `args` (seed 42, scored against the
+/// truth) and returns `reads cluster`'s stdout.
+fn cluster_camisim(dir: &Path, args: &[&str]) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();
     let reads = dir.join("reads.metagenome.fasta.gz");
     let reads = reads.to_str().unwrap();
     let shards = w.join("shards");
-    let o = homolog(&[
-        "reads",
-        "embed",
-        "-i",
-        reads,
-        "-o",
-        shards.to_str().unwrap(),
-    ]);
+    let shards = shards.to_str().unwrap();
+    let o = homolog(&["reads", "embed", "-i", reads, "-o", shards]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let truth = dir.join("reads_mapping.tsv.gz");
-    let out = w.join("ab");
-    let o = homolog(&[
-        "reads",
-        "cluster",
-        "-i",
-        shards.to_str().unwrap(),
-        "--reads",
-        reads,
-        "--method",
-        "ab",
-        "--seed",
-        "42",
+    let out = w.join("bins");
+    let mut all = vec![
+        "reads", "cluster", "-i", shards, "--reads", reads, "--seed", "42",
+    ];
+    all.extend([
         "--truth",
         truth.to_str().unwrap(),
         "-o",
         out.to_str().unwrap(),
     ]);
-    let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+    all.extend(args);
+    let o = homolog(&all);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+/// Issue 16's floor for the abundance classes: on the CAMISIM toy reads `--method ab` (10-mers
+/// counted over the reads, mates pooled, classes by BIC) with seed 42 reaches ARI > 0.30, which
+/// composition k-means (ARI ~0.095, docs/clustering.md) and random labels (~0) cannot.
+/// Measured 0.3252; metabinR measured 0.17-0.30 on the same reads.
+#[test]
+fn camisim_abundance_binning_beats_composition() {
+    let dir = homolog_testkit::require_data!("genomes/camisim_toy_metagenome");
+    let stdout = cluster_camisim(&dir, &["--method", "ab"]);
     let ari = score(&stdout, "ARI");
     assert!(ari > 0.30, "ARI {ari}: {stdout}");
     // The summary says how many bins and why; every pair is pooled.
@@ -310,42 +304,7 @@ fn camisim_abundance_binning_beats_composition() {
 #[test]
 fn camisim_markov_binning_reaches_the_target() {
     let dir = homolog_testkit::require_data!("genomes/camisim_toy_metagenome");
-    let tmp = tempfile::tempdir().unwrap();
-    let w = tmp.path();
-    let reads = dir.join("reads.metagenome.fasta.gz");
-    let reads = reads.to_str().unwrap();
-    let shards = w.join("shards");
-    let o = homolog(&[
-        "reads",
-        "embed",
-        "-i",
-        reads,
-        "-o",
-        shards.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let truth = dir.join("reads_mapping.tsv.gz");
-    let out = w.join("markov");
-    let o = homolog(&[
-        "reads",
-        "cluster",
-        "-i",
-        shards.to_str().unwrap(),
-        "--reads",
-        reads,
-        "--method",
-        "markov",
-        "--k",
-        "auto",
-        "--seed",
-        "42",
-        "--truth",
-        truth.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&o.stdout).to_string();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = cluster_camisim(&dir, &["--method", "markov", "--k", "auto"]);
     let ari = score(&stdout, "ARI");
     assert!(ari >= 0.45, "ARI {ari}: {stdout}");
     assert!(stdout.contains("random starts agree"), "{stdout}");

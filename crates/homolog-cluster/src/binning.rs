@@ -1,11 +1,14 @@
-//! `--method ab` and `--method abcb` (issue 16): abundance classes from long k-mers counted over
-//! the reads, then (abcb) composition k-means on the shards' embeddings within each class; and
-//! the abundance column of the joint embedding for `kmeans`/`lsh`.
+//! The binning methods that read the reads behind the shards (issue 16): `--method markov` (the
+//! Markov-chain mixture of [`crate::markov`], threads or MPI ranks); `--method ab` and
+//! `--method abcb`: abundance classes from long k-mers counted over the reads, then (abcb)
+//! composition k-means on the shards' embeddings within each class; and the abundance column
+//! of the joint embedding for `kmeans`/`lsh`.
 //!
-//! One process: the k-mer counters are one dense array (see [`crate::abundance`]). The counting
-//! itself runs over MPI ranks ([`crate::abundance::KmerCounts::count_ranks`]: each rank counts
-//! its share of the reads, the counters are all-reduced), but the steps after it (profiles,
-//! classes, per-class k-means) are not distributed yet, so `--mpi` is refused here.
+//! `ab`/`abcb` run in one process: the k-mer counters are one dense array (see
+//! [`crate::abundance`]). The counting itself runs over MPI ranks
+//! ([`crate::abundance::KmerCounts::count_ranks`]: each rank counts its share of the reads, the
+//! counters are all-reduced), but the steps after it (profiles, classes, per-class k-means) are
+//! not distributed yet, so `--mpi` is refused for them.
 //!
 //! Every read of the shards gets a bin: mates share their pair's bin; a read without a complete
 //! k-mer whose mate has none either (shorter than k, all N) goes to an explicit `unbinned`
@@ -366,8 +369,12 @@ pub(crate) fn cluster_markov(
             params.order + 1
         )));
     }
-    let data_groups = all.subset(&binned);
-    drop(all);
+    // Usually every group has windows: keep the set as it is rather than copy it.
+    let data_groups = if binned.len() == all.len() {
+        all
+    } else {
+        all.subset(&binned)
+    };
     seconds.insert("reads".into(), started.elapsed().as_secs_f64());
     let clustering_started = Instant::now();
     let k = (!opts.k_auto).then_some(opts.kmeans.k);

@@ -562,20 +562,30 @@ mod tests {
     use super::*;
     use crate::comm::Local;
 
-    /// A random sequence whose bases follow `weights` (A, C, G, T).
-    fn sequence(rng: &mut rand_chacha::ChaCha8Rng, len: usize, weights: [f64; 4]) -> Vec<u8> {
-        (0..len)
-            .map(|_| {
-                let mut u = rng.random::<f64>();
-                for (b, w) in b"ACGT".iter().zip(weights) {
-                    if u < w {
-                        return *b;
-                    }
-                    u -= w;
-                }
-                b'T'
+    /// `n` random 150-base reads, even ones AT-rich and odd ones GC-rich, as groups of one.
+    fn two_compositions(rng: &mut rand_chacha::ChaCha8Rng, n: usize) -> Transitions {
+        let reads: Vec<Vec<u8>> = (0..n)
+            .map(|i| {
+                let weights = if i % 2 == 0 {
+                    [0.35, 0.15, 0.15, 0.35]
+                } else {
+                    [0.15, 0.35, 0.35, 0.15]
+                };
+                (0..150)
+                    .map(|_| {
+                        let mut u = rng.random::<f64>();
+                        for (b, w) in b"ACGT".iter().zip(weights) {
+                            if u < w {
+                                return *b;
+                            }
+                            u -= w;
+                        }
+                        b'T'
+                    })
+                    .collect()
             })
-            .collect()
+            .collect();
+        Transitions::new(reads.iter().map(|r| [r.as_slice()]), 3)
     }
 
     #[test]
@@ -588,18 +598,9 @@ mod tests {
         assert_eq!(t.group(0), &[1, 11]);
         assert_eq!(reverse_complement(0b00_01, 2), 0b10_11); // AC -> GT
         assert_eq!(reverse_complement(0b00_01_10, 3), 0b01_10_11); // ACG -> CGT
-                                                                   // A read and its reverse complement score the same under any mixture.
-        let fwd = b"ACGGTTACAGGCATTACGGA";
-        let rev: Vec<u8> = fwd
-            .iter()
-            .rev()
-            .map(|&b| match b {
-                b'A' => b'T',
-                b'C' => b'G',
-                b'G' => b'C',
-                _ => b'A',
-            })
-            .collect();
+
+        // A read and its reverse complement score the same under any mixture.
+        let (fwd, rev) = (b"ACGGTTACAGGCATTACGGA", b"TCCGTAATGCCTGTAACCGT");
         let data = Transitions::new([[fwd.as_slice()], [rev.as_slice()]], 2);
         let m = em_step(&data, 3, None, 0.5, 9, &Local).0;
         let (mut a, mut b) = (vec![0.0; 3], vec![0.0; 3]);
@@ -613,16 +614,7 @@ mod tests {
     #[test]
     fn separates_two_compositions_and_is_stable() {
         let mut rng = seeded(7);
-        let mut reads = Vec::new();
-        for i in 0..400 {
-            let w = if i % 2 == 0 {
-                [0.35, 0.15, 0.15, 0.35]
-            } else {
-                [0.15, 0.35, 0.35, 0.15]
-            };
-            reads.push(sequence(&mut rng, 150, w));
-        }
-        let data = Transitions::new(reads.iter().map(|r| [r.as_slice()]), 3);
+        let data = two_compositions(&mut rng, 400);
         let params = MarkovParams {
             max_k: 4,
             ..MarkovParams::default()
@@ -635,16 +627,7 @@ mod tests {
         assert!(adjusted_rand_index(&truth, &fit.labels) > 0.95);
         // The same seed on a sample gives the same bins whatever the thread count; 5,000
         // groups make 2 chunks, summed in either order.
-        let mut big = Vec::new();
-        for i in 0..5000 {
-            let w = if i % 2 == 0 {
-                [0.35, 0.15, 0.15, 0.35]
-            } else {
-                [0.15, 0.35, 0.35, 0.15]
-            };
-            big.push(sequence(&mut rng, 150, w));
-        }
-        let big = Transitions::new(big.iter().map(|r| [r.as_slice()]), 3);
+        let big = two_compositions(&mut rng, 5000);
         let small = MarkovParams {
             sample: 500,
             ..params.clone()

@@ -80,6 +80,39 @@ fn write_sample(dir: &Path, seed: u64) -> Vec<(String, String)> {
     truth
 }
 
+/// [`write_sample`], then its reads embedded (dna-kmer) into `dir/shards`.
+fn embedded_sample(dir: &Path, seed: u64) -> Vec<(String, String)> {
+    let truth = write_sample(dir, seed);
+    embed_reads(
+        &EmbedReadsRequest {
+            input: dir.join("reads.fa").to_str().unwrap().to_string(),
+            out: dir.join("shards"),
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .unwrap();
+    truth
+}
+
+/// Every `/1` read whose `/2` mate is present has its mate's bin; returns the pairs checked.
+fn assert_mates_share_bins(
+    labels: &[(String, u32)],
+    by_id: &std::collections::HashMap<&str, u32>,
+    what: &str,
+) -> usize {
+    let mut pairs = 0;
+    for (id, c) in labels {
+        if let Some(base) = id.strip_suffix("/1") {
+            if let Some(mate) = by_id.get(format!("{base}/2").as_str()) {
+                assert_eq!(c, mate, "{what}: {id}");
+                pairs += 1;
+            }
+        }
+    }
+    pairs
+}
+
 fn labels(out: &Path) -> Vec<(String, u32)> {
     use arrow::array::{StringArray, UInt32Array};
     let f = std::fs::File::open(out.join("assignments.parquet")).unwrap();
@@ -120,16 +153,7 @@ fn mates_share_a_bin_and_bad_reads_are_unbinned_and_counted() {
     for seed in 1..=4u64 {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        let truth = write_sample(dir, seed);
-        embed_reads(
-            &EmbedReadsRequest {
-                input: dir.join("reads.fa").to_str().unwrap().to_string(),
-                out: dir.join("shards"),
-                ..Default::default()
-            },
-            |_| {},
-        )
-        .unwrap();
+        let truth = embedded_sample(dir, seed);
         let n = truth.len() + 8;
         for (method, classes, k_auto) in [
             (Method::Ab, None, false),
@@ -156,13 +180,7 @@ fn mates_share_a_bin_and_bad_reads_are_unbinned_and_counted() {
             assert_eq!(by_id["halfn/1"], by_id["halfn/2"], "{what}");
             assert_ne!(by_id["halfn/2"], unbinned, "{what}");
             // The property: every pair shares a bin.
-            for (id, c) in &l {
-                if let Some(base) = id.strip_suffix("/1") {
-                    if let Some(mate) = by_id.get(format!("{base}/2").as_str()) {
-                        assert_eq!(c, mate, "{what}: {id}");
-                    }
-                }
-            }
+            assert_mates_share_bins(&l, &by_id, &what);
             // 30x / 6x / 1.5x: abundance alone separates the genomes well (random genomes
             // have no composition signal, so a fixed number of composition clusters per class
             // only splits them; that run makes no quality claim).
@@ -184,16 +202,7 @@ fn markov_mates_share_a_bin_and_bad_reads_are_unbinned_and_counted() {
     for seed in 1..=2u64 {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        let truth = write_sample(dir, seed);
-        embed_reads(
-            &EmbedReadsRequest {
-                input: dir.join("reads.fa").to_str().unwrap().to_string(),
-                out: dir.join("shards"),
-                ..Default::default()
-            },
-            |_| {},
-        )
-        .unwrap();
+        let truth = embedded_sample(dir, seed);
         let n = truth.len() + 8;
         for k_auto in [true, false] {
             let s = run(dir, Method::Markov, None, k_auto);
@@ -215,13 +224,7 @@ fn markov_mates_share_a_bin_and_bad_reads_are_unbinned_and_counted() {
             assert_ne!(by_id["short_b"], unbinned, "{what}");
             assert_eq!(by_id["halfn/1"], by_id["halfn/2"], "{what}");
             assert_ne!(by_id["halfn/2"], unbinned, "{what}");
-            for (id, c) in &l {
-                if let Some(base) = id.strip_suffix("/1") {
-                    if let Some(mate) = by_id.get(format!("{base}/2").as_str()) {
-                        assert_eq!(c, mate, "{what}: {id}");
-                    }
-                }
-            }
+            assert_mates_share_bins(&l, &by_id, &what);
             if !k_auto {
                 assert_eq!(m.choice.k, 4, "{what}: --k 4 given");
             }
@@ -235,16 +238,7 @@ fn pooled_mates_share_a_bin_with_kmeans_and_lsh() {
     for seed in 1..=3u64 {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        write_sample(dir, seed);
-        embed_reads(
-            &EmbedReadsRequest {
-                input: dir.join("reads.fa").to_str().unwrap().to_string(),
-                out: dir.join("shards"),
-                ..Default::default()
-            },
-            |_| {},
-        )
-        .unwrap();
+        embedded_sample(dir, seed);
         for method in [Method::Kmeans, Method::Lsh] {
             let out = dir.join(format!("out_{method:?}"));
             let mut o = ClusterOptions {
@@ -260,15 +254,7 @@ fn pooled_mates_share_a_bin_with_kmeans_and_lsh() {
             let l = labels(&out);
             let by_id: std::collections::HashMap<&str, u32> =
                 l.iter().map(|(i, c)| (i.as_str(), *c)).collect();
-            let mut pairs = 0;
-            for (id, c) in &l {
-                if let Some(base) = id.strip_suffix("/1") {
-                    if let Some(mate) = by_id.get(format!("{base}/2").as_str()) {
-                        assert_eq!(c, mate, "seed {seed} {method:?}: {id}");
-                        pairs += 1;
-                    }
-                }
-            }
+            let pairs = assert_mates_share_bins(&l, &by_id, &format!("seed {seed} {method:?}"));
             assert!(pairs > 100, "{pairs}");
         }
     }
@@ -278,16 +264,7 @@ fn pooled_mates_share_a_bin_with_kmeans_and_lsh() {
 fn abundance_methods_need_the_reads_and_one_process() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    write_sample(dir, 9);
-    embed_reads(
-        &EmbedReadsRequest {
-            input: dir.join("reads.fa").to_str().unwrap().to_string(),
-            out: dir.join("shards"),
-            ..Default::default()
-        },
-        |_| {},
-    )
-    .unwrap();
+    embedded_sample(dir, 9);
     let mut o = ClusterOptions {
         input: dir.join("shards"),
         out: dir.join("out"),
