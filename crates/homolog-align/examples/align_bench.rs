@@ -37,6 +37,48 @@ fn cpu_seconds() -> Option<f64> {
     Some(ns / 1e9)
 }
 
+/// `... PAIRS.tsv ROUNDS batch`: the many-pair calls (`try_global_many`, `try_local_many`:
+/// the batch kernel where the CPU has it) on all pairs at once, CPU seconds, checksum
+/// comparable with the per-kernel runs' `global+local traceback`.
+fn batch_runs(
+    pairs: &[(Vec<u8>, Vec<u8>)],
+    rounds: usize,
+    cells: f64,
+    n: f64,
+) -> Result<(), String> {
+    let mut aligner = Aligner::new(Scoring::default());
+    let (mut t_nw, mut t_sw, mut check) = (0f64, 0f64, 0i64);
+    let sum = |v: Vec<Result<homolog_align::AlignmentStats, homolog_align::AlignError>>| {
+        v.into_iter()
+            .map(|s| s.map(|s| i64::from(s.score)).map_err(|e| e.to_string()))
+            .sum::<Result<i64, String>>()
+    };
+    for _ in 0..rounds {
+        let (c0, w0) = (cpu_seconds(), Instant::now());
+        check += sum(aligner.try_global_many(pairs))?;
+        let (c1, w1) = (cpu_seconds(), Instant::now());
+        check += sum(aligner.try_local_many(pairs))?;
+        let (c2, w2) = (cpu_seconds(), Instant::now());
+        let cpu = |a: Option<f64>, b: Option<f64>, wall: f64| a.zip(b).map_or(wall, |(a, b)| b - a);
+        t_nw += cpu(c0, c1, (w1 - w0).as_secs_f64());
+        t_sw += cpu(c1, c2, (w2 - w1).as_secs_f64());
+    }
+    for (name, per_pair, s) in [
+        ("global traceback", 1.0, t_nw),
+        ("local traceback", 1.0, t_sw),
+        ("global+local traceback", 2.0, t_nw + t_sw),
+    ] {
+        println!(
+            "{:>9} {name:>22}: {:>9.1} pairs/s  {:.3} GCUPS  ({s:.2} s CPU)",
+            "batch",
+            n / s,
+            per_pair * cells / s / 1e9
+        );
+    }
+    println!("{:>9} checksum {check}", "batch");
+    Ok(())
+}
+
 /// A random protein of `len` residues and a copy with ~15% substitutions, 1% deletions
 /// and 1% insertions (deterministic).
 fn related_pair(len: usize) -> (Vec<u8>, Vec<u8>) {
@@ -121,7 +163,9 @@ fn main() -> Result<(), String> {
             .map_err(|_| format!("ROUNDS must be a number, got {a:?}"))?,
         None => 1,
     };
-    let kernels: Vec<Kernel> = match args.next() {
+    let kernel_arg = args.next();
+    let batch = kernel_arg.as_deref() == Some("batch");
+    let kernels: Vec<Kernel> = match kernel_arg.filter(|_| !batch) {
         Some(list) => list
             .split(',')
             .map(|k| Kernel::parse(k).ok_or(format!("unknown kernel {k:?}")))
@@ -177,6 +221,9 @@ fn main() -> Result<(), String> {
         homolog_align::best_kernel(),
         Traceback::from_env()
     );
+    if batch {
+        return batch_runs(&pairs, rounds, cells, n);
+    }
     if interleave {
         // One aligner per kernel and run, so each sees the calls of a separate run.
         let mut aligners: Vec<Vec<Aligner>> = kernels

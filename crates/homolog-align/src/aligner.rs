@@ -1,6 +1,6 @@
 //! [`Aligner`]: alignments with one scoring and kernel choice, reusing buffers across pairs.
 
-use crate::dispatch::{align, align_infallible, score_only};
+use crate::dispatch::{align, align_infallible, align_many, score_only};
 use crate::kernel::Workspace;
 use crate::kernel_choice::{Mode, MAX_LANES};
 use crate::{AlignError, AlignmentStats, Kernel, PairFeatures, Scoring, Traceback};
@@ -59,9 +59,20 @@ impl Aligner {
         self
     }
 
-    /// Chooses the kernel (default [`Kernel::from_env`]); results do not depend on it.
+    /// Chooses the kernel (default [`Kernel::from_env`]); results do not depend on it. A
+    /// forced kernel (not [`Kernel::Auto`]) also aligns the pairs of
+    /// [`Aligner::try_global_many`] one by one.
     pub fn with_kernel(mut self, kernel: Kernel) -> Self {
         self.mode.kernel = kernel;
+        self.mode.batch = kernel == Kernel::Auto;
+        self
+    }
+
+    /// Whether [`Aligner::try_global_many`] and [`Aligner::try_local_many`] may align many
+    /// pairs at once (default: on with [`Kernel::Auto`], unless `HOMOLOG_ALIGN_BATCH=off`);
+    /// results do not depend on it.
+    pub fn with_batch(mut self, batch: bool) -> Self {
+        self.mode.batch = batch;
         self
     }
 
@@ -91,6 +102,12 @@ impl Aligner {
             .plan(&self.scoring, m, n, local)
             .next()
             .unwrap_or(Kernel::Scalar)
+    }
+
+    /// How many pairs of the last [`Aligner::try_global_many`] or
+    /// [`Aligner::try_local_many`] call the batch kernel aligned (the others went one by one).
+    pub fn last_batched(&self) -> usize {
+        self.ws.batched
     }
 
     /// The kernel that computed the last alignment (`None` before the first one and after
@@ -210,6 +227,82 @@ impl Aligner {
         let nw = self.try_global(q, r)?;
         let sw = self.try_local(q, r)?;
         Ok(PairFeatures::from_stats(&nw, &sw, q.len(), r.len()))
+    }
+
+    /// [`Aligner::try_global`] of every pair, in order, with the same results. On CPUs with
+    /// AVX-512 VBMI, pairs of up to about two million cells are aligned 32 at a time, one
+    /// per 16-bit vector lane (the batch kernel, `docs/align.md`); the rest one by one.
+    ///
+    /// ```
+    /// use homolog_align::Aligner;
+    ///
+    /// let mut aligner = Aligner::default();
+    /// let pairs = [("HEAGAWGHEE", "PAWHEAE"), ("MKTAYIAKQR", "MKTAYIAKQR")];
+    /// let many = aligner.try_global_many(&pairs);
+    /// for ((q, r), stats) in pairs.iter().zip(many) {
+    ///     assert_eq!(stats?, aligner.try_global(q, r)?);
+    /// }
+    /// # Ok::<(), homolog_align::AlignError>(())
+    /// ```
+    pub fn try_global_many<Q: AsRef<[u8]>, R: AsRef<[u8]>>(
+        &mut self,
+        pairs: &[(Q, R)],
+    ) -> Vec<Result<AlignmentStats, AlignError>> {
+        self.try_many(pairs, false, None)
+    }
+
+    /// [`Aligner::try_local`] of every pair, in order; see [`Aligner::try_global_many`].
+    pub fn try_local_many<Q: AsRef<[u8]>, R: AsRef<[u8]>>(
+        &mut self,
+        pairs: &[(Q, R)],
+    ) -> Vec<Result<AlignmentStats, AlignError>> {
+        self.try_many(pairs, true, None)
+    }
+
+    /// [`Aligner::try_global`] then [`Aligner::try_local`] of every pair (PROTEA's
+    /// features), in order; see [`Aligner::try_global_many`].
+    #[allow(clippy::type_complexity)]
+    pub fn try_global_local_many<Q: AsRef<[u8]>, R: AsRef<[u8]>>(
+        &mut self,
+        pairs: &[(Q, R)],
+    ) -> Vec<Result<(AlignmentStats, AlignmentStats), AlignError>> {
+        let global = self.try_many(pairs, false, None);
+        let scores: Vec<Option<i32>> = global
+            .iter()
+            .map(|g| g.as_ref().ok().map(|g| g.score))
+            .collect();
+        let local = self.try_many(pairs, true, Some(&scores));
+        global
+            .into_iter()
+            .zip(local)
+            .map(|(g, l)| Ok((g?, l?)))
+            .collect()
+    }
+
+    fn try_many<Q: AsRef<[u8]>, R: AsRef<[u8]>>(
+        &mut self,
+        pairs: &[(Q, R)],
+        local: bool,
+        global_scores: Option<&[Option<i32>]>,
+    ) -> Vec<Result<AlignmentStats, AlignError>> {
+        if self.scoring.validate().is_err() {
+            return pairs
+                .iter()
+                .map(|_| self.scoring.validate().map(|()| AlignmentStats::default()))
+                .collect();
+        }
+        let pairs: Vec<(&[u8], &[u8])> = pairs
+            .iter()
+            .map(|(q, r)| (q.as_ref(), r.as_ref()))
+            .collect();
+        align_many(
+            &mut self.ws,
+            &self.scoring,
+            self.mode,
+            &pairs,
+            local,
+            global_scores,
+        )
     }
 
     fn traced(&mut self, query: &[u8], reference: &[u8], local: bool) -> AlignmentStats {

@@ -491,6 +491,61 @@ pub(crate) fn align(
     compute(ws, scoring, mode, query, reference, local, true)
 }
 
+/// [`align`] for every pair of `pairs`, in order: as many as the batch kernel takes
+/// ([`crate::batch`], when `mode` allows it), the others one by one. `global_scores`
+/// (local alignments) are the pairs' global scores where known, which pick the kernels of
+/// the pairs aligned one by one as after their global alignment.
+pub(crate) fn align_many(
+    ws: &mut Workspace,
+    scoring: &Scoring,
+    mode: Mode,
+    pairs: &[(&[u8], &[u8])],
+    local: bool,
+    global_scores: Option<&[Option<i32>]>,
+) -> Vec<Result<AlignmentStats, AlignError>> {
+    let mut done: Vec<Option<AlignmentStats>> = vec![None; pairs.len()];
+    if mode.batches() && crate::batch::available() {
+        let matrix = &scoring.matrix;
+        let codes: Vec<(Vec<u8>, Vec<u8>)> = pairs
+            .iter()
+            .map(|&(q, r)| (matrix.encode(q), matrix.encode(r)))
+            .collect();
+        let batch: Vec<crate::batch::Pair> = pairs
+            .iter()
+            .zip(&codes)
+            .map(|(&(query, reference), (qc, rc))| crate::batch::Pair {
+                query,
+                reference,
+                qc,
+                rc,
+            })
+            .collect();
+        crate::batch::align_many(
+            &mut ws.batch,
+            scoring,
+            scoring.params(mode.lanes),
+            &batch,
+            local,
+            &mut done,
+        );
+    }
+    ws.batched = done.iter().filter(|d| d.is_some()).count();
+    pairs
+        .iter()
+        .zip(done)
+        .enumerate()
+        .map(|(k, (&(query, reference), done))| match done {
+            Some(stats) => Ok(stats),
+            None => {
+                if let Some(Some(score)) = global_scores.and_then(|s| s.get(k)) {
+                    ws.hint.record(query, reference, *score);
+                }
+                align(ws, scoring, mode, query, reference, local)
+            }
+        })
+        .collect()
+}
+
 /// Score of [`align`] alone, in linear memory.
 pub(crate) fn score_only(
     ws: &mut Workspace,

@@ -84,6 +84,10 @@ pub(crate) struct Workspace {
     /// Buffers of the wide 32-bit kernel (AVX-512).
     #[cfg(all(target_arch = "x86_64", homolog_avx512))]
     pub(crate) w32: crate::wide::WideWorkspace<i32>,
+    /// Buffers of the batch kernel (many pairs at once, [`crate::batch`]).
+    pub(crate) batch: crate::batch::BatchWorkspace,
+    /// Pairs of the last many-pair call that the batch kernel aligned.
+    pub(crate) batched: usize,
     /// The last global alignment (picks the kernel of a local one that follows).
     pub(crate) hint: crate::dispatch::GlobalHint,
     /// The kernel of the last alignment.

@@ -176,6 +176,16 @@ pub fn best_kernel() -> &'static str {
     Kernel::available()[0].name()
 }
 
+/// `HOMOLOG_ALIGN_BATCH`: `off` or `0` turns the batch kernel off (default on).
+fn batch_from_env() -> bool {
+    std::env::var("HOMOLOG_ALIGN_BATCH").map_or(true, |v| {
+        !matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "0" | "off" | "false" | "no"
+        )
+    })
+}
+
 /// Most lanes of any kernel: traceback tables are at most the query rounded up to this.
 pub(crate) const MAX_LANES: usize = 64;
 
@@ -188,16 +198,26 @@ pub(crate) struct Mode {
     pub(crate) kernel: Kernel,
     /// One- or two-pass traceback.
     pub(crate) traceback: crate::Traceback,
+    /// Many-pair calls may use the batch kernel ([`crate::batch`]).
+    pub(crate) batch: bool,
 }
 
 impl Mode {
     /// parasail's stripe width, the kernel named by `HOMOLOG_ALIGN_KERNEL` (else `Auto`).
     pub(crate) fn auto() -> Self {
+        let kernel = Kernel::from_env();
         Mode {
             lanes: PARASAIL_LANES,
-            kernel: Kernel::from_env(),
+            kernel,
             traceback: crate::Traceback::from_env(),
+            batch: kernel == Kernel::Auto && batch_from_env(),
         }
+    }
+
+    /// Whether many-pair calls use the batch kernel: asked for, and no forced two-pass
+    /// traceback (the batch ring is not bounded by the two-pass memory).
+    pub(crate) fn batches(&self) -> bool {
+        self.batch && self.traceback != crate::Traceback::TwoPass
     }
 
     /// The kernels to try for an `m x n` pair, in order: the requested one and its

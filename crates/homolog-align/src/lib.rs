@@ -152,6 +152,7 @@
 // [`Traceback`]); the kernels are `kernel` (scalar, and what
 // all kernels share), `simd` (AVX2 8 x 32-bit) and `wide` (16- to 64-lane AVX2/AVX-512).
 mod aligner;
+mod batch;
 mod dispatch;
 mod error;
 mod functions;
@@ -168,6 +169,7 @@ mod twopass;
 mod wide;
 
 pub use aligner::Aligner;
+pub use batch::batch_kernel;
 pub use error::{AlignError, MatrixError};
 pub use functions::{features, global, global_score, local, local_score};
 pub use kernel_choice::{best_kernel, Kernel};

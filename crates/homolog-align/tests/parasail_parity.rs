@@ -320,3 +320,44 @@ fn local_alone(cases: &[&Case], k: Kernel, traceback: Traceback) {
         &bad[..bad.len().min(10)]
     );
 }
+
+/// The many-pair calls (the batch kernel, one pair per vector lane, where the CPU has
+/// AVX-512 VBMI) give parasail's results on every pair, all pairs in one call and in calls
+/// of a few dozen pairs.
+#[test]
+fn many_pair_calls_equal_parasail() {
+    let (cases, _) = load_cases();
+    let pairs: Vec<(&[u8], &[u8])> = cases
+        .iter()
+        .map(|c| (c.query.as_slice(), c.reference.as_slice()))
+        .collect();
+    let mut aligner = Aligner::default().with_kernel(Kernel::Auto);
+    let mut bad = Vec::new();
+    for chunk in [pairs.len(), 40] {
+        for (k, part) in pairs.chunks(chunk).enumerate() {
+            let nw = aligner.try_global_many(part);
+            let sw = aligner.try_local_many(part);
+            for (i, (nw, sw)) in nw.into_iter().zip(sw).enumerate() {
+                let c = &cases[k * chunk + i];
+                let (nw, sw) = (nw.expect("global"), sw.expect("local"));
+                if nw != c.nw || sw != c.sw {
+                    bad.push(format!(
+                        "{} (len {} x {}, calls of {chunk}):\n  nw got {nw:?}\n  nw exp {:?}\n  \
+                         sw got {sw:?}\n  sw exp {:?}",
+                        c.name,
+                        c.query.len(),
+                        c.reference.len(),
+                        c.nw,
+                        c.sw
+                    ));
+                }
+            }
+        }
+    }
+    println!(
+        "many-pair calls: {} pairs twice, {} differ from parasail",
+        pairs.len(),
+        bad.len()
+    );
+    assert!(bad.is_empty(), "{}", bad[..bad.len().min(10)].join("\n"));
+}

@@ -249,3 +249,112 @@ fn two_pass_traceback_equals_one_pass() {
     }
     println!("{compared} pairs compared, two-pass vs one-pass");
 }
+
+/// The many-pair calls (the batch kernel, one pair per vector lane, where the CPU has it)
+/// give the one-by-one results: random, related, repetitive and short-vs-long pairs, empty
+/// ones and pairs too large for the batch, four gap settings, an asymmetric matrix, and
+/// parasail's stripe widths 8, 4 and 1.
+#[test]
+fn many_pair_calls_equal_one_by_one() {
+    let asymmetric = homolog_align::SubstitutionMatrix::from_ncbi(
+        "skewed",
+        "   A  C  G  T  X\nA  5 -4  2 -3  0\nC -1  6 -2  1  0\nG -3  0  4 -2  0\nT  2 -1 -4  7  0\nX  0  0  0  0  1\n",
+    )
+    .expect("matrix");
+    let scorings = [
+        Scoring::default(),
+        Scoring {
+            gap_open: 3,
+            gap_extend: 1,
+            ..Scoring::default()
+        },
+        Scoring {
+            gap_open: 1,
+            gap_extend: 1,
+            ..Scoring::default()
+        },
+        Scoring {
+            gap_open: 0,
+            gap_extend: 0,
+            ..Scoring::default()
+        },
+        Scoring {
+            gap_open: 5,
+            gap_extend: 2,
+            matrix: asymmetric,
+        },
+    ];
+    println!(
+        "batch kernel on this CPU: {}",
+        homolog_align::batch_kernel()
+    );
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let count = if cfg!(debug_assertions) { 120 } else { 400 };
+    let mut compared = 0usize;
+    for (k, s) in scorings.iter().enumerate() {
+        let alphabet: &[u8] = if k == 4 { b"ACGTX" } else { ALPHABETS[k + 1] };
+        let pairs: Vec<(Vec<u8>, Vec<u8>)> = (0..count)
+            .map(|i| match i % 12 {
+                // Protein-like lengths, the batch kernel's main work.
+                _ if i % 2 == 0 => {
+                    let (m, n) = (250 + rng.below(200), 200 + rng.below(300));
+                    let q = rng.seq(alphabet, m);
+                    let r = if i % 4 == 0 {
+                        rng.mutate(&q, alphabet)
+                    } else {
+                        rng.seq(alphabet, n)
+                    };
+                    (q, r)
+                }
+                1 | 7 => {
+                    let q = rng.seq_upto(alphabet, 500);
+                    let r = rng.mutate(&q, alphabet);
+                    (q, r)
+                }
+                3 => {
+                    let unit = rng.seq_upto(alphabet, 6);
+                    let q = unit.repeat(1 + rng.below(60));
+                    let copies = 1 + rng.below(80);
+                    let r = rng.mutate(&unit.repeat(copies), alphabet);
+                    (q, r)
+                }
+                // Empty and tiny sides.
+                9 => (rng.seq_0_to(alphabet, 3), rng.seq_0_to(alphabet, 40)),
+                // Beyond the batch's ring (2,000 x 1,500 cells).
+                5 => (rng.seq(alphabet, 2000), rng.seq(alphabet, 1500)),
+                _ if i % 24 == 11 => (rng.seq_upto(alphabet, 12), rng.seq_upto(alphabet, 900)),
+                _ => (rng.seq_upto(alphabet, 900), rng.seq_upto(alphabet, 12)),
+            })
+            .collect();
+        for lanes in [8, 4, 1] {
+            let mut many = Aligner::new(s.clone()).with_lanes(lanes);
+            let mut one = Aligner::new(s.clone()).with_lanes(lanes).with_batch(false);
+            let nw = many.try_global_many(&pairs);
+            let batched_nw = many.last_batched();
+            let sw = many.try_local_many(&pairs);
+            let batched_sw = many.last_batched();
+            println!(
+                "scoring {k}, lanes {lanes}: batched NW {batched_nw}, SW {batched_sw} of {count}"
+            );
+            if homolog_align::batch_kernel() {
+                // Most pairs are small enough: the batch kernel must have taken them.
+                assert!(batched_nw >= count / 2 && batched_sw >= count / 2);
+            }
+            for (((q, r), nw), sw) in pairs.iter().zip(nw).zip(sw) {
+                let ctx = || {
+                    format!(
+                        "open {} extend {} lanes {lanes}: q={} r={}",
+                        s.gap_open,
+                        s.gap_extend,
+                        String::from_utf8_lossy(q),
+                        String::from_utf8_lossy(r)
+                    )
+                };
+                assert_eq!(nw.expect("NW"), one.global(q, r), "NW {}", ctx());
+                assert_eq!(sw.expect("SW"), one.local(q, r), "SW {}", ctx());
+                compared += 1;
+            }
+        }
+    }
+    println!("{compared} pairs compared, many-pair calls vs one by one");
+}

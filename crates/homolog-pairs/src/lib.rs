@@ -95,6 +95,10 @@ impl Default for BatchOptions {
     }
 }
 
+/// Fewest missing pairs one thread aligns in one call (the batch kernel needs a few dozen
+/// pairs of similar lengths to fill its lanes).
+const MIN_RUN: usize = 256;
+
 /// Counts of a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchReport {
@@ -170,33 +174,45 @@ pub fn align_batch(
                 progress(hits as u64);
             }
             let missing: Vec<usize> = (0..part.len()).filter(|&k| found[k].is_none()).collect();
-            let align_one = |aligner: &mut Aligner, k: usize| -> Result<CachedPair, PairsError> {
-                let (index, q, r) = part[k];
-                let err = |source| PairsError::Align {
-                    index,
-                    query_id: String::new(),
-                    reference_id: String::new(),
-                    source,
+            // Global then local alignment of a run of missing pairs, many at a time (the
+            // aligner's batch kernel groups them by length, so runs are kept long).
+            let align_run =
+                |aligner: &mut Aligner, ks: &[usize]| -> Result<Vec<CachedPair>, PairsError> {
+                    let seqs: Vec<(&[u8], &[u8])> =
+                        ks.iter().map(|&k| (part[k].1, part[k].2)).collect();
+                    let stats = aligner.try_global_local_many(&seqs);
+                    progress(ks.len() as u64);
+                    ks.iter()
+                        .zip(stats)
+                        .map(|(&k, stats)| {
+                            let (index, q, r) = part[k];
+                            let (nw, sw) = stats.map_err(|source| PairsError::Align {
+                                index,
+                                query_id: String::new(),
+                                reference_id: String::new(),
+                                source,
+                            })?;
+                            Ok(CachedPair::from_stats(&nw, &sw, q.len(), r.len()))
+                        })
+                        .collect()
                 };
-                let nw = aligner.try_global(q, r).map_err(err)?;
-                let sw = aligner.try_local(q, r).map_err(err)?;
-                progress(1);
-                Ok(CachedPair::from_stats(&nw, &sw, q.len(), r.len()))
-            };
             let computed: Vec<CachedPair> = if options.threads == 1 {
-                let mut aligner = Aligner::new(options.scoring.clone());
-                missing
-                    .iter()
-                    .map(|&k| align_one(&mut aligner, k))
-                    .collect::<Result<_, _>>()?
+                align_run(&mut Aligner::new(options.scoring.clone()), &missing)?
             } else {
-                missing
-                    .par_iter()
+                // Two runs per thread: long enough to group by length, short enough to
+                // balance the threads.
+                let run = missing
+                    .len()
+                    .div_ceil(2 * rayon::current_num_threads().max(1))
+                    .max(MIN_RUN);
+                let runs: Vec<Vec<CachedPair>> = missing
+                    .par_chunks(run)
                     .map_init(
                         || Aligner::new(options.scoring.clone()),
-                        |aligner, &k| align_one(aligner, k),
+                        |aligner, ks| align_run(aligner, ks),
                     )
-                    .collect::<Result<_, _>>()?
+                    .collect::<Result<_, _>>()?;
+                runs.into_iter().flatten().collect()
             };
             report.computed += computed.len();
             for (k, v) in found.into_iter().enumerate() {
