@@ -1,27 +1,32 @@
-//! Many pairs at once: one pair per 16-bit lane of an AVX-512 register (inter-sequence
-//! SIMD), with traceback.
+//! Many pairs at once: one pair per lane of an AVX-512 register (inter-sequence SIMD), with
+//! traceback.
 //!
 //! The striped kernels ([`crate::wide`]) put one query's rows across the lanes; at protein
 //! lengths (13 vectors of 32 rows per column for 400 residues) their per-column work (lane
-//! shifts, the lazy-F loop, the stripe emulation's sweeps) dominates. Here each of the 32
-//! lanes aligns its own pair: the recurrence is the scalar kernel's ([`crate::kernel::run`]),
-//! cell for cell, so there is no lazy-F loop, and parasail's 8-stripe rule becomes a
-//! per-row mask (the rows where each lane's stripes start).
+//! shifts, the lazy-F loop, the stripe emulation's sweeps) dominates. Here each lane aligns
+//! its own pair: the recurrence is the scalar kernel's ([`crate::kernel::run`]), cell for
+//! cell, so there is no lazy-F loop, and parasail's 8-stripe rule becomes a per-row mask
+//! (the rows where each lane's stripes start).
 //!
+//! - **Lanes**: 32 x `i16` (global and local alignments), or 64 x `u8` for local ones,
+//!   unsigned and saturating with biased scores, holding `max(0, x)` of every value `x`
+//!   exactly as the striped 8-bit kernels do (see "8-bit lanes" in `docs/align.md`); a pair
+//!   whose column maximum reaches `255 - bias` is aligned again on 16 bits.
 //! - **Scores**: every cell needs `score(query[i], reference[j])` for a different pair per
 //!   lane. The substitution matrix lives in ten registers as five 128-byte pages of
-//!   `128 / size` matrix rows each, indexed by the reference residue; a column fixes each
-//!   lane's reference residue, hence its page (a mask per page) and row offset, and two
-//!   rows of query residues (64 bytes) are looked up with five `vpermi2b` and four blends
-//!   (AVX-512 VBMI). Matrices of at most 25 symbols with scores in `-128..=127` fit.
+//!   `128 / size` matrix columns each; a column fixes each lane's reference residue, hence
+//!   its page (a mask per page) and offset, and 64 query residues (two rows of 32 lanes or
+//!   one of 64) are looked up with five `vpermi2b` and four blends (AVX-512 VBMI). Matrices
+//!   of at most 25 symbols with scores in `-128..=127` fit.
 //! - **Streaming**: a lane that finishes its pair takes the next one at the next column,
 //!   so reference lengths cost no padding; pairs are grouped by query length (rows are
 //!   computed up to the group's longest query), longest reference first within a group.
-//! - **Traceback**: every column's trace bytes (the scalar kernel's byte, 32 lanes per row)
-//!   go to a ring of as many columns as the group's longest reference; a pair is walked
+//!   A group whose lanes would mostly idle is left to the per-pair kernels.
+//! - **Traceback**: every column's trace bytes (the scalar kernel's byte, one per lane and
+//!   row) go to a ring of as many columns as the group's longest reference; a pair is walked
 //!   ([`crate::traceback`]) right after its last column, before its columns are reused.
-//! - **Range**: 16-bit lanes without run-time overflow checks: a pair is taken only when
-//!   its scores provably fit (the same lower bound as the 16-bit striped kernels, and
+//! - **Range**: 16-bit lanes run without overflow checks: a pair is taken only when its
+//!   scores provably fit (the lower bound of the 16-bit striped kernels, and
 //!   `max score x min(m, n) < 2^15` above) and its ring fits [`RING_BYTES`]. Other pairs
 //!   are left to the per-pair kernels ([`crate::dispatch`]).
 //!
@@ -31,15 +36,14 @@
 #[cfg(all(target_arch = "x86_64", homolog_avx512))]
 use std::arch::x86_64::*;
 
-use crate::kernel::{Params, DEL, DIAG, E_OPEN, F_OPEN, INS, ZERO};
+use crate::kernel::Params;
+#[cfg(all(target_arch = "x86_64", homolog_avx512))]
+use crate::kernel::{DEL, DIAG, E_OPEN, F_OPEN, INS, ZERO};
 use crate::traceback::{self, Seqs};
 use crate::{AlignmentStats, Scoring};
 
-/// Lanes (pairs) per register.
-pub(crate) const LANES: usize = 32;
-
 /// Largest ring of traceback columns a group may hold (bytes): a pair is taken when
-/// `32 x m x n` (`m` rounded up to even) fits.
+/// `lanes x m x n / 2` fits (32 lanes, `m` rounded up to even; 64 lanes for 8-bit ones).
 pub(crate) const RING_BYTES: usize = 64 << 20;
 
 /// Fewest pairs worth a batch: with fewer, most lanes would idle.
@@ -83,8 +87,8 @@ pub(crate) fn available() -> bool {
     }
 }
 
-/// Matrix rows per 128-byte page, when the matrix fits the lookup.
-fn rows_per_page(scoring: &Scoring) -> Option<usize> {
+/// Matrix columns per 128-byte page, when the matrix fits the lookup.
+fn columns_per_page(scoring: &Scoring) -> Option<usize> {
     let matrix = &scoring.matrix;
     let size = matrix.size();
     if size == 0 || size > 128 {
@@ -97,56 +101,56 @@ fn rows_per_page(scoring: &Scoring) -> Option<usize> {
     (size.div_ceil(per) <= PAGES && bytes_fit).then_some(per)
 }
 
-/// Whether the batch kernel takes an `m x n` pair with this scoring (both sides non-empty,
-/// 16-bit scores provably in range, ring within [`RING_BYTES`]).
+/// Whether the 16-bit batch kernel takes an `m x n` pair with this scoring (both sides
+/// non-empty, scores provably in range, ring within [`RING_BYTES`]).
 pub(crate) fn takes(scoring: &Scoring, m: usize, n: usize, local: bool) -> bool {
     if m == 0 || n == 0 {
         return false;
     }
-    let ring = m
-        .next_multiple_of(2)
-        .checked_mul(n)
-        .and_then(|c| c.checked_mul(LANES));
     let (open, ext) = (i64::from(scoring.gap_open), i64::from(scoring.gap_extend));
     let max_abs = scoring.matrix.max_abs_score();
     // Every value is at most the best diagonal sum.
     let high = i64::from(scoring.matrix.max_score().max(0)).saturating_mul(m.min(n) as i64);
-    ring.is_some_and(|b| b <= RING_BYTES)
+    ring_fits(m.next_multiple_of(2), n, 32)
         && crate::wide::fits_i16(m, n, max_abs, open, ext, local)
         && high < i64::from(i16::MAX)
 }
 
-/// Buffers of the batch kernel, reused across calls.
+/// Whether a ring of `rows x n` cells of `lanes` lanes (4 bits each) fits [`RING_BYTES`].
+fn ring_fits(rows: usize, n: usize, lanes: usize) -> bool {
+    rows.checked_mul(n)
+        .and_then(|c| c.checked_mul(lanes))
+        .is_some_and(|bits4| bits4 / 2 <= RING_BYTES)
+}
+
+/// Buffers of the batch kernel, reused across calls. Every per-row vector is one 64-byte
+/// block (32 x `i16` or 64 x `u8`), every per-row mask one `u64` (a bit per lane).
 #[derive(Debug, Default)]
 pub(crate) struct BatchWorkspace {
-    /// `H` of the previous column, `E` (scoring) and `E` from the final `H` (traceback), per
-    /// row, one vector of 32 lanes each.
-    h: Vec<Lanes16>,
-    e: Vec<Lanes16>,
-    ea: Vec<Lanes16>,
-    /// Per row, one bit per lane: `E` of the next column opened here.
-    ebit: Vec<u32>,
-    /// Per row, one bit per lane: a stripe of the lane's pair starts here.
-    start: Vec<u32>,
-    /// Per row, one bit per lane: the row is inside the lane's query.
-    valid: Vec<u32>,
-    /// Query symbol codes of rows `2t` (bytes 0-31) and `2t + 1` (32-63), per lane.
-    codes: Vec<Codes>,
-    /// Traceback ring: column slot `c`, row `r`, lane `l` at `(c * rows + r) * 32 + l`.
+    /// `H` of the previous column, `E` (scoring) and `E` from the final `H` (traceback).
+    h: Vec<Block>,
+    e: Vec<Block>,
+    ea: Vec<Block>,
+    /// `E` of the next column opened here.
+    ebit: Vec<u64>,
+    /// A stripe of the lane's pair starts here.
+    start: Vec<u64>,
+    /// The row is inside the lane's query.
+    valid: Vec<u64>,
+    /// Query symbol codes: 64 / lanes rows per block, `lanes` bytes each.
+    codes: Vec<Block>,
+    /// Traceback ring, 4 bits per cell: column slot `c`, row `r`, lane `l` in byte
+    /// `(c * rows / 2 + r / 2) * lanes + l` (low nibble: even rows).
     ring: Vec<u8>,
 }
 
 #[repr(C, align(64))]
-#[derive(Debug, Clone, Copy, Default)]
-struct Lanes16([i16; LANES]);
-
-#[repr(C, align(64))]
 #[derive(Debug, Clone, Copy)]
-struct Codes([u8; 2 * LANES]);
+struct Block([u8; 64]);
 
-impl Default for Codes {
+impl Default for Block {
     fn default() -> Self {
-        Codes([0; 2 * LANES])
+        Block([0; 64])
     }
 }
 
@@ -167,70 +171,124 @@ struct Lane {
     end_ref: usize,
 }
 
-/// Aligns the pairs of `pairs` that [`takes`] accepts (with `scoring`, `p.lanes` stripes,
-/// global or `local`, with traceback) and stores their statistics in `out` (same index);
-/// the others are left as they are. Does nothing unless [`available`] and enough pairs are
-/// taken.
+/// Aligns the pairs of `pairs` that the batch kernel takes (with `scoring`, `p.lanes`
+/// stripes, global or `local`, with traceback) and stores their statistics in `out` (same
+/// index); the others are left as they are. `global_scores` (local alignments) are the
+/// pairs' global scores where known: a local score is at least as high, so pairs whose
+/// global score already overflows 8-bit lanes start on 16 bits. Does nothing unless
+/// [`available`] and enough pairs are taken.
 pub(crate) fn align_many(
     ws: &mut BatchWorkspace,
     scoring: &Scoring,
     p: Params,
     pairs: &[Pair],
     local: bool,
+    global_scores: Option<&[Option<i32>]>,
     out: &mut [Option<AlignmentStats>],
 ) {
     debug_assert_eq!(pairs.len(), out.len());
-    let Some(per_page) = rows_per_page(scoring) else {
+    let Some(per_page) = columns_per_page(scoring) else {
         return;
     };
     if !available() {
         return;
     }
-    let mut order: Vec<usize> = (0..pairs.len())
+    let wide: Vec<usize> = (0..pairs.len())
         .filter(|&k| takes(scoring, pairs[k].qc.len(), pairs[k].rc.len(), local))
         .collect();
-    if order.len() < MIN_PAIRS {
+    if wide.len() < MIN_PAIRS {
         return;
     }
+    let matrix = &scoring.matrix;
+    let bias = crate::wide::bias_u8(matrix);
+    // Local pairs that 8-bit lanes may hold (their ring is twice as wide per cell).
+    let (narrow, mut wide): (Vec<usize>, Vec<usize>) = wide.into_iter().partition(|&k| {
+        let floor = global_scores
+            .and_then(|s| s.get(k).copied().flatten())
+            .map_or(0, i64::from);
+        crate::wide::fits_u8(matrix, local, floor)
+            && ring_fits(pairs[k].qc.len(), pairs[k].rc.len(), 64)
+    });
+    let job = Job {
+        scoring,
+        p,
+        per_page,
+        bias,
+        pairs,
+        local,
+    };
+    if !narrow.is_empty() {
+        // Pairs whose scores left the bytes (or whose groups would idle) go on 16 bits.
+        wide.extend(run_groups(ws, &job, true, narrow, out));
+    }
+    run_groups(ws, &job, false, wide, out);
+}
+
+/// What every group of one call shares.
+struct Job<'a> {
+    scoring: &'a Scoring,
+    p: Params,
+    per_page: usize,
+    /// Added to every score of the 8-bit lanes.
+    bias: i32,
+    pairs: &'a [Pair<'a>],
+    local: bool,
+}
+
+/// Runs the pairs `order` (indices into `job.pairs`) group by group on 8-bit (`narrow`,
+/// local alignments) or 16-bit lanes; returns the pairs left undone (8-bit overflow, groups
+/// that would idle).
+fn run_groups(
+    ws: &mut BatchWorkspace,
+    job: &Job,
+    narrow: bool,
+    mut order: Vec<usize>,
+    out: &mut [Option<AlignmentStats>],
+) -> Vec<usize> {
+    let pairs = job.pairs;
+    let lanes = if narrow { 64 } else { 32 };
+    let mut left = Vec::new();
     // By query length, then longest reference first.
     order.sort_by_key(|&k| (pairs[k].qc.len(), std::cmp::Reverse(pairs[k].rc.len())));
     let mut rest = &order[..];
     while !rest.is_empty() {
-        let take = group_len(rest, pairs);
+        let take = group_len(rest, pairs, lanes);
         let (group, tail) = rest.split_at(take);
         rest = tail;
         let mut group = group.to_vec();
         group.sort_by_key(|&k| std::cmp::Reverse(pairs[k].rc.len()));
-        if occupancy(&group, pairs) < MIN_OCCUPANCY {
+        if group.len() < MIN_PAIRS || occupancy(&group, pairs, lanes) < MIN_OCCUPANCY {
             // Mostly idle lanes (a few long queries): the per-pair kernels are faster.
+            left.extend(group);
             continue;
         }
         #[cfg(all(target_arch = "x86_64", homolog_avx512))]
-        // SAFETY: `available()` checked the CPU features.
+        // SAFETY: `align_many` checked the CPU features (`available`).
         unsafe {
-            if local {
-                run_group::<true>(ws, scoring, p, per_page, pairs, &group, out);
-            } else {
-                run_group::<false>(ws, scoring, p, per_page, pairs, &group, out);
+            match (narrow, job.local) {
+                (true, _) => run_u8(ws, job, &group, out, &mut left),
+                (false, true) => run_i16::<true>(ws, job, &group, out, &mut left),
+                (false, false) => run_i16::<false>(ws, job, &group, out, &mut left),
             }
         }
         #[cfg(not(all(target_arch = "x86_64", homolog_avx512)))]
-        let _ = (&group, per_page, &mut *ws, p);
+        left.extend(group);
     }
+    left
 }
 
 /// Share of the lane-cells of a group's run that belong to its pairs: the lanes take the
 /// pairs in order as they free up, and every column computes the group's longest query.
-fn occupancy(group: &[usize], pairs: &[Pair]) -> f64 {
+fn occupancy(group: &[usize], pairs: &[Pair], lanes: usize) -> f64 {
     let rows = group
         .iter()
         .map(|&k| pairs[k].qc.len())
         .max()
         .unwrap_or(0)
         .next_multiple_of(2);
-    let mut free_at = [0usize; LANES];
+    let mut free_at = vec![0usize; lanes];
     for &k in group {
-        let l = (0..LANES).min_by_key(|&l| free_at[l]).unwrap_or(0);
+        let l = (0..lanes).min_by_key(|&l| free_at[l]).unwrap_or(0);
         free_at[l] += pairs[k].rc.len();
     }
     let columns = free_at.iter().copied().max().unwrap_or(0);
@@ -238,24 +296,22 @@ fn occupancy(group: &[usize], pairs: &[Pair]) -> f64 {
         .iter()
         .map(|&k| pairs[k].qc.len() * pairs[k].rc.len())
         .sum();
-    cells as f64 / (rows * columns * LANES).max(1) as f64
+    cells as f64 / (rows * columns * lanes).max(1) as f64
 }
 
 /// How many of `sorted` (by query length) form the next group: queries at most a tenth
-/// (plus 8 rows) longer than the first, or longer ones until the group has
-/// [`GROUP_PAIRS`] pairs (three per lane, so that lanes rarely idle), and a ring within
-/// [`RING_BYTES`].
-fn group_len(sorted: &[usize], pairs: &[Pair]) -> usize {
+/// (plus 8 rows) longer than the first, or longer ones until the group has three pairs per
+/// lane (so that lanes rarely idle), and a ring within [`RING_BYTES`].
+fn group_len(sorted: &[usize], pairs: &[Pair], lanes: usize) -> usize {
     let m0 = pairs[sorted[0]].qc.len();
     let limit = m0 + m0 / 10 + 8;
     let mut max_n = 0;
     let mut take = 0;
     for &k in sorted {
         let (m, n) = (pairs[k].qc.len(), pairs[k].rc.len());
-        let rows = m.next_multiple_of(2);
         let n_max = max_n.max(n);
-        let padded = m > limit && take >= GROUP_PAIRS;
-        if take > 0 && (padded || rows * n_max * LANES > RING_BYTES) {
+        let padded = m > limit && take >= 3 * lanes;
+        if take > 0 && (padded || !ring_fits(m.next_multiple_of(2), n_max, lanes)) {
             break;
         }
         max_n = n_max;
@@ -264,78 +320,305 @@ fn group_len(sorted: &[usize], pairs: &[Pair]) -> usize {
     take
 }
 
-/// Pairs a group takes even when their queries are longer than its rule says.
-const GROUP_PAIRS: usize = 3 * LANES;
-
-/// Diagonal steps between a traceback read and its prefetch.
-const AHEAD: usize = 8;
-
 /// Statistics of a finished lane's pair: the walk through the ring from its end cell.
-fn finish_lane<const LOCAL: bool>(
+#[allow(clippy::too_many_arguments)]
+fn finish_lane(
     ring: &[u8],
     rows: usize,
     slots: usize,
+    lanes: usize,
     l: usize,
     lane: &Lane,
     score: i32,
     seqs: Seqs,
 ) -> AlignmentStats {
-    if LOCAL && lane.best == 0 {
+    if seqs.local && lane.best == 0 {
         return AlignmentStats::default();
     }
-    let (end_query, end_ref) = if LOCAL {
+    let (end_query, end_ref) = if seqs.local {
         (lane.end_query, lane.end_ref)
     } else {
         (lane.m - 1, lane.n - 1)
     };
     // Column j of the pair is ring slot (c0 + j) mod slots, j < n <= slots.
     let first = lane.c0 % slots;
-    let index = |i: usize, j: usize| {
+    let cell = |i: usize, j: usize| {
         let slot = first + j;
         let slot = if slot >= slots { slot - slots } else { slot };
-        (slot * rows + i) * LANES + l
-    };
-    let cell = |i: usize, j: usize| {
-        // The walk is a chain of dependent loads a column apart; fetch the cell a few
-        // diagonal steps ahead (where most paths go) while this one is decoded.
-        #[cfg(target_arch = "x86_64")]
-        if i >= AHEAD && j >= AHEAD {
-            // SAFETY: a prefetch never faults; the address is inside the ring.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    ring.as_ptr().add(index(i - AHEAD, j - AHEAD)) as *const i8,
-                );
-            }
-        }
-        ring[index(i, j)]
+        (ring[(slot * rows / 2 + i / 2) * lanes + l] >> ((i % 2) * 4)) & 0xf
     };
     let mut stats = traceback::walk(cell, end_query, end_ref, seqs);
     stats.score = score;
     stats
 }
 
-/// The i16 value of an in-range score.
-fn clamp16(x: i64) -> i16 {
-    x.clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16
+/// One kind of lane: its width, arithmetic and the shape of its score lookup and trace
+/// bytes. Every method is `unsafe` (AVX-512 F, BW, VL, VBMI) and `inline(always)`, so it
+/// compiles into the `target_feature` entry points ([`run_i16`], [`run_u8`]).
+#[cfg(all(target_arch = "x86_64", homolog_avx512))]
+trait Lanes {
+    /// Pairs per register.
+    const N: usize;
+    /// Rows per 64 query codes (64 / N).
+    const ROWS: usize = 64 / Self::N;
+    /// Minus infinity (also the floor of the value range).
+    const NEG: i32;
+    /// Largest value.
+    const MAX: i32;
+    /// Scores are stored as `s + bias` (8-bit lanes).
+    const BIASED: bool;
+
+    unsafe fn splat(x: i32) -> __m512i;
+    unsafe fn subs(a: __m512i, b: __m512i) -> __m512i;
+    unsafe fn max(a: __m512i, b: __m512i) -> __m512i;
+    unsafe fn eq(a: __m512i, b: __m512i) -> u64;
+    unsafe fn gt(a: __m512i, b: __m512i) -> u64;
+    /// `k ? a : src`, lane by lane.
+    unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i;
+    /// `k ? max(a, b) : src`.
+    unsafe fn mask_max(src: __m512i, k: u64, a: __m512i, b: __m512i) -> __m512i;
+    /// Scores of row `half` (of [`Lanes::ROWS`]) from the looked-up bytes.
+    unsafe fn scores(bytes: __m512i, half: usize) -> __m512i;
+    /// The diagonal value `h_diag + s` (local: at least 0; 8-bit lanes: `s` biased).
+    unsafe fn diag<const LOCAL: bool>(h_diag: __m512i, s: __m512i, bias: __m512i) -> __m512i;
+    /// The trace bytes of one row (in the low `N` bytes): `H` state (diagonal over `F` over
+    /// `E`, zero when a local diagonal value is 0), `E` bit, `F` bit.
+    unsafe fn trace(diag: u64, del: u64, zero: u64, e_open: u64, f_open: u64) -> __m512i;
+    /// Writes the trace of rows `2u` (low nibbles) and `2u + 1` (high nibbles): `N` bytes.
+    unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i);
+    /// Lane `l` of a block, as a value.
+    fn get(block: &Block, l: usize) -> i32;
+    /// Sets lane `l` of a block to `x` (clamped to the lane range).
+    fn set(block: &mut Block, l: usize, x: i64);
 }
 
-/// Aligns one group of pairs (indices into `pairs`, in the order lanes take them).
+/// 32 x `i16`, saturating.
+#[cfg(all(target_arch = "x86_64", homolog_avx512))]
+struct I16;
+
+#[cfg(all(target_arch = "x86_64", homolog_avx512))]
+impl Lanes for I16 {
+    const N: usize = 32;
+    const NEG: i32 = i16::MIN as i32;
+    const MAX: i32 = i16::MAX as i32;
+    const BIASED: bool = false;
+
+    #[inline(always)]
+    unsafe fn splat(x: i32) -> __m512i {
+        _mm512_set1_epi16(x.clamp(Self::NEG, Self::MAX) as i16)
+    }
+    #[inline(always)]
+    unsafe fn subs(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_subs_epi16(a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_max_epi16(a, b)
+    }
+    #[inline(always)]
+    unsafe fn eq(a: __m512i, b: __m512i) -> u64 {
+        u64::from(_mm512_cmpeq_epi16_mask(a, b))
+    }
+    #[inline(always)]
+    unsafe fn gt(a: __m512i, b: __m512i) -> u64 {
+        u64::from(_mm512_cmpgt_epi16_mask(a, b))
+    }
+    #[inline(always)]
+    unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i {
+        _mm512_mask_mov_epi16(src, k as u32, a)
+    }
+    #[inline(always)]
+    unsafe fn mask_max(src: __m512i, k: u64, a: __m512i, b: __m512i) -> __m512i {
+        _mm512_mask_max_epi16(src, k as u32, a, b)
+    }
+    #[inline(always)]
+    unsafe fn scores(bytes: __m512i, half: usize) -> __m512i {
+        if half == 0 {
+            _mm512_cvtepi8_epi16(_mm512_castsi512_si256(bytes))
+        } else {
+            _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64::<1>(bytes))
+        }
+    }
+    #[inline(always)]
+    unsafe fn diag<const LOCAL: bool>(h_diag: __m512i, s: __m512i, _bias: __m512i) -> __m512i {
+        let hd = _mm512_adds_epi16(h_diag, s);
+        if LOCAL {
+            _mm512_max_epi16(hd, _mm512_setzero_si512())
+        } else {
+            hd
+        }
+    }
+    #[inline(always)]
+    unsafe fn trace(diag: u64, del: u64, zero: u64, e_open: u64, f_open: u64) -> __m512i {
+        let b = |x: u8| _mm256_set1_epi8(x as i8);
+        let mut state = _mm256_mask_mov_epi8(b(INS), del as u32, b(DEL));
+        state = _mm256_mask_mov_epi8(state, diag as u32, b(DIAG));
+        state = _mm256_mask_mov_epi8(state, zero as u32, b(ZERO));
+        let mut bits = _mm256_maskz_mov_epi8(f_open as u32, b(F_OPEN));
+        bits = _mm256_mask_add_epi8(bits, e_open as u32, bits, b(E_OPEN));
+        _mm512_castsi256_si512(_mm256_or_si256(state, bits))
+    }
+    #[inline(always)]
+    unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i) {
+        // Bytes below 16: a 16-bit shift moves each byte's nibble up within the byte.
+        let odd = _mm256_slli_epi16::<4>(_mm512_castsi512_si256(odd));
+        let packed = _mm256_or_si256(_mm512_castsi512_si256(even), odd);
+        _mm256_storeu_si256(dst as *mut __m256i, packed);
+    }
+    fn get(block: &Block, l: usize) -> i32 {
+        i32::from(i16::from_ne_bytes([block.0[2 * l], block.0[2 * l + 1]]))
+    }
+    fn set(block: &mut Block, l: usize, x: i64) {
+        let v = x.clamp(i64::from(Self::NEG), i64::from(Self::MAX)) as i16;
+        block.0[2 * l..2 * l + 2].copy_from_slice(&v.to_ne_bytes());
+    }
+}
+
+/// 64 x `u8`, unsigned saturating, biased scores (local alignments).
+#[cfg(all(target_arch = "x86_64", homolog_avx512))]
+struct U8;
+
+#[cfg(all(target_arch = "x86_64", homolog_avx512))]
+impl Lanes for U8 {
+    const N: usize = 64;
+    const NEG: i32 = 0;
+    const MAX: i32 = u8::MAX as i32;
+    const BIASED: bool = true;
+
+    #[inline(always)]
+    unsafe fn splat(x: i32) -> __m512i {
+        _mm512_set1_epi8(x.clamp(Self::NEG, Self::MAX) as u8 as i8)
+    }
+    #[inline(always)]
+    unsafe fn subs(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_subs_epu8(a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_max_epu8(a, b)
+    }
+    #[inline(always)]
+    unsafe fn eq(a: __m512i, b: __m512i) -> u64 {
+        _mm512_cmpeq_epi8_mask(a, b)
+    }
+    #[inline(always)]
+    unsafe fn gt(a: __m512i, b: __m512i) -> u64 {
+        _mm512_cmpgt_epu8_mask(a, b)
+    }
+    #[inline(always)]
+    unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i {
+        _mm512_mask_mov_epi8(src, k, a)
+    }
+    #[inline(always)]
+    unsafe fn mask_max(src: __m512i, k: u64, a: __m512i, b: __m512i) -> __m512i {
+        _mm512_mask_max_epu8(src, k, a, b)
+    }
+    #[inline(always)]
+    unsafe fn scores(bytes: __m512i, _half: usize) -> __m512i {
+        bytes
+    }
+    #[inline(always)]
+    unsafe fn diag<const LOCAL: bool>(h_diag: __m512i, s: __m512i, bias: __m512i) -> __m512i {
+        // max(0, h_diag + s): the add saturates only at 255 + min s (checked per column).
+        _mm512_subs_epu8(_mm512_adds_epu8(h_diag, s), bias)
+    }
+    #[inline(always)]
+    unsafe fn trace(diag: u64, del: u64, zero: u64, e_open: u64, f_open: u64) -> __m512i {
+        let b = |x: u8| _mm512_set1_epi8(x as i8);
+        let mut state = _mm512_mask_mov_epi8(b(INS), del, b(DEL));
+        state = _mm512_mask_mov_epi8(state, diag, b(DIAG));
+        state = _mm512_mask_mov_epi8(state, zero, b(ZERO));
+        let mut bits = _mm512_maskz_mov_epi8(f_open, b(F_OPEN));
+        bits = _mm512_mask_add_epi8(bits, e_open, bits, b(E_OPEN));
+        _mm512_or_si512(state, bits)
+    }
+    #[inline(always)]
+    unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i) {
+        // Bytes below 16: a 16-bit shift moves each byte's nibble up within the byte.
+        let packed = _mm512_or_si512(even, _mm512_slli_epi16::<4>(odd));
+        _mm512_storeu_si512(dst as *mut __m512i, packed);
+    }
+    fn get(block: &Block, l: usize) -> i32 {
+        i32::from(block.0[l])
+    }
+    fn set(block: &mut Block, l: usize, x: i64) {
+        block.0[l] = x.clamp(i64::from(Self::NEG), i64::from(Self::MAX)) as u8;
+    }
+}
+
+/// Scores of 64 cells: `table[page(d)][w(d) * size + q]` for the query codes `codes` and the
+/// column's per-lane reference offsets `dw` and page masks `pages` (page 0: no bit set).
+#[cfg(all(target_arch = "x86_64", homolog_avx512))]
+#[inline(always)]
+unsafe fn lookup(
+    codes: __m512i,
+    dw: __m512i,
+    tabs: &[__m512i; 2 * PAGES],
+    pages: &[u64; PAGES],
+) -> __m512i {
+    let idx = _mm512_add_epi8(codes, dw);
+    let mut bytes = _mm512_permutex2var_epi8(tabs[0], idx, tabs[1]);
+    for g in 1..PAGES {
+        let page = _mm512_permutex2var_epi8(tabs[2 * g], idx, tabs[2 * g + 1]);
+        bytes = _mm512_mask_blend_epi8(pages[g], bytes, page);
+    }
+    bytes
+}
+
+/// [`run_group`] on 16-bit lanes.
 ///
 /// # Safety
 /// The CPU must have AVX-512 F, BW, VL and VBMI.
 #[cfg(all(target_arch = "x86_64", homolog_avx512))]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi")]
-unsafe fn run_group<const LOCAL: bool>(
+unsafe fn run_i16<const LOCAL: bool>(
     ws: &mut BatchWorkspace,
-    scoring: &Scoring,
-    p: Params,
-    per_page: usize,
-    pairs: &[Pair],
+    job: &Job,
     group: &[usize],
     out: &mut [Option<AlignmentStats>],
+    left: &mut Vec<usize>,
 ) {
+    run_group::<I16, LOCAL>(ws, job, group, out, left)
+}
+
+/// [`run_group`] on 8-bit lanes (local alignments).
+///
+/// # Safety
+/// The CPU must have AVX-512 F, BW, VL and VBMI.
+#[cfg(all(target_arch = "x86_64", homolog_avx512))]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi")]
+unsafe fn run_u8(
+    ws: &mut BatchWorkspace,
+    job: &Job,
+    group: &[usize],
+    out: &mut [Option<AlignmentStats>],
+    left: &mut Vec<usize>,
+) {
+    run_group::<U8, true>(ws, job, group, out, left)
+}
+
+/// Aligns one group of pairs (indices into `job.pairs`, in the order lanes take them);
+/// pairs whose 8-bit scores reached the limit go to `left`.
+#[cfg(all(target_arch = "x86_64", homolog_avx512))]
+#[inline(always)]
+unsafe fn run_group<L: Lanes, const LOCAL: bool>(
+    ws: &mut BatchWorkspace,
+    job: &Job,
+    group: &[usize],
+    out: &mut [Option<AlignmentStats>],
+    left: &mut Vec<usize>,
+) {
+    let Job {
+        scoring,
+        p,
+        per_page,
+        bias,
+        pairs,
+        ..
+    } = *job;
     let matrix = &scoring.matrix;
     let size = matrix.size();
+    let n_lanes = L::N;
     let rows = group
         .iter()
         .map(|&k| pairs[k].qc.len())
@@ -344,32 +627,41 @@ unsafe fn run_group<const LOCAL: bool>(
         .next_multiple_of(2);
     let slots = group.iter().map(|&k| pairs[k].rc.len()).max().unwrap_or(0);
     let (open, ext) = (p.open, p.extend);
-    let neg = i16::MIN;
+    let bias = if L::BIASED { bias } else { 0 };
+    // 8-bit lanes: a column maximum at this value may have clipped (see `U8::diag`).
+    let limit = L::MAX - bias;
 
+    let mut neg_block = Block::default();
+    for l in 0..n_lanes {
+        L::set(&mut neg_block, l, i64::from(L::NEG));
+    }
     ws.h.clear();
-    ws.h.resize(rows, Lanes16::default());
+    ws.h.resize(rows, neg_block);
     ws.e.clear();
-    ws.e.resize(rows, Lanes16([neg; LANES]));
+    ws.e.resize(rows, neg_block);
     ws.ea.clear();
-    ws.ea.resize(rows, Lanes16([neg; LANES]));
+    ws.ea.resize(rows, neg_block);
     for v in [&mut ws.ebit, &mut ws.start, &mut ws.valid] {
         v.clear();
         v.resize(rows, 0);
     }
     ws.codes.clear();
-    ws.codes.resize(rows / 2, Codes::default());
-    let ring_len = slots * rows * LANES;
+    ws.codes.resize(rows / L::ROWS, Block::default());
+    // Two rows per byte (4-bit trace codes).
+    let ring_len = slots * rows / 2 * n_lanes;
     if ws.ring.len() < ring_len {
         ws.ring.resize(ring_len, 0);
     }
 
     // Score pages: page `g` holds matrix columns (reference symbols) `g * per_page ..`,
-    // byte `w * size + a` = score(query symbol a, reference symbol g * per_page + w).
-    let mut table = [0i8; PAGES * 128];
+    // byte `w * size + a` = score(query symbol a, reference symbol g * per_page + w)
+    // (+ bias on 8-bit lanes).
+    let mut table = [0u8; PAGES * 128];
     for d in 0..size {
         let (g, w) = (d / per_page, d % per_page);
         for a in 0..size {
-            table[g * 128 + w * size + a] = matrix.score_idx(a as u8, d as u8) as i8;
+            let s = matrix.score_idx(a as u8, d as u8) + bias;
+            table[g * 128 + w * size + a] = s as u8;
         }
     }
     let mut tabs = [_mm512_setzero_si512(); 2 * PAGES];
@@ -377,24 +669,19 @@ unsafe fn run_group<const LOCAL: bool>(
         *v = _mm512_loadu_si512(table.as_ptr().add(64 * k) as *const __m512i);
     }
 
-    let v_open = _mm512_set1_epi16(clamp16(open));
-    let v_ext = _mm512_set1_epi16(clamp16(ext));
-    let v_neg = _mm512_set1_epi16(neg);
+    let v_open = L::splat(open.clamp(0, i64::from(L::MAX)) as i32);
+    let v_ext = L::splat(ext.clamp(0, i64::from(L::MAX)) as i32);
+    let v_neg = L::splat(L::NEG);
     let v_zero = _mm512_setzero_si512();
+    let v_bias = L::splat(bias);
     // First-pass F at a stripe start, after its first step (see `kernel::run`).
     let fp_start = if LOCAL {
-        _mm512_set1_epi16(clamp16(-open - ext))
+        L::splat((-open - ext).clamp(i64::from(L::NEG), 0) as i32)
     } else {
         v_neg
     };
-    let b_ins = _mm256_set1_epi8(INS as i8);
-    let b_del = _mm256_set1_epi8(DEL as i8);
-    let b_diag = _mm256_set1_epi8(DIAG as i8);
-    let b_zero = _mm256_set1_epi8(ZERO as i8);
-    let b_eopen = _mm256_set1_epi8(E_OPEN as i8);
-    let b_fopen = _mm256_set1_epi8(F_OPEN as i8);
 
-    let mut lanes: [Option<Lane>; LANES] = [None; LANES];
+    let mut lanes: Vec<Option<Lane>> = vec![None; n_lanes];
     let mut next = 0;
     let mut c = 0usize;
 
@@ -404,25 +691,26 @@ unsafe fn run_group<const LOCAL: bool>(
         let pair = &pairs[k];
         let (m, n) = (pair.qc.len(), pair.rc.len());
         let seg = m.div_ceil(p.lanes.max(1));
-        let bit = 1u32 << l;
+        let bit = 1u64 << l;
         for r in 0..rows {
-            let (h, e) = if r >= m {
-                (neg, neg)
+            let inside = r < m;
+            let (h, e) = if !inside {
+                (i64::from(L::NEG), i64::from(L::NEG))
             } else if LOCAL {
-                (0, clamp16(-open))
+                (0, -open)
             } else {
                 let h = -open - ext * r as i64;
-                (clamp16(h), clamp16(h - open))
+                (h, h - open)
             };
-            ws.h[r].0[l] = h;
-            ws.e[r].0[l] = e;
-            ws.ea[r].0[l] = e;
-            let inside = r < m;
-            ws.ebit[r] = (ws.ebit[r] & !bit) | if inside { bit } else { 0 };
-            ws.valid[r] = (ws.valid[r] & !bit) | if inside { bit } else { 0 };
-            let starts = inside && r % seg == 0;
-            ws.start[r] = (ws.start[r] & !bit) | if starts { bit } else { 0 };
-            ws.codes[r / 2].0[(r % 2) * LANES + l] = if inside { pair.qc[r] } else { 0 };
+            L::set(&mut ws.h[r], l, h);
+            L::set(&mut ws.e[r], l, e);
+            L::set(&mut ws.ea[r], l, e);
+            let set = |v: u64, on: bool| (v & !bit) | if on { bit } else { 0 };
+            ws.ebit[r] = set(ws.ebit[r], inside);
+            ws.valid[r] = set(ws.valid[r], inside);
+            ws.start[r] = set(ws.start[r], inside && r % seg == 0);
+            ws.codes[r / L::ROWS].0[(r % L::ROWS) * n_lanes + l] =
+                if inside { pair.qc[r] } else { 0 };
         }
         Lane {
             pair: k,
@@ -442,11 +730,11 @@ unsafe fn run_group<const LOCAL: bool>(
         }
     }
 
-    let mut dw = [0u8; 2 * LANES];
-    let mut diag = [0i16; LANES];
-    let mut top = [0i16; LANES];
+    let mut dw = Block::default();
+    let mut diag = Block::default();
+    let mut top = Block::default();
     while lanes.iter().any(Option::is_some) {
-        // This column's reference residue per lane: page masks, row offset, borders.
+        // This column's reference residue per lane: page masks, offset, borders.
         let mut pages = [0u64; PAGES];
         for (l, lane) in lanes.iter().enumerate() {
             let (d, j) = match lane {
@@ -454,37 +742,36 @@ unsafe fn run_group<const LOCAL: bool>(
                 None => (0, 0),
             };
             let (g, w) = (d / per_page, d % per_page);
-            dw[l] = (w * size) as u8;
-            dw[l + LANES] = dw[l];
-            pages[g] |= (1u64 << l) | (1u64 << (l + LANES));
+            for rep in 0..L::ROWS {
+                dw.0[rep * n_lanes + l] = (w * size) as u8;
+                pages[g] |= 1u64 << (rep * n_lanes + l);
+            }
             if !LOCAL {
                 let jj = j as i64;
-                diag[l] = if j == 0 {
-                    0
-                } else {
-                    clamp16(-open - ext * (jj - 1))
-                };
-                top[l] = clamp16(-open - ext * jj);
+                L::set(
+                    &mut diag,
+                    l,
+                    if j == 0 { 0 } else { -open - ext * (jj - 1) },
+                );
+                L::set(&mut top, l, -open - ext * jj);
             }
         }
-        let v_dw = _mm512_loadu_si512(dw.as_ptr() as *const __m512i);
-        let (k1, k2, k3, k4) = (pages[1], pages[2], pages[3], pages[4]);
+        let v_dw = _mm512_load_si512(dw.0.as_ptr() as *const __m512i);
         let (mut h_diag, h_up) = if LOCAL {
             (v_zero, v_zero)
         } else {
             (
-                _mm512_loadu_si512(diag.as_ptr() as *const __m512i),
-                _mm512_loadu_si512(top.as_ptr() as *const __m512i),
+                _mm512_load_si512(diag.0.as_ptr() as *const __m512i),
+                _mm512_load_si512(top.0.as_ptr() as *const __m512i),
             )
         };
         // `H - open` of the row above (final and first-pass H): each feeds two gaps.
-        let mut h_up_open = _mm512_subs_epi16(h_up, v_open);
+        let mut h_up_open = L::subs(h_up, v_open);
         let mut hfp_up_open = v_neg;
         let mut ft = v_neg;
         let mut fp = v_neg;
         let mut col_max = v_neg;
-        let slot = (c % slots) * rows * LANES;
-        let ring = ws.ring.as_mut_ptr().add(slot);
+        let ring = ws.ring.as_mut_ptr().add((c % slots) * rows / 2 * n_lanes);
 
         // Raw pointers, so the loop does not reload them from `ws` after each store.
         let codes = ws.codes.as_ptr() as *const __m512i;
@@ -494,94 +781,80 @@ unsafe fn run_group<const LOCAL: bool>(
         let hp = ws.h.as_mut_ptr() as *mut __m512i;
         let ep = ws.e.as_mut_ptr() as *mut __m512i;
         let eap = ws.ea.as_mut_ptr() as *mut __m512i;
-        for t in 0..rows / 2 {
-            let idx = _mm512_add_epi8(_mm512_load_si512(codes.add(t)), v_dw);
-            let s0 = _mm512_permutex2var_epi8(tabs[0], idx, tabs[1]);
-            let s1 = _mm512_permutex2var_epi8(tabs[2], idx, tabs[3]);
-            let s2 = _mm512_permutex2var_epi8(tabs[4], idx, tabs[5]);
-            let s3 = _mm512_permutex2var_epi8(tabs[6], idx, tabs[7]);
-            let s4 = _mm512_permutex2var_epi8(tabs[8], idx, tabs[9]);
-            let mut s = _mm512_mask_blend_epi8(k1, s0, s1);
-            s = _mm512_mask_blend_epi8(k2, s, s2);
-            s = _mm512_mask_blend_epi8(k3, s, s3);
-            s = _mm512_mask_blend_epi8(k4, s, s4);
-            let scores = [
-                _mm512_cvtepi8_epi16(_mm512_castsi512_si256(s)),
-                _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64::<1>(s)),
-            ];
-            for (half, &sc) in scores.iter().enumerate() {
-                let r = 2 * t + half;
+        let lookup = |t: usize| lookup(_mm512_load_si512(codes.add(t)), v_dw, &tabs, &pages);
+        for u in 0..rows / 2 {
+            // Rows 2u and 2u + 1: one lookup of 64 codes (16-bit lanes) or two.
+            let looked = if L::ROWS == 2 {
+                [lookup(u), v_zero]
+            } else {
+                [lookup(2 * u), lookup(2 * u + 1)]
+            };
+            let mut traces = [v_zero; 2];
+            for (half, trace) in traces.iter_mut().enumerate() {
+                let r = 2 * u + half;
+                let sc = if L::ROWS == 2 {
+                    L::scores(looked[0], half)
+                } else {
+                    looked[half]
+                };
                 let h_left = _mm512_load_si512(hp.add(r));
-                let mut hd = _mm512_adds_epi16(h_diag, sc);
-                if LOCAL {
-                    hd = _mm512_max_epi16(hd, v_zero);
-                }
+                let hd = L::diag::<LOCAL>(h_diag, sc, v_bias);
                 h_diag = h_left;
                 // True F, from the final H above.
                 let f_open = h_up_open;
-                let f_ext = _mm512_subs_epi16(ft, v_ext);
-                ft = _mm512_max_epi16(f_open, f_ext);
-                let k_fopen = _mm512_cmpgt_epi16_mask(f_open, f_ext);
+                let f_ext = L::subs(ft, v_ext);
+                ft = L::max(f_open, f_ext);
+                let k_fopen = L::gt(f_open, f_ext);
                 // Stripe-local F, from first-pass H, restarting where the lane's stripes
                 // start.
-                let k_start = *starts.add(r);
-                let fpn = _mm512_max_epi16(hfp_up_open, _mm512_subs_epi16(fp, v_ext));
-                fp = _mm512_mask_mov_epi16(fpn, k_start, fp_start);
+                let fpn = L::max(hfp_up_open, L::subs(fp, v_ext));
+                fp = L::mask_mov(fpn, *starts.add(r), fp_start);
                 let e_cur = _mm512_load_si512(ep.add(r));
-                let hfp = _mm512_max_epi16(_mm512_max_epi16(hd, e_cur), fp);
-                let hv = _mm512_max_epi16(hfp, ft);
-                hfp_up_open = _mm512_subs_epi16(hfp, v_open);
-                _mm512_store_si512(
-                    ep.add(r),
-                    _mm512_max_epi16(hfp_up_open, _mm512_subs_epi16(e_cur, v_ext)),
-                );
+                let hfp = L::max(L::max(hd, e_cur), fp);
+                let hv = L::max(hfp, ft);
+                hfp_up_open = L::subs(hfp, v_open);
+                _mm512_store_si512(ep.add(r), L::max(hfp_up_open, L::subs(e_cur, v_ext)));
                 // Traceback byte: H state, E bit (from the previous column), F bit.
-                let k_diag = _mm512_cmpeq_epi16_mask(hv, hd);
-                let k_del = _mm512_cmpeq_epi16_mask(hv, ft);
-                let mut state = _mm256_mask_mov_epi8(b_ins, k_del, b_del);
-                state = _mm256_mask_mov_epi8(state, k_diag, b_diag);
-                if LOCAL {
-                    let k_zero = k_diag & _mm512_cmpeq_epi16_mask(hv, v_zero);
-                    state = _mm256_mask_mov_epi8(state, k_zero, b_zero);
-                }
-                let mut bits = _mm256_maskz_mov_epi8(k_fopen, b_fopen);
-                bits = _mm256_mask_add_epi8(bits, *ebits.add(r), bits, b_eopen);
-                _mm256_storeu_si256(
-                    ring.add(r * LANES) as *mut __m256i,
-                    _mm256_or_si256(state, bits),
-                );
-                let e_open = _mm512_subs_epi16(hv, v_open);
+                let k_diag = L::eq(hv, hd);
+                let k_zero = if LOCAL { k_diag & L::eq(hv, v_zero) } else { 0 };
+                *trace = L::trace(k_diag, L::eq(hv, ft), k_zero, *ebits.add(r), k_fopen);
+                let e_open = L::subs(hv, v_open);
                 h_up_open = e_open;
-                let e_ext = _mm512_subs_epi16(_mm512_load_si512(eap.add(r)), v_ext);
-                _mm512_store_si512(eap.add(r), _mm512_max_epi16(e_open, e_ext));
-                *ebits.add(r) = _mm512_cmpgt_epi16_mask(e_open, e_ext);
+                let e_ext = L::subs(_mm512_load_si512(eap.add(r)), v_ext);
+                _mm512_store_si512(eap.add(r), L::max(e_open, e_ext));
+                *ebits.add(r) = L::gt(e_open, e_ext);
                 _mm512_store_si512(hp.add(r), hv);
                 if LOCAL {
-                    col_max = _mm512_mask_max_epi16(col_max, *valid.add(r), col_max, hv);
+                    col_max = L::mask_max(col_max, *valid.add(r), col_max, hv);
                 }
             }
+            L::store_pair(ring.add(u * n_lanes), traces[0], traces[1]);
         }
 
         if LOCAL {
             // parasail keeps the first column whose maximum beats every earlier one, and in
             // it the first row holding that maximum.
-            let mut maxes = [0i16; LANES];
-            _mm512_storeu_si512(maxes.as_mut_ptr() as *mut __m512i, col_max);
-            let mut pending = 0u32;
-            for (l, lane) in lanes.iter_mut().enumerate() {
-                if let Some(lane) = lane {
-                    if i32::from(maxes[l]) > lane.best {
-                        lane.best = i32::from(maxes[l]);
-                        lane.end_ref = lane.j;
-                        pending |= 1 << l;
-                    }
+            let mut maxes = Block::default();
+            _mm512_store_si512(maxes.0.as_mut_ptr() as *mut __m512i, col_max);
+            let mut pending = 0u64;
+            for (l, slot) in lanes.iter_mut().enumerate() {
+                let Some(lane) = slot else { continue };
+                let best = L::get(&maxes, l);
+                if L::BIASED && best >= limit {
+                    // The 8-bit add may have clipped: 16-bit lanes redo the pair.
+                    left.push(lane.pair);
+                    *slot = None;
+                    continue;
+                }
+                if best > lane.best {
+                    lane.best = best;
+                    lane.end_ref = lane.j;
+                    pending |= 1 << l;
                 }
             }
             let mut r = 0;
             while pending != 0 && r < rows {
-                let hit = _mm512_cmpeq_epi16_mask(_mm512_load_si512(hp.add(r)), col_max)
-                    & ws.valid[r]
-                    & pending;
+                let hit = L::eq(_mm512_load_si512(hp.add(r)), col_max) & ws.valid[r] & pending;
                 let mut bits = hit;
                 while bits != 0 {
                     let l = bits.trailing_zeros() as usize;
@@ -595,37 +868,42 @@ unsafe fn run_group<const LOCAL: bool>(
             }
         }
 
-        // Lanes at their pair's last column: walk, store, take the next pair.
+        // Lanes at their pair's last column (or given up): walk, store, take the next pair.
         for (l, slot) in lanes.iter_mut().enumerate() {
-            let Some(lane) = slot else { continue };
-            lane.j += 1;
-            if lane.j < lane.n {
-                continue;
+            let done = match slot {
+                Some(lane) => {
+                    lane.j += 1;
+                    (lane.j == lane.n).then_some(*lane)
+                }
+                None => None,
+            };
+            if let Some(lane) = done {
+                let pair = &pairs[lane.pair];
+                let seqs = Seqs {
+                    query: pair.query,
+                    reference: pair.reference,
+                    qc: pair.qc,
+                    rc: pair.rc,
+                    matrix,
+                    local: LOCAL,
+                };
+                let score = if LOCAL {
+                    lane.best
+                } else {
+                    L::get(&ws.h[lane.m - 1], l)
+                };
+                out[lane.pair] = Some(finish_lane(
+                    &ws.ring, rows, slots, n_lanes, l, &lane, score, seqs,
+                ));
             }
-            let lane = *lane;
-            let pair = &pairs[lane.pair];
-            let seqs = Seqs {
-                query: pair.query,
-                reference: pair.reference,
-                qc: pair.qc,
-                rc: pair.rc,
-                matrix,
-                local: LOCAL,
-            };
-            let score = if LOCAL {
-                lane.best
-            } else {
-                i32::from(ws.h[lane.m - 1].0[l])
-            };
-            out[lane.pair] = Some(finish_lane::<LOCAL>(
-                &ws.ring, rows, slots, l, &lane, score, seqs,
-            ));
-            *slot = if next < group.len() {
-                next += 1;
-                Some(assign(ws, l, group[next - 1], c + 1))
-            } else {
-                None
-            };
+            if slot.is_none() || done.is_some() {
+                *slot = if next < group.len() {
+                    next += 1;
+                    Some(assign(ws, l, group[next - 1], c + 1))
+                } else {
+                    None
+                };
+            }
         }
         c += 1;
     }

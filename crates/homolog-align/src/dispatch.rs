@@ -526,6 +526,7 @@ pub(crate) fn align_many(
             scoring.params(mode.lanes),
             &batch,
             local,
+            global_scores,
             &mut done,
         );
     }
