@@ -20,11 +20,15 @@
 //! The k-th smallest f32 distance is at most the k-th smallest `hi`, so any reference that
 //! belongs to the result (including every tie at the k-th distance, for `keep_ties`) has
 //! `lo <= d <= t`: keeping every pair with `lo <= t` (the candidate list, adaptive to the
-//! data, not a fixed width) cannot lose one. The candidates are then re-scored with the same
-//! `matrixmultiply::sgemm` call and the same distance formula as the one-pass search (the
-//! per-element arithmetic of that GEMM does not depend on where a pair sits in a tile), and
-//! selected with the same top-k, so ids, distances (bit for bit), order, ties, threshold and
-//! filter semantics are those of the f32 search.
+//! data, not a fixed width) cannot lose one. The candidates are then re-scored with the
+//! one-pass search's dot products and distance formula, and selected with the same top-k, so
+//! ids, distances (bit for bit), order, ties, threshold and filter semantics are those of the
+//! f32 search. The per-element arithmetic of `matrixmultiply::sgemm` does not depend on where
+//! a pair sits in a tile: with an FMA microkernel it is one FMA chain per 256-deep panel,
+//! the panels added in order (see `SGEMM_KC`). The re-rank computes exactly that directly on
+//! the candidate rows, in place (16 candidates per AVX-512 vector, or 8 scalar chains), after
+//! checking once per process, bit for bit against `sgemm` itself, that it matches; where it
+//! does not (another microkernel or blocking), it gathers the rows and calls `sgemm`.
 
 use std::time::Instant;
 
@@ -736,9 +740,12 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
     (hits, stats, overflowed)
 }
 
-/// Second pass: the f32 kernel's GEMM and distance formula on each query's candidates.
+/// Second pass: the f32 kernel's dot products and distance formula on each query's
+/// candidates. The dot products come from [`sgemm_dots`] (direct, no copies) when
+/// [`direct_dots_match_sgemm`] holds, otherwise from a 1-row `sgemm` of the gathered rows.
 fn rerank(input: &Input, lists: Vec<Candidates>) -> Vec<Vec<Hit>> {
     let dim = input.dim;
+    let direct = direct_dots_match_sgemm();
     lists
         .into_par_iter()
         .enumerate()
@@ -752,35 +759,39 @@ fn rerank(input: &Input, lists: Vec<Candidates>) -> Vec<Vec<Hit>> {
                 if n == 0 {
                     return top.finish(input.k, input.keep_ties);
                 }
-                rows.clear();
                 scales.clear();
-                for &r in &ids {
-                    let r = r as usize;
-                    rows.extend_from_slice(&input.references[r * dim..(r + 1) * dim]);
-                    scales.push(input.ref_scale[r]);
-                }
+                scales.extend(ids.iter().map(|&r| input.ref_scale[r as usize]));
                 tile.clear();
                 tile.resize(n, 0.0);
                 let query = &input.queries[q * dim..(q + 1) * dim];
-                // SAFETY: as in the one-pass search: `query` is 1 x dim, `rows` is n x dim
-                // row-major read as the dim x n matrix B, `tile` is 1 x n, no aliasing.
-                unsafe {
-                    matrixmultiply::sgemm(
-                        1,
-                        dim,
-                        n,
-                        1.0,
-                        query.as_ptr(),
-                        dim as isize,
-                        1,
-                        rows.as_ptr(),
-                        1,
-                        dim as isize,
-                        0.0,
-                        tile.as_mut_ptr(),
-                        n as isize,
-                        1,
-                    );
+                if direct {
+                    sgemm_dots(query, input.references, &ids, tile);
+                } else {
+                    rows.clear();
+                    for &r in &ids {
+                        let r = r as usize;
+                        rows.extend_from_slice(&input.references[r * dim..(r + 1) * dim]);
+                    }
+                    // SAFETY: as in the one-pass search: `query` is 1 x dim, `rows` is n x dim
+                    // row-major read as the dim x n matrix B, `tile` is 1 x n, no aliasing.
+                    unsafe {
+                        matrixmultiply::sgemm(
+                            1,
+                            dim,
+                            n,
+                            1.0,
+                            query.as_ptr(),
+                            dim as isize,
+                            1,
+                            rows.as_ptr(),
+                            1,
+                            dim as isize,
+                            0.0,
+                            tile.as_mut_ptr(),
+                            n as isize,
+                            1,
+                        );
+                    }
                 }
                 to_distances(input.metric, tile, input.query_scale[q], scales);
                 for (&d, &reference) in tile.iter().zip(&ids) {
@@ -799,4 +810,366 @@ fn rerank(input: &Input, lists: Vec<Candidates>) -> Vec<Vec<Hit>> {
             },
         )
         .collect()
+}
+
+/// The k-blocking of `matrixmultiply::sgemm` (its `S_KC`, the depth of one packed panel).
+///
+/// Within a panel, every microkernel `matrixmultiply` picks on a CPU with FMA (the AVX-512
+/// 16 x 16 one, the AVX2 + FMA 8 x 8 one, NEON) accumulates each element of C separately,
+/// `acc = fma(a_p, b_p, acc)` for `p` in order, from 0; the panels' results are added to C in
+/// order (`C = acc` for the first, `C = C + acc` after), whatever the element's place in the
+/// tile (masked or not). [`sgemm_dots`] does exactly that.
+const SGEMM_KC: usize = 256;
+
+/// Candidates scored together in [`dot_group`]: independent FMA chains, enough to hide the
+/// FMA latency (4 cycles, 2 per cycle).
+const DOT_GROUP: usize = 8;
+
+/// `query . rows[j]` for `N` rows of `query.len()` values, in `matrixmultiply::sgemm`'s
+/// order of operations (see [`SGEMM_KC`]).
+#[inline(always)]
+fn dot_group<const N: usize>(query: &[f32], rows: [&[f32]; N]) -> [f32; N] {
+    let dim = query.len();
+    let mut total = [0.0f32; N];
+    let mut k0 = 0;
+    while k0 < dim {
+        let k1 = (k0 + SGEMM_KC).min(dim);
+        let q = &query[k0..k1];
+        let r = rows.map(|row| &row[k0..k1]);
+        let mut acc = [0.0f32; N];
+        for (p, &x) in q.iter().enumerate() {
+            for j in 0..N {
+                acc[j] = x.mul_add(r[j][p], acc[j]);
+            }
+        }
+        if k0 == 0 {
+            total = acc;
+        } else {
+            for j in 0..N {
+                total[j] += acc[j];
+            }
+        }
+        k0 = k1;
+    }
+    total
+}
+
+/// [`DotKernel::dots`] as [`DOT_GROUP`] scalar FMA chains at a time (the rest one by one).
+#[inline(always)]
+fn sgemm_dots_body(query: &[f32], references: &[f32], ids: &[u32], out: &mut [f32]) {
+    let dim = query.len();
+    let row = |r: u32| &references[r as usize * dim..(r as usize + 1) * dim];
+    let mut groups = ids.chunks_exact(DOT_GROUP);
+    let mut outs = out.chunks_exact_mut(DOT_GROUP);
+    for (g, o) in (&mut groups).zip(&mut outs) {
+        let rows: [&[f32]; DOT_GROUP] = std::array::from_fn(|j| row(g[j]));
+        o.copy_from_slice(&dot_group(query, rows));
+    }
+    for (&r, o) in groups.remainder().iter().zip(outs.into_remainder()) {
+        *o = dot_group(query, [row(r)])[0];
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn sgemm_dots_fma(query: &[f32], references: &[f32], ids: &[u32], out: &mut [f32]) {
+    sgemm_dots_body(query, references, ids, out)
+}
+
+/// [`sgemm_dots`] on AVX-512: 16 candidates per vector (one per lane), so the same per-lane
+/// FMA chain as [`dot_group`] runs 16 wide. The rows are read in place, 16 values of each of
+/// 16 rows at a time, and transposed in registers (a group short of 16 repeats its first row
+/// and drops those lanes).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn sgemm_dots_avx512(query: &[f32], references: &[f32], ids: &[u32], out: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let dim = query.len();
+    assert!(ids
+        .iter()
+        .all(|&r| (r as usize + 1) * dim <= references.len()));
+    assert_eq!(ids.len(), out.len());
+    for (g, o) in ids.chunks(16).zip(out.chunks_mut(16)) {
+        let rows: [*const f32; 16] = std::array::from_fn(|j| {
+            let r = g.get(j).copied().unwrap_or(g[0]) as usize;
+            // In bounds: checked above.
+            references[r * dim..].as_ptr()
+        });
+        let mut total = _mm512_setzero_ps();
+        let mut k0 = 0;
+        while k0 < dim {
+            let k1 = (k0 + SGEMM_KC).min(dim);
+            let mut acc = _mm512_setzero_ps();
+            let mut p0 = k0;
+            while p0 < k1 {
+                let len = (k1 - p0).min(16);
+                let mask: __mmask16 = if len == 16 { !0 } else { (1 << len) - 1 };
+                // SAFETY: lanes `< len` of row `j` are `references[r * dim + p0 + i]` with
+                // `p0 + i < dim`, in bounds; masked-off lanes are not read.
+                let r: [__m512; 16] = std::array::from_fn(|j| unsafe {
+                    _mm512_maskz_loadu_ps(mask, rows[j].add(p0))
+                });
+                let t = transpose16(r);
+                for (i, &x) in query[p0..p0 + len].iter().enumerate() {
+                    acc = _mm512_fmadd_ps(_mm512_set1_ps(x), t[i], acc);
+                }
+                p0 += len;
+            }
+            total = if k0 == 0 {
+                acc
+            } else {
+                _mm512_add_ps(total, acc)
+            };
+            k0 = k1;
+        }
+        let mut lanes = [0.0f32; 16];
+        // SAFETY: `lanes` holds 16 f32.
+        unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), total) };
+        o.copy_from_slice(&lanes[..o.len()]);
+    }
+}
+
+/// `t[e]` lane `j` = `r[j]` lane `e`: a 16 x 16 transpose of `f32`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn transpose16(r: [std::arch::x86_64::__m512; 16]) -> [std::arch::x86_64::__m512; 16] {
+    use std::arch::x86_64::*;
+    // Pairs of rows interleaved within 128-bit lanes.
+    let a: [__m512; 16] = std::array::from_fn(|i| {
+        let (x, y) = (r[i & !1], r[i | 1]);
+        if i & 1 == 0 {
+            _mm512_unpacklo_ps(x, y)
+        } else {
+            _mm512_unpackhi_ps(x, y)
+        }
+    });
+    // `b[4 g + c]`, 128-bit lane `l`: rows `4 g .. 4 g + 4` at column `4 l + c`.
+    let b: [__m512; 16] = std::array::from_fn(|i| {
+        let (g, c) = (i / 4, i % 4);
+        let x = _mm512_castps_pd(a[4 * g + c / 2]);
+        let y = _mm512_castps_pd(a[4 * g + 2 + c / 2]);
+        _mm512_castpd_ps(if c % 2 == 0 {
+            _mm512_unpacklo_pd(x, y)
+        } else {
+            _mm512_unpackhi_pd(x, y)
+        })
+    });
+    // 4 x 4 transpose of the 128-bit lanes of `b[c], b[4 + c], b[8 + c], b[12 + c]`.
+    let mut t = [_mm512_setzero_ps(); 16];
+    for c in 0..4 {
+        let v0 = _mm512_shuffle_f32x4::<0x44>(b[c], b[4 + c]);
+        let v1 = _mm512_shuffle_f32x4::<0xEE>(b[c], b[4 + c]);
+        let v2 = _mm512_shuffle_f32x4::<0x44>(b[8 + c], b[12 + c]);
+        let v3 = _mm512_shuffle_f32x4::<0xEE>(b[8 + c], b[12 + c]);
+        t[c] = _mm512_shuffle_f32x4::<0x88>(v0, v2);
+        t[4 + c] = _mm512_shuffle_f32x4::<0xDD>(v0, v2);
+        t[8 + c] = _mm512_shuffle_f32x4::<0x88>(v1, v3);
+        t[12 + c] = _mm512_shuffle_f32x4::<0xDD>(v1, v3);
+    }
+    t
+}
+
+/// Implementations of [`sgemm_dots`], all with the same arithmetic (the FMA chain of
+/// [`dot_group`] per candidate), only the vector width differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DotKernel {
+    /// Scalar `mul_add` (a correctly rounded fused multiply-add everywhere; a slow library
+    /// call where the CPU has no FMA).
+    Portable,
+    /// [`DotKernel::Portable`] compiled with AVX2 + FMA: one `vfmadd` per product.
+    #[cfg(target_arch = "x86_64")]
+    Fma,
+    /// 16 candidates per AVX-512 vector ([`sgemm_dots_avx512`]).
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl DotKernel {
+    /// The kernels this CPU can run, fastest last.
+    #[cfg(test)]
+    fn available() -> Vec<DotKernel> {
+        #[allow(unused_mut)]
+        let mut kernels = vec![DotKernel::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                kernels.push(DotKernel::Fma);
+            }
+            if avx512f() {
+                kernels.push(DotKernel::Avx512);
+            }
+        }
+        kernels
+    }
+
+    /// The fastest kernel this CPU can run.
+    fn detect() -> DotKernel {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if avx512f() {
+                return DotKernel::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                return DotKernel::Fma;
+            }
+        }
+        DotKernel::Portable
+    }
+
+    /// `out[j] = query . references[ids[j]]` (rows of `query.len()` values), bit for bit what
+    /// `matrixmultiply::sgemm` computes for that element when [`direct_dots_match_sgemm`]
+    /// holds: no gather, no packing and no 16-row padding of a 1-row GEMM. `self` must be
+    /// one of [`DotKernel::available`].
+    fn dots(self, query: &[f32], references: &[f32], ids: &[u32], out: &mut [f32]) {
+        match self {
+            DotKernel::Portable => sgemm_dots_body(query, references, ids, out),
+            #[cfg(target_arch = "x86_64")]
+            DotKernel::Fma => {
+                assert!(
+                    std::arch::is_x86_feature_detected!("avx2")
+                        && std::arch::is_x86_feature_detected!("fma")
+                );
+                // SAFETY: both features were just checked.
+                unsafe { sgemm_dots_fma(query, references, ids, out) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            DotKernel::Avx512 => {
+                assert!(avx512f());
+                // SAFETY: the feature was just checked.
+                unsafe { sgemm_dots_avx512(query, references, ids, out) }
+            }
+        }
+    }
+}
+
+/// [`DotKernel::dots`] with the fastest kernel of this CPU.
+fn sgemm_dots(query: &[f32], references: &[f32], ids: &[u32], out: &mut [f32]) {
+    DotKernel::detect().dots(query, references, ids, out)
+}
+
+/// Whether [`sgemm_dots`] reproduces `matrixmultiply::sgemm` on this CPU and build, checked
+/// once per process: `sgemm` picks its microkernel at run time (a CPU without FMA gets one
+/// that rounds the products separately) and its blocking at build time, so the re-rank only
+/// takes the direct path after comparing both, bit for bit, on dot products of lengths
+/// around and across several panels (random values of mixed signs and magnitudes, for which a
+/// different order or rounding of the sums shows in almost every element). Otherwise it
+/// re-scores with `sgemm` itself.
+fn direct_dots_match_sgemm() -> bool {
+    static MATCH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *MATCH.get_or_init(|| {
+        [1, 7, 33, 255, 256, 257, 513, 1000, 1024, 1031, 2053]
+            .iter()
+            .enumerate()
+            .all(|(i, &dim)| direct_equals_sgemm(DotKernel::detect(), dim, 3, 21, i as u64 + 1))
+    })
+}
+
+/// Deterministic test data: `n` values of random sign, mantissa and binary exponent in
+/// `[-8, 8)` (xorshift64*, no dependency).
+fn calibration_values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s >> 12;
+            s ^= s << 25;
+            s ^= s >> 27;
+            let x = s.wrapping_mul(0x2545_F491_4F6C_DD1D);
+            let mantissa = (x >> 40) as f32 / (1u64 << 24) as f32; // [0, 1)
+            let exponent = ((x >> 8) & 15) as i32 - 8;
+            let sign = if x & 1 == 0 { 1.0 } else { -1.0 };
+            sign * (0.5 + mantissa) * f32::powi(2.0, exponent)
+        })
+        .collect()
+}
+
+/// Compares `kernel`'s dot products with an `m x n` `sgemm` (the one-pass search's call
+/// shape: several query rows, reference rows as the columns of B) on random data of dimension
+/// `dim`.
+fn direct_equals_sgemm(kernel: DotKernel, dim: usize, m: usize, n: usize, seed: u64) -> bool {
+    let queries = calibration_values(m * dim, seed);
+    let refs = calibration_values(n * dim, seed.wrapping_add(1000));
+    let mut tile = vec![0.0f32; m * n];
+    // SAFETY: `queries` is m x dim, `refs` n x dim read as the dim x n matrix B, `tile` m x n,
+    // all row-major with exactly those lengths, no aliasing.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            dim,
+            n,
+            1.0,
+            queries.as_ptr(),
+            dim as isize,
+            1,
+            refs.as_ptr(),
+            1,
+            dim as isize,
+            0.0,
+            tile.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+    // Every other reference row, in reverse, so that groups and remainders both occur.
+    let ids: Vec<u32> = (0..n as u32).rev().step_by(2).chain(0..n as u32).collect();
+    let mut out = vec![0.0f32; ids.len()];
+    (0..m).all(|i| {
+        kernel.dots(&queries[i * dim..(i + 1) * dim], &refs, &ids, &mut out);
+        ids.iter()
+            .zip(&out)
+            .all(|(&r, d)| d.to_bits() == tile[i * n + r as usize].to_bits())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The direct dot products of every kernel this CPU has are `sgemm`'s bit for bit
+    /// (random data, one panel, several panels, a partial last panel, partial groups of
+    /// candidates), and the calibration that guards them passes on CPUs with FMA (there
+    /// `sgemm` uses an FMA microkernel), so the fast path is really taken.
+    #[test]
+    fn direct_dots_are_sgemm_bit_for_bit() {
+        for kernel in DotKernel::available() {
+            for (seed, dim) in [1024usize, 1000, 33, 256, 257, 1].into_iter().enumerate() {
+                for (m, n) in [(1, 1), (1, 17), (5, 40), (32, 100)] {
+                    assert!(
+                        direct_equals_sgemm(kernel, dim, m, n, 77 + seed as u64),
+                        "{kernel:?}, dim {dim}, {m} x {n}: dot products differ from sgemm"
+                    );
+                }
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            assert!(direct_dots_match_sgemm());
+        }
+    }
+
+    /// The calibration data is sensitive to the order of the sums: a different panel depth
+    /// or unfused products give different bits.
+    #[test]
+    fn calibration_detects_another_summation_order() {
+        let dim = 1000;
+        let q = calibration_values(dim, 5);
+        let r = calibration_values(dim, 6);
+        let want = {
+            let mut out = [0.0f32];
+            sgemm_dots(&q, &r, &[0], &mut out);
+            out[0]
+        };
+        let unfused = q.iter().zip(&r).fold(0.0f32, |acc, (a, b)| acc + a * b);
+        let one_panel = q
+            .iter()
+            .zip(&r)
+            .fold(0.0f32, |acc, (a, b)| a.mul_add(*b, acc));
+        assert_ne!(want.to_bits(), unfused.to_bits());
+        assert_ne!(want.to_bits(), one_panel.to_bits());
+    }
 }
