@@ -139,6 +139,11 @@ pub(crate) struct BatchWorkspace {
     valid: Vec<u64>,
     /// Query symbol codes: 64 / lanes rows per block, `lanes` bytes each.
     codes: Vec<Block>,
+    /// Reference symbol codes of every lane's pair, by column slot: slot `c`, lane `l` at
+    /// `c * lanes + l` (written when the lane takes the pair).
+    stream: Vec<u8>,
+    /// Per column slot, one bit per lane: the lane's pair ends in that column.
+    ends: Vec<u64>,
     /// Traceback ring, 4 bits per cell: column slot `c`, row `r`, lane `l` in byte
     /// `(c * rows / 2 + r / 2) * lanes + l` (low nibble: even rows).
     ring: Vec<u8>,
@@ -159,8 +164,7 @@ impl Default for Block {
 struct Lane {
     /// Index into the batch's pairs.
     pair: usize,
-    /// Current column (reference position) and the pair's lengths.
-    j: usize,
+    /// The pair's lengths.
     m: usize,
     n: usize,
     /// Global column counter at the pair's column 0.
@@ -373,6 +377,7 @@ trait Lanes {
     unsafe fn max(a: __m512i, b: __m512i) -> __m512i;
     unsafe fn eq(a: __m512i, b: __m512i) -> u64;
     unsafe fn gt(a: __m512i, b: __m512i) -> u64;
+    unsafe fn ge(a: __m512i, b: __m512i) -> u64;
     /// `k ? a : src`, lane by lane.
     unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i;
     /// `k ? max(a, b) : src`.
@@ -422,6 +427,10 @@ impl Lanes for I16 {
     #[inline(always)]
     unsafe fn gt(a: __m512i, b: __m512i) -> u64 {
         u64::from(_mm512_cmpgt_epi16_mask(a, b))
+    }
+    #[inline(always)]
+    unsafe fn ge(a: __m512i, b: __m512i) -> u64 {
+        u64::from(_mm512_cmpge_epi16_mask(a, b))
     }
     #[inline(always)]
     unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i {
@@ -504,6 +513,10 @@ impl Lanes for U8 {
     #[inline(always)]
     unsafe fn gt(a: __m512i, b: __m512i) -> u64 {
         _mm512_cmpgt_epu8_mask(a, b)
+    }
+    #[inline(always)]
+    unsafe fn ge(a: __m512i, b: __m512i) -> u64 {
+        _mm512_cmpge_epu8_mask(a, b)
     }
     #[inline(always)]
     unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i {
@@ -647,6 +660,10 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     }
     ws.codes.clear();
     ws.codes.resize(rows / L::ROWS, Block::default());
+    ws.stream.clear();
+    ws.stream.resize(slots * n_lanes, 0);
+    ws.ends.clear();
+    ws.ends.resize(slots, 0);
     // Two rows per byte (4-bit trace codes).
     let ring_len = slots * rows / 2 * n_lanes;
     if ws.ring.len() < ring_len {
@@ -664,6 +681,15 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             table[g * 128 + w * size + a] = s as u8;
         }
     }
+    // Per reference symbol: its offset in its page, and the page.
+    let mut offsets = Block::default();
+    let mut page_of = Block::default();
+    for d in 0..size {
+        offsets.0[d] = ((d % per_page) * size) as u8;
+        page_of.0[d] = (d / per_page) as u8;
+    }
+    let offsets = _mm512_load_si512(offsets.0.as_ptr() as *const __m512i);
+    let page_of = _mm512_load_si512(page_of.0.as_ptr() as *const __m512i);
     let mut tabs = [_mm512_setzero_si512(); 2 * PAGES];
     for (k, v) in tabs.iter_mut().enumerate() {
         *v = _mm512_loadu_si512(table.as_ptr().add(64 * k) as *const __m512i);
@@ -712,9 +738,15 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             ws.codes[r / L::ROWS].0[(r % L::ROWS) * n_lanes + l] =
                 if inside { pair.qc[r] } else { 0 };
         }
+        // Its reference, column by column from `c` on (n <= slots), and its last column.
+        let mut slot = c % slots;
+        for &d in pair.rc {
+            ws.stream[slot * n_lanes + l] = d;
+            slot = if slot + 1 == slots { 0 } else { slot + 1 };
+        }
+        ws.ends[(c + n - 1) % slots] |= bit;
         Lane {
             pair: k,
-            j: 0,
             m,
             n,
             c0: c,
@@ -723,47 +755,49 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             end_ref: 0,
         }
     };
+    // Lanes with a pair; per lane (in lane elements): the column within its pair (global
+    // borders) and its best local score so far.
+    let mut active = 0u64;
+    let mut j_of = Block::default();
+    let mut best_of = Block::default();
     for (l, lane) in lanes.iter_mut().enumerate() {
         if next < group.len() {
             *lane = Some(assign(ws, l, group[next], c));
+            active |= 1 << l;
             next += 1;
         }
     }
 
-    let mut dw = Block::default();
-    let mut diag = Block::default();
-    let mut top = Block::default();
-    while lanes.iter().any(Option::is_some) {
-        // This column's reference residue per lane: page masks, offset, borders.
+    let v_one = L::splat(1);
+    let v_limit = L::splat(limit);
+    let v_open_neg = L::splat((-open).clamp(i64::from(L::NEG), 0) as i32);
+    while active != 0 {
+        // This column's reference residue per lane: page masks and offset from the stream,
+        // borders from the column within the pair.
+        let column = ws.stream.as_ptr().add((c % slots) * n_lanes);
+        let d = if n_lanes == 32 {
+            _mm512_broadcast_i64x4(_mm256_loadu_si256(column as *const __m256i))
+        } else {
+            _mm512_loadu_si512(column as *const __m512i)
+        };
+        let v_dw = _mm512_permutexvar_epi8(d, offsets);
+        let page = _mm512_permutexvar_epi8(d, page_of);
         let mut pages = [0u64; PAGES];
-        for (l, lane) in lanes.iter().enumerate() {
-            let (d, j) = match lane {
-                Some(lane) => (pairs[lane.pair].rc[lane.j] as usize, lane.j),
-                None => (0, 0),
-            };
-            let (g, w) = (d / per_page, d % per_page);
-            for rep in 0..L::ROWS {
-                dw.0[rep * n_lanes + l] = (w * size) as u8;
-                pages[g] |= 1u64 << (rep * n_lanes + l);
-            }
-            if !LOCAL {
-                let jj = j as i64;
-                L::set(
-                    &mut diag,
-                    l,
-                    if j == 0 { 0 } else { -open - ext * (jj - 1) },
-                );
-                L::set(&mut top, l, -open - ext * jj);
-            }
+        for (g, k) in pages.iter_mut().enumerate().skip(1) {
+            *k = _mm512_cmpeq_epi8_mask(page, _mm512_set1_epi8(g as i8));
         }
-        let v_dw = _mm512_load_si512(dw.0.as_ptr() as *const __m512i);
         let (mut h_diag, h_up) = if LOCAL {
             (v_zero, v_zero)
         } else {
-            (
-                _mm512_load_si512(diag.0.as_ptr() as *const __m512i),
-                _mm512_load_si512(top.0.as_ptr() as *const __m512i),
-            )
+            // H(-1, j) = -open - j extend; H(-1, j - 1) feeds row 0's diagonal (0 at j = 0).
+            let j = _mm512_load_si512(j_of.0.as_ptr() as *const __m512i);
+            let top = _mm512_subs_epi16(v_open_neg, _mm512_mullo_epi16(j, v_ext));
+            let diag = L::mask_mov(_mm512_adds_epi16(top, v_ext), L::eq(j, v_zero), v_zero);
+            _mm512_store_si512(
+                j_of.0.as_mut_ptr() as *mut __m512i,
+                _mm512_adds_epi16(j, v_one),
+            );
+            (diag, top)
         };
         // `H - open` of the row above (final and first-pass H): each feeds two gaps.
         let mut h_up_open = L::subs(h_up, v_open);
@@ -834,22 +868,36 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
         if LOCAL {
             // parasail keeps the first column whose maximum beats every earlier one, and in
             // it the first row holding that maximum.
-            let mut maxes = Block::default();
-            _mm512_store_si512(maxes.0.as_mut_ptr() as *mut __m512i, col_max);
-            let mut pending = 0u64;
-            for (l, slot) in lanes.iter_mut().enumerate() {
-                let Some(lane) = slot else { continue };
-                let best = L::get(&maxes, l);
-                if L::BIASED && best >= limit {
-                    // The 8-bit add may have clipped: 16-bit lanes redo the pair.
+            let best = _mm512_load_si512(best_of.0.as_ptr() as *const __m512i);
+            // 8-bit lanes: the add may have clipped, 16-bit lanes redo the pair.
+            let mut over = if L::BIASED {
+                L::ge(col_max, v_limit) & active
+            } else {
+                0
+            };
+            let mut pending = L::gt(col_max, best) & active & !over;
+            while over != 0 {
+                let l = over.trailing_zeros() as usize;
+                over &= over - 1;
+                if let Some(lane) = lanes[l].take() {
                     left.push(lane.pair);
-                    *slot = None;
-                    continue;
+                    ws.ends[(lane.c0 + lane.n - 1) % slots] &= !(1 << l);
+                    active &= !(1 << l);
                 }
-                if best > lane.best {
-                    lane.best = best;
-                    lane.end_ref = lane.j;
-                    pending |= 1 << l;
+            }
+            if pending != 0 {
+                _mm512_store_si512(
+                    best_of.0.as_mut_ptr() as *mut __m512i,
+                    L::mask_mov(best, pending, col_max),
+                );
+                let mut bits = pending;
+                while bits != 0 {
+                    let l = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    if let Some(lane) = &mut lanes[l] {
+                        lane.best = L::get(&best_of, l);
+                        lane.end_ref = c - lane.c0;
+                    }
                 }
             }
             let mut r = 0;
@@ -868,42 +916,46 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             }
         }
 
-        // Lanes at their pair's last column (or given up): walk, store, take the next pair.
-        for (l, slot) in lanes.iter_mut().enumerate() {
-            let done = match slot {
-                Some(lane) => {
-                    lane.j += 1;
-                    (lane.j == lane.n).then_some(*lane)
-                }
-                None => None,
+        // Lanes at their pair's last column (or given up above): walk, store, take the
+        // next pair.
+        let slot = c % slots;
+        let mut ending = ws.ends[slot] & active;
+        ws.ends[slot] &= !ending;
+        let mut free = !active & (u64::MAX >> (64 - n_lanes));
+        while ending != 0 {
+            let l = ending.trailing_zeros() as usize;
+            ending &= ending - 1;
+            let Some(lane) = lanes[l].take() else {
+                continue;
             };
-            if let Some(lane) = done {
-                let pair = &pairs[lane.pair];
-                let seqs = Seqs {
-                    query: pair.query,
-                    reference: pair.reference,
-                    qc: pair.qc,
-                    rc: pair.rc,
-                    matrix,
-                    local: LOCAL,
-                };
-                let score = if LOCAL {
-                    lane.best
-                } else {
-                    L::get(&ws.h[lane.m - 1], l)
-                };
-                out[lane.pair] = Some(finish_lane(
-                    &ws.ring, rows, slots, n_lanes, l, &lane, score, seqs,
-                ));
-            }
-            if slot.is_none() || done.is_some() {
-                *slot = if next < group.len() {
-                    next += 1;
-                    Some(assign(ws, l, group[next - 1], c + 1))
-                } else {
-                    None
-                };
-            }
+            let pair = &pairs[lane.pair];
+            let seqs = Seqs {
+                query: pair.query,
+                reference: pair.reference,
+                qc: pair.qc,
+                rc: pair.rc,
+                matrix,
+                local: LOCAL,
+            };
+            let score = if LOCAL {
+                lane.best
+            } else {
+                L::get(&ws.h[lane.m - 1], l)
+            };
+            out[lane.pair] = Some(finish_lane(
+                &ws.ring, rows, slots, n_lanes, l, &lane, score, seqs,
+            ));
+            active &= !(1 << l);
+            free |= 1 << l;
+        }
+        while free != 0 && next < group.len() {
+            let l = free.trailing_zeros() as usize;
+            free &= free - 1;
+            lanes[l] = Some(assign(ws, l, group[next], c + 1));
+            next += 1;
+            active |= 1 << l;
+            L::set(&mut j_of, l, 0);
+            L::set(&mut best_of, l, 0);
         }
         c += 1;
     }
