@@ -711,32 +711,35 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     let mut next = 0;
     let mut c = 0usize;
 
-    // Column -1 of a lane's new pair (rows past its query are left as they are: they never
+    // Column -1 of a lane's new pair (rows past its query keep what they hold: they never
     // feed rows above them).
     let assign = |ws: &mut BatchWorkspace, l: usize, k: usize, c: usize| -> Lane {
         let pair = &pairs[k];
         let (m, n) = (pair.qc.len(), pair.rc.len());
         let seg = m.div_ceil(p.lanes.max(1));
         let bit = 1u64 << l;
-        for r in 0..rows {
-            let inside = r < m;
-            let (h, e) = if !inside {
-                (i64::from(L::NEG), i64::from(L::NEG))
-            } else if LOCAL {
-                (0, -open)
-            } else {
-                let h = -open - ext * r as i64;
-                (h, h - open)
-            };
-            L::set(&mut ws.h[r], l, h);
-            L::set(&mut ws.e[r], l, e);
-            L::set(&mut ws.ea[r], l, e);
-            let set = |v: u64, on: bool| (v & !bit) | if on { bit } else { 0 };
-            ws.ebit[r] = set(ws.ebit[r], inside);
-            ws.valid[r] = set(ws.valid[r], inside);
-            ws.start[r] = set(ws.start[r], inside && r % seg == 0);
-            ws.codes[r / L::ROWS].0[(r % L::ROWS) * n_lanes + l] =
-                if inside { pair.qc[r] } else { 0 };
+        let (h0, e0) = if LOCAL {
+            (0, -open)
+        } else {
+            (-open, -2 * open)
+        };
+        for r in 0..m {
+            // Global: a leading gap of r + 1 query residues, E one more open below it.
+            let step = if LOCAL { 0 } else { ext * r as i64 };
+            L::set(&mut ws.h[r], l, h0 - step);
+            L::set(&mut ws.e[r], l, e0 - step);
+            L::set(&mut ws.ea[r], l, e0 - step);
+            ws.ebit[r] |= bit;
+            ws.valid[r] |= bit;
+            ws.start[r] &= !bit;
+            ws.codes[r / L::ROWS].0[(r % L::ROWS) * n_lanes + l] = pair.qc[r];
+        }
+        for r in (0..m).step_by(seg) {
+            ws.start[r] |= bit;
+        }
+        // Rows past the query only need to leave the column maxima.
+        for valid in &mut ws.valid[m..] {
+            *valid &= !bit;
         }
         // Its reference, column by column from `c` on (n <= slots), and its last column.
         let mut slot = c % slots;
