@@ -10,8 +10,9 @@
 # DP cells per second, NW + SW cells counted once per mode) and ratios. parasail's score-only
 # nw/sw_striped_16 (`parasail_c_score16`, no traceback) is the floor a traceback cannot beat.
 #
-# Then homolog's passes (crates/homolog-align/examples/align_bench.rs, default kernel, CPU time
-# of 1 thread): score-only, one-pass traceback (HOMOLOG_ALIGN_TRACEBACK=full) and two-pass
+# Then homolog's passes (crates/homolog-align/examples/align_bench.rs, CPU time of 1 thread): the
+# batch kernel (many pairs per call; pairs_bench above goes through it), and the per-pair
+# default kernel: score-only, one-pass traceback (HOMOLOG_ALIGN_TRACEBACK=full) and two-pass
 # traceback (two-pass: checkpointed score pass + blocks recomputed), and the long pair with both
 # tracebacks in separate processes (peak RSS each).
 #
@@ -95,8 +96,11 @@ print(f"scaling 1 -> {cores} threads: {allt / one:.2f}x ({allt / one / cores * 1
 print(f"warm cache vs cold: {float(rows['homolog_cold_cache']['seconds']) / float(rows['homolog_warm_cache']['seconds']):.1f}x faster")
 PY
 
-# homolog per pass, default kernel: score-only (the first pass's floor), one-pass and two-pass
-# traceback (CPU seconds of the thread, so comparable despite other load).
+# homolog per pass: the batch kernel (many pairs per call, what homolog-pairs uses), then the
+# per-pair default kernel: score-only (the first pass's floor), one-pass and two-pass traceback
+# (CPU seconds of the thread, so comparable despite other load).
+echo "homolog batch kernel: $("$target/release/examples/align_bench" --batch-kernel) (load $(load)):"
+"$target/release/examples/align_bench" "$work/pairs.tsv" 1 batch
 for tb in full two-pass; do
   echo "homolog passes, HOMOLOG_ALIGN_TRACEBACK=$tb (load $(load)):"
   HOMOLOG_ALIGN_TRACEBACK=$tb "$target/release/examples/align_bench" "$work/pairs.tsv" 1 auto

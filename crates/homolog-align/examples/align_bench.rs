@@ -20,6 +20,10 @@
 //! and the peak resident memory of the process (VmHWM): run it once per traceback choice.
 //! The score-only times are the floor of a two-pass traceback's first pass.
 //!
+//! `... PAIRS.tsv ROUNDS batch` times the many-pair calls instead (`try_global_many`,
+//! `try_local_many`, `try_global_local_many`: the batch kernel where the CPU has it);
+//! `align_bench --batch-kernel` says whether it does.
+//!
 //! `... PAIRS.tsv ROUNDS KERNELS interleave` compares the kernels block by block instead:
 //! each block of 64 pairs is aligned by every kernel in turn (rotating which goes first),
 //! timed by the wall clock, so load on a shared machine slows every kernel alike and the
@@ -165,6 +169,11 @@ fn main() -> Result<(), String> {
     let path = args.next().ok_or(
         "usage: align_bench PAIRS.tsv [ROUNDS [KERNELS [interleave]]] | align_bench --long LEN",
     )?;
+    if path == "--batch-kernel" {
+        // Whether the many-pair calls use the batch kernel on this CPU.
+        println!("{}", if homolog_align::batch_kernel() { "yes" } else { "no" });
+        return Ok(());
+    }
     if path == "--long" {
         let len = args
             .next()
