@@ -167,6 +167,39 @@ impl PairAligner for MemoAligner {
         self.memo.insert(key, metrics.clone());
         metrics
     }
+
+    /// Aligns the pairs not memoised yet many at a time ([`crate::align_batch`] without a
+    /// cache: the batch kernel where the CPU has it), with the same metrics as
+    /// [`PairAligner::align`] one by one.
+    fn prepare(&self, pairs: &[(&str, &str)]) {
+        // Empty sequences keep FANTASIA's empty-metrics rule (see `PairMetrics::empty`).
+        let todo: Vec<(&[u8], &[u8])> = pairs
+            .iter()
+            .filter(|(q, r)| !q.is_empty() && !r.is_empty() && !self.memo.contains(&pair_key(q, r)))
+            .map(|(q, r)| (q.as_bytes(), r.as_bytes()))
+            .collect();
+        if todo.is_empty() {
+            return;
+        }
+        let options = crate::BatchOptions {
+            scoring: self.scoring.clone(),
+            ..crate::BatchOptions::default()
+        };
+        match crate::align_batch(&todo, &options, None, &|_| {}) {
+            Ok((values, _)) => {
+                for ((q, r), v) in todo.iter().zip(values) {
+                    let (nw, sw) = v.stats();
+                    self.memo.insert(
+                        (sequence_digest(q), sequence_digest(r)),
+                        PairMetrics { nw, sw },
+                    );
+                }
+            }
+            // A pair that cannot be aligned fails the whole batch: align them one by one,
+            // where such a pair gets empty metrics and a warning.
+            Err(e) => tracing::warn!("batch alignment: {e}; aligning these pairs one by one"),
+        }
+    }
 }
 
 /// [`PairAligner`] backed by a persistent SQLite alignment cache
