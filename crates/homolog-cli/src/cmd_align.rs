@@ -53,8 +53,8 @@ pub struct AlignArgs {
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Distinct pairs per cache round trip (read batch, parallel alignment, write
-    /// transaction).
-    #[arg(long, default_value_t = 8192)]
+    /// transaction). Larger chunks let the batch kernel group more pairs by length.
+    #[arg(long, default_value_t = 65_536)]
     pub chunk: usize,
 }
 
