@@ -171,7 +171,14 @@ fn main() -> Result<(), String> {
     )?;
     if path == "--batch-kernel" {
         // Whether the many-pair calls use the batch kernel on this CPU.
-        println!("{}", if homolog_align::batch_kernel() { "yes" } else { "no" });
+        println!(
+            "{}",
+            if homolog_align::batch_kernel() {
+                "yes"
+            } else {
+                "no"
+            }
+        );
         return Ok(());
     }
     if path == "--long" {
