@@ -506,18 +506,24 @@ pub(crate) fn align_many(
     let mut done: Vec<Option<AlignmentStats>> = vec![None; pairs.len()];
     if mode.batches() && crate::batch::available() {
         let matrix = &scoring.matrix;
-        let codes: Vec<(Vec<u8>, Vec<u8>)> = pairs
-            .iter()
-            .map(|&(q, r)| (matrix.encode(q), matrix.encode(r)))
-            .collect();
+        // Symbol codes of every sequence in one buffer (query then reference, pair by pair).
+        let total = pairs.iter().map(|(q, r)| q.len() + r.len()).sum();
+        let mut codes = Vec::with_capacity(total);
+        for (q, r) in pairs {
+            codes.extend(q.iter().chain(r.iter()).map(|&b| matrix.index(b)));
+        }
+        let mut at = 0;
         let batch: Vec<crate::batch::Pair> = pairs
             .iter()
-            .zip(&codes)
-            .map(|(&(query, reference), (qc, rc))| crate::batch::Pair {
-                query,
-                reference,
-                qc,
-                rc,
+            .map(|&(query, reference)| {
+                let (qc, rest) = codes[at..].split_at(query.len());
+                at += query.len() + reference.len();
+                crate::batch::Pair {
+                    query,
+                    reference,
+                    qc,
+                    rc: &rest[..reference.len()],
+                }
             })
             .collect();
         crate::batch::align_many(
