@@ -905,6 +905,20 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             }
             let mut r = 0;
             while pending != 0 && r < rows {
+                // Four rows at a time while none of them holds a pending maximum (rows is
+                // even, and the valid mask keeps padding rows out).
+                while r + 4 <= rows {
+                    let any = (0..4).fold(0, |k, d| {
+                        k | (L::eq(_mm512_load_si512(hp.add(r + d)), col_max) & ws.valid[r + d])
+                    });
+                    if any & pending != 0 {
+                        break;
+                    }
+                    r += 4;
+                }
+                if r == rows {
+                    break;
+                }
                 let hit = L::eq(_mm512_load_si512(hp.add(r)), col_max) & ws.valid[r] & pending;
                 let mut bits = hit;
                 while bits != 0 {
