@@ -346,7 +346,7 @@ fn finish_lane(
     };
     // Column j of the pair is ring slot (c0 + j) mod slots, j < n <= slots.
     let first = lane.c0 % slots;
-    let cell = |i: usize, j: usize| {
+    let cell = move |i: usize, j: usize| {
         let slot = first + j;
         let slot = if slot >= slots { slot - slots } else { slot };
         (ring[(slot * rows / 2 + i / 2) * lanes + l] >> ((i % 2) * 4)) & 0xf

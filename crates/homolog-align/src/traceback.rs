@@ -65,7 +65,10 @@ impl Walk {
     /// differently). Returns true when the alignment is finished, false when it reached
     /// column `j_lo - 1` (the caller then provides the columns to its left).
     pub(crate) fn run(&mut self, cell: impl Fn(usize, usize) -> u8, j_lo: usize, s: Seqs) -> bool {
-        let st = &mut self.stats;
+        // Counted in a local copy: writes through `&mut self` each step would make the
+        // compiler reload what `cell` captured.
+        let mut stats = self.stats;
+        let st = &mut stats;
         let (mut i, mut j, mut state) = (self.i, self.j, self.state);
         let j_lo = j_lo as isize;
         let done = loop {
@@ -123,6 +126,7 @@ impl Walk {
             }
         };
         (self.i, self.j, self.state) = (i, j, state);
+        self.stats = stats;
         done
     }
 }
