@@ -159,6 +159,18 @@ impl Default for Block {
     }
 }
 
+impl Block {
+    /// The block as 32 `i16` lanes.
+    fn lanes16(&self) -> &[i16; 32] {
+        // SAFETY: 64 bytes aligned to 64 are 32 aligned `i16`, and every bit pattern is one.
+        unsafe { &*(self.0.as_ptr() as *const [i16; 32]) }
+    }
+    fn lanes16_mut(&mut self) -> &mut [i16; 32] {
+        // SAFETY: as in `lanes16`, and `self` is borrowed mutably.
+        unsafe { &mut *(self.0.as_mut_ptr() as *mut [i16; 32]) }
+    }
+}
+
 /// The pair a lane is aligning.
 #[derive(Debug, Clone, Copy)]
 struct Lane {
@@ -475,11 +487,10 @@ impl Lanes for I16 {
         _mm256_storeu_si256(dst as *mut __m256i, packed);
     }
     fn get(block: &Block, l: usize) -> i32 {
-        i32::from(i16::from_ne_bytes([block.0[2 * l], block.0[2 * l + 1]]))
+        i32::from(block.lanes16()[l])
     }
     fn set(block: &mut Block, l: usize, x: i64) {
-        let v = x.clamp(i64::from(Self::NEG), i64::from(Self::MAX)) as i16;
-        block.0[2 * l..2 * l + 2].copy_from_slice(&v.to_ne_bytes());
+        block.lanes16_mut()[l] = x.clamp(i64::from(Self::NEG), i64::from(Self::MAX)) as i16;
     }
 }
 
@@ -723,16 +734,28 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
         } else {
             (-open, -2 * open)
         };
-        for r in 0..m {
+        let cells = ws.h[..m]
+            .iter_mut()
+            .zip(&mut ws.e[..m])
+            .zip(&mut ws.ea[..m]);
+        for (r, ((h, e), ea)) in cells.enumerate() {
             // Global: a leading gap of r + 1 query residues, E one more open below it.
             let step = if LOCAL { 0 } else { ext * r as i64 };
-            L::set(&mut ws.h[r], l, h0 - step);
-            L::set(&mut ws.e[r], l, e0 - step);
-            L::set(&mut ws.ea[r], l, e0 - step);
-            ws.ebit[r] |= bit;
-            ws.valid[r] |= bit;
-            ws.start[r] &= !bit;
-            ws.codes[r / L::ROWS].0[(r % L::ROWS) * n_lanes + l] = pair.qc[r];
+            L::set(h, l, h0 - step);
+            L::set(e, l, e0 - step);
+            L::set(ea, l, e0 - step);
+        }
+        for ((ebit, valid), start) in ws.ebit[..m]
+            .iter_mut()
+            .zip(&mut ws.valid[..m])
+            .zip(&mut ws.start[..m])
+        {
+            *ebit |= bit;
+            *valid |= bit;
+            *start &= !bit;
+        }
+        for (r, &q) in pair.qc.iter().enumerate() {
+            ws.codes[r / L::ROWS].0[(r % L::ROWS) * n_lanes + l] = q;
         }
         for r in (0..m).step_by(seg) {
             ws.start[r] |= bit;
