@@ -54,6 +54,17 @@ fn naive_score(q: &[u8], r: &[u8], s: &Scoring, local: bool) -> i64 {
     }
 }
 
+/// BLOSUM62 with each `(open, extend)` gap setting.
+fn blosum62_with_gaps(gaps: &[(i32, i32)]) -> Vec<Scoring> {
+    gaps.iter()
+        .map(|&(gap_open, gap_extend)| Scoring {
+            gap_open,
+            gap_extend,
+            ..Scoring::default()
+        })
+        .collect()
+}
+
 const ALPHABETS: [&[u8]; 6] = [
     b"AG",
     b"AST",
@@ -66,24 +77,7 @@ const ALPHABETS: [&[u8]; 6] = [
 #[test]
 fn scores_equal_textbook_gotoh() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let scorings = [
-        Scoring::default(),
-        Scoring {
-            gap_open: 3,
-            gap_extend: 1,
-            ..Scoring::default()
-        },
-        Scoring {
-            gap_open: 5,
-            gap_extend: 5,
-            ..Scoring::default()
-        },
-        Scoring {
-            gap_open: 0,
-            gap_extend: 0,
-            ..Scoring::default()
-        },
-    ];
+    let scorings = blosum62_with_gaps(&[(10, 1), (3, 1), (5, 5), (0, 0)]);
     for round in 0..1500 {
         let alphabet = ALPHABETS[rng.below(ALPHABETS.len())];
         let q = rng.seq_0_to(alphabet, 45);
@@ -168,24 +162,7 @@ fn statistics_are_consistent_with_the_sequences() {
 #[test]
 fn two_pass_traceback_equals_one_pass() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
-    let scorings = [
-        Scoring::default(),
-        Scoring {
-            gap_open: 3,
-            gap_extend: 1,
-            ..Scoring::default()
-        },
-        Scoring {
-            gap_open: 1,
-            gap_extend: 1,
-            ..Scoring::default()
-        },
-        Scoring {
-            gap_open: 0,
-            gap_extend: 0,
-            ..Scoring::default()
-        },
-    ];
+    let scorings = blosum62_with_gaps(&[(10, 1), (3, 1), (1, 1), (0, 0)]);
     let rounds = if cfg!(debug_assertions) { 150 } else { 600 };
     let mut compared = 0usize;
     for kernel in Kernel::available() {
@@ -261,29 +238,12 @@ fn many_pair_calls_equal_one_by_one() {
         "   A  C  G  T  X\nA  5 -4  2 -3  0\nC -1  6 -2  1  0\nG -3  0  4 -2  0\nT  2 -1 -4  7  0\nX  0  0  0  0  1\n",
     )
     .expect("matrix");
-    let scorings = [
-        Scoring::default(),
-        Scoring {
-            gap_open: 3,
-            gap_extend: 1,
-            ..Scoring::default()
-        },
-        Scoring {
-            gap_open: 1,
-            gap_extend: 1,
-            ..Scoring::default()
-        },
-        Scoring {
-            gap_open: 0,
-            gap_extend: 0,
-            ..Scoring::default()
-        },
-        Scoring {
-            gap_open: 5,
-            gap_extend: 2,
-            matrix: asymmetric,
-        },
-    ];
+    let mut scorings = blosum62_with_gaps(&[(10, 1), (3, 1), (1, 1), (0, 0)]);
+    scorings.push(Scoring {
+        gap_open: 5,
+        gap_extend: 2,
+        matrix: asymmetric,
+    });
     println!(
         "batch kernel on this CPU: {}",
         homolog_align::batch_kernel()
