@@ -1,4 +1,4 @@
-//! Many pairs at once: one pair per lane of an AVX-512 register (inter-sequence SIMD), with
+//! Many pairs at once: one pair per lane of a SIMD register (inter-sequence SIMD), with
 //! traceback.
 //!
 //! The striped kernels ([`crate::wide`]) put one query's rows across the lanes; at protein
@@ -8,23 +8,25 @@
 //! cell, so there is no lazy-F loop, and parasail's 8-stripe rule becomes a per-row mask
 //! (the rows where each lane's stripes start).
 //!
-//! - **Lanes**: 32 x `i16` (global and local alignments), or 64 x `u8` for local ones,
-//!   unsigned and saturating with biased scores, holding `max(0, x)` of every value `x`
-//!   exactly as the striped 8-bit kernels do (see "8-bit lanes" in `docs/align.md`); a pair
-//!   whose column maximum reaches `255 - bias` is aligned again on 16 bits.
+//! - **Lanes** (one file per instruction set, [`Lanes`]): on AVX-512 (F, BW, VL, VBMI;
+//!   `batch/avx512.rs`), 32 x `i16` (global and local alignments) or 64 x `u8` for local
+//!   ones, unsigned and saturating with biased scores, holding `max(0, x)` of every value
+//!   `x` exactly as the striped 8-bit kernels do (see "8-bit lanes" in `docs/align.md`); a
+//!   pair whose column maximum reaches `255 - bias` is aligned again on 16 bits. On AVX2
+//!   (`batch/avx2.rs`), 16 x `i16` for both.
 //! - **Scores**: every cell needs `score(query[i], reference[j])` for a different pair per
-//!   lane. The substitution matrix lives in ten registers as five 128-byte pages of
-//!   `128 / size` matrix columns each; a column fixes each lane's reference residue, hence
-//!   its page (a mask per page) and offset, and 64 query residues (two rows of 32 lanes or
-//!   one of 64) are looked up with five `vpermi2b` and four blends (AVX-512 VBMI). Matrices
-//!   of at most 25 symbols with scores in `-128..=127` fit.
+//!   lane. AVX-512 looks 64 of them up at once in the substitution matrix held in registers
+//!   (`vpermi2b`); AVX2 keeps a query profile per lane and transposes each column's 16
+//!   profile columns into rows. Matrices of at most 25 (AVX-512) or 32 (AVX2) symbols with
+//!   scores in `-128..=127` fit.
 //! - **Streaming**: a lane that finishes its pair takes the next one at the next column,
 //!   so reference lengths cost no padding; pairs are grouped by query length (rows are
 //!   computed up to the group's longest query), longest reference first within a group.
 //!   A group whose lanes would mostly idle is left to the per-pair kernels.
-//! - **Traceback**: every column's trace bytes (the scalar kernel's byte, one per lane and
-//!   row) go to a ring of as many columns as the group's longest reference; a pair is walked
-//!   ([`crate::traceback`]) right after its last column, before its columns are reused.
+//! - **Traceback**: every column's trace codes (the scalar kernel's byte, 4 bits per lane
+//!   and row) go to a ring of as many columns as the group's longest reference; a pair is
+//!   walked ([`crate::traceback`]) right after its last column, before its columns are
+//!   reused.
 //! - **Range**: 16-bit lanes run without overflow checks: a pair is taken only when its
 //!   scores provably fit (the lower bound of the 16-bit striped kernels, and
 //!   `max score x min(m, n) < 2^15` above) and its ring fits [`RING_BYTES`]. Other pairs
@@ -33,12 +35,12 @@
 //! Results are those of the per-pair kernels, byte for byte (`tests/parasail_parity.rs`,
 //! `tests/properties.rs`).
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 #[cfg(all(target_arch = "x86_64", homolog_avx512))]
-use std::arch::x86_64::*;
+mod avx512;
 
 use crate::kernel::Params;
-#[cfg(all(target_arch = "x86_64", homolog_avx512))]
-use crate::kernel::{DEL, DIAG, E_OPEN, F_OPEN, INS, ZERO};
 use crate::traceback::{self, Seqs};
 use crate::{AlignmentStats, Scoring};
 
@@ -53,9 +55,6 @@ pub(crate) const MIN_PAIRS: usize = 12;
 /// in the time the per-pair kernels compute one cell.
 const MIN_OCCUPANCY: f64 = 0.25;
 
-/// Pages of the score lookup (128 table bytes each).
-const PAGES: usize = 5;
-
 /// One pair of a batch: raw residues (for identities) and symbol codes.
 #[derive(Clone, Copy)]
 pub(crate) struct Pair<'a> {
@@ -65,8 +64,8 @@ pub(crate) struct Pair<'a> {
     pub(crate) rc: &'a [u8],
 }
 
-/// Whether this CPU (and build) runs the batch kernel (AVX-512 F, BW, VL and VBMI), which
-/// [`Aligner::try_global_many`](crate::Aligner::try_global_many) and
+/// Whether this CPU (and build) runs the batch kernel (AVX-512 F, BW, VL and VBMI, or
+/// AVX2), which [`Aligner::try_global_many`](crate::Aligner::try_global_many) and
 /// [`Aligner::try_local_many`](crate::Aligner::try_local_many) use.
 pub fn batch_kernel() -> bool {
     available()
@@ -74,31 +73,76 @@ pub fn batch_kernel() -> bool {
 
 /// Whether this CPU (and build) runs the batch kernel.
 pub(crate) fn available() -> bool {
+    engine().is_some()
+}
+
+/// The lane types a group runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// AVX-512: 64 x `u8` (local alignments).
     #[cfg(all(target_arch = "x86_64", homolog_avx512))]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-            && std::arch::is_x86_feature_detected!("avx512vbmi")
+    Avx512U8,
+    /// AVX-512: 32 x `i16`.
+    #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+    Avx512I16,
+    /// AVX2: 16 x `i16`.
+    Avx2I16,
+}
+
+impl Kind {
+    fn lanes(self) -> usize {
+        match self {
+            #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+            Kind::Avx512U8 => 64,
+            #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+            Kind::Avx512I16 => 32,
+            Kind::Avx2I16 => 16,
+        }
     }
-    #[cfg(not(all(target_arch = "x86_64", homolog_avx512)))]
-    {
-        false
+
+    /// The 8-bit kind that runs local alignments before this 16-bit one, if any.
+    fn narrow(self) -> Option<Kind> {
+        match self {
+            #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+            Kind::Avx512I16 => Some(Kind::Avx512U8),
+            _ => None,
+        }
     }
 }
 
-/// Matrix columns per 128-byte page, when the matrix fits the lookup.
-fn columns_per_page(scoring: &Scoring) -> Option<usize> {
-    let matrix = &scoring.matrix;
-    let size = matrix.size();
-    if size == 0 || size > 128 {
-        return None;
+/// The widest lane types this CPU (and build) runs: the 16-bit kind.
+fn engine() -> Option<Kind> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[cfg(homolog_avx512)]
+        if avx512::available() {
+            return Some(Kind::Avx512I16);
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Some(Kind::Avx2I16);
+        }
     }
-    let per = 128 / size;
-    let bytes_fit = (0..size as u8)
-        .flat_map(|a| (0..size as u8).map(move |b| (a, b)))
-        .all(|(a, b)| i8::try_from(matrix.score_idx(a, b)).is_ok());
-    (size.div_ceil(per) <= PAGES && bytes_fit).then_some(per)
+    None
+}
+
+/// Whether every score of the matrix fits a signed byte (both lookups hold bytes).
+fn scores_fit_i8(scoring: &Scoring) -> bool {
+    let matrix = &scoring.matrix;
+    let size = matrix.size() as u8;
+    (0..size)
+        .flat_map(|a| (0..size).map(move |b| (a, b)))
+        .all(|(a, b)| i8::try_from(matrix.score_idx(a, b)).is_ok())
+}
+
+/// Whether `kind`'s score lookup holds this scoring's matrix.
+fn lookup_fits(scoring: &Scoring, kind: Kind) -> bool {
+    let size = scoring.matrix.size();
+    let fits = match kind {
+        #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+        Kind::Avx512U8 | Kind::Avx512I16 => avx512::columns_per_page(size).is_some(),
+        Kind::Avx2I16 => (1..=32).contains(&size),
+    };
+    fits && scores_fit_i8(scoring)
 }
 
 /// Whether the 16-bit batch kernel takes an `m x n` pair with this scoring (both sides
@@ -123,22 +167,26 @@ fn ring_fits(rows: usize, n: usize, lanes: usize) -> bool {
         .is_some_and(|bits4| bits4 / 2 <= RING_BYTES)
 }
 
-/// Buffers of the batch kernel, reused across calls. Every per-row vector is one 64-byte
-/// block (32 x `i16` or 64 x `u8`), every per-row mask one `u64` (a bit per lane).
+/// Buffers of the batch kernel, reused across calls. Per-row buffers hold one row after the
+/// other, [`Lanes::BYTES`] bytes a row for values and [`Lanes::MASK_BYTES`] for masks.
 #[derive(Debug, Default)]
 pub(crate) struct BatchWorkspace {
     /// `H` of the previous column, `E` (scoring) and `E` from the final `H` (traceback).
     h: Vec<Block>,
     e: Vec<Block>,
     ea: Vec<Block>,
-    /// `E` of the next column opened here.
-    ebit: Vec<u64>,
-    /// A stripe of the lane's pair starts here.
-    start: Vec<u64>,
-    /// The row is inside the lane's query.
-    valid: Vec<u64>,
-    /// Query symbol codes: 64 / lanes rows per block, `lanes` bytes each.
+    /// Masks: `E` of the next column opened here; a stripe of the lane's pair starts here;
+    /// the row is inside the lane's query.
+    ebit: Vec<Block>,
+    start: Vec<Block>,
+    valid: Vec<Block>,
+    /// AVX-512: query symbol codes, 64 / lanes rows per block, `lanes` bytes each.
     codes: Vec<Block>,
+    /// AVX2: query profile per lane (see `batch/avx2.rs`), the query's codes padded, and
+    /// the scores of the current column, transposed into rows.
+    profile: Vec<Block>,
+    padded: Vec<u8>,
+    column: Vec<Block>,
     /// Reference symbol codes of every lane's pair, by column slot: slot `c`, lane `l` at
     /// `c * lanes + l` (written when the lane takes the pair).
     stream: Vec<u8>,
@@ -159,16 +207,24 @@ impl Default for Block {
     }
 }
 
-impl Block {
-    /// The block as 32 `i16` lanes.
-    fn lanes16(&self) -> &[i16; 32] {
-        // SAFETY: 64 bytes aligned to 64 are 32 aligned `i16`, and every bit pattern is one.
-        unsafe { &*(self.0.as_ptr() as *const [i16; 32]) }
-    }
-    fn lanes16_mut(&mut self) -> &mut [i16; 32] {
-        // SAFETY: as in `lanes16`, and `self` is borrowed mutably.
-        unsafe { &mut *(self.0.as_mut_ptr() as *mut [i16; 32]) }
-    }
+/// The bytes of a block buffer.
+fn bytes_mut(blocks: &mut [Block]) -> &mut [u8] {
+    // SAFETY: `Block` is `repr(C)` around `[u8; 64]`: the buffer is `64 * len` plain bytes.
+    unsafe { std::slice::from_raw_parts_mut(blocks.as_mut_ptr() as *mut u8, blocks.len() * 64) }
+}
+
+/// Row `r` of a buffer of `width`-byte rows.
+fn row_mut(blocks: &mut [Block], width: usize, r: usize) -> &mut [u8] {
+    &mut bytes_mut(blocks)[r * width..(r + 1) * width]
+}
+
+/// Sets `blocks` to `rows` rows of `width` bytes, each a copy of `row`'s first `width`.
+fn fill_rows(blocks: &mut Vec<Block>, rows: usize, width: usize, row: &[u8; 64]) {
+    blocks.clear();
+    blocks.resize(
+        (rows * width).div_ceil(64),
+        Block(std::array::from_fn(|i| row[i % width])),
+    );
 }
 
 /// The pair a lane is aligning.
@@ -203,66 +259,65 @@ pub(crate) fn align_many(
     out: &mut [Option<AlignmentStats>],
 ) {
     debug_assert_eq!(pairs.len(), out.len());
-    let Some(per_page) = columns_per_page(scoring) else {
+    let Some(kind) = engine() else {
         return;
     };
-    if !available() {
+    if !lookup_fits(scoring, kind) {
         return;
     }
-    let wide: Vec<usize> = (0..pairs.len())
+    let mut wide: Vec<usize> = (0..pairs.len())
         .filter(|&k| takes(scoring, pairs[k].qc.len(), pairs[k].rc.len(), local))
         .collect();
     if wide.len() < MIN_PAIRS {
         return;
     }
     let matrix = &scoring.matrix;
-    let bias = crate::wide::bias_u8(matrix);
-    // Local pairs that 8-bit lanes may hold (their ring is twice as wide per cell).
-    let (narrow, mut wide): (Vec<usize>, Vec<usize>) = wide.into_iter().partition(|&k| {
-        let floor = global_scores
-            .and_then(|s| s.get(k).copied().flatten())
-            .map_or(0, i64::from);
-        crate::wide::fits_u8(matrix, local, floor)
-            && ring_fits(pairs[k].qc.len(), pairs[k].rc.len(), 64)
-    });
     let job = Job {
         scoring,
         p,
-        per_page,
-        bias,
+        bias: crate::wide::bias_u8(matrix),
         pairs,
         local,
     };
-    if !narrow.is_empty() {
-        // Pairs whose scores left the bytes (or whose groups would idle) go on 16 bits.
-        wide.extend(run_groups(ws, &job, true, narrow, out));
+    if let Some(narrow_kind) = kind.narrow() {
+        // Local pairs that 8-bit lanes may hold (their ring is twice as wide per cell).
+        let narrow;
+        (narrow, wide) = wide.into_iter().partition(|&k| {
+            let floor = global_scores
+                .and_then(|s| s.get(k).copied().flatten())
+                .map_or(0, i64::from);
+            crate::wide::fits_u8(matrix, local, floor)
+                && ring_fits(pairs[k].qc.len(), pairs[k].rc.len(), narrow_kind.lanes())
+        });
+        if !narrow.is_empty() {
+            // Pairs whose scores left the bytes (or whose groups would idle) go on 16 bits.
+            wide.extend(run_groups(ws, &job, narrow_kind, narrow, out));
+        }
     }
-    run_groups(ws, &job, false, wide, out);
+    run_groups(ws, &job, kind, wide, out);
 }
 
 /// What every group of one call shares.
 struct Job<'a> {
     scoring: &'a Scoring,
     p: Params,
-    per_page: usize,
     /// Added to every score of the 8-bit lanes.
     bias: i32,
     pairs: &'a [Pair<'a>],
     local: bool,
 }
 
-/// Runs the pairs `order` (indices into `job.pairs`) group by group on 8-bit (`narrow`,
-/// local alignments) or 16-bit lanes; returns the pairs left undone (8-bit overflow, groups
-/// that would idle).
+/// Runs the pairs `order` (indices into `job.pairs`) group by group on lanes of `kind`;
+/// returns the pairs left undone (8-bit overflow, groups that would idle).
 fn run_groups(
     ws: &mut BatchWorkspace,
     job: &Job,
-    narrow: bool,
+    kind: Kind,
     mut order: Vec<usize>,
     out: &mut [Option<AlignmentStats>],
 ) -> Vec<usize> {
     let pairs = job.pairs;
-    let lanes = if narrow { 64 } else { 32 };
+    let lanes = kind.lanes();
     let mut left = Vec::new();
     // By query length, then longest reference first.
     order.sort_by_key(|&k| (pairs[k].qc.len(), std::cmp::Reverse(pairs[k].rc.len())));
@@ -278,16 +333,23 @@ fn run_groups(
             left.extend(group);
             continue;
         }
-        #[cfg(all(target_arch = "x86_64", homolog_avx512))]
-        // SAFETY: `align_many` checked the CPU features (`available`).
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `align_many` took `kind` from `engine`, which checked the CPU features.
         unsafe {
-            match (narrow, job.local) {
-                (true, _) => run_u8(ws, job, &group, out, &mut left),
-                (false, true) => run_i16::<true>(ws, job, &group, out, &mut left),
-                (false, false) => run_i16::<false>(ws, job, &group, out, &mut left),
+            match (kind, job.local) {
+                #[cfg(homolog_avx512)]
+                (Kind::Avx512U8, _) => avx512::run_u8(ws, job, &group, out, &mut left),
+                #[cfg(homolog_avx512)]
+                (Kind::Avx512I16, true) => avx512::run_i16::<true>(ws, job, &group, out, &mut left),
+                #[cfg(homolog_avx512)]
+                (Kind::Avx512I16, false) => {
+                    avx512::run_i16::<false>(ws, job, &group, out, &mut left)
+                }
+                (Kind::Avx2I16, true) => avx2::run_i16::<true>(ws, job, &group, out, &mut left),
+                (Kind::Avx2I16, false) => avx2::run_i16::<false>(ws, job, &group, out, &mut left),
             }
         }
-        #[cfg(not(all(target_arch = "x86_64", homolog_avx512)))]
+        #[cfg(not(target_arch = "x86_64"))]
         left.extend(group);
     }
     left
@@ -368,15 +430,24 @@ fn finish_lane(
     stats
 }
 
-/// One kind of lane: its width, arithmetic and the shape of its score lookup and trace
-/// bytes. Every method is `unsafe` (AVX-512 F, BW, VL, VBMI) and `inline(always)`, so it
-/// compiles into the `target_feature` entry points ([`run_i16`], [`run_u8`]).
-#[cfg(all(target_arch = "x86_64", homolog_avx512))]
+/// One kind of lane: its register and mask types, arithmetic, score lookup and the shape of
+/// its trace codes. Every method is `unsafe` (the instruction set of the implementing type)
+/// and `inline(always)`, so it compiles into that type's `target_feature` entry points,
+/// which run [`run_group`].
+#[cfg(target_arch = "x86_64")]
 trait Lanes {
+    /// One register of [`Lanes::N`] lanes.
+    type V: Copy;
+    /// A comparison result, one lane each.
+    type M: Copy;
+    /// The score lookup of one group (tables built from the matrix) and of one column.
+    type Lookup;
+    type Column;
     /// Pairs per register.
     const N: usize;
-    /// Rows per 64 query codes (64 / N).
-    const ROWS: usize = 64 / Self::N;
+    /// Bytes of a register, and of a mask as the per-row buffers store it.
+    const BYTES: usize;
+    const MASK_BYTES: usize;
     /// Minus infinity (also the floor of the value range).
     const NEG: i32;
     /// Largest value.
@@ -384,246 +455,84 @@ trait Lanes {
     /// Scores are stored as `s + bias` (8-bit lanes).
     const BIASED: bool;
 
-    unsafe fn splat(x: i32) -> __m512i;
-    unsafe fn subs(a: __m512i, b: __m512i) -> __m512i;
-    unsafe fn max(a: __m512i, b: __m512i) -> __m512i;
-    unsafe fn eq(a: __m512i, b: __m512i) -> u64;
-    unsafe fn gt(a: __m512i, b: __m512i) -> u64;
-    unsafe fn ge(a: __m512i, b: __m512i) -> u64;
+    unsafe fn zero() -> Self::V;
+    unsafe fn splat(x: i32) -> Self::V;
+    unsafe fn load(p: *const u8) -> Self::V;
+    unsafe fn store(p: *mut u8, v: Self::V);
+    unsafe fn subs(a: Self::V, b: Self::V) -> Self::V;
+    unsafe fn max(a: Self::V, b: Self::V) -> Self::V;
+    unsafe fn eq(a: Self::V, b: Self::V) -> Self::M;
+    unsafe fn gt(a: Self::V, b: Self::V) -> Self::M;
+    unsafe fn ge(a: Self::V, b: Self::V) -> Self::M;
+    unsafe fn and(a: Self::M, b: Self::M) -> Self::M;
+    unsafe fn or(a: Self::M, b: Self::M) -> Self::M;
     /// `k ? a : src`, lane by lane.
-    unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i;
-    /// `k ? max(a, b) : src`.
-    unsafe fn mask_max(src: __m512i, k: u64, a: __m512i, b: __m512i) -> __m512i;
-    /// Scores of row `half` (of [`Lanes::ROWS`]) from the looked-up bytes.
-    unsafe fn scores(bytes: __m512i, half: usize) -> __m512i;
+    unsafe fn mask_mov(src: Self::V, k: Self::M, a: Self::V) -> Self::V;
+    /// `k ? max(acc, v) : acc`.
+    unsafe fn keep_max(acc: Self::V, k: Self::M, v: Self::V) -> Self::V;
+    /// A bit per lane (lane `l`: bit `l`), and back.
+    unsafe fn bits(k: Self::M) -> u64;
+    unsafe fn from_bits(bits: u64) -> Self::M;
+    unsafe fn load_mask(p: *const u8) -> Self::M;
+    unsafe fn store_mask(p: *mut u8, k: Self::M);
     /// The diagonal value `h_diag + s` (local: at least 0; 8-bit lanes: `s` biased).
-    unsafe fn diag<const LOCAL: bool>(h_diag: __m512i, s: __m512i, bias: __m512i) -> __m512i;
-    /// The trace bytes of one row (in the low `N` bytes): `H` state (diagonal over `F` over
-    /// `E`, zero when a local diagonal value is 0), `E` bit, `F` bit.
-    unsafe fn trace(diag: u64, del: u64, zero: u64, e_open: u64, f_open: u64) -> __m512i;
+    unsafe fn diag<const LOCAL: bool>(h_diag: Self::V, s: Self::V, bias: Self::V) -> Self::V;
+    /// Global alignments: the top border of the column each lane is at, `H(-1, j)`, and the
+    /// diagonal value row 0 takes from it, `H(-1, j - 1)` (0 at `j = 0`), from the lanes'
+    /// column numbers `j` at `j_row` (advanced by one).
+    unsafe fn border(j_row: *mut u8, open_neg: Self::V, ext: Self::V) -> (Self::V, Self::V);
+    /// The trace codes of one row (`H` state: diagonal over `F` over `E`, zero where a
+    /// local `H` is a 0 from the diagonal; `E` bit; `F` bit), one lane each.
+    unsafe fn trace<const LOCAL: bool>(
+        diag: Self::M,
+        del: Self::M,
+        h: Self::V,
+        e_open: Self::M,
+        f_open: Self::M,
+    ) -> Self::V;
     /// Writes the trace of rows `2u` (low nibbles) and `2u + 1` (high nibbles): `N` bytes.
-    unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i);
-    /// Lane `l` of a block, as a value.
-    fn get(block: &Block, l: usize) -> i32;
-    /// Sets lane `l` of a block to `x` (clamped to the lane range).
-    fn set(block: &mut Block, l: usize, x: i64);
+    unsafe fn store_pair(dst: *mut u8, even: Self::V, odd: Self::V);
+    /// Lane `l` of a row, as a value; sets it to `x` (clamped to the lane range).
+    fn get(row: &[u8], l: usize) -> i32;
+    fn set(row: &mut [u8], l: usize, x: i64);
+    /// Sets lane `l` of a stored mask.
+    fn set_mask(row: &mut [u8], l: usize, on: bool);
+
+    /// The lookup of a group of `rows` rows (buffers in `ws` sized for it).
+    unsafe fn lookup(job: &Job, bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Self::Lookup;
+    /// Lane `l` takes a pair with query codes `qc`.
+    unsafe fn set_query(lookup: &Self::Lookup, ws: &mut BatchWorkspace, l: usize, qc: &[u8]);
+    /// The column whose reference code for lane `l` is `refs[l]`.
+    unsafe fn column(
+        lookup: &Self::Lookup,
+        ws: &mut BatchWorkspace,
+        refs: *const u8,
+    ) -> Self::Column;
+    /// Scores of rows `2u` and `2u + 1` of the column.
+    unsafe fn scores(lookup: &Self::Lookup, column: &Self::Column, u: usize) -> [Self::V; 2];
 }
 
-/// 32 x `i16`, saturating.
-#[cfg(all(target_arch = "x86_64", homolog_avx512))]
-struct I16;
-
-#[cfg(all(target_arch = "x86_64", homolog_avx512))]
-impl Lanes for I16 {
-    const N: usize = 32;
-    const NEG: i32 = i16::MIN as i32;
-    const MAX: i32 = i16::MAX as i32;
-    const BIASED: bool = false;
-
-    #[inline(always)]
-    unsafe fn splat(x: i32) -> __m512i {
-        _mm512_set1_epi16(x.clamp(Self::NEG, Self::MAX) as i16)
-    }
-    #[inline(always)]
-    unsafe fn subs(a: __m512i, b: __m512i) -> __m512i {
-        _mm512_subs_epi16(a, b)
-    }
-    #[inline(always)]
-    unsafe fn max(a: __m512i, b: __m512i) -> __m512i {
-        _mm512_max_epi16(a, b)
-    }
-    #[inline(always)]
-    unsafe fn eq(a: __m512i, b: __m512i) -> u64 {
-        u64::from(_mm512_cmpeq_epi16_mask(a, b))
-    }
-    #[inline(always)]
-    unsafe fn gt(a: __m512i, b: __m512i) -> u64 {
-        u64::from(_mm512_cmpgt_epi16_mask(a, b))
-    }
-    #[inline(always)]
-    unsafe fn ge(a: __m512i, b: __m512i) -> u64 {
-        u64::from(_mm512_cmpge_epi16_mask(a, b))
-    }
-    #[inline(always)]
-    unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i {
-        _mm512_mask_mov_epi16(src, k as u32, a)
-    }
-    #[inline(always)]
-    unsafe fn mask_max(src: __m512i, k: u64, a: __m512i, b: __m512i) -> __m512i {
-        _mm512_mask_max_epi16(src, k as u32, a, b)
-    }
-    #[inline(always)]
-    unsafe fn scores(bytes: __m512i, half: usize) -> __m512i {
-        if half == 0 {
-            _mm512_cvtepi8_epi16(_mm512_castsi512_si256(bytes))
-        } else {
-            _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64::<1>(bytes))
-        }
-    }
-    #[inline(always)]
-    unsafe fn diag<const LOCAL: bool>(h_diag: __m512i, s: __m512i, _bias: __m512i) -> __m512i {
-        let hd = _mm512_adds_epi16(h_diag, s);
-        if LOCAL {
-            _mm512_max_epi16(hd, _mm512_setzero_si512())
-        } else {
-            hd
-        }
-    }
-    #[inline(always)]
-    unsafe fn trace(diag: u64, del: u64, zero: u64, e_open: u64, f_open: u64) -> __m512i {
-        let b = |x: u8| _mm256_set1_epi8(x as i8);
-        let mut state = _mm256_mask_mov_epi8(b(INS), del as u32, b(DEL));
-        state = _mm256_mask_mov_epi8(state, diag as u32, b(DIAG));
-        state = _mm256_mask_mov_epi8(state, zero as u32, b(ZERO));
-        let mut bits = _mm256_maskz_mov_epi8(f_open as u32, b(F_OPEN));
-        bits = _mm256_mask_add_epi8(bits, e_open as u32, bits, b(E_OPEN));
-        _mm512_castsi256_si512(_mm256_or_si256(state, bits))
-    }
-    #[inline(always)]
-    unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i) {
-        // Bytes below 16: a 16-bit shift moves each byte's nibble up within the byte.
-        let odd = _mm256_slli_epi16::<4>(_mm512_castsi512_si256(odd));
-        let packed = _mm256_or_si256(_mm512_castsi512_si256(even), odd);
-        _mm256_storeu_si256(dst as *mut __m256i, packed);
-    }
-    fn get(block: &Block, l: usize) -> i32 {
-        i32::from(block.lanes16()[l])
-    }
-    fn set(block: &mut Block, l: usize, x: i64) {
-        block.lanes16_mut()[l] = x.clamp(i64::from(Self::NEG), i64::from(Self::MAX)) as i16;
-    }
+/// Lane `l` of a row of `i16` lanes.
+fn get_i16(row: &[u8], l: usize) -> i32 {
+    i32::from(i16::from_ne_bytes([row[2 * l], row[2 * l + 1]]))
 }
 
-/// 64 x `u8`, unsigned saturating, biased scores (local alignments).
-#[cfg(all(target_arch = "x86_64", homolog_avx512))]
-struct U8;
-
-#[cfg(all(target_arch = "x86_64", homolog_avx512))]
-impl Lanes for U8 {
-    const N: usize = 64;
-    const NEG: i32 = 0;
-    const MAX: i32 = u8::MAX as i32;
-    const BIASED: bool = true;
-
-    #[inline(always)]
-    unsafe fn splat(x: i32) -> __m512i {
-        _mm512_set1_epi8(x.clamp(Self::NEG, Self::MAX) as u8 as i8)
-    }
-    #[inline(always)]
-    unsafe fn subs(a: __m512i, b: __m512i) -> __m512i {
-        _mm512_subs_epu8(a, b)
-    }
-    #[inline(always)]
-    unsafe fn max(a: __m512i, b: __m512i) -> __m512i {
-        _mm512_max_epu8(a, b)
-    }
-    #[inline(always)]
-    unsafe fn eq(a: __m512i, b: __m512i) -> u64 {
-        _mm512_cmpeq_epi8_mask(a, b)
-    }
-    #[inline(always)]
-    unsafe fn gt(a: __m512i, b: __m512i) -> u64 {
-        _mm512_cmpgt_epu8_mask(a, b)
-    }
-    #[inline(always)]
-    unsafe fn ge(a: __m512i, b: __m512i) -> u64 {
-        _mm512_cmpge_epu8_mask(a, b)
-    }
-    #[inline(always)]
-    unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i {
-        _mm512_mask_mov_epi8(src, k, a)
-    }
-    #[inline(always)]
-    unsafe fn mask_max(src: __m512i, k: u64, a: __m512i, b: __m512i) -> __m512i {
-        _mm512_mask_max_epu8(src, k, a, b)
-    }
-    #[inline(always)]
-    unsafe fn scores(bytes: __m512i, _half: usize) -> __m512i {
-        bytes
-    }
-    #[inline(always)]
-    unsafe fn diag<const LOCAL: bool>(h_diag: __m512i, s: __m512i, bias: __m512i) -> __m512i {
-        // max(0, h_diag + s): the add saturates only at 255 + min s (checked per column).
-        _mm512_subs_epu8(_mm512_adds_epu8(h_diag, s), bias)
-    }
-    #[inline(always)]
-    unsafe fn trace(diag: u64, del: u64, zero: u64, e_open: u64, f_open: u64) -> __m512i {
-        let b = |x: u8| _mm512_set1_epi8(x as i8);
-        let mut state = _mm512_mask_mov_epi8(b(INS), del, b(DEL));
-        state = _mm512_mask_mov_epi8(state, diag, b(DIAG));
-        state = _mm512_mask_mov_epi8(state, zero, b(ZERO));
-        let mut bits = _mm512_maskz_mov_epi8(f_open, b(F_OPEN));
-        bits = _mm512_mask_add_epi8(bits, e_open, bits, b(E_OPEN));
-        _mm512_or_si512(state, bits)
-    }
-    #[inline(always)]
-    unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i) {
-        // Bytes below 16: a 16-bit shift moves each byte's nibble up within the byte.
-        let packed = _mm512_or_si512(even, _mm512_slli_epi16::<4>(odd));
-        _mm512_storeu_si512(dst as *mut __m512i, packed);
-    }
-    fn get(block: &Block, l: usize) -> i32 {
-        i32::from(block.0[l])
-    }
-    fn set(block: &mut Block, l: usize, x: i64) {
-        block.0[l] = x.clamp(i64::from(Self::NEG), i64::from(Self::MAX)) as u8;
-    }
+/// Sets lane `l` of a row of `i16` lanes to `x`, clamped.
+fn set_i16(row: &mut [u8], l: usize, x: i64) {
+    let x = x.clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16;
+    row[2 * l..2 * l + 2].copy_from_slice(&x.to_ne_bytes());
 }
 
-/// Scores of 64 cells: `table[page(d)][w(d) * size + q]` for the query codes `codes` and the
-/// column's per-lane reference offsets `dw` and page masks `pages` (page 0: no bit set).
-#[cfg(all(target_arch = "x86_64", homolog_avx512))]
+/// The lanes of a row (`H` at `row.0`, valid mask at `row.1`) that hold `col_max`.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn lookup(
-    codes: __m512i,
-    dw: __m512i,
-    tabs: &[__m512i; 2 * PAGES],
-    pages: &[u64; PAGES],
-) -> __m512i {
-    let idx = _mm512_add_epi8(codes, dw);
-    let mut bytes = _mm512_permutex2var_epi8(tabs[0], idx, tabs[1]);
-    for g in 1..PAGES {
-        let page = _mm512_permutex2var_epi8(tabs[2 * g], idx, tabs[2 * g + 1]);
-        bytes = _mm512_mask_blend_epi8(pages[g], bytes, page);
-    }
-    bytes
-}
-
-/// [`run_group`] on 16-bit lanes.
-///
-/// # Safety
-/// The CPU must have AVX-512 F, BW, VL and VBMI.
-#[cfg(all(target_arch = "x86_64", homolog_avx512))]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi")]
-unsafe fn run_i16<const LOCAL: bool>(
-    ws: &mut BatchWorkspace,
-    job: &Job,
-    group: &[usize],
-    out: &mut [Option<AlignmentStats>],
-    left: &mut Vec<usize>,
-) {
-    run_group::<I16, LOCAL>(ws, job, group, out, left)
-}
-
-/// [`run_group`] on 8-bit lanes (local alignments).
-///
-/// # Safety
-/// The CPU must have AVX-512 F, BW, VL and VBMI.
-#[cfg(all(target_arch = "x86_64", homolog_avx512))]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi")]
-unsafe fn run_u8(
-    ws: &mut BatchWorkspace,
-    job: &Job,
-    group: &[usize],
-    out: &mut [Option<AlignmentStats>],
-    left: &mut Vec<usize>,
-) {
-    run_group::<U8, true>(ws, job, group, out, left)
+unsafe fn at_max<L: Lanes>(row: (*const u8, *const u8), col_max: L::V) -> L::M {
+    L::and(L::eq(L::load(row.0), col_max), L::load_mask(row.1))
 }
 
 /// Aligns one group of pairs (indices into `job.pairs`, in the order lanes take them);
 /// pairs whose 8-bit scores reached the limit go to `left`.
-#[cfg(all(target_arch = "x86_64", homolog_avx512))]
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     ws: &mut BatchWorkspace,
@@ -633,16 +542,11 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     left: &mut Vec<usize>,
 ) {
     let Job {
-        scoring,
-        p,
-        per_page,
-        bias,
-        pairs,
-        ..
+        scoring, p, pairs, ..
     } = *job;
     let matrix = &scoring.matrix;
-    let size = matrix.size();
     let n_lanes = L::N;
+    let (width, mask_width) = (L::BYTES, L::MASK_BYTES);
     let rows = group
         .iter()
         .map(|&k| pairs[k].qc.len())
@@ -651,26 +555,20 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
         .next_multiple_of(2);
     let slots = group.iter().map(|&k| pairs[k].rc.len()).max().unwrap_or(0);
     let (open, ext) = (p.open, p.extend);
-    let bias = if L::BIASED { bias } else { 0 };
+    let bias = if L::BIASED { job.bias } else { 0 };
     // 8-bit lanes: a column maximum at this value may have clipped (see `U8::diag`).
     let limit = L::MAX - bias;
 
-    let mut neg_block = Block::default();
+    let mut neg_row = [0u8; 64];
     for l in 0..n_lanes {
-        L::set(&mut neg_block, l, i64::from(L::NEG));
+        L::set(&mut neg_row, l, i64::from(L::NEG));
     }
-    ws.h.clear();
-    ws.h.resize(rows, neg_block);
-    ws.e.clear();
-    ws.e.resize(rows, neg_block);
-    ws.ea.clear();
-    ws.ea.resize(rows, neg_block);
+    for v in [&mut ws.h, &mut ws.e, &mut ws.ea] {
+        fill_rows(v, rows, width, &neg_row);
+    }
     for v in [&mut ws.ebit, &mut ws.start, &mut ws.valid] {
-        v.clear();
-        v.resize(rows, 0);
+        fill_rows(v, rows, mask_width, &[0; 64]);
     }
-    ws.codes.clear();
-    ws.codes.resize(rows / L::ROWS, Block::default());
     ws.stream.clear();
     ws.stream.resize(slots * n_lanes, 0);
     ws.ends.clear();
@@ -680,36 +578,12 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     if ws.ring.len() < ring_len {
         ws.ring.resize(ring_len, 0);
     }
-
-    // Score pages: page `g` holds matrix columns (reference symbols) `g * per_page ..`,
-    // byte `w * size + a` = score(query symbol a, reference symbol g * per_page + w)
-    // (+ bias on 8-bit lanes).
-    let mut table = [0u8; PAGES * 128];
-    for d in 0..size {
-        let (g, w) = (d / per_page, d % per_page);
-        for a in 0..size {
-            let s = matrix.score_idx(a as u8, d as u8) + bias;
-            table[g * 128 + w * size + a] = s as u8;
-        }
-    }
-    // Per reference symbol: its offset in its page, and the page.
-    let mut offsets = Block::default();
-    let mut page_of = Block::default();
-    for d in 0..size {
-        offsets.0[d] = ((d % per_page) * size) as u8;
-        page_of.0[d] = (d / per_page) as u8;
-    }
-    let offsets = _mm512_load_si512(offsets.0.as_ptr() as *const __m512i);
-    let page_of = _mm512_load_si512(page_of.0.as_ptr() as *const __m512i);
-    let mut tabs = [_mm512_setzero_si512(); 2 * PAGES];
-    for (k, v) in tabs.iter_mut().enumerate() {
-        *v = _mm512_loadu_si512(table.as_ptr().add(64 * k) as *const __m512i);
-    }
+    let lookup = L::lookup(job, bias, rows, ws);
 
     let v_open = L::splat(open.clamp(0, i64::from(L::MAX)) as i32);
     let v_ext = L::splat(ext.clamp(0, i64::from(L::MAX)) as i32);
     let v_neg = L::splat(L::NEG);
-    let v_zero = _mm512_setzero_si512();
+    let v_zero = L::zero();
     let v_bias = L::splat(bias);
     // First-pass F at a stripe start, after its first step (see `kernel::run`).
     let fp_start = if LOCAL {
@@ -728,41 +602,24 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
         let pair = &pairs[k];
         let (m, n) = (pair.qc.len(), pair.rc.len());
         let seg = m.div_ceil(p.lanes.max(1));
-        let bit = 1u64 << l;
         let (h0, e0) = if LOCAL {
             (0, -open)
         } else {
             (-open, -2 * open)
         };
-        let cells = ws.h[..m]
-            .iter_mut()
-            .zip(&mut ws.e[..m])
-            .zip(&mut ws.ea[..m]);
-        for (r, ((h, e), ea)) in cells.enumerate() {
+        for r in 0..m {
             // Global: a leading gap of r + 1 query residues, E one more open below it.
             let step = if LOCAL { 0 } else { ext * r as i64 };
-            L::set(h, l, h0 - step);
-            L::set(e, l, e0 - step);
-            L::set(ea, l, e0 - step);
-        }
-        for ((ebit, valid), start) in ws.ebit[..m]
-            .iter_mut()
-            .zip(&mut ws.valid[..m])
-            .zip(&mut ws.start[..m])
-        {
-            *ebit |= bit;
-            *valid |= bit;
-            *start &= !bit;
-        }
-        for (r, &q) in pair.qc.iter().enumerate() {
-            ws.codes[r / L::ROWS].0[(r % L::ROWS) * n_lanes + l] = q;
-        }
-        for r in (0..m).step_by(seg) {
-            ws.start[r] |= bit;
+            L::set(row_mut(&mut ws.h, width, r), l, h0 - step);
+            L::set(row_mut(&mut ws.e, width, r), l, e0 - step);
+            L::set(row_mut(&mut ws.ea, width, r), l, e0 - step);
+            L::set_mask(row_mut(&mut ws.ebit, mask_width, r), l, true);
+            L::set_mask(row_mut(&mut ws.valid, mask_width, r), l, true);
+            L::set_mask(row_mut(&mut ws.start, mask_width, r), l, r % seg == 0);
         }
         // Rows past the query only need to leave the column maxima.
-        for valid in &mut ws.valid[m..] {
-            *valid &= !bit;
+        for r in m..rows {
+            L::set_mask(row_mut(&mut ws.valid, mask_width, r), l, false);
         }
         // Its reference, column by column from `c` on (n <= slots), and its last column.
         let mut slot = c % slots;
@@ -770,7 +627,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             ws.stream[slot * n_lanes + l] = d;
             slot = if slot + 1 == slots { 0 } else { slot + 1 };
         }
-        ws.ends[(c + n - 1) % slots] |= bit;
+        ws.ends[(c + n - 1) % slots] |= 1 << l;
         Lane {
             pair: k,
             m,
@@ -788,42 +645,24 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     let mut best_of = Block::default();
     for (l, lane) in lanes.iter_mut().enumerate() {
         if next < group.len() {
+            // (Outside `assign`: a closure does not inherit the CPU features.)
+            L::set_query(&lookup, ws, l, pairs[group[next]].qc);
             *lane = Some(assign(ws, l, group[next], c));
             active |= 1 << l;
             next += 1;
         }
     }
 
-    let v_one = L::splat(1);
     let v_limit = L::splat(limit);
     let v_open_neg = L::splat((-open).clamp(i64::from(L::NEG), 0) as i32);
     while active != 0 {
-        // This column's reference residue per lane: page masks and offset from the stream,
-        // borders from the column within the pair.
-        let column = ws.stream.as_ptr().add((c % slots) * n_lanes);
-        let d = if n_lanes == 32 {
-            _mm512_broadcast_i64x4(_mm256_loadu_si256(column as *const __m256i))
-        } else {
-            _mm512_loadu_si512(column as *const __m512i)
-        };
-        let v_dw = _mm512_permutexvar_epi8(d, offsets);
-        let page = _mm512_permutexvar_epi8(d, page_of);
-        let mut pages = [0u64; PAGES];
-        for (g, k) in pages.iter_mut().enumerate().skip(1) {
-            *k = _mm512_cmpeq_epi8_mask(page, _mm512_set1_epi8(g as i8));
-        }
+        // This column's scores (each lane's reference residue from the stream), borders
+        // from the column within the pair.
+        let column = L::column(&lookup, ws, ws.stream.as_ptr().add((c % slots) * n_lanes));
         let (mut h_diag, h_up) = if LOCAL {
             (v_zero, v_zero)
         } else {
-            // H(-1, j) = -open - j extend; H(-1, j - 1) feeds row 0's diagonal (0 at j = 0).
-            let j = _mm512_load_si512(j_of.0.as_ptr() as *const __m512i);
-            let top = _mm512_subs_epi16(v_open_neg, _mm512_mullo_epi16(j, v_ext));
-            let diag = L::mask_mov(_mm512_adds_epi16(top, v_ext), L::eq(j, v_zero), v_zero);
-            _mm512_store_si512(
-                j_of.0.as_mut_ptr() as *mut __m512i,
-                _mm512_adds_epi16(j, v_one),
-            );
-            (diag, top)
+            L::border(j_of.0.as_mut_ptr(), v_open_neg, v_ext)
         };
         // `H - open` of the row above (final and first-pass H): each feeds two gaps.
         let mut h_up_open = L::subs(h_up, v_open);
@@ -833,32 +672,22 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
         let mut col_max = v_neg;
         let ring = ws.ring.as_mut_ptr().add((c % slots) * rows / 2 * n_lanes);
 
-        // Raw pointers, so the loop does not reload them from `ws` after each store.
-        let codes = ws.codes.as_ptr() as *const __m512i;
-        let starts = ws.start.as_ptr();
-        let ebits = ws.ebit.as_mut_ptr();
-        let valid = ws.valid.as_ptr();
-        let hp = ws.h.as_mut_ptr() as *mut __m512i;
-        let ep = ws.e.as_mut_ptr() as *mut __m512i;
-        let eap = ws.ea.as_mut_ptr() as *mut __m512i;
-        let lookup = |t: usize| lookup(_mm512_load_si512(codes.add(t)), v_dw, &tabs, &pages);
+        // Raw pointers, so the loop does not reload them from `ws` after each store; row `r`
+        // of a buffer at `r * width` (values) or `r * mask_width` (masks).
+        let starts = ws.start.as_ptr() as *const u8;
+        let ebits = ws.ebit.as_mut_ptr() as *mut u8;
+        let valid = ws.valid.as_ptr() as *const u8;
+        let hp = ws.h.as_mut_ptr() as *mut u8;
+        let ep = ws.e.as_mut_ptr() as *mut u8;
+        let eap = ws.ea.as_mut_ptr() as *mut u8;
         for u in 0..rows / 2 {
-            // Rows 2u and 2u + 1: one lookup of 64 codes (16-bit lanes) or two.
-            let looked = if L::ROWS == 2 {
-                [lookup(u), v_zero]
-            } else {
-                [lookup(2 * u), lookup(2 * u + 1)]
-            };
+            let scores = L::scores(&lookup, &column, u);
             let mut traces = [v_zero; 2];
             for (half, trace) in traces.iter_mut().enumerate() {
                 let r = 2 * u + half;
-                let sc = if L::ROWS == 2 {
-                    L::scores(looked[0], half)
-                } else {
-                    looked[half]
-                };
-                let h_left = _mm512_load_si512(hp.add(r));
-                let hd = L::diag::<LOCAL>(h_diag, sc, v_bias);
+                let (row, mask_row) = (r * width, r * mask_width);
+                let h_left = L::load(hp.add(row));
+                let hd = L::diag::<LOCAL>(h_diag, scores[half], v_bias);
                 h_diag = h_left;
                 // True F, from the final H above.
                 let f_open = h_up_open;
@@ -868,24 +697,28 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                 // Stripe-local F, from first-pass H, restarting where the lane's stripes
                 // start.
                 let fpn = L::max(hfp_up_open, L::subs(fp, v_ext));
-                fp = L::mask_mov(fpn, *starts.add(r), fp_start);
-                let e_cur = _mm512_load_si512(ep.add(r));
+                fp = L::mask_mov(fpn, L::load_mask(starts.add(mask_row)), fp_start);
+                let e_cur = L::load(ep.add(row));
                 let hfp = L::max(L::max(hd, e_cur), fp);
                 let hv = L::max(hfp, ft);
                 hfp_up_open = L::subs(hfp, v_open);
-                _mm512_store_si512(ep.add(r), L::max(hfp_up_open, L::subs(e_cur, v_ext)));
+                L::store(ep.add(row), L::max(hfp_up_open, L::subs(e_cur, v_ext)));
                 // Traceback byte: H state, E bit (from the previous column), F bit.
-                let k_diag = L::eq(hv, hd);
-                let k_zero = if LOCAL { k_diag & L::eq(hv, v_zero) } else { 0 };
-                *trace = L::trace(k_diag, L::eq(hv, ft), k_zero, *ebits.add(r), k_fopen);
+                *trace = L::trace::<LOCAL>(
+                    L::eq(hv, hd),
+                    L::eq(hv, ft),
+                    hv,
+                    L::load_mask(ebits.add(mask_row)),
+                    k_fopen,
+                );
                 let e_open = L::subs(hv, v_open);
                 h_up_open = e_open;
-                let e_ext = L::subs(_mm512_load_si512(eap.add(r)), v_ext);
-                _mm512_store_si512(eap.add(r), L::max(e_open, e_ext));
-                *ebits.add(r) = L::gt(e_open, e_ext);
-                _mm512_store_si512(hp.add(r), hv);
+                let e_ext = L::subs(L::load(eap.add(row)), v_ext);
+                L::store(eap.add(row), L::max(e_open, e_ext));
+                L::store_mask(ebits.add(mask_row), L::gt(e_open, e_ext));
+                L::store(hp.add(row), hv);
                 if LOCAL {
-                    col_max = L::mask_max(col_max, *valid.add(r), col_max, hv);
+                    col_max = L::keep_max(col_max, L::load_mask(valid.add(mask_row)), hv);
                 }
             }
             L::store_pair(ring.add(u * n_lanes), traces[0], traces[1]);
@@ -894,14 +727,14 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
         if LOCAL {
             // parasail keeps the first column whose maximum beats every earlier one, and in
             // it the first row holding that maximum.
-            let best = _mm512_load_si512(best_of.0.as_ptr() as *const __m512i);
+            let best = L::load(best_of.0.as_ptr());
             // 8-bit lanes: the add may have clipped, 16-bit lanes redo the pair.
             let mut over = if L::BIASED {
-                L::ge(col_max, v_limit) & active
+                L::bits(L::ge(col_max, v_limit)) & active
             } else {
                 0
             };
-            let mut pending = L::gt(col_max, best) & active & !over;
+            let mut pending = L::bits(L::gt(col_max, best)) & active & !over;
             while over != 0 {
                 let l = over.trailing_zeros() as usize;
                 over &= over - 1;
@@ -912,29 +745,38 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                 }
             }
             if pending != 0 {
-                _mm512_store_si512(
-                    best_of.0.as_mut_ptr() as *mut __m512i,
-                    L::mask_mov(best, pending, col_max),
+                L::store(
+                    best_of.0.as_mut_ptr(),
+                    L::mask_mov(best, L::from_bits(pending), col_max),
                 );
                 let mut bits = pending;
                 while bits != 0 {
                     let l = bits.trailing_zeros() as usize;
                     bits &= bits - 1;
                     if let Some(lane) = &mut lanes[l] {
-                        lane.best = L::get(&best_of, l);
+                        lane.best = L::get(&best_of.0, l);
                         lane.end_ref = c - lane.c0;
                     }
                 }
             }
+            // Rows of a lane's maximum (the valid mask keeps padding rows out).
+            let hit = |r: usize| (hp.add(r * width) as *const u8, valid.add(r * mask_width));
             let mut r = 0;
             while pending != 0 && r < rows {
                 // Four rows at a time while none of them holds a pending maximum (rows is
-                // even, and the valid mask keeps padding rows out).
+                // even).
                 while r + 4 <= rows {
-                    let any = (0..4).fold(0, |k, d| {
-                        k | (L::eq(_mm512_load_si512(hp.add(r + d)), col_max) & ws.valid[r + d])
-                    });
-                    if any & pending != 0 {
+                    let any = L::or(
+                        L::or(
+                            at_max::<L>(hit(r), col_max),
+                            at_max::<L>(hit(r + 1), col_max),
+                        ),
+                        L::or(
+                            at_max::<L>(hit(r + 2), col_max),
+                            at_max::<L>(hit(r + 3), col_max),
+                        ),
+                    );
+                    if L::bits(any) & pending != 0 {
                         break;
                     }
                     r += 4;
@@ -942,8 +784,8 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                 if r == rows {
                     break;
                 }
-                let hit = L::eq(_mm512_load_si512(hp.add(r)), col_max) & ws.valid[r] & pending;
-                let mut bits = hit;
+                let found = L::bits(at_max::<L>(hit(r), col_max)) & pending;
+                let mut bits = found;
                 while bits != 0 {
                     let l = bits.trailing_zeros() as usize;
                     bits &= bits - 1;
@@ -951,7 +793,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                         lane.end_query = r;
                     }
                 }
-                pending &= !hit;
+                pending &= !found;
                 r += 1;
             }
         }
@@ -980,7 +822,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             let score = if LOCAL {
                 lane.best
             } else {
-                L::get(&ws.h[lane.m - 1], l)
+                L::get(row_mut(&mut ws.h, width, lane.m - 1), l)
             };
             out[lane.pair] = Some(finish_lane(
                 &ws.ring, rows, slots, n_lanes, l, &lane, score, seqs,
@@ -991,11 +833,12 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
         while free != 0 && next < group.len() {
             let l = free.trailing_zeros() as usize;
             free &= free - 1;
+            L::set_query(&lookup, ws, l, pairs[group[next]].qc);
             lanes[l] = Some(assign(ws, l, group[next], c + 1));
             next += 1;
             active |= 1 << l;
-            L::set(&mut j_of, l, 0);
-            L::set(&mut best_of, l, 0);
+            L::set(&mut j_of.0, l, 0);
+            L::set(&mut best_of.0, l, 0);
         }
         c += 1;
     }

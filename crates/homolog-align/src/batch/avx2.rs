@@ -1,0 +1,322 @@
+//! AVX2 lanes of the batch kernel: 16 x `i16` for global and local alignments.
+//!
+//! AVX2 has no byte permutation across a register, so scores are not looked up per cell.
+//! Each lane keeps a query profile of its pair (per reference symbol `d`, the scores of the
+//! query's residues against `d`, one byte per row), built with `vpshufb` when it takes the
+//! pair. A column gives each lane one reference symbol, hence one profile column; the 16
+//! profile columns are transposed (four rounds of unpacks, 32 rows at a time) into rows of
+//! 16 lanes, which the column's loop reads back. Masks are vectors (a lane all ones or
+//! zero), stored as such.
+
+use std::arch::x86_64::*;
+
+use super::{get_i16, run_group, set_i16, BatchWorkspace, Block, Job, Lanes};
+use crate::kernel::{DEL, DIAG, E_OPEN, F_OPEN, INS, ZERO};
+use crate::AlignmentStats;
+
+/// Profile scores against each reference symbol, for `vpshufb`: query symbols `0..16` in
+/// `low`, `16..32` in `high`, each 16 bytes repeated in both 128-bit halves.
+pub(super) struct Profiles {
+    low: Vec<__m256i>,
+    high: Vec<__m256i>,
+    size: usize,
+    /// Bytes per profile column: the group's rows rounded up to 32.
+    stride: usize,
+}
+
+/// Where the column's transposed scores are.
+pub(super) struct Column {
+    scores: *const u8,
+}
+
+/// Position of row `k` after the transpose: [`transpose`] leaves row `BIT_REVERSED[k]` in
+/// register `k`.
+const BIT_REVERSED: [usize; 16] = [0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15];
+
+/// Transposes 16 x 16 bytes in each 128-bit half: byte `k` of register `l` goes to byte `l`
+/// of register `BIT_REVERSED[k]` (unpacks interleave the registers' bytes, so four rounds
+/// of them reverse the row index's bits).
+#[inline(always)]
+unsafe fn transpose(a: &mut [__m256i; 16]) {
+    let mut b = [_mm256_setzero_si256(); 16];
+    for i in 0..8 {
+        b[i] = _mm256_unpacklo_epi8(a[2 * i], a[2 * i + 1]);
+        b[i + 8] = _mm256_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
+    }
+    for i in 0..8 {
+        a[i] = _mm256_unpacklo_epi16(b[2 * i], b[2 * i + 1]);
+        a[i + 8] = _mm256_unpackhi_epi16(b[2 * i], b[2 * i + 1]);
+    }
+    for i in 0..8 {
+        b[i] = _mm256_unpacklo_epi32(a[2 * i], a[2 * i + 1]);
+        b[i + 8] = _mm256_unpackhi_epi32(a[2 * i], a[2 * i + 1]);
+    }
+    for i in 0..8 {
+        a[i] = _mm256_unpacklo_epi64(b[2 * i], b[2 * i + 1]);
+        a[i + 8] = _mm256_unpackhi_epi64(b[2 * i], b[2 * i + 1]);
+    }
+}
+
+/// 16 x `i16`, saturating.
+pub(super) struct I16;
+
+impl Lanes for I16 {
+    type V = __m256i;
+    type M = __m256i;
+    type Lookup = Profiles;
+    type Column = Column;
+    const N: usize = 16;
+    const BYTES: usize = 32;
+    const MASK_BYTES: usize = 32;
+    const NEG: i32 = i16::MIN as i32;
+    const MAX: i32 = i16::MAX as i32;
+    const BIASED: bool = false;
+
+    #[inline(always)]
+    unsafe fn zero() -> __m256i {
+        _mm256_setzero_si256()
+    }
+    #[inline(always)]
+    unsafe fn splat(x: i32) -> __m256i {
+        _mm256_set1_epi16(x.clamp(Self::NEG, Self::MAX) as i16)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const u8) -> __m256i {
+        _mm256_loadu_si256(p as *const __m256i)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut u8, v: __m256i) {
+        _mm256_storeu_si256(p as *mut __m256i, v)
+    }
+    #[inline(always)]
+    unsafe fn subs(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_subs_epi16(a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_max_epi16(a, b)
+    }
+    #[inline(always)]
+    unsafe fn eq(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_cmpeq_epi16(a, b)
+    }
+    #[inline(always)]
+    unsafe fn gt(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_cmpgt_epi16(a, b)
+    }
+    #[inline(always)]
+    unsafe fn ge(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_or_si256(_mm256_cmpgt_epi16(a, b), _mm256_cmpeq_epi16(a, b))
+    }
+    #[inline(always)]
+    unsafe fn and(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_and_si256(a, b)
+    }
+    #[inline(always)]
+    unsafe fn or(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_or_si256(a, b)
+    }
+    #[inline(always)]
+    unsafe fn mask_mov(src: __m256i, k: __m256i, a: __m256i) -> __m256i {
+        _mm256_blendv_epi8(src, a, k)
+    }
+    #[inline(always)]
+    unsafe fn keep_max(acc: __m256i, k: __m256i, v: __m256i) -> __m256i {
+        _mm256_blendv_epi8(acc, _mm256_max_epi16(acc, v), k)
+    }
+    #[inline(always)]
+    unsafe fn bits(k: __m256i) -> u64 {
+        // Lanes to bytes (saturating keeps 0 and -1), in order, then their sign bits.
+        let bytes = _mm256_permute4x64_epi64::<0b1000>(_mm256_packs_epi16(k, k));
+        u64::from(_mm256_movemask_epi8(bytes) as u32 & 0xffff)
+    }
+    #[inline(always)]
+    unsafe fn from_bits(bits: u64) -> __m256i {
+        let lane_bits = _mm256_setr_epi16(
+            1,
+            2,
+            4,
+            8,
+            16,
+            32,
+            64,
+            128,
+            256,
+            512,
+            1024,
+            2048,
+            4096,
+            8192,
+            16384,
+            i16::MIN,
+        );
+        let set = _mm256_and_si256(_mm256_set1_epi16(bits as u16 as i16), lane_bits);
+        _mm256_cmpeq_epi16(set, lane_bits)
+    }
+    #[inline(always)]
+    unsafe fn load_mask(p: *const u8) -> __m256i {
+        Self::load(p)
+    }
+    #[inline(always)]
+    unsafe fn store_mask(p: *mut u8, k: __m256i) {
+        Self::store(p, k)
+    }
+    #[inline(always)]
+    unsafe fn diag<const LOCAL: bool>(h_diag: __m256i, s: __m256i, _bias: __m256i) -> __m256i {
+        let hd = _mm256_adds_epi16(h_diag, s);
+        if LOCAL {
+            _mm256_max_epi16(hd, _mm256_setzero_si256())
+        } else {
+            hd
+        }
+    }
+    #[inline(always)]
+    unsafe fn border(j_row: *mut u8, open_neg: __m256i, ext: __m256i) -> (__m256i, __m256i) {
+        let j = Self::load(j_row);
+        let top = _mm256_subs_epi16(open_neg, _mm256_mullo_epi16(j, ext));
+        let zero = _mm256_setzero_si256();
+        let diag = Self::mask_mov(_mm256_adds_epi16(top, ext), Self::eq(j, zero), zero);
+        Self::store(j_row, _mm256_adds_epi16(j, _mm256_set1_epi16(1)));
+        (diag, top)
+    }
+    #[inline(always)]
+    unsafe fn trace<const LOCAL: bool>(
+        diag: __m256i,
+        del: __m256i,
+        h: __m256i,
+        e_open: __m256i,
+        f_open: __m256i,
+    ) -> __m256i {
+        const { assert!(ZERO == 0) };
+        let c = |x: u8| _mm256_set1_epi16(i16::from(x));
+        let mut state = _mm256_blendv_epi8(c(INS), c(DEL), del);
+        state = _mm256_blendv_epi8(state, c(DIAG), diag);
+        if LOCAL {
+            // ZERO is 0: clear the state where a 0 came from the diagonal.
+            let zero = _mm256_and_si256(diag, _mm256_cmpeq_epi16(h, _mm256_setzero_si256()));
+            state = _mm256_andnot_si256(zero, state);
+        }
+        let bits = _mm256_or_si256(
+            _mm256_and_si256(f_open, c(F_OPEN)),
+            _mm256_and_si256(e_open, c(E_OPEN)),
+        );
+        _mm256_or_si256(state, bits)
+    }
+    #[inline(always)]
+    unsafe fn store_pair(dst: *mut u8, even: __m256i, odd: __m256i) {
+        // Codes below 16: both rows fit the low byte of each lane, then lanes to bytes.
+        let both = _mm256_or_si256(even, _mm256_slli_epi16::<4>(odd));
+        let bytes = _mm256_permute4x64_epi64::<0b1000>(_mm256_packus_epi16(both, both));
+        _mm_storeu_si128(dst as *mut __m128i, _mm256_castsi256_si128(bytes));
+    }
+    fn get(row: &[u8], l: usize) -> i32 {
+        get_i16(row, l)
+    }
+    fn set(row: &mut [u8], l: usize, x: i64) {
+        set_i16(row, l, x)
+    }
+    fn set_mask(row: &mut [u8], l: usize, on: bool) {
+        row[2 * l..2 * l + 2].fill(if on { 0xff } else { 0 });
+    }
+
+    #[inline(always)]
+    unsafe fn lookup(job: &Job, _bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Profiles {
+        let matrix = &job.scoring.matrix;
+        let size = matrix.size();
+        let stride = rows.next_multiple_of(32);
+        // Lane `l`'s column for symbol `d` at `(l * size + d) * stride`.
+        ws.profile.clear();
+        ws.profile
+            .resize((Self::N * size * stride).div_ceil(64), Block::default());
+        ws.column.clear();
+        ws.column.resize(stride * Self::N / 64, Block::default());
+        ws.padded.clear();
+        ws.padded.resize(stride, 0);
+        let half = |d: usize, from: usize| {
+            let mut t = [0u8; 32];
+            for a in 0..16 {
+                let s = if from + a < size {
+                    matrix.score_idx((from + a) as u8, d as u8)
+                } else {
+                    0
+                };
+                t[a] = s as i8 as u8;
+                t[a + 16] = t[a];
+            }
+            _mm256_loadu_si256(t.as_ptr() as *const __m256i)
+        };
+        Profiles {
+            low: (0..size).map(|d| half(d, 0)).collect(),
+            high: (0..size).map(|d| half(d, 16)).collect(),
+            size,
+            stride,
+        }
+    }
+    #[inline(always)]
+    unsafe fn set_query(lookup: &Profiles, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
+        let Profiles { size, stride, .. } = *lookup;
+        ws.padded[..qc.len()].copy_from_slice(qc);
+        let profile = super::bytes_mut(&mut ws.profile)
+            .as_mut_ptr()
+            .add(l * size * stride);
+        let fifteen = _mm256_set1_epi8(15);
+        for chunk in 0..qc.len().div_ceil(32) {
+            let q = _mm256_loadu_si256(ws.padded.as_ptr().add(32 * chunk) as *const __m256i);
+            let high = _mm256_cmpgt_epi8(q, fifteen);
+            for d in 0..size {
+                let s = _mm256_blendv_epi8(
+                    _mm256_shuffle_epi8(lookup.low[d], q),
+                    _mm256_shuffle_epi8(lookup.high[d], q),
+                    high,
+                );
+                _mm256_storeu_si256(profile.add(d * stride + 32 * chunk) as *mut __m256i, s);
+            }
+        }
+    }
+    #[inline(always)]
+    unsafe fn column(lookup: &Profiles, ws: &mut BatchWorkspace, refs: *const u8) -> Column {
+        let Profiles { size, stride, .. } = *lookup;
+        let profile = ws.profile.as_ptr() as *const u8;
+        let out = ws.column.as_mut_ptr() as *mut u8;
+        let from: [*const u8; 16] =
+            std::array::from_fn(|l| profile.add((l * size + usize::from(*refs.add(l))) * stride));
+        // 32 rows at a time: lane l's rows in register l (rows +16 in the high half), then
+        // row k's lanes in one 16-byte half, stored as rows 32 t + k (low) and + 16 (high).
+        for t in 0..stride / 32 {
+            let mut a: [__m256i; 16] =
+                std::array::from_fn(|l| _mm256_loadu_si256(from[l].add(32 * t) as *const __m256i));
+            transpose(&mut a);
+            for (k, v) in a.iter().enumerate() {
+                let row = 16 * t + BIT_REVERSED[k];
+                _mm256_storeu_si256(out.add(32 * row) as *mut __m256i, *v);
+            }
+        }
+        Column { scores: out }
+    }
+    #[inline(always)]
+    unsafe fn scores(_: &Profiles, column: &Column, u: usize) -> [__m256i; 2] {
+        // Rows 2u and 2u + 1: 32-row block t, row k = 2u mod 16 and k + 1, in the low or the
+        // high half.
+        let r = 2 * u;
+        let at = 32 * (16 * (r / 32) + r % 16) + 16 * (r % 32 / 16);
+        let row = |at: usize| {
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(column.scores.add(at) as *const __m128i))
+        };
+        [row(at), row(at + 32)]
+    }
+}
+
+/// [`run_group`] on 16-bit lanes.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn run_i16<const LOCAL: bool>(
+    ws: &mut BatchWorkspace,
+    job: &Job,
+    group: &[usize],
+    out: &mut [Option<AlignmentStats>],
+    left: &mut Vec<usize>,
+) {
+    run_group::<I16, LOCAL>(ws, job, group, out, left)
+}

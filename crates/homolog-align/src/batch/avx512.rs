@@ -1,0 +1,493 @@
+//! AVX-512 lanes of the batch kernel (F, BW, VL, VBMI): 32 x `i16` and 64 x `u8`.
+//!
+//! Scores: the substitution matrix lives in ten registers as five 128-byte pages of
+//! `128 / size` matrix columns each; a column fixes each lane's reference residue, hence its
+//! page (a mask per page) and offset, and 64 query residues (two rows of 32 lanes or one of
+//! 64) are looked up with five `vpermi2b` and four blends. Masks are `u64` bit masks (a bit
+//! per lane), stored as such.
+
+use std::arch::x86_64::*;
+
+use super::{get_i16, run_group, set_i16, BatchWorkspace, Block, Job, Lanes};
+use crate::kernel::{DEL, DIAG, E_OPEN, F_OPEN, INS, ZERO};
+use crate::AlignmentStats;
+
+/// Pages of the score lookup (128 table bytes each).
+const PAGES: usize = 5;
+
+/// Whether this CPU has the instructions.
+pub(super) fn available() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("avx512vbmi")
+}
+
+/// Matrix columns per 128-byte page, when `size` symbols fit the lookup.
+pub(super) fn columns_per_page(size: usize) -> Option<usize> {
+    if size == 0 || size > 128 {
+        return None;
+    }
+    let per = 128 / size;
+    (size.div_ceil(per) <= PAGES).then_some(per)
+}
+
+/// The matrix in registers: pages of matrix columns, and per reference symbol its offset
+/// in its page and the page.
+pub(super) struct Pages {
+    tabs: [__m512i; 2 * PAGES],
+    offsets: __m512i,
+    page_of: __m512i,
+}
+
+/// One column: per lane the offset of its reference symbol's matrix column, the lanes of
+/// each page (page 0: no bit set), and the query codes.
+pub(super) struct PageColumn {
+    dw: __m512i,
+    pages: [u64; PAGES],
+    codes: *const __m512i,
+}
+
+/// Builds the lookup (scores raised by `bias`) and sizes the code rows for `rows` rows of
+/// `lanes` lanes.
+#[inline(always)]
+unsafe fn pages(job: &Job, bias: i32, rows: usize, lanes: usize, ws: &mut BatchWorkspace) -> Pages {
+    let matrix = &job.scoring.matrix;
+    let size = matrix.size();
+    // `align_many` checked that the matrix fits.
+    let per_page = columns_per_page(size).unwrap_or(1);
+    ws.codes.clear();
+    ws.codes
+        .resize((rows * lanes).div_ceil(64), Block::default());
+    // Page `g` holds matrix columns (reference symbols) `g * per_page ..`, byte
+    // `w * size + a` = score(query symbol a, reference symbol g * per_page + w) (+ bias).
+    let mut table = [0u8; PAGES * 128];
+    for d in 0..size {
+        let (g, w) = (d / per_page, d % per_page);
+        for a in 0..size {
+            let s = matrix.score_idx(a as u8, d as u8) + bias;
+            table[g * 128 + w * size + a] = s as u8;
+        }
+    }
+    let mut offsets = Block::default();
+    let mut page_of = Block::default();
+    for d in 0..size {
+        offsets.0[d] = ((d % per_page) * size) as u8;
+        page_of.0[d] = (d / per_page) as u8;
+    }
+    let mut tabs = [_mm512_setzero_si512(); 2 * PAGES];
+    for (k, v) in tabs.iter_mut().enumerate() {
+        *v = _mm512_loadu_si512(table.as_ptr().add(64 * k) as *const __m512i);
+    }
+    Pages {
+        tabs,
+        offsets: _mm512_loadu_si512(offsets.0.as_ptr() as *const __m512i),
+        page_of: _mm512_loadu_si512(page_of.0.as_ptr() as *const __m512i),
+    }
+}
+
+/// Writes lane `l`'s query codes: row `r` at byte `r * lanes + l`.
+#[inline(always)]
+fn set_codes(ws: &mut BatchWorkspace, lanes: usize, l: usize, qc: &[u8]) {
+    let codes = super::bytes_mut(&mut ws.codes);
+    for (r, &q) in qc.iter().enumerate() {
+        codes[r * lanes + l] = q;
+    }
+}
+
+/// The column of the reference codes `refs` (`lanes` bytes).
+#[inline(always)]
+unsafe fn page_column(
+    pages: &Pages,
+    ws: &BatchWorkspace,
+    refs: *const u8,
+    lanes: usize,
+) -> PageColumn {
+    let d = if lanes == 32 {
+        _mm512_broadcast_i64x4(_mm256_loadu_si256(refs as *const __m256i))
+    } else {
+        _mm512_loadu_si512(refs as *const __m512i)
+    };
+    let page = _mm512_permutexvar_epi8(d, pages.page_of);
+    let mut masks = [0u64; PAGES];
+    for (g, k) in masks.iter_mut().enumerate().skip(1) {
+        *k = _mm512_cmpeq_epi8_mask(page, _mm512_set1_epi8(g as i8));
+    }
+    PageColumn {
+        dw: _mm512_permutexvar_epi8(d, pages.offsets),
+        pages: masks,
+        codes: ws.codes.as_ptr() as *const __m512i,
+    }
+}
+
+/// Scores of the 64 cells of code block `t`: `table[page(d)][w(d) * size + q]`.
+#[inline(always)]
+unsafe fn lookup(pages: &Pages, column: &PageColumn, t: usize) -> __m512i {
+    let tabs = &pages.tabs;
+    let idx = _mm512_add_epi8(_mm512_loadu_si512(column.codes.add(t)), column.dw);
+    let mut bytes = _mm512_permutex2var_epi8(tabs[0], idx, tabs[1]);
+    for g in 1..PAGES {
+        let page = _mm512_permutex2var_epi8(tabs[2 * g], idx, tabs[2 * g + 1]);
+        bytes = _mm512_mask_blend_epi8(column.pages[g], bytes, page);
+    }
+    bytes
+}
+
+/// Reads a stored `u64` mask.
+#[inline(always)]
+unsafe fn load_bits(p: *const u8) -> u64 {
+    (p as *const u64).read_unaligned()
+}
+
+/// Sets bit `l` of a stored `u64` mask.
+fn set_bit(row: &mut [u8], l: usize, on: bool) {
+    let mut bits = u64::from_ne_bytes(row[..8].try_into().unwrap_or_default());
+    if on {
+        bits |= 1 << l;
+    } else {
+        bits &= !(1 << l);
+    }
+    row[..8].copy_from_slice(&bits.to_ne_bytes());
+}
+
+/// 32 x `i16`, saturating.
+pub(super) struct I16;
+
+impl Lanes for I16 {
+    type V = __m512i;
+    type M = u64;
+    type Lookup = Pages;
+    type Column = PageColumn;
+    const N: usize = 32;
+    const BYTES: usize = 64;
+    const MASK_BYTES: usize = 8;
+    const NEG: i32 = i16::MIN as i32;
+    const MAX: i32 = i16::MAX as i32;
+    const BIASED: bool = false;
+
+    #[inline(always)]
+    unsafe fn zero() -> __m512i {
+        _mm512_setzero_si512()
+    }
+    #[inline(always)]
+    unsafe fn splat(x: i32) -> __m512i {
+        _mm512_set1_epi16(x.clamp(Self::NEG, Self::MAX) as i16)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const u8) -> __m512i {
+        _mm512_loadu_si512(p as *const __m512i)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut u8, v: __m512i) {
+        _mm512_storeu_si512(p as *mut __m512i, v)
+    }
+    #[inline(always)]
+    unsafe fn subs(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_subs_epi16(a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_max_epi16(a, b)
+    }
+    #[inline(always)]
+    unsafe fn eq(a: __m512i, b: __m512i) -> u64 {
+        u64::from(_mm512_cmpeq_epi16_mask(a, b))
+    }
+    #[inline(always)]
+    unsafe fn gt(a: __m512i, b: __m512i) -> u64 {
+        u64::from(_mm512_cmpgt_epi16_mask(a, b))
+    }
+    #[inline(always)]
+    unsafe fn ge(a: __m512i, b: __m512i) -> u64 {
+        u64::from(_mm512_cmpge_epi16_mask(a, b))
+    }
+    #[inline(always)]
+    unsafe fn and(a: u64, b: u64) -> u64 {
+        a & b
+    }
+    #[inline(always)]
+    unsafe fn or(a: u64, b: u64) -> u64 {
+        a | b
+    }
+    #[inline(always)]
+    unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i {
+        _mm512_mask_mov_epi16(src, k as u32, a)
+    }
+    #[inline(always)]
+    unsafe fn keep_max(acc: __m512i, k: u64, v: __m512i) -> __m512i {
+        _mm512_mask_max_epi16(acc, k as u32, acc, v)
+    }
+    #[inline(always)]
+    unsafe fn bits(k: u64) -> u64 {
+        k
+    }
+    #[inline(always)]
+    unsafe fn from_bits(bits: u64) -> u64 {
+        bits
+    }
+    #[inline(always)]
+    unsafe fn load_mask(p: *const u8) -> u64 {
+        load_bits(p)
+    }
+    #[inline(always)]
+    unsafe fn store_mask(p: *mut u8, k: u64) {
+        (p as *mut u64).write_unaligned(k)
+    }
+    #[inline(always)]
+    unsafe fn diag<const LOCAL: bool>(h_diag: __m512i, s: __m512i, _bias: __m512i) -> __m512i {
+        let hd = _mm512_adds_epi16(h_diag, s);
+        if LOCAL {
+            _mm512_max_epi16(hd, _mm512_setzero_si512())
+        } else {
+            hd
+        }
+    }
+    #[inline(always)]
+    unsafe fn border(j_row: *mut u8, open_neg: __m512i, ext: __m512i) -> (__m512i, __m512i) {
+        let j = Self::load(j_row);
+        let top = _mm512_subs_epi16(open_neg, _mm512_mullo_epi16(j, ext));
+        let zero = _mm512_setzero_si512();
+        let diag = Self::mask_mov(_mm512_adds_epi16(top, ext), Self::eq(j, zero), zero);
+        Self::store(j_row, _mm512_adds_epi16(j, _mm512_set1_epi16(1)));
+        (diag, top)
+    }
+    #[inline(always)]
+    unsafe fn trace<const LOCAL: bool>(
+        diag: u64,
+        del: u64,
+        h: __m512i,
+        e_open: u64,
+        f_open: u64,
+    ) -> __m512i {
+        let zero = if LOCAL {
+            diag & Self::eq(h, _mm512_setzero_si512())
+        } else {
+            0
+        };
+        let b = |x: u8| _mm256_set1_epi8(x as i8);
+        let mut state = _mm256_mask_mov_epi8(b(INS), del as u32, b(DEL));
+        state = _mm256_mask_mov_epi8(state, diag as u32, b(DIAG));
+        state = _mm256_mask_mov_epi8(state, zero as u32, b(ZERO));
+        let mut bits = _mm256_maskz_mov_epi8(f_open as u32, b(F_OPEN));
+        bits = _mm256_mask_add_epi8(bits, e_open as u32, bits, b(E_OPEN));
+        _mm512_castsi256_si512(_mm256_or_si256(state, bits))
+    }
+    #[inline(always)]
+    unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i) {
+        // Bytes below 16: a 16-bit shift moves each byte's nibble up within the byte.
+        let odd = _mm256_slli_epi16::<4>(_mm512_castsi512_si256(odd));
+        let packed = _mm256_or_si256(_mm512_castsi512_si256(even), odd);
+        _mm256_storeu_si256(dst as *mut __m256i, packed);
+    }
+    fn get(row: &[u8], l: usize) -> i32 {
+        get_i16(row, l)
+    }
+    fn set(row: &mut [u8], l: usize, x: i64) {
+        set_i16(row, l, x)
+    }
+    fn set_mask(row: &mut [u8], l: usize, on: bool) {
+        set_bit(row, l, on)
+    }
+    #[inline(always)]
+    unsafe fn lookup(job: &Job, bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Pages {
+        pages(job, bias, rows, Self::N, ws)
+    }
+    #[inline(always)]
+    unsafe fn set_query(_: &Pages, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
+        set_codes(ws, Self::N, l, qc)
+    }
+    #[inline(always)]
+    unsafe fn column(pages: &Pages, ws: &mut BatchWorkspace, refs: *const u8) -> PageColumn {
+        page_column(pages, ws, refs, Self::N)
+    }
+    #[inline(always)]
+    unsafe fn scores(pages: &Pages, column: &PageColumn, u: usize) -> [__m512i; 2] {
+        // One block of 64 codes is rows 2u and 2u + 1.
+        let bytes = lookup(pages, column, u);
+        [
+            _mm512_cvtepi8_epi16(_mm512_castsi512_si256(bytes)),
+            _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64::<1>(bytes)),
+        ]
+    }
+}
+
+/// 64 x `u8`, unsigned saturating, biased scores (local alignments).
+pub(super) struct U8;
+
+impl Lanes for U8 {
+    type V = __m512i;
+    type M = u64;
+    type Lookup = Pages;
+    type Column = PageColumn;
+    const N: usize = 64;
+    const BYTES: usize = 64;
+    const MASK_BYTES: usize = 8;
+    const NEG: i32 = 0;
+    const MAX: i32 = u8::MAX as i32;
+    const BIASED: bool = true;
+
+    #[inline(always)]
+    unsafe fn zero() -> __m512i {
+        _mm512_setzero_si512()
+    }
+    #[inline(always)]
+    unsafe fn splat(x: i32) -> __m512i {
+        _mm512_set1_epi8(x.clamp(Self::NEG, Self::MAX) as u8 as i8)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const u8) -> __m512i {
+        _mm512_loadu_si512(p as *const __m512i)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut u8, v: __m512i) {
+        _mm512_storeu_si512(p as *mut __m512i, v)
+    }
+    #[inline(always)]
+    unsafe fn subs(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_subs_epu8(a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_max_epu8(a, b)
+    }
+    #[inline(always)]
+    unsafe fn eq(a: __m512i, b: __m512i) -> u64 {
+        _mm512_cmpeq_epi8_mask(a, b)
+    }
+    #[inline(always)]
+    unsafe fn gt(a: __m512i, b: __m512i) -> u64 {
+        _mm512_cmpgt_epu8_mask(a, b)
+    }
+    #[inline(always)]
+    unsafe fn ge(a: __m512i, b: __m512i) -> u64 {
+        _mm512_cmpge_epu8_mask(a, b)
+    }
+    #[inline(always)]
+    unsafe fn and(a: u64, b: u64) -> u64 {
+        a & b
+    }
+    #[inline(always)]
+    unsafe fn or(a: u64, b: u64) -> u64 {
+        a | b
+    }
+    #[inline(always)]
+    unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i {
+        _mm512_mask_mov_epi8(src, k, a)
+    }
+    #[inline(always)]
+    unsafe fn keep_max(acc: __m512i, k: u64, v: __m512i) -> __m512i {
+        _mm512_mask_max_epu8(acc, k, acc, v)
+    }
+    #[inline(always)]
+    unsafe fn bits(k: u64) -> u64 {
+        k
+    }
+    #[inline(always)]
+    unsafe fn from_bits(bits: u64) -> u64 {
+        bits
+    }
+    #[inline(always)]
+    unsafe fn load_mask(p: *const u8) -> u64 {
+        load_bits(p)
+    }
+    #[inline(always)]
+    unsafe fn store_mask(p: *mut u8, k: u64) {
+        (p as *mut u64).write_unaligned(k)
+    }
+    #[inline(always)]
+    unsafe fn diag<const LOCAL: bool>(h_diag: __m512i, s: __m512i, bias: __m512i) -> __m512i {
+        // max(0, h_diag + s): the add saturates only at 255 + min s (checked per column).
+        _mm512_subs_epu8(_mm512_adds_epu8(h_diag, s), bias)
+    }
+    #[inline(always)]
+    unsafe fn border(_: *mut u8, _: __m512i, _: __m512i) -> (__m512i, __m512i) {
+        // 8-bit lanes hold local alignments only, whose borders are 0.
+        (_mm512_setzero_si512(), _mm512_setzero_si512())
+    }
+    #[inline(always)]
+    unsafe fn trace<const LOCAL: bool>(
+        diag: u64,
+        del: u64,
+        h: __m512i,
+        e_open: u64,
+        f_open: u64,
+    ) -> __m512i {
+        let zero = if LOCAL {
+            diag & Self::eq(h, _mm512_setzero_si512())
+        } else {
+            0
+        };
+        let b = |x: u8| _mm512_set1_epi8(x as i8);
+        let mut state = _mm512_mask_mov_epi8(b(INS), del, b(DEL));
+        state = _mm512_mask_mov_epi8(state, diag, b(DIAG));
+        state = _mm512_mask_mov_epi8(state, zero, b(ZERO));
+        let mut bits = _mm512_maskz_mov_epi8(f_open, b(F_OPEN));
+        bits = _mm512_mask_add_epi8(bits, e_open, bits, b(E_OPEN));
+        _mm512_or_si512(state, bits)
+    }
+    #[inline(always)]
+    unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i) {
+        // Bytes below 16: a 16-bit shift moves each byte's nibble up within the byte.
+        let packed = _mm512_or_si512(even, _mm512_slli_epi16::<4>(odd));
+        _mm512_storeu_si512(dst as *mut __m512i, packed);
+    }
+    fn get(row: &[u8], l: usize) -> i32 {
+        i32::from(row[l])
+    }
+    fn set(row: &mut [u8], l: usize, x: i64) {
+        row[l] = x.clamp(i64::from(Self::NEG), i64::from(Self::MAX)) as u8;
+    }
+    fn set_mask(row: &mut [u8], l: usize, on: bool) {
+        set_bit(row, l, on)
+    }
+    #[inline(always)]
+    unsafe fn lookup(job: &Job, bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Pages {
+        pages(job, bias, rows, Self::N, ws)
+    }
+    #[inline(always)]
+    unsafe fn set_query(_: &Pages, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
+        set_codes(ws, Self::N, l, qc)
+    }
+    #[inline(always)]
+    unsafe fn column(pages: &Pages, ws: &mut BatchWorkspace, refs: *const u8) -> PageColumn {
+        page_column(pages, ws, refs, Self::N)
+    }
+    #[inline(always)]
+    unsafe fn scores(pages: &Pages, column: &PageColumn, u: usize) -> [__m512i; 2] {
+        // One block of 64 codes per row.
+        [
+            lookup(pages, column, 2 * u),
+            lookup(pages, column, 2 * u + 1),
+        ]
+    }
+}
+
+/// [`run_group`] on 16-bit lanes.
+///
+/// # Safety
+/// The CPU must have AVX-512 F, BW, VL and VBMI ([`available`]).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi")]
+pub(super) unsafe fn run_i16<const LOCAL: bool>(
+    ws: &mut BatchWorkspace,
+    job: &Job,
+    group: &[usize],
+    out: &mut [Option<AlignmentStats>],
+    left: &mut Vec<usize>,
+) {
+    run_group::<I16, LOCAL>(ws, job, group, out, left)
+}
+
+/// [`run_group`] on 8-bit lanes (local alignments).
+///
+/// # Safety
+/// The CPU must have AVX-512 F, BW, VL and VBMI ([`available`]).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi")]
+pub(super) unsafe fn run_u8(
+    ws: &mut BatchWorkspace,
+    job: &Job,
+    group: &[usize],
+    out: &mut [Option<AlignmentStats>],
+    left: &mut Vec<usize>,
+) {
+    run_group::<U8, true>(ws, job, group, out, left)
+}
