@@ -17,7 +17,7 @@
 //! - **Scores**: every cell needs `score(query[i], reference[j])` for a different pair per
 //!   lane. AVX-512 looks 64 of them up at once in the substitution matrix held in registers
 //!   (`vpermi2b`); AVX2 keeps a query profile per lane and transposes each column's 16
-//!   profile columns into rows. Matrices of at most 25 (AVX-512) or 32 (AVX2) symbols with
+//!   profile columns into rows. Matrices of at most 25 (AVX-512) or 31 (AVX2) symbols with
 //!   scores in `-128..=127` fit.
 //! - **Streaming**: a lane that finishes its pair takes the next one at the next column,
 //!   so reference lengths cost no padding; pairs are grouped by query length (rows are
@@ -140,7 +140,7 @@ fn lookup_fits(scoring: &Scoring, kind: Kind) -> bool {
     let fits = match kind {
         #[cfg(all(target_arch = "x86_64", homolog_avx512))]
         Kind::Avx512U8 | Kind::Avx512I16 => avx512::columns_per_page(size).is_some(),
-        Kind::Avx2I16 => (1..=32).contains(&size),
+        Kind::Avx2I16 => (1..=usize::from(avx2::PADDING)).contains(&size),
     };
     fits && scores_fit_i8(scoring)
 }
@@ -167,19 +167,14 @@ fn ring_fits(rows: usize, n: usize, lanes: usize) -> bool {
         .is_some_and(|bits4| bits4 / 2 <= RING_BYTES)
 }
 
-/// Buffers of the batch kernel, reused across calls. Per-row buffers hold one row after the
-/// other, [`Lanes::BYTES`] bytes a row for values and [`Lanes::MASK_BYTES`] for masks.
+/// Buffers of the batch kernel, reused across calls.
 #[derive(Debug, Default)]
 pub(crate) struct BatchWorkspace {
-    /// `H` of the previous column, `E` (scoring) and `E` from the final `H` (traceback).
-    h: Vec<Block>,
-    e: Vec<Block>,
-    ea: Vec<Block>,
-    /// Masks: `E` of the next column opened here; a stripe of the lane's pair starts here;
-    /// the row is inside the lane's query.
-    ebit: Vec<Block>,
-    start: Vec<Block>,
-    valid: Vec<Block>,
+    /// One record of [`Lanes::RECORD`] bytes per row (one pointer for the row loop): `H` of
+    /// the previous column, `E` (scoring), `E` from the final `H` (traceback), and masks:
+    /// `E` of the next column opened here, a stripe of the lane's pair starts here, the row
+    /// is inside the lane's query (offsets [`Lanes::H`] ..).
+    rows: Vec<Block>,
     /// AVX-512: query symbol codes, 64 / lanes rows per block, `lanes` bytes each.
     codes: Vec<Block>,
     /// AVX2: query profile per lane (see `batch/avx2.rs`), the query's codes padded, and
@@ -218,13 +213,13 @@ fn row_mut(blocks: &mut [Block], width: usize, r: usize) -> &mut [u8] {
     &mut bytes_mut(blocks)[r * width..(r + 1) * width]
 }
 
-/// Sets `blocks` to `rows` rows of `width` bytes, each a copy of `row`'s first `width`.
-fn fill_rows(blocks: &mut Vec<Block>, rows: usize, width: usize, row: &[u8; 64]) {
+/// Sets `blocks` to `rows` copies of `row`.
+fn fill_rows(blocks: &mut Vec<Block>, rows: usize, row: &[u8]) {
     blocks.clear();
-    blocks.resize(
-        (rows * width).div_ceil(64),
-        Block(std::array::from_fn(|i| row[i % width])),
-    );
+    blocks.resize((rows * row.len()).div_ceil(64), Block::default());
+    for r in bytes_mut(blocks).chunks_exact_mut(row.len()) {
+        r.copy_from_slice(row);
+    }
 }
 
 /// The pair a lane is aligning.
@@ -399,8 +394,9 @@ fn group_len(sorted: &[usize], pairs: &[Pair], lanes: usize) -> usize {
 }
 
 /// Statistics of a finished lane's pair: the walk through the ring from its end cell.
+#[cfg(target_arch = "x86_64")]
 #[allow(clippy::too_many_arguments)]
-fn finish_lane(
+fn finish_lane<L: Lanes>(
     ring: &[u8],
     rows: usize,
     slots: usize,
@@ -423,7 +419,8 @@ fn finish_lane(
     let cell = move |i: usize, j: usize| {
         let slot = first + j;
         let slot = if slot >= slots { slot - slots } else { slot };
-        (ring[(slot * rows / 2 + i / 2) * lanes + l] >> ((i % 2) * 4)) & 0xf
+        let at = (slot * rows / 2 + i / 2) * lanes;
+        L::code(&ring[at..at + lanes], i % 2 == 1, l, seqs.local)
     };
     let mut stats = traceback::walk(cell, end_query, end_ref, seqs);
     stats.score = score;
@@ -440,6 +437,8 @@ trait Lanes {
     type V: Copy;
     /// A comparison result, one lane each.
     type M: Copy;
+    /// The trace of one row.
+    type Trace: Copy;
     /// The score lookup of one group (tables built from the matrix) and of one column.
     type Lookup;
     type Column;
@@ -448,12 +447,26 @@ trait Lanes {
     /// Bytes of a register, and of a mask as the per-row buffers store it.
     const BYTES: usize;
     const MASK_BYTES: usize;
+    /// Offsets of a row record's fields (see [`BatchWorkspace`]) and its size, a multiple
+    /// of [`Lanes::BYTES`].
+    const H: usize = 0;
+    const E: usize = Self::BYTES;
+    const EA: usize = 2 * Self::BYTES;
+    const EBIT: usize = 3 * Self::BYTES;
+    const START: usize = Self::EBIT + Self::MASK_BYTES;
+    const VALID: usize = Self::START + Self::MASK_BYTES;
+    const RECORD: usize = (Self::VALID + Self::MASK_BYTES).next_multiple_of(Self::BYTES);
     /// Minus infinity (also the floor of the value range).
     const NEG: i32;
     /// Largest value.
     const MAX: i32;
     /// Scores are stored as `s + bias` (8-bit lanes).
     const BIASED: bool;
+    /// Rows past a lane's query score every residue at -128 and start from minus infinity
+    /// when the lane takes a pair, so in a local alignment their values stay below the
+    /// best score so far or the column's maximum (each is a query row's value minus a gap
+    /// penalty or plus -128, or 0): the column maximum and its row need no valid mask.
+    const CLEAN_PADDING: bool;
 
     unsafe fn zero() -> Self::V;
     unsafe fn splat(x: i32) -> Self::V;
@@ -481,17 +494,22 @@ trait Lanes {
     /// diagonal value row 0 takes from it, `H(-1, j - 1)` (0 at `j = 0`), from the lanes'
     /// column numbers `j` at `j_row` (advanced by one).
     unsafe fn border(j_row: *mut u8, open_neg: Self::V, ext: Self::V) -> (Self::V, Self::V);
-    /// The trace codes of one row (`H` state: diagonal over `F` over `E`, zero where a
-    /// local `H` is a 0 from the diagonal; `E` bit; `F` bit), one lane each.
+    /// The trace of one row: per lane, whether `H` came from the diagonal (`diag`), else
+    /// from `F` (`del`), else from `E`; whether a local `H` is a 0 (from the diagonal);
+    /// whether `E` and `F` were opened there.
     unsafe fn trace<const LOCAL: bool>(
         diag: Self::M,
         del: Self::M,
         h: Self::V,
         e_open: Self::M,
         f_open: Self::M,
-    ) -> Self::V;
-    /// Writes the trace of rows `2u` (low nibbles) and `2u + 1` (high nibbles): `N` bytes.
-    unsafe fn store_pair(dst: *mut u8, even: Self::V, odd: Self::V);
+    ) -> Self::Trace;
+    unsafe fn no_trace() -> Self::Trace;
+    /// Writes the trace of rows `2u` and `2u + 1`: `N` bytes.
+    unsafe fn store_pair(dst: *mut u8, even: Self::Trace, odd: Self::Trace);
+    /// The scalar kernel's trace byte ([`crate::kernel`]: state, `E_OPEN`, `F_OPEN`) of
+    /// lane `l` in the even or `odd` row of the `N` bytes `store_pair` wrote.
+    fn code(pair: &[u8], odd: bool, l: usize, local: bool) -> u8;
     /// Lane `l` of a row, as a value; sets it to `x` (clamped to the lane range).
     fn get(row: &[u8], l: usize) -> i32;
     fn set(row: &mut [u8], l: usize, x: i64);
@@ -523,11 +541,16 @@ fn set_i16(row: &mut [u8], l: usize, x: i64) {
     row[2 * l..2 * l + 2].copy_from_slice(&x.to_ne_bytes());
 }
 
-/// The lanes of a row (`H` at `row.0`, valid mask at `row.1`) that hold `col_max`.
+/// The lanes of a row record that hold `col_max`.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn at_max<L: Lanes>(row: (*const u8, *const u8), col_max: L::V) -> L::M {
-    L::and(L::eq(L::load(row.0), col_max), L::load_mask(row.1))
+unsafe fn at_max<L: Lanes>(row: *const u8, col_max: L::V) -> L::M {
+    let at = L::eq(L::load(row.add(L::H)), col_max);
+    if L::CLEAN_PADDING {
+        at
+    } else {
+        L::and(at, L::load_mask(row.add(L::VALID)))
+    }
 }
 
 /// Aligns one group of pairs (indices into `job.pairs`, in the order lanes take them);
@@ -546,7 +569,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     } = *job;
     let matrix = &scoring.matrix;
     let n_lanes = L::N;
-    let (width, mask_width) = (L::BYTES, L::MASK_BYTES);
+    let (width, mask_width, record) = (L::BYTES, L::MASK_BYTES, L::RECORD);
     let rows = group
         .iter()
         .map(|&k| pairs[k].qc.len())
@@ -559,16 +582,14 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     // 8-bit lanes: a column maximum at this value may have clipped (see `U8::diag`).
     let limit = L::MAX - bias;
 
-    let mut neg_row = [0u8; 64];
+    // Values at minus infinity, masks clear.
+    let mut empty = vec![0u8; record];
     for l in 0..n_lanes {
-        L::set(&mut neg_row, l, i64::from(L::NEG));
+        for at in [L::H, L::E, L::EA] {
+            L::set(&mut empty[at..at + width], l, i64::from(L::NEG));
+        }
     }
-    for v in [&mut ws.h, &mut ws.e, &mut ws.ea] {
-        fill_rows(v, rows, width, &neg_row);
-    }
-    for v in [&mut ws.ebit, &mut ws.start, &mut ws.valid] {
-        fill_rows(v, rows, mask_width, &[0; 64]);
-    }
+    fill_rows(&mut ws.rows, rows, &empty);
     ws.stream.clear();
     ws.stream.resize(slots * n_lanes, 0);
     ws.ends.clear();
@@ -610,16 +631,24 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
         for r in 0..m {
             // Global: a leading gap of r + 1 query residues, E one more open below it.
             let step = if LOCAL { 0 } else { ext * r as i64 };
-            L::set(row_mut(&mut ws.h, width, r), l, h0 - step);
-            L::set(row_mut(&mut ws.e, width, r), l, e0 - step);
-            L::set(row_mut(&mut ws.ea, width, r), l, e0 - step);
-            L::set_mask(row_mut(&mut ws.ebit, mask_width, r), l, true);
-            L::set_mask(row_mut(&mut ws.valid, mask_width, r), l, true);
-            L::set_mask(row_mut(&mut ws.start, mask_width, r), l, r % seg == 0);
+            let row = row_mut(&mut ws.rows, record, r);
+            L::set(&mut row[L::H..L::H + width], l, h0 - step);
+            L::set(&mut row[L::E..L::E + width], l, e0 - step);
+            L::set(&mut row[L::EA..L::EA + width], l, e0 - step);
+            L::set_mask(&mut row[L::EBIT..L::EBIT + mask_width], l, true);
+            L::set_mask(&mut row[L::VALID..L::VALID + mask_width], l, true);
+            L::set_mask(&mut row[L::START..L::START + mask_width], l, r % seg == 0);
         }
         // Rows past the query only need to leave the column maxima.
         for r in m..rows {
-            L::set_mask(row_mut(&mut ws.valid, mask_width, r), l, false);
+            let row = row_mut(&mut ws.rows, record, r);
+            if L::CLEAN_PADDING {
+                for at in [L::H, L::E, L::EA] {
+                    L::set(&mut row[at..at + width], l, i64::from(L::NEG));
+                }
+            } else {
+                L::set_mask(&mut row[L::VALID..L::VALID + mask_width], l, false);
+            }
         }
         // Its reference, column by column from `c` on (n <= slots), and its last column.
         let mut slot = c % slots;
@@ -672,21 +701,15 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
         let mut col_max = v_neg;
         let ring = ws.ring.as_mut_ptr().add((c % slots) * rows / 2 * n_lanes);
 
-        // Raw pointers, so the loop does not reload them from `ws` after each store; row `r`
-        // of a buffer at `r * width` (values) or `r * mask_width` (masks).
-        let starts = ws.start.as_ptr() as *const u8;
-        let ebits = ws.ebit.as_mut_ptr() as *mut u8;
-        let valid = ws.valid.as_ptr() as *const u8;
-        let hp = ws.h.as_mut_ptr() as *mut u8;
-        let ep = ws.e.as_mut_ptr() as *mut u8;
-        let eap = ws.ea.as_mut_ptr() as *mut u8;
+        // A raw pointer, so the loop does not reload it from `ws` after each store.
+        let records = ws.rows.as_mut_ptr() as *mut u8;
         for u in 0..rows / 2 {
             let scores = L::scores(&lookup, &column, u);
-            let mut traces = [v_zero; 2];
+            let mut traces = [L::no_trace(); 2];
             for (half, trace) in traces.iter_mut().enumerate() {
                 let r = 2 * u + half;
-                let (row, mask_row) = (r * width, r * mask_width);
-                let h_left = L::load(hp.add(row));
+                let row = records.add(r * record);
+                let h_left = L::load(row.add(L::H));
                 let hd = L::diag::<LOCAL>(h_diag, scores[half], v_bias);
                 h_diag = h_left;
                 // True F, from the final H above.
@@ -697,28 +720,30 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                 // Stripe-local F, from first-pass H, restarting where the lane's stripes
                 // start.
                 let fpn = L::max(hfp_up_open, L::subs(fp, v_ext));
-                fp = L::mask_mov(fpn, L::load_mask(starts.add(mask_row)), fp_start);
-                let e_cur = L::load(ep.add(row));
+                fp = L::mask_mov(fpn, L::load_mask(row.add(L::START)), fp_start);
+                let e_cur = L::load(row.add(L::E));
                 let hfp = L::max(L::max(hd, e_cur), fp);
                 let hv = L::max(hfp, ft);
                 hfp_up_open = L::subs(hfp, v_open);
-                L::store(ep.add(row), L::max(hfp_up_open, L::subs(e_cur, v_ext)));
+                L::store(row.add(L::E), L::max(hfp_up_open, L::subs(e_cur, v_ext)));
                 // Traceback byte: H state, E bit (from the previous column), F bit.
                 *trace = L::trace::<LOCAL>(
                     L::eq(hv, hd),
                     L::eq(hv, ft),
                     hv,
-                    L::load_mask(ebits.add(mask_row)),
+                    L::load_mask(row.add(L::EBIT)),
                     k_fopen,
                 );
                 let e_open = L::subs(hv, v_open);
                 h_up_open = e_open;
-                let e_ext = L::subs(L::load(eap.add(row)), v_ext);
-                L::store(eap.add(row), L::max(e_open, e_ext));
-                L::store_mask(ebits.add(mask_row), L::gt(e_open, e_ext));
-                L::store(hp.add(row), hv);
-                if LOCAL {
-                    col_max = L::keep_max(col_max, L::load_mask(valid.add(mask_row)), hv);
+                let e_ext = L::subs(L::load(row.add(L::EA)), v_ext);
+                L::store(row.add(L::EA), L::max(e_open, e_ext));
+                L::store_mask(row.add(L::EBIT), L::gt(e_open, e_ext));
+                L::store(row.add(L::H), hv);
+                if LOCAL && L::CLEAN_PADDING {
+                    col_max = L::max(col_max, hv);
+                } else if LOCAL {
+                    col_max = L::keep_max(col_max, L::load_mask(row.add(L::VALID)), hv);
                 }
             }
             L::store_pair(ring.add(u * n_lanes), traces[0], traces[1]);
@@ -760,7 +785,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                 }
             }
             // Rows of a lane's maximum (the valid mask keeps padding rows out).
-            let hit = |r: usize| (hp.add(r * width) as *const u8, valid.add(r * mask_width));
+            let hit = |r: usize| records.add(r * record) as *const u8;
             let mut r = 0;
             while pending != 0 && r < rows {
                 // Four rows at a time while none of them holds a pending maximum (rows is
@@ -822,9 +847,9 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             let score = if LOCAL {
                 lane.best
             } else {
-                L::get(row_mut(&mut ws.h, width, lane.m - 1), l)
+                L::get(&row_mut(&mut ws.rows, record, lane.m - 1)[L::H..], l)
             };
-            out[lane.pair] = Some(finish_lane(
+            out[lane.pair] = Some(finish_lane::<L>(
                 &ws.ring, rows, slots, n_lanes, l, &lane, score, seqs,
             ));
             active &= !(1 << l);

@@ -6,7 +6,9 @@
 //! pair. A column gives each lane one reference symbol, hence one profile column; the 16
 //! profile columns are transposed (four rounds of unpacks, 32 rows at a time) into rows of
 //! 16 lanes, which the column's loop reads back. Masks are vectors (a lane all ones or
-//! zero), stored as such.
+//! zero), stored as such. Trace: per row, two 32-bit words of bit planes (`vpmovmskb`):
+//! diagonal and "from F" (local alignments: "H is 0" where diagonal), `E` and `F` opened;
+//! the scalar kernel's byte is rebuilt when a pair is walked.
 
 use std::arch::x86_64::*;
 
@@ -28,6 +30,10 @@ pub(super) struct Profiles {
 pub(super) struct Column {
     scores: *const u8,
 }
+
+/// Query symbol code of the rows past a lane's query, scored -128 against every residue
+/// ([`Lanes::CLEAN_PADDING`]); matrices have fewer symbols.
+pub(super) const PADDING: u8 = 31;
 
 /// Position of row `k` after the transpose: [`transpose`] leaves row `BIT_REVERSED[k]` in
 /// register `k`.
@@ -63,6 +69,7 @@ pub(super) struct I16;
 impl Lanes for I16 {
     type V = __m256i;
     type M = __m256i;
+    type Trace = [u32; 2];
     type Lookup = Profiles;
     type Column = Column;
     const N: usize = 16;
@@ -71,6 +78,7 @@ impl Lanes for I16 {
     const NEG: i32 = i16::MIN as i32;
     const MAX: i32 = i16::MAX as i32;
     const BIASED: bool = false;
+    const CLEAN_PADDING: bool = true;
 
     #[inline(always)]
     unsafe fn zero() -> __m256i {
@@ -186,28 +194,45 @@ impl Lanes for I16 {
         h: __m256i,
         e_open: __m256i,
         f_open: __m256i,
-    ) -> __m256i {
-        const { assert!(ZERO == 0) };
-        let c = |x: u8| _mm256_set1_epi16(i16::from(x));
-        let mut state = _mm256_blendv_epi8(c(INS), c(DEL), del);
-        state = _mm256_blendv_epi8(state, c(DIAG), diag);
-        if LOCAL {
-            // ZERO is 0: clear the state where a 0 came from the diagonal.
-            let zero = _mm256_and_si256(diag, _mm256_cmpeq_epi16(h, _mm256_setzero_si256()));
-            state = _mm256_andnot_si256(zero, state);
-        }
-        let bits = _mm256_or_si256(
-            _mm256_and_si256(f_open, c(F_OPEN)),
-            _mm256_and_si256(e_open, c(E_OPEN)),
-        );
-        _mm256_or_si256(state, bits)
+    ) -> [u32; 2] {
+        // Where `diag` is set, `del` does not matter: local alignments put "H is 0" there.
+        let second = if LOCAL {
+            _mm256_blendv_epi8(del, _mm256_cmpeq_epi16(h, _mm256_setzero_si256()), diag)
+        } else {
+            del
+        };
+        let planes = |a: __m256i, b: __m256i| _mm256_movemask_epi8(_mm256_packs_epi16(a, b)) as u32;
+        [planes(diag, second), planes(e_open, f_open)]
     }
     #[inline(always)]
-    unsafe fn store_pair(dst: *mut u8, even: __m256i, odd: __m256i) {
-        // Codes below 16: both rows fit the low byte of each lane, then lanes to bytes.
-        let both = _mm256_or_si256(even, _mm256_slli_epi16::<4>(odd));
-        let bytes = _mm256_permute4x64_epi64::<0b1000>(_mm256_packus_epi16(both, both));
-        _mm_storeu_si128(dst as *mut __m128i, _mm256_castsi256_si128(bytes));
+    unsafe fn no_trace() -> [u32; 2] {
+        [0; 2]
+    }
+    #[inline(always)]
+    unsafe fn store_pair(dst: *mut u8, even: [u32; 2], odd: [u32; 2]) {
+        let words = dst as *mut [u32; 4];
+        words.write_unaligned([even[0], even[1], odd[0], odd[1]]);
+    }
+    #[inline]
+    fn code(pair: &[u8], odd: bool, l: usize, local: bool) -> u8 {
+        let word = |k: usize| {
+            let at = 4 * (2 * usize::from(odd) + k);
+            u32::from_ne_bytes([pair[at], pair[at + 1], pair[at + 2], pair[at + 3]])
+        };
+        // `vpacksswb` then `vpmovmskb`: per 128-bit half, 8 lanes of the first register,
+        // then 8 of the second.
+        let first = (l % 8) + (l / 8) * 16;
+        let bit = |w: u32, at: usize| (w >> at) & 1 == 1;
+        let (states, gaps) = (word(0), word(1));
+        let state = match (bit(states, first), bit(states, first + 8)) {
+            (true, true) if local => ZERO,
+            (true, _) => DIAG,
+            (false, true) => DEL,
+            (false, false) => INS,
+        };
+        let e = if bit(gaps, first) { E_OPEN } else { 0 };
+        let f = if bit(gaps, first + 8) { F_OPEN } else { 0 };
+        state | e | f
     }
     fn get(row: &[u8], l: usize) -> i32 {
         get_i16(row, l)
@@ -235,10 +260,11 @@ impl Lanes for I16 {
         let half = |d: usize, from: usize| {
             let mut t = [0u8; 32];
             for a in 0..16 {
+                // Symbols past the matrix: padding rows (PADDING).
                 let s = if from + a < size {
                     matrix.score_idx((from + a) as u8, d as u8)
                 } else {
-                    0
+                    -128
                 };
                 t[a] = s as i8 as u8;
                 t[a + 16] = t[a];
@@ -256,11 +282,12 @@ impl Lanes for I16 {
     unsafe fn set_query(lookup: &Profiles, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
         let Profiles { size, stride, .. } = *lookup;
         ws.padded[..qc.len()].copy_from_slice(qc);
+        ws.padded[qc.len()..].fill(PADDING);
         let profile = super::bytes_mut(&mut ws.profile)
             .as_mut_ptr()
             .add(l * size * stride);
         let fifteen = _mm256_set1_epi8(15);
-        for chunk in 0..qc.len().div_ceil(32) {
+        for chunk in 0..stride / 32 {
             let q = _mm256_loadu_si256(ws.padded.as_ptr().add(32 * chunk) as *const __m256i);
             let high = _mm256_cmpgt_epi8(q, fifteen);
             for d in 0..size {
@@ -281,28 +308,25 @@ impl Lanes for I16 {
         let from: [*const u8; 16] =
             std::array::from_fn(|l| profile.add((l * size + usize::from(*refs.add(l))) * stride));
         // 32 rows at a time: lane l's rows in register l (rows +16 in the high half), then
-        // row k's lanes in one 16-byte half, stored as rows 32 t + k (low) and + 16 (high).
+        // row k's lanes in one 16-byte half; row r at byte 16 r.
         for t in 0..stride / 32 {
             let mut a: [__m256i; 16] =
                 std::array::from_fn(|l| _mm256_loadu_si256(from[l].add(32 * t) as *const __m256i));
             transpose(&mut a);
             for (k, v) in a.iter().enumerate() {
-                let row = 16 * t + BIT_REVERSED[k];
-                _mm256_storeu_si256(out.add(32 * row) as *mut __m256i, *v);
+                let row = out.add(16 * (32 * t + BIT_REVERSED[k]));
+                _mm256_storeu2_m128i(row.add(16 * 16) as *mut __m128i, row as *mut __m128i, *v);
             }
         }
         Column { scores: out }
     }
     #[inline(always)]
     unsafe fn scores(_: &Profiles, column: &Column, u: usize) -> [__m256i; 2] {
-        // Rows 2u and 2u + 1: 32-row block t, row k = 2u mod 16 and k + 1, in the low or the
-        // high half.
-        let r = 2 * u;
-        let at = 32 * (16 * (r / 32) + r % 16) + 16 * (r % 32 / 16);
-        let row = |at: usize| {
-            _mm256_cvtepi8_epi16(_mm_loadu_si128(column.scores.add(at) as *const __m128i))
-        };
-        [row(at), row(at + 32)]
+        let rows = column.scores.add(32 * u) as *const __m128i;
+        [
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(rows)),
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(rows.add(1))),
+        ]
     }
 }
 

@@ -4,7 +4,8 @@
 //! `128 / size` matrix columns each; a column fixes each lane's reference residue, hence its
 //! page (a mask per page) and offset, and 64 query residues (two rows of 32 lanes or one of
 //! 64) are looked up with five `vpermi2b` and four blends. Masks are `u64` bit masks (a bit
-//! per lane), stored as such.
+//! per lane), stored as such. Trace: the scalar kernel's byte per cell, 4 bits each (two
+//! rows per byte).
 
 use std::arch::x86_64::*;
 
@@ -133,6 +134,11 @@ unsafe fn lookup(pages: &Pages, column: &PageColumn, t: usize) -> __m512i {
     bytes
 }
 
+/// The trace byte of lane `l` of a row pair: low nibbles the even row, high the odd one.
+fn nibble(pair: &[u8], odd: bool, l: usize) -> u8 {
+    (pair[l] >> (u8::from(odd) * 4)) & 0xf
+}
+
 /// Reads a stored `u64` mask.
 #[inline(always)]
 unsafe fn load_bits(p: *const u8) -> u64 {
@@ -156,6 +162,7 @@ pub(super) struct I16;
 impl Lanes for I16 {
     type V = __m512i;
     type M = u64;
+    type Trace = __m512i;
     type Lookup = Pages;
     type Column = PageColumn;
     const N: usize = 32;
@@ -164,6 +171,7 @@ impl Lanes for I16 {
     const NEG: i32 = i16::MIN as i32;
     const MAX: i32 = i16::MAX as i32;
     const BIASED: bool = false;
+    const CLEAN_PADDING: bool = false;
 
     #[inline(always)]
     unsafe fn zero() -> __m512i {
@@ -273,6 +281,13 @@ impl Lanes for I16 {
         _mm512_castsi256_si512(_mm256_or_si256(state, bits))
     }
     #[inline(always)]
+    unsafe fn no_trace() -> __m512i {
+        _mm512_setzero_si512()
+    }
+    fn code(pair: &[u8], odd: bool, l: usize, _local: bool) -> u8 {
+        nibble(pair, odd, l)
+    }
+    #[inline(always)]
     unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i) {
         // Bytes below 16: a 16-bit shift moves each byte's nibble up within the byte.
         let odd = _mm256_slli_epi16::<4>(_mm512_castsi512_si256(odd));
@@ -317,6 +332,7 @@ pub(super) struct U8;
 impl Lanes for U8 {
     type V = __m512i;
     type M = u64;
+    type Trace = __m512i;
     type Lookup = Pages;
     type Column = PageColumn;
     const N: usize = 64;
@@ -325,6 +341,7 @@ impl Lanes for U8 {
     const NEG: i32 = 0;
     const MAX: i32 = u8::MAX as i32;
     const BIASED: bool = true;
+    const CLEAN_PADDING: bool = false;
 
     #[inline(always)]
     unsafe fn zero() -> __m512i {
@@ -424,6 +441,13 @@ impl Lanes for U8 {
         let mut bits = _mm512_maskz_mov_epi8(f_open, b(F_OPEN));
         bits = _mm512_mask_add_epi8(bits, e_open, bits, b(E_OPEN));
         _mm512_or_si512(state, bits)
+    }
+    #[inline(always)]
+    unsafe fn no_trace() -> __m512i {
+        _mm512_setzero_si512()
+    }
+    fn code(pair: &[u8], odd: bool, l: usize, _local: bool) -> u8 {
+        nibble(pair, odd, l)
     }
     #[inline(always)]
     unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i) {
