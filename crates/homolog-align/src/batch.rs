@@ -51,10 +51,6 @@ pub(crate) const RING_BYTES: usize = 64 << 20;
 /// Fewest pairs worth a batch: with fewer, most lanes would idle.
 pub(crate) const MIN_PAIRS: usize = 12;
 
-/// Least [`occupancy`] of a group run by the batch kernel: it computes about four lane-cells
-/// in the time the per-pair kernels compute one cell.
-const MIN_OCCUPANCY: f64 = 0.25;
-
 /// One pair of a batch: raw residues (for identities) and symbol codes.
 #[derive(Clone, Copy)]
 pub(crate) struct Pair<'a> {
@@ -97,6 +93,17 @@ impl Kind {
             #[cfg(all(target_arch = "x86_64", homolog_avx512))]
             Kind::Avx512I16 => 32,
             Kind::Avx2I16 => 16,
+        }
+    }
+
+    /// Least [`occupancy`] of a group run on these lanes: with AVX-512 they compute about
+    /// four lane-cells in the time the per-pair kernels compute one cell, with AVX2 about
+    /// two.
+    fn min_occupancy(self) -> f64 {
+        match self {
+            Kind::Avx2I16 => 0.45,
+            #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+            _ => 0.25,
         }
     }
 
@@ -323,7 +330,7 @@ fn run_groups(
         rest = tail;
         let mut group = group.to_vec();
         group.sort_by_key(|&k| std::cmp::Reverse(pairs[k].rc.len()));
-        if group.len() < MIN_PAIRS || occupancy(&group, pairs, lanes) < MIN_OCCUPANCY {
+        if group.len() < MIN_PAIRS || occupancy(&group, pairs, lanes) < kind.min_occupancy() {
             // Mostly idle lanes (a few long queries): the per-pair kernels are faster.
             left.extend(group);
             continue;
@@ -416,11 +423,16 @@ fn finish_lane<L: Lanes>(
     };
     // Column j of the pair is ring slot (c0 + j) mod slots, j < n <= slots.
     let first = lane.c0 % slots;
-    let cell = move |i: usize, j: usize| {
+    let column_bytes = rows / 2 * lanes;
+    let pair = move |i: usize, j: usize| {
         let slot = first + j;
         let slot = if slot >= slots { slot - slots } else { slot };
-        let at = (slot * rows / 2 + i / 2) * lanes;
-        L::code(&ring[at..at + lanes], i % 2 == 1, l, seqs.local)
+        let at = slot * column_bytes + i / 2 * lanes;
+        &ring[at..at + lanes]
+    };
+    let cell = move |i: usize, j: usize| {
+        let before = (j > 0).then(|| pair(i, j - 1));
+        L::code(pair(i, j), before, i % 2 == 1, l, seqs.local)
     };
     let mut stats = traceback::walk(cell, end_query, end_ref, seqs);
     stats.score = score;
@@ -462,6 +474,9 @@ trait Lanes {
     const MAX: i32;
     /// Scores are stored as `s + bias` (8-bit lanes).
     const BIASED: bool;
+    /// The trace of a column holds the `E` bits of the next one (computed there), so none
+    /// are stored per row; a pair's column 0 opens `E` in every row.
+    const E_AHEAD: bool;
     /// Rows past a lane's query score every residue at -128 and start from minus infinity
     /// when the lane takes a pair, so in a local alignment their values stay below the
     /// best score so far or the column's maximum (each is a query row's value minus a gap
@@ -508,8 +523,9 @@ trait Lanes {
     /// Writes the trace of rows `2u` and `2u + 1`: `N` bytes.
     unsafe fn store_pair(dst: *mut u8, even: Self::Trace, odd: Self::Trace);
     /// The scalar kernel's trace byte ([`crate::kernel`]: state, `E_OPEN`, `F_OPEN`) of
-    /// lane `l` in the even or `odd` row of the `N` bytes `store_pair` wrote.
-    fn code(pair: &[u8], odd: bool, l: usize, local: bool) -> u8;
+    /// lane `l` in the even or `odd` row of the `N` bytes `store_pair` wrote, given those
+    /// of the previous column of the pair (`None` in its column 0).
+    fn code(pair: &[u8], before: Option<&[u8]>, odd: bool, l: usize, local: bool) -> u8;
     /// Lane `l` of a row, as a value; sets it to `x` (clamped to the lane range).
     fn get(row: &[u8], l: usize) -> i32;
     fn set(row: &mut [u8], l: usize, x: i64);
@@ -628,21 +644,19 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
         } else {
             (-open, -2 * open)
         };
-        for r in 0..m {
-            // Global: a leading gap of r + 1 query residues, E one more open below it.
-            let step = if LOCAL { 0 } else { ext * r as i64 };
-            let row = row_mut(&mut ws.rows, record, r);
-            L::set(&mut row[L::H..L::H + width], l, h0 - step);
-            L::set(&mut row[L::E..L::E + width], l, e0 - step);
-            L::set(&mut row[L::EA..L::EA + width], l, e0 - step);
-            L::set_mask(&mut row[L::EBIT..L::EBIT + mask_width], l, true);
-            L::set_mask(&mut row[L::VALID..L::VALID + mask_width], l, true);
-            L::set_mask(&mut row[L::START..L::START + mask_width], l, r % seg == 0);
-        }
-        // Rows past the query only need to leave the column maxima.
-        for r in m..rows {
-            let row = row_mut(&mut ws.rows, record, r);
-            if L::CLEAN_PADDING {
+        let records = bytes_mut(&mut ws.rows).chunks_exact_mut(record).take(rows);
+        for (r, row) in records.enumerate() {
+            if r < m {
+                // Global: a leading gap of r + 1 query residues, E one more open below it.
+                let step = if LOCAL { 0 } else { ext * r as i64 };
+                L::set(&mut row[L::H..L::H + width], l, h0 - step);
+                L::set(&mut row[L::E..L::E + width], l, e0 - step);
+                L::set(&mut row[L::EA..L::EA + width], l, e0 - step);
+                L::set_mask(&mut row[L::EBIT..L::EBIT + mask_width], l, true);
+                L::set_mask(&mut row[L::VALID..L::VALID + mask_width], l, true);
+                L::set_mask(&mut row[L::START..L::START + mask_width], l, r % seg == 0);
+            } else if L::CLEAN_PADDING {
+                // Rows past the query only need to leave the column maxima.
                 for at in [L::H, L::E, L::EA] {
                     L::set(&mut row[at..at + width], l, i64::from(L::NEG));
                 }
@@ -726,19 +740,21 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                 let hv = L::max(hfp, ft);
                 hfp_up_open = L::subs(hfp, v_open);
                 L::store(row.add(L::E), L::max(hfp_up_open, L::subs(e_cur, v_ext)));
-                // Traceback byte: H state, E bit (from the previous column), F bit.
-                *trace = L::trace::<LOCAL>(
-                    L::eq(hv, hd),
-                    L::eq(hv, ft),
-                    hv,
-                    L::load_mask(row.add(L::EBIT)),
-                    k_fopen,
-                );
                 let e_open = L::subs(hv, v_open);
                 h_up_open = e_open;
                 let e_ext = L::subs(L::load(row.add(L::EA)), v_ext);
                 L::store(row.add(L::EA), L::max(e_open, e_ext));
-                L::store_mask(row.add(L::EBIT), L::gt(e_open, e_ext));
+                // Traceback: H state, F bit, and the E bit of this column (stored by the
+                // previous one) or of the next.
+                let e_next = L::gt(e_open, e_ext);
+                let e_bit = if L::E_AHEAD {
+                    e_next
+                } else {
+                    let here = L::load_mask(row.add(L::EBIT));
+                    L::store_mask(row.add(L::EBIT), e_next);
+                    here
+                };
+                *trace = L::trace::<LOCAL>(L::eq(hv, hd), L::eq(hv, ft), hv, e_bit, k_fopen);
                 L::store(row.add(L::H), hv);
                 if LOCAL && L::CLEAN_PADDING {
                     col_max = L::max(col_max, hv);

@@ -7,8 +7,8 @@
 //! profile columns are transposed (four rounds of unpacks, 32 rows at a time) into rows of
 //! 16 lanes, which the column's loop reads back. Masks are vectors (a lane all ones or
 //! zero), stored as such. Trace: per row, two 32-bit words of bit planes (`vpmovmskb`):
-//! diagonal and "from F" (local alignments: "H is 0" where diagonal), `E` and `F` opened;
-//! the scalar kernel's byte is rebuilt when a pair is walked.
+//! diagonal and "from F" (local alignments: "H is 0" where diagonal), `E` opened in the
+//! next column and `F` opened; the scalar kernel's byte is rebuilt when a pair is walked.
 
 use std::arch::x86_64::*;
 
@@ -79,6 +79,7 @@ impl Lanes for I16 {
     const MAX: i32 = i16::MAX as i32;
     const BIASED: bool = false;
     const CLEAN_PADDING: bool = true;
+    const E_AHEAD: bool = true;
 
     #[inline(always)]
     unsafe fn zero() -> __m256i {
@@ -213,26 +214,25 @@ impl Lanes for I16 {
         let words = dst as *mut [u32; 4];
         words.write_unaligned([even[0], even[1], odd[0], odd[1]]);
     }
-    #[inline]
-    fn code(pair: &[u8], odd: bool, l: usize, local: bool) -> u8 {
-        let word = |k: usize| {
-            let at = 4 * (2 * usize::from(odd) + k);
-            u32::from_ne_bytes([pair[at], pair[at + 1], pair[at + 2], pair[at + 3]])
+    #[inline(always)]
+    fn code(pair: &[u8], before: Option<&[u8]>, odd: bool, l: usize, local: bool) -> u8 {
+        // A row's two words as one: states in the low 32 bits, gaps in the high ones.
+        let row = |pair: &[u8]| {
+            let at = 8 * usize::from(odd);
+            u64::from_ne_bytes(pair[at..at + 8].try_into().unwrap_or_default())
         };
         // `vpacksswb` then `vpmovmskb`: per 128-bit half, 8 lanes of the first register,
         // then 8 of the second.
         let first = (l % 8) + (l / 8) * 16;
-        let bit = |w: u32, at: usize| (w >> at) & 1 == 1;
-        let (states, gaps) = (word(0), word(1));
-        let state = match (bit(states, first), bit(states, first + 8)) {
-            (true, true) if local => ZERO,
-            (true, _) => DIAG,
-            (false, true) => DEL,
-            (false, false) => INS,
-        };
-        let e = if bit(gaps, first) { E_OPEN } else { 0 };
-        let f = if bit(gaps, first + 8) { F_OPEN } else { 0 };
-        state | e | f
+        let bits = row(pair) >> first;
+        // By (local, diagonal, second plane).
+        const STATES: [u8; 8] = [INS, DEL, DIAG, DIAG, INS, DEL, DIAG, ZERO];
+        let state =
+            STATES[(usize::from(local) << 2) | ((bits & 1) << 1 | (bits >> 8) & 1) as usize];
+        let f = ((bits >> 40) & 1) as u8;
+        // The previous column computed this one's E bits (column 0: E opens everywhere).
+        let e = before.map_or(1, |before| ((row(before) >> (first + 32)) & 1) as u8);
+        state | e * E_OPEN | f * F_OPEN
     }
     fn get(row: &[u8], l: usize) -> i32 {
         get_i16(row, l)

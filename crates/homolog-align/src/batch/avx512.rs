@@ -172,6 +172,7 @@ impl Lanes for I16 {
     const MAX: i32 = i16::MAX as i32;
     const BIASED: bool = false;
     const CLEAN_PADDING: bool = false;
+    const E_AHEAD: bool = false;
 
     #[inline(always)]
     unsafe fn zero() -> __m512i {
@@ -284,7 +285,7 @@ impl Lanes for I16 {
     unsafe fn no_trace() -> __m512i {
         _mm512_setzero_si512()
     }
-    fn code(pair: &[u8], odd: bool, l: usize, _local: bool) -> u8 {
+    fn code(pair: &[u8], _: Option<&[u8]>, odd: bool, l: usize, _local: bool) -> u8 {
         nibble(pair, odd, l)
     }
     #[inline(always)]
@@ -342,6 +343,7 @@ impl Lanes for U8 {
     const MAX: i32 = u8::MAX as i32;
     const BIASED: bool = true;
     const CLEAN_PADDING: bool = false;
+    const E_AHEAD: bool = false;
 
     #[inline(always)]
     unsafe fn zero() -> __m512i {
@@ -446,7 +448,7 @@ impl Lanes for U8 {
     unsafe fn no_trace() -> __m512i {
         _mm512_setzero_si512()
     }
-    fn code(pair: &[u8], odd: bool, l: usize, _local: bool) -> u8 {
+    fn code(pair: &[u8], _: Option<&[u8]>, odd: bool, l: usize, _local: bool) -> u8 {
         nibble(pair, odd, l)
     }
     #[inline(always)]
