@@ -232,7 +232,7 @@ impl Lanes for I16 {
         let f = ((bits >> 40) & 1) as u8;
         // The previous column computed this one's E bits (column 0: E opens everywhere).
         let e = before.map_or(1, |before| ((row(before) >> (first + 32)) & 1) as u8);
-        state | e * E_OPEN | f * F_OPEN
+        state | (e * E_OPEN) | (f * F_OPEN)
     }
     fn get(row: &[u8], l: usize) -> i32 {
         get_i16(row, l)
