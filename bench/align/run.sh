@@ -99,8 +99,13 @@ PY
 # homolog per pass: the batch kernel (many pairs per call, what homolog-pairs uses), then the
 # per-pair default kernel: score-only (the first pass's floor), one-pass and two-pass traceback
 # (CPU seconds of the thread, so comparable despite other load).
-echo "homolog batch kernel: $("$target/release/examples/align_bench" --batch-kernel) (load $(load)):"
+lanes="$("$target/release/examples/align_bench" --batch-kernel)"
+echo "homolog batch kernel: $lanes lanes (load $(load)):"
 "$target/release/examples/align_bench" "$work/pairs.tsv" 1 batch
+if [ "$lanes" = avx512 ]; then
+  echo "homolog batch kernel on AVX2 lanes, HOMOLOG_ALIGN_BATCH=avx2 (load $(load)):"
+  HOMOLOG_ALIGN_BATCH=avx2 "$target/release/examples/align_bench" "$work/pairs.tsv" 1 batch
+fi
 for tb in full two-pass; do
   echo "homolog passes, HOMOLOG_ALIGN_TRACEBACK=$tb (load $(load)):"
   HOMOLOG_ALIGN_TRACEBACK=$tb "$target/release/examples/align_bench" "$work/pairs.tsv" 1 auto

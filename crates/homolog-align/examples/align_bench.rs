@@ -22,7 +22,8 @@
 //!
 //! `... PAIRS.tsv ROUNDS batch` times the many-pair calls instead (`try_global_many`,
 //! `try_local_many`, `try_global_local_many`: the batch kernel where the CPU has it);
-//! `align_bench --batch-kernel` says whether it does.
+//! `align_bench --batch-kernel` says on which lanes (`avx512`, `avx2` or `none`);
+//! `HOMOLOG_ALIGN_BATCH=avx2` keeps it on AVX2 lanes where AVX-512 runs.
 //!
 //! `... PAIRS.tsv ROUNDS KERNELS interleave` compares the kernels block by block instead:
 //! each block of 64 pairs is aligned by every kernel in turn (rotating which goes first),
@@ -170,15 +171,8 @@ fn main() -> Result<(), String> {
         "usage: align_bench PAIRS.tsv [ROUNDS [KERNELS [interleave]]] | align_bench --long LEN",
     )?;
     if path == "--batch-kernel" {
-        // Whether the many-pair calls use the batch kernel on this CPU.
-        println!(
-            "{}",
-            if homolog_align::batch_kernel() {
-                "yes"
-            } else {
-                "no"
-            }
-        );
+        // The lanes of the many-pair calls' batch kernel on this CPU.
+        println!("{}", homolog_align::batch_lanes().unwrap_or("none"));
         return Ok(());
     }
     if path == "--long" {

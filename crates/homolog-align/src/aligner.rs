@@ -3,7 +3,7 @@
 use crate::dispatch::{align, align_infallible, align_many, score_only};
 use crate::kernel::Workspace;
 use crate::kernel_choice::{Mode, MAX_LANES};
-use crate::{AlignError, AlignmentStats, Kernel, PairFeatures, Scoring, Traceback};
+use crate::{AlignError, AlignmentStats, BatchLanes, Kernel, PairFeatures, Scoring, Traceback};
 
 /// Aligns many pairs with one scoring, reusing its buffers (profile, rows, traceback table).
 ///
@@ -64,15 +64,29 @@ impl Aligner {
     /// [`Aligner::try_global_many`] one by one.
     pub fn with_kernel(mut self, kernel: Kernel) -> Self {
         self.mode.kernel = kernel;
-        self.mode.batch = kernel == Kernel::Auto;
+        self.mode.batch = match (kernel, self.mode.batch) {
+            (Kernel::Auto, BatchLanes::Avx2) => BatchLanes::Avx2,
+            (Kernel::Auto, _) => BatchLanes::Auto,
+            _ => BatchLanes::Off,
+        };
         self
     }
 
     /// Whether [`Aligner::try_global_many`] and [`Aligner::try_local_many`] may align many
     /// pairs at once (default: on with [`Kernel::Auto`], unless `HOMOLOG_ALIGN_BATCH=off`);
-    /// results do not depend on it.
-    pub fn with_batch(mut self, batch: bool) -> Self {
-        self.mode.batch = batch;
+    /// results do not depend on it. `true` is [`BatchLanes::Auto`].
+    pub fn with_batch(self, batch: bool) -> Self {
+        self.with_batch_lanes(if batch {
+            BatchLanes::Auto
+        } else {
+            BatchLanes::Off
+        })
+    }
+
+    /// The lanes of the batch kernel (default [`BatchLanes::from_env`] with
+    /// [`Kernel::Auto`], else off); results do not depend on them.
+    pub fn with_batch_lanes(mut self, lanes: BatchLanes) -> Self {
+        self.mode.batch = lanes;
         self
     }
 

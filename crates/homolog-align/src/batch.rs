@@ -41,8 +41,9 @@ mod avx2;
 mod avx512;
 
 use crate::kernel::Params;
+use crate::kernel_choice::Mode;
 use crate::traceback::{self, Seqs};
-use crate::{AlignmentStats, Scoring};
+use crate::{AlignmentStats, BatchLanes, Scoring};
 
 /// Largest ring of traceback columns a group may hold (bytes): a pair is taken when
 /// `lanes x m x n / 2` fits (32 lanes, `m` rounded up to even; 64 lanes for 8-bit ones).
@@ -67,9 +68,18 @@ pub fn batch_kernel() -> bool {
     available()
 }
 
+/// The lanes [`BatchLanes::Auto`] runs on this CPU (and build): `"avx512"` or `"avx2"`.
+pub fn batch_lanes() -> Option<&'static str> {
+    engine(BatchLanes::Auto).map(|kind| match kind {
+        #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+        Kind::Avx512U8 | Kind::Avx512I16 => "avx512",
+        Kind::Avx2I16 => "avx2",
+    })
+}
+
 /// Whether this CPU (and build) runs the batch kernel.
 pub(crate) fn available() -> bool {
-    engine().is_some()
+    engine(BatchLanes::Auto).is_some()
 }
 
 /// The lane types a group runs on.
@@ -117,12 +127,15 @@ impl Kind {
     }
 }
 
-/// The widest lane types this CPU (and build) runs: the 16-bit kind.
-fn engine() -> Option<Kind> {
+/// The 16-bit lanes `lanes` asks for, where this CPU (and build) runs them.
+fn engine(lanes: BatchLanes) -> Option<Kind> {
+    if lanes == BatchLanes::Off {
+        return None;
+    }
     #[cfg(target_arch = "x86_64")]
     {
         #[cfg(homolog_avx512)]
-        if avx512::available() {
+        if lanes == BatchLanes::Auto && avx512::available() {
             return Some(Kind::Avx512I16);
         }
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -245,8 +258,8 @@ struct Lane {
     end_ref: usize,
 }
 
-/// Aligns the pairs of `pairs` that the batch kernel takes (with `scoring`, `p.lanes`
-/// stripes, global or `local`, with traceback) and stores their statistics in `out` (same
+/// Aligns the pairs of `pairs` that the batch kernel takes (with `scoring`, the stripes
+/// and batch lanes of `mode`, global or `local`, with traceback) and stores their statistics in `out` (same
 /// index); the others are left as they are. `global_scores` (local alignments) are the
 /// pairs' global scores where known: a local score is at least as high, so pairs whose
 /// global score already overflows 8-bit lanes start on 16 bits. Does nothing unless
@@ -254,14 +267,14 @@ struct Lane {
 pub(crate) fn align_many(
     ws: &mut BatchWorkspace,
     scoring: &Scoring,
-    p: Params,
+    mode: Mode,
     pairs: &[Pair],
     local: bool,
     global_scores: Option<&[Option<i32>]>,
     out: &mut [Option<AlignmentStats>],
 ) {
     debug_assert_eq!(pairs.len(), out.len());
-    let Some(kind) = engine() else {
+    let Some(kind) = engine(mode.batch) else {
         return;
     };
     if !lookup_fits(scoring, kind) {
@@ -276,7 +289,7 @@ pub(crate) fn align_many(
     let matrix = &scoring.matrix;
     let job = Job {
         scoring,
-        p,
+        p: scoring.params(mode.lanes),
         bias: crate::wide::bias_u8(matrix),
         pairs,
         local,
@@ -330,6 +343,19 @@ fn run_groups(
         rest = tail;
         let mut group = group.to_vec();
         group.sort_by_key(|&k| std::cmp::Reverse(pairs[k].rc.len()));
+        if std::env::var("OCCDBG").is_ok() {
+            let cells: usize = group
+                .iter()
+                .map(|&k| pairs[k].qc.len() * pairs[k].rc.len())
+                .sum();
+            eprintln!(
+                "OCC {} {} {:.3} {}",
+                group.len(),
+                cells,
+                occupancy(&group, pairs, lanes),
+                job.local
+            );
+        }
         if group.len() < MIN_PAIRS || occupancy(&group, pairs, lanes) < kind.min_occupancy() {
             // Mostly idle lanes (a few long queries): the per-pair kernels are faster.
             left.extend(group);

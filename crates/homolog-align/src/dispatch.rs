@@ -529,7 +529,7 @@ pub(crate) fn align_many(
         crate::batch::align_many(
             &mut ws.batch,
             scoring,
-            scoring.params(mode.lanes),
+            mode,
             &batch,
             local,
             global_scores,

@@ -176,14 +176,33 @@ pub fn best_kernel() -> &'static str {
     Kernel::available()[0].name()
 }
 
-/// `HOMOLOG_ALIGN_BATCH`: `off` or `0` turns the batch kernel off (default on).
-fn batch_from_env() -> bool {
-    std::env::var("HOMOLOG_ALIGN_BATCH").map_or(true, |v| {
-        !matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "0" | "off" | "false" | "no"
-        )
-    })
+/// The lanes of the batch kernel, which aligns many pairs at once (one per lane) in
+/// [`Aligner::try_global_many`](crate::Aligner::try_global_many) and
+/// [`Aligner::try_local_many`](crate::Aligner::try_local_many); results do not depend on
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BatchLanes {
+    /// No batch kernel: the pairs go one by one.
+    Off,
+    /// The widest this CPU runs: AVX-512 (32 x `i16`, 64 x `u8`), else AVX2 (16 x `i16`).
+    #[default]
+    Auto,
+    /// AVX2's 16 x `i16` lanes, also on CPUs with AVX-512 (to compare or test them).
+    Avx2,
+}
+
+impl BatchLanes {
+    /// `HOMOLOG_ALIGN_BATCH`: `off` (or `0`) turns the batch kernel off, `avx2` keeps it on
+    /// AVX2 lanes; anything else (or nothing) is [`BatchLanes::Auto`].
+    pub fn from_env() -> Self {
+        std::env::var("HOMOLOG_ALIGN_BATCH").map_or(BatchLanes::Auto, |v| {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "0" | "off" | "false" | "no" => BatchLanes::Off,
+                "avx2" => BatchLanes::Avx2,
+                _ => BatchLanes::Auto,
+            }
+        })
+    }
 }
 
 /// Most lanes of any kernel: traceback tables are at most the query rounded up to this.
@@ -198,8 +217,8 @@ pub(crate) struct Mode {
     pub(crate) kernel: Kernel,
     /// One- or two-pass traceback.
     pub(crate) traceback: crate::Traceback,
-    /// Many-pair calls may use the batch kernel ([`crate::batch`]).
-    pub(crate) batch: bool,
+    /// The batch kernel of many-pair calls ([`crate::batch`]).
+    pub(crate) batch: BatchLanes,
 }
 
 impl Mode {
@@ -210,14 +229,18 @@ impl Mode {
             lanes: PARASAIL_LANES,
             kernel,
             traceback: crate::Traceback::from_env(),
-            batch: kernel == Kernel::Auto && batch_from_env(),
+            batch: if kernel == Kernel::Auto {
+                BatchLanes::from_env()
+            } else {
+                BatchLanes::Off
+            },
         }
     }
 
     /// Whether many-pair calls use the batch kernel: asked for, and no forced two-pass
     /// traceback (the batch ring is not bounded by the two-pass memory).
     pub(crate) fn batches(&self) -> bool {
-        self.batch && self.traceback != crate::Traceback::TwoPass
+        self.batch != BatchLanes::Off && self.traceback != crate::Traceback::TwoPass
     }
 
     /// The kernels to try for an `m x n` pair, in order: the requested one and its

@@ -174,10 +174,10 @@ mod twopass;
 mod wide;
 
 pub use aligner::Aligner;
-pub use batch::batch_kernel;
+pub use batch::{batch_kernel, batch_lanes};
 pub use error::{AlignError, MatrixError};
 pub use functions::{features, global, global_score, local, local_score};
-pub use kernel_choice::{best_kernel, Kernel};
+pub use kernel_choice::{best_kernel, BatchLanes, Kernel};
 pub use matrix::SubstitutionMatrix;
 pub use scoring::Scoring;
 pub use stats::{AlignmentStats, PairFeatures};

@@ -11,7 +11,8 @@ use std::io::Read;
 use std::io::{BufRead, BufReader};
 
 use homolog_align::{
-    global, global_score, local, local_score, Aligner, AlignmentStats, Kernel, Scoring, Traceback,
+    global, global_score, local, local_score, Aligner, AlignmentStats, BatchLanes, Kernel, Scoring,
+    Traceback,
 };
 
 const FIXTURE: &str = concat!(
@@ -331,9 +332,19 @@ fn many_pair_calls_equal_parasail() {
         .iter()
         .map(|c| (c.query.as_slice(), c.reference.as_slice()))
         .collect();
-    let mut aligner = Aligner::default().with_kernel(Kernel::Auto);
+    // Every batch engine this CPU runs: the widest (`Auto`), and AVX2's where AVX-512 runs.
+    let engines: &[BatchLanes] = match homolog_align::batch_lanes() {
+        Some("avx512") => &[BatchLanes::Auto, BatchLanes::Avx2],
+        _ => &[BatchLanes::Auto],
+    };
     let mut bad = Vec::new();
-    for chunk in [pairs.len(), 40] {
+    let calls = engines
+        .iter()
+        .flat_map(|&engine| [(engine, pairs.len()), (engine, 40)]);
+    for (engine, chunk) in calls {
+        let mut aligner = Aligner::default()
+            .with_kernel(Kernel::Auto)
+            .with_batch_lanes(engine);
         for (k, part) in pairs.chunks(chunk).enumerate() {
             let nw = aligner.try_global_many(part);
             let sw = aligner.try_local_many(part);
@@ -342,7 +353,8 @@ fn many_pair_calls_equal_parasail() {
                 let (nw, sw) = (nw.expect("global"), sw.expect("local"));
                 if nw != c.nw || sw != c.sw {
                     bad.push(format!(
-                        "{} (len {} x {}, calls of {chunk}):\n  nw got {nw:?}\n  nw exp {:?}\n  \
+                        "{} (len {} x {}, {engine:?}, calls of {chunk}):\n  nw got {nw:?}\n  \
+                         nw exp {:?}\n  \
                          sw got {sw:?}\n  sw exp {:?}",
                         c.name,
                         c.query.len(),
@@ -355,7 +367,7 @@ fn many_pair_calls_equal_parasail() {
         }
     }
     println!(
-        "many-pair calls: {} pairs twice, {} differ from parasail",
+        "many-pair calls ({engines:?}): {} pairs twice each, {} differ from parasail",
         pairs.len(),
         bad.len()
     );

@@ -6,7 +6,7 @@ mod common;
 
 use common::Rng;
 use homolog_align::{
-    global, global_score, local, local_score, Aligner, Kernel, Scoring, Traceback,
+    global, global_score, local, local_score, Aligner, BatchLanes, Kernel, Scoring, Traceback,
 };
 
 /// Textbook Gotoh over full matrices (no striping, no traceback): the optimal score.
@@ -244,9 +244,14 @@ fn many_pair_calls_equal_one_by_one() {
         gap_extend: 2,
         matrix: asymmetric,
     });
+    // Every batch engine this CPU runs: the widest (`Auto`), and AVX2's where AVX-512 runs.
+    let engines: &[BatchLanes] = match homolog_align::batch_lanes() {
+        Some("avx512") => &[BatchLanes::Auto, BatchLanes::Avx2],
+        _ => &[BatchLanes::Auto],
+    };
     println!(
-        "batch kernel on this CPU: {}",
-        homolog_align::batch_kernel()
+        "batch kernel on this CPU: {:?}",
+        homolog_align::batch_lanes()
     );
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let count = if cfg!(debug_assertions) { 120 } else { 400 };
@@ -286,15 +291,21 @@ fn many_pair_calls_equal_one_by_one() {
                 _ => (rng.seq_upto(alphabet, 900), rng.seq_upto(alphabet, 12)),
             })
             .collect();
-        for lanes in [8, 4, 1] {
-            let mut many = Aligner::new(s.clone()).with_lanes(lanes);
+        let settings = engines
+            .iter()
+            .flat_map(|&engine| [8, 4, 1].map(|lanes| (engine, lanes)));
+        for (engine, lanes) in settings {
+            let mut many = Aligner::new(s.clone())
+                .with_lanes(lanes)
+                .with_batch_lanes(engine);
             let mut one = Aligner::new(s.clone()).with_lanes(lanes).with_batch(false);
             let nw = many.try_global_many(&pairs);
             let batched_nw = many.last_batched();
             let sw = many.try_local_many(&pairs);
             let batched_sw = many.last_batched();
             println!(
-                "scoring {k}, lanes {lanes}: batched NW {batched_nw}, SW {batched_sw} of {count}"
+                "scoring {k}, {engine:?}, lanes {lanes}: batched NW {batched_nw}, SW {batched_sw} \
+                 of {count}"
             );
             if homolog_align::batch_kernel() {
                 // Most pairs are small enough: the batch kernel must have taken them.
