@@ -343,19 +343,6 @@ fn run_groups(
         rest = tail;
         let mut group = group.to_vec();
         group.sort_by_key(|&k| std::cmp::Reverse(pairs[k].rc.len()));
-        if std::env::var("OCCDBG").is_ok() {
-            let cells: usize = group
-                .iter()
-                .map(|&k| pairs[k].qc.len() * pairs[k].rc.len())
-                .sum();
-            eprintln!(
-                "OCC {} {} {:.3} {}",
-                group.len(),
-                cells,
-                occupancy(&group, pairs, lanes),
-                job.local
-            );
-        }
         if group.len() < MIN_PAIRS || occupancy(&group, pairs, lanes) < kind.min_occupancy() {
             // Mostly idle lanes (a few long queries): the per-pair kernels are faster.
             left.extend(group);
@@ -485,15 +472,22 @@ trait Lanes {
     /// Bytes of a register, and of a mask as the per-row buffers store it.
     const BYTES: usize;
     const MASK_BYTES: usize;
-    /// Offsets of a row record's fields (see [`BatchWorkspace`]) and its size, a multiple
-    /// of [`Lanes::BYTES`].
+    /// Offsets of a row record's fields (see [`BatchWorkspace`]; the `E` mask only without
+    /// [`Lanes::E_AHEAD`], the valid mask only without [`Lanes::CLEAN_PADDING`]) and its
+    /// size, a multiple of [`Lanes::BYTES`].
     const H: usize = 0;
     const E: usize = Self::BYTES;
     const EA: usize = 2 * Self::BYTES;
-    const EBIT: usize = 3 * Self::BYTES;
-    const START: usize = Self::EBIT + Self::MASK_BYTES;
-    const VALID: usize = Self::START + Self::MASK_BYTES;
-    const RECORD: usize = (Self::VALID + Self::MASK_BYTES).next_multiple_of(Self::BYTES);
+    const START: usize = 3 * Self::BYTES;
+    const EBIT: usize = Self::START + Self::MASK_BYTES;
+    const VALID: usize = Self::EBIT + if Self::E_AHEAD { 0 } else { Self::MASK_BYTES };
+    const RECORD: usize = (Self::VALID
+        + if Self::CLEAN_PADDING {
+            0
+        } else {
+            Self::MASK_BYTES
+        })
+    .next_multiple_of(Self::BYTES);
     /// Minus infinity (also the floor of the value range).
     const NEG: i32;
     /// Largest value.
@@ -536,11 +530,13 @@ trait Lanes {
     /// column numbers `j` at `j_row` (advanced by one).
     unsafe fn border(j_row: *mut u8, open_neg: Self::V, ext: Self::V) -> (Self::V, Self::V);
     /// The trace of one row: per lane, whether `H` came from the diagonal (`diag`), else
-    /// from `F` (`del`), else from `E`; whether a local `H` is a 0 (from the diagonal);
-    /// whether `E` and `F` were opened there.
+    /// from `F` (`H` is `ft`, the true `F`, not above it: the first-pass `hfp`), else from
+    /// `E`; whether a local `H` is a 0 (from the diagonal); whether `E` and `F` were opened
+    /// there.
     unsafe fn trace<const LOCAL: bool>(
         diag: Self::M,
-        del: Self::M,
+        hfp: Self::V,
+        ft: Self::V,
         h: Self::V,
         e_open: Self::M,
         f_open: Self::M,
@@ -671,16 +667,24 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             (-open, -2 * open)
         };
         let records = bytes_mut(&mut ws.rows).chunks_exact_mut(record).take(rows);
+        // Rows to the next stripe start (a counter: `r % seg` costs a division per row).
+        let mut to_start = 0;
         for (r, row) in records.enumerate() {
             if r < m {
+                let start = to_start == 0;
+                to_start = if start { seg - 1 } else { to_start - 1 };
                 // Global: a leading gap of r + 1 query residues, E one more open below it.
                 let step = if LOCAL { 0 } else { ext * r as i64 };
                 L::set(&mut row[L::H..L::H + width], l, h0 - step);
                 L::set(&mut row[L::E..L::E + width], l, e0 - step);
                 L::set(&mut row[L::EA..L::EA + width], l, e0 - step);
-                L::set_mask(&mut row[L::EBIT..L::EBIT + mask_width], l, true);
-                L::set_mask(&mut row[L::VALID..L::VALID + mask_width], l, true);
-                L::set_mask(&mut row[L::START..L::START + mask_width], l, r % seg == 0);
+                L::set_mask(&mut row[L::START..L::START + mask_width], l, start);
+                if !L::E_AHEAD {
+                    L::set_mask(&mut row[L::EBIT..L::EBIT + mask_width], l, true);
+                }
+                if !L::CLEAN_PADDING {
+                    L::set_mask(&mut row[L::VALID..L::VALID + mask_width], l, true);
+                }
             } else if L::CLEAN_PADDING {
                 // Rows past the query only need to leave the column maxima.
                 for at in [L::H, L::E, L::EA] {
@@ -780,7 +784,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                     L::store_mask(row.add(L::EBIT), e_next);
                     here
                 };
-                *trace = L::trace::<LOCAL>(L::eq(hv, hd), L::eq(hv, ft), hv, e_bit, k_fopen);
+                *trace = L::trace::<LOCAL>(L::eq(hv, hd), hfp, ft, hv, e_bit, k_fopen);
                 L::store(row.add(L::H), hv);
                 if LOCAL && L::CLEAN_PADDING {
                     col_max = L::max(col_max, hv);

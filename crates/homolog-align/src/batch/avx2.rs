@@ -7,7 +7,7 @@
 //! profile columns are transposed (four rounds of unpacks, 32 rows at a time) into rows of
 //! 16 lanes, which the column's loop reads back. Masks are vectors (a lane all ones or
 //! zero), stored as such. Trace: per row, two 32-bit words of bit planes (`vpmovmskb`):
-//! diagonal and "from F" (local alignments: "H is 0" where diagonal), `E` opened in the
+//! diagonal and "not from F" (local alignments: "H is 0" where diagonal), `E` opened in the
 //! next column and `F` opened; the scalar kernel's byte is rebuilt when a pair is walked.
 
 use std::arch::x86_64::*;
@@ -191,16 +191,19 @@ impl Lanes for I16 {
     #[inline(always)]
     unsafe fn trace<const LOCAL: bool>(
         diag: __m256i,
-        del: __m256i,
+        hfp: __m256i,
+        ft: __m256i,
         h: __m256i,
         e_open: __m256i,
         f_open: __m256i,
     ) -> [u32; 2] {
-        // Where `diag` is set, `del` does not matter: local alignments put "H is 0" there.
+        // `H` is not from F: the first-pass value beats F (one compare, where `H == F` needs
+        // two). Where `diag` is set this does not matter: local alignments put "H is 0" there.
+        let not_f = _mm256_cmpgt_epi16(hfp, ft);
         let second = if LOCAL {
-            _mm256_blendv_epi8(del, _mm256_cmpeq_epi16(h, _mm256_setzero_si256()), diag)
+            _mm256_blendv_epi8(not_f, _mm256_cmpeq_epi16(h, _mm256_setzero_si256()), diag)
         } else {
-            del
+            not_f
         };
         let planes = |a: __m256i, b: __m256i| _mm256_movemask_epi8(_mm256_packs_epi16(a, b)) as u32;
         [planes(diag, second), planes(e_open, f_open)]
@@ -226,7 +229,7 @@ impl Lanes for I16 {
         let first = (l % 8) + (l / 8) * 16;
         let bits = row(pair) >> first;
         // By (local, diagonal, second plane).
-        const STATES: [u8; 8] = [INS, DEL, DIAG, DIAG, INS, DEL, DIAG, ZERO];
+        const STATES: [u8; 8] = [DEL, INS, DIAG, DIAG, DEL, INS, DIAG, ZERO];
         let state =
             STATES[(usize::from(local) << 2) | ((bits & 1) << 1 | (bits >> 8) & 1) as usize];
         let f = ((bits >> 40) & 1) as u8;

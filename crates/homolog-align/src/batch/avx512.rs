@@ -263,11 +263,13 @@ impl Lanes for I16 {
     #[inline(always)]
     unsafe fn trace<const LOCAL: bool>(
         diag: u64,
-        del: u64,
+        _hfp: __m512i,
+        ft: __m512i,
         h: __m512i,
         e_open: u64,
         f_open: u64,
     ) -> __m512i {
+        let del = Self::eq(h, ft);
         let zero = if LOCAL {
             diag & Self::eq(h, _mm512_setzero_si512())
         } else {
@@ -426,11 +428,13 @@ impl Lanes for U8 {
     #[inline(always)]
     unsafe fn trace<const LOCAL: bool>(
         diag: u64,
-        del: u64,
+        _hfp: __m512i,
+        ft: __m512i,
         h: __m512i,
         e_open: u64,
         f_open: u64,
     ) -> __m512i {
+        let del = Self::eq(h, ft);
         let zero = if LOCAL {
             diag & Self::eq(h, _mm512_setzero_si512())
         } else {
