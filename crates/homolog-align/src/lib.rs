@@ -18,9 +18,9 @@
 //!   cannot be allocated.
 //! - [`Aligner::try_global_many`], [`Aligner::try_local_many`] and
 //!   [`Aligner::try_global_local_many`] align many pairs per call with the same results: on
-//!   CPUs with AVX-512 VBMI ([`batch_kernel`]) most of them go through the batch kernel, one
-//!   pair per vector lane (`docs/align.md`, "Many pairs at once"), several times faster than
-//!   one pair at a time.
+//!   CPUs with AVX-512 VBMI or AVX2 ([`batch_kernel`], [`BatchLanes`]) most of them go
+//!   through the batch kernel, one pair per vector lane (`docs/align.md`, "Many pairs at
+//!   once"), several times faster than one pair at a time.
 //! - [`Scoring`] (matrix + gap penalties, default BLOSUM62 / 10 / 1) and
 //!   [`SubstitutionMatrix`] (embedded parasail BLOSUM62, NCBI text files).
 //!
