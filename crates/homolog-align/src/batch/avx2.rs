@@ -347,3 +347,89 @@ pub(super) unsafe fn run_i16<const LOCAL: bool>(
 ) {
     run_group::<I16, LOCAL>(ws, job, group, out, left)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pieces whose layouts the walk relies on: the transpose's row order, lanes to bits
+    /// and back, and trace words decoded into the scalar kernel's bytes.
+    #[target_feature(enable = "avx2")]
+    unsafe fn check_layouts() {
+        // Byte k of register l is 16 l + k in the low half, 128 + 16 l + k in the high one.
+        let mut a: [__m256i; 16] = std::array::from_fn(|l| {
+            let bytes: [u8; 32] = std::array::from_fn(|i| {
+                let k = i % 16;
+                (if i < 16 { 16 * l + k } else { 128 + 16 * l + k }) as u8
+            });
+            _mm256_loadu_si256(bytes.as_ptr() as *const __m256i)
+        });
+        transpose(&mut a);
+        for (k, v) in a.iter().enumerate() {
+            let mut out = [0u8; 32];
+            _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, *v);
+            for l in 0..16 {
+                let row = BIT_REVERSED[k];
+                assert_eq!(out[l], (16 * l + row) as u8, "register {k}, lane {l}");
+                assert_eq!(out[16 + l], (128 + 16 * l + row) as u8, "high half");
+            }
+        }
+
+        for bits in [0u64, 1, 0x8000, 0xa5a5, 0xffff, 0x1234] {
+            assert_eq!(I16::bits(I16::from_bits(bits)), bits);
+        }
+
+        // Lane l: diagonal (l % 4 == 0), from E (l % 4 == 1), from F (else); H is 0 in lanes
+        // 0 and 8 (diagonal ones); E opens in the next column in odd lanes, F in lanes >= 8.
+        let mask = |f: &dyn Fn(usize) -> bool| {
+            I16::from_bits((0..16).filter(|&l| f(l)).map(|l| 1 << l).sum())
+        };
+        let diag = mask(&|l| l % 4 == 0);
+        let from_e = |l: usize| l % 4 == 1;
+        let f_wins = mask(&|l| l % 4 >= 2);
+        let hfp = _mm256_blendv_epi8(_mm256_set1_epi16(5), _mm256_set1_epi16(1), f_wins);
+        let ft = _mm256_blendv_epi8(_mm256_set1_epi16(1), _mm256_set1_epi16(5), f_wins);
+        let h_values: [i16; 16] = std::array::from_fn(|l| if l % 8 == 0 { 0 } else { 5 });
+        let h = _mm256_loadu_si256(h_values.as_ptr() as *const __m256i);
+        let e_next = mask(&|l| l % 2 == 1);
+        let f_open = mask(&|l| l >= 8);
+        for local in [false, true] {
+            let trace = if local {
+                I16::trace::<true>(diag, hfp, ft, h, e_next, f_open)
+            } else {
+                I16::trace::<false>(diag, hfp, ft, h, e_next, f_open)
+            };
+            let mut pair = [0u8; 16];
+            I16::store_pair(pair.as_mut_ptr(), I16::no_trace(), trace);
+            for l in 0..16 {
+                let state = if l % 4 == 0 {
+                    if local && l % 8 == 0 {
+                        ZERO
+                    } else {
+                        DIAG
+                    }
+                } else if from_e(l) {
+                    INS
+                } else {
+                    DEL
+                };
+                let f = if l >= 8 { F_OPEN } else { 0 };
+                // Column 0 of a pair opens E everywhere; later columns read the previous
+                // column's words (here the same pair of rows).
+                assert_eq!(I16::code(&pair, None, true, l, local), state | E_OPEN | f);
+                let e = if l % 2 == 1 { E_OPEN } else { 0 };
+                assert_eq!(I16::code(&pair, Some(&pair), true, l, local), state | e | f);
+            }
+        }
+    }
+
+    #[test]
+    fn transpose_bits_and_trace_words_round_trip() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            println!("no AVX2 on this CPU: the AVX2 lanes never run here");
+            return;
+        }
+        // SAFETY: AVX2 is available (checked above).
+        unsafe { check_layouts() }
+    }
+}
