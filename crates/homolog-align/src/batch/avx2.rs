@@ -35,6 +35,11 @@ pub(super) struct Column {
 /// ([`Lanes::CLEAN_PADDING`]); matrices have fewer symbols.
 pub(super) const PADDING: u8 = 31;
 
+/// Lane `l` of [`I16::from_bits`]'s selector: bit `l`.
+static LANE_BITS: [u16; 16] = [
+    1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768,
+];
+
 /// Position of row `k` after the transpose: [`transpose`] leaves row `BIT_REVERSED[k]` in
 /// register `k`.
 const BIT_REVERSED: [usize; 16] = [0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15];
@@ -141,24 +146,8 @@ impl Lanes for I16 {
     }
     #[inline(always)]
     unsafe fn from_bits(bits: u64) -> __m256i {
-        let lane_bits = _mm256_setr_epi16(
-            1,
-            2,
-            4,
-            8,
-            16,
-            32,
-            64,
-            128,
-            256,
-            512,
-            1024,
-            2048,
-            4096,
-            8192,
-            16384,
-            i16::MIN,
-        );
+        // Lane l holds bit l.
+        let lane_bits = _mm256_loadu_si256(LANE_BITS.as_ptr() as *const __m256i);
         let set = _mm256_and_si256(_mm256_set1_epi16(bits as u16 as i16), lane_bits);
         _mm256_cmpeq_epi16(set, lane_bits)
     }

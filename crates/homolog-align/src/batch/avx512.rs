@@ -134,61 +134,101 @@ unsafe fn lookup(pages: &Pages, column: &PageColumn, t: usize) -> __m512i {
     bytes
 }
 
-/// The trace byte of lane `l` of a row pair: low nibbles the even row, high the odd one.
-fn nibble(pair: &[u8], odd: bool, l: usize) -> u8 {
-    (pair[l] >> (u8::from(odd) * 4)) & 0xf
-}
+/// What both AVX-512 lane types share: registers, `u64` masks, nibble traces and the page
+/// lookup (`N` lanes).
+macro_rules! shared_lanes {
+    () => {
+        type V = __m512i;
+        type M = u64;
+        type Trace = __m512i;
+        type Lookup = Pages;
+        type Column = PageColumn;
+        const BYTES: usize = 64;
+        const MASK_BYTES: usize = 8;
+        const CLEAN_PADDING: bool = false;
+        const E_AHEAD: bool = false;
 
-/// Reads a stored `u64` mask.
-#[inline(always)]
-unsafe fn load_bits(p: *const u8) -> u64 {
-    (p as *const u64).read_unaligned()
-}
-
-/// Sets bit `l` of a stored `u64` mask.
-fn set_bit(row: &mut [u8], l: usize, on: bool) {
-    let mut bits = u64::from_ne_bytes(row[..8].try_into().unwrap_or_default());
-    if on {
-        bits |= 1 << l;
-    } else {
-        bits &= !(1 << l);
-    }
-    row[..8].copy_from_slice(&bits.to_ne_bytes());
+        #[inline(always)]
+        unsafe fn zero() -> __m512i {
+            _mm512_setzero_si512()
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const u8) -> __m512i {
+            _mm512_loadu_si512(p as *const __m512i)
+        }
+        #[inline(always)]
+        unsafe fn store(p: *mut u8, v: __m512i) {
+            _mm512_storeu_si512(p as *mut __m512i, v)
+        }
+        #[inline(always)]
+        unsafe fn and(a: u64, b: u64) -> u64 {
+            a & b
+        }
+        #[inline(always)]
+        unsafe fn or(a: u64, b: u64) -> u64 {
+            a | b
+        }
+        #[inline(always)]
+        unsafe fn bits(k: u64) -> u64 {
+            k
+        }
+        #[inline(always)]
+        unsafe fn from_bits(bits: u64) -> u64 {
+            bits
+        }
+        #[inline(always)]
+        unsafe fn load_mask(p: *const u8) -> u64 {
+            (p as *const u64).read_unaligned()
+        }
+        #[inline(always)]
+        unsafe fn store_mask(p: *mut u8, k: u64) {
+            (p as *mut u64).write_unaligned(k)
+        }
+        #[inline(always)]
+        unsafe fn no_trace() -> __m512i {
+            _mm512_setzero_si512()
+        }
+        fn code(pair: &[u8], _: Option<&[u8]>, odd: bool, l: usize, _local: bool) -> u8 {
+            // Low nibbles the even row, high ones the odd row.
+            (pair[l] >> (u8::from(odd) * 4)) & 0xf
+        }
+        fn set_mask(row: &mut [u8], l: usize, on: bool) {
+            let mut bits = u64::from_ne_bytes(row[..8].try_into().unwrap_or_default());
+            if on {
+                bits |= 1 << l;
+            } else {
+                bits &= !(1 << l);
+            }
+            row[..8].copy_from_slice(&bits.to_ne_bytes());
+        }
+        #[inline(always)]
+        unsafe fn lookup(job: &Job, bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Pages {
+            pages(job, bias, rows, Self::N, ws)
+        }
+        #[inline(always)]
+        unsafe fn set_query(_: &Pages, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
+            set_codes(ws, Self::N, l, qc)
+        }
+        #[inline(always)]
+        unsafe fn column(pages: &Pages, ws: &mut BatchWorkspace, refs: *const u8) -> PageColumn {
+            page_column(pages, ws, refs, Self::N)
+        }
+    };
 }
 
 /// 32 x `i16`, saturating.
 pub(super) struct I16;
 
 impl Lanes for I16 {
-    type V = __m512i;
-    type M = u64;
-    type Trace = __m512i;
-    type Lookup = Pages;
-    type Column = PageColumn;
+    shared_lanes!();
     const N: usize = 32;
-    const BYTES: usize = 64;
-    const MASK_BYTES: usize = 8;
     const NEG: i32 = i16::MIN as i32;
     const MAX: i32 = i16::MAX as i32;
     const BIASED: bool = false;
-    const CLEAN_PADDING: bool = false;
-    const E_AHEAD: bool = false;
 
-    #[inline(always)]
-    unsafe fn zero() -> __m512i {
-        _mm512_setzero_si512()
-    }
     #[inline(always)]
     unsafe fn splat(x: i32) -> __m512i {
         _mm512_set1_epi16(x.clamp(Self::NEG, Self::MAX) as i16)
-    }
-    #[inline(always)]
-    unsafe fn load(p: *const u8) -> __m512i {
-        _mm512_loadu_si512(p as *const __m512i)
-    }
-    #[inline(always)]
-    unsafe fn store(p: *mut u8, v: __m512i) {
-        _mm512_storeu_si512(p as *mut __m512i, v)
     }
     #[inline(always)]
     unsafe fn subs(a: __m512i, b: __m512i) -> __m512i {
@@ -211,36 +251,12 @@ impl Lanes for I16 {
         u64::from(_mm512_cmpge_epi16_mask(a, b))
     }
     #[inline(always)]
-    unsafe fn and(a: u64, b: u64) -> u64 {
-        a & b
-    }
-    #[inline(always)]
-    unsafe fn or(a: u64, b: u64) -> u64 {
-        a | b
-    }
-    #[inline(always)]
     unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i {
         _mm512_mask_mov_epi16(src, k as u32, a)
     }
     #[inline(always)]
     unsafe fn keep_max(acc: __m512i, k: u64, v: __m512i) -> __m512i {
         _mm512_mask_max_epi16(acc, k as u32, acc, v)
-    }
-    #[inline(always)]
-    unsafe fn bits(k: u64) -> u64 {
-        k
-    }
-    #[inline(always)]
-    unsafe fn from_bits(bits: u64) -> u64 {
-        bits
-    }
-    #[inline(always)]
-    unsafe fn load_mask(p: *const u8) -> u64 {
-        load_bits(p)
-    }
-    #[inline(always)]
-    unsafe fn store_mask(p: *mut u8, k: u64) {
-        (p as *mut u64).write_unaligned(k)
     }
     #[inline(always)]
     unsafe fn diag<const LOCAL: bool>(h_diag: __m512i, s: __m512i, _bias: __m512i) -> __m512i {
@@ -284,13 +300,6 @@ impl Lanes for I16 {
         _mm512_castsi256_si512(_mm256_or_si256(state, bits))
     }
     #[inline(always)]
-    unsafe fn no_trace() -> __m512i {
-        _mm512_setzero_si512()
-    }
-    fn code(pair: &[u8], _: Option<&[u8]>, odd: bool, l: usize, _local: bool) -> u8 {
-        nibble(pair, odd, l)
-    }
-    #[inline(always)]
     unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i) {
         // Bytes below 16: a 16-bit shift moves each byte's nibble up within the byte.
         let odd = _mm256_slli_epi16::<4>(_mm512_castsi512_si256(odd));
@@ -302,21 +311,6 @@ impl Lanes for I16 {
     }
     fn set(row: &mut [u8], l: usize, x: i64) {
         set_i16(row, l, x)
-    }
-    fn set_mask(row: &mut [u8], l: usize, on: bool) {
-        set_bit(row, l, on)
-    }
-    #[inline(always)]
-    unsafe fn lookup(job: &Job, bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Pages {
-        pages(job, bias, rows, Self::N, ws)
-    }
-    #[inline(always)]
-    unsafe fn set_query(_: &Pages, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
-        set_codes(ws, Self::N, l, qc)
-    }
-    #[inline(always)]
-    unsafe fn column(pages: &Pages, ws: &mut BatchWorkspace, refs: *const u8) -> PageColumn {
-        page_column(pages, ws, refs, Self::N)
     }
     #[inline(always)]
     unsafe fn scores(pages: &Pages, column: &PageColumn, u: usize) -> [__m512i; 2] {
@@ -333,35 +327,15 @@ impl Lanes for I16 {
 pub(super) struct U8;
 
 impl Lanes for U8 {
-    type V = __m512i;
-    type M = u64;
-    type Trace = __m512i;
-    type Lookup = Pages;
-    type Column = PageColumn;
+    shared_lanes!();
     const N: usize = 64;
-    const BYTES: usize = 64;
-    const MASK_BYTES: usize = 8;
     const NEG: i32 = 0;
     const MAX: i32 = u8::MAX as i32;
     const BIASED: bool = true;
-    const CLEAN_PADDING: bool = false;
-    const E_AHEAD: bool = false;
 
-    #[inline(always)]
-    unsafe fn zero() -> __m512i {
-        _mm512_setzero_si512()
-    }
     #[inline(always)]
     unsafe fn splat(x: i32) -> __m512i {
         _mm512_set1_epi8(x.clamp(Self::NEG, Self::MAX) as u8 as i8)
-    }
-    #[inline(always)]
-    unsafe fn load(p: *const u8) -> __m512i {
-        _mm512_loadu_si512(p as *const __m512i)
-    }
-    #[inline(always)]
-    unsafe fn store(p: *mut u8, v: __m512i) {
-        _mm512_storeu_si512(p as *mut __m512i, v)
     }
     #[inline(always)]
     unsafe fn subs(a: __m512i, b: __m512i) -> __m512i {
@@ -384,36 +358,12 @@ impl Lanes for U8 {
         _mm512_cmpge_epu8_mask(a, b)
     }
     #[inline(always)]
-    unsafe fn and(a: u64, b: u64) -> u64 {
-        a & b
-    }
-    #[inline(always)]
-    unsafe fn or(a: u64, b: u64) -> u64 {
-        a | b
-    }
-    #[inline(always)]
     unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i {
         _mm512_mask_mov_epi8(src, k, a)
     }
     #[inline(always)]
     unsafe fn keep_max(acc: __m512i, k: u64, v: __m512i) -> __m512i {
         _mm512_mask_max_epu8(acc, k, acc, v)
-    }
-    #[inline(always)]
-    unsafe fn bits(k: u64) -> u64 {
-        k
-    }
-    #[inline(always)]
-    unsafe fn from_bits(bits: u64) -> u64 {
-        bits
-    }
-    #[inline(always)]
-    unsafe fn load_mask(p: *const u8) -> u64 {
-        load_bits(p)
-    }
-    #[inline(always)]
-    unsafe fn store_mask(p: *mut u8, k: u64) {
-        (p as *mut u64).write_unaligned(k)
     }
     #[inline(always)]
     unsafe fn diag<const LOCAL: bool>(h_diag: __m512i, s: __m512i, bias: __m512i) -> __m512i {
@@ -449,13 +399,6 @@ impl Lanes for U8 {
         _mm512_or_si512(state, bits)
     }
     #[inline(always)]
-    unsafe fn no_trace() -> __m512i {
-        _mm512_setzero_si512()
-    }
-    fn code(pair: &[u8], _: Option<&[u8]>, odd: bool, l: usize, _local: bool) -> u8 {
-        nibble(pair, odd, l)
-    }
-    #[inline(always)]
     unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i) {
         // Bytes below 16: a 16-bit shift moves each byte's nibble up within the byte.
         let packed = _mm512_or_si512(even, _mm512_slli_epi16::<4>(odd));
@@ -466,21 +409,6 @@ impl Lanes for U8 {
     }
     fn set(row: &mut [u8], l: usize, x: i64) {
         row[l] = x.clamp(i64::from(Self::NEG), i64::from(Self::MAX)) as u8;
-    }
-    fn set_mask(row: &mut [u8], l: usize, on: bool) {
-        set_bit(row, l, on)
-    }
-    #[inline(always)]
-    unsafe fn lookup(job: &Job, bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Pages {
-        pages(job, bias, rows, Self::N, ws)
-    }
-    #[inline(always)]
-    unsafe fn set_query(_: &Pages, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
-        set_codes(ws, Self::N, l, qc)
-    }
-    #[inline(always)]
-    unsafe fn column(pages: &Pages, ws: &mut BatchWorkspace, refs: *const u8) -> PageColumn {
-        page_column(pages, ws, refs, Self::N)
     }
     #[inline(always)]
     unsafe fn scores(pages: &Pages, column: &PageColumn, u: usize) -> [__m512i; 2] {
