@@ -88,7 +88,7 @@ fn open_existing(path: &Path, write: bool) -> Result<File, EmbedError> {
     } else {
         File::open(path)
     };
-    opened.map_err(|source| match has_hdf5_signature(path) {
+    opened.inspect(close_on_exec).map_err(|source| match has_hdf5_signature(path) {
         Ok(false) => EmbedError::NotHdf5 {
             path: path.to_path_buf(),
             reason: "no HDF5 signature; is this really an .h5 file?".to_string(),
@@ -105,6 +105,37 @@ fn open_existing(path: &Path, write: bool) -> Result<File, EmbedError> {
         Err(io) => io,
     })
 }
+
+/// Marks the descriptor behind an open HDF5 file close-on-exec.
+///
+/// HDF5 opens files without `O_CLOEXEC` and locks them with `flock`, so a process spawned while
+/// one is open (mmseqs, a peer tool) inherits the descriptor and with it the lock: the file could
+/// not be opened again until that child exits. Best effort: a driver without a plain descriptor
+/// is left as it is.
+#[cfg(unix)]
+fn close_on_exec(file: &File) {
+    use hdf5_metno_sys::{h5f::H5Fget_vfd_handle, h5p::H5P_DEFAULT};
+    let mut handle: *mut std::ffi::c_void = std::ptr::null_mut();
+    // SAFETY: `file` is an open file id; with the default (sec2) driver HDF5 stores a pointer to
+    // the file's `int` descriptor in `handle`, valid while the file is open. HDF5 calls go
+    // through hdf5-metno's global lock, as the crate's own calls do.
+    let status =
+        hdf5::sync::sync(|| unsafe { H5Fget_vfd_handle(file.id(), H5P_DEFAULT, &mut handle) });
+    if status < 0 || handle.is_null() {
+        return;
+    }
+    // SAFETY: see above; fcntl on a descriptor this process owns.
+    unsafe {
+        let fd = *(handle as *const libc::c_int);
+        let flags = libc::fcntl(fd, libc::F_GETFD);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn close_on_exec(_file: &File) {}
 
 /// Appends embeddings to a FANTASIA-layout `embeddings.h5`.
 #[derive(Debug)]
@@ -251,6 +282,7 @@ fn create_atomically(path: &Path) -> Result<(), EmbedError> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let f = File::create(&tmp).map_err(h5err(&tmp, "creating"))?;
+    close_on_exec(&f);
     f.close().map_err(h5err(&tmp, "closing"))?;
     std::fs::rename(&tmp, path).map_err(|source| {
         let _ = std::fs::remove_file(&tmp);
