@@ -73,7 +73,7 @@ pub fn batch_lanes() -> Option<&'static str> {
     engine(BatchLanes::Auto).map(|kind| match kind {
         #[cfg(all(target_arch = "x86_64", homolog_avx512))]
         Kind::Avx512U8 | Kind::Avx512I16 => "avx512",
-        Kind::Avx2I16 => "avx2",
+        Kind::Avx2U8 | Kind::Avx2I16 => "avx2",
     })
 }
 
@@ -91,6 +91,8 @@ enum Kind {
     /// AVX-512: 32 x `i16`.
     #[cfg(all(target_arch = "x86_64", homolog_avx512))]
     Avx512I16,
+    /// AVX2: 32 x `u8` (local alignments).
+    Avx2U8,
     /// AVX2: 16 x `i16`.
     Avx2I16,
 }
@@ -102,6 +104,7 @@ impl Kind {
             Kind::Avx512U8 => 64,
             #[cfg(all(target_arch = "x86_64", homolog_avx512))]
             Kind::Avx512I16 => 32,
+            Kind::Avx2U8 => 32,
             Kind::Avx2I16 => 16,
         }
     }
@@ -111,7 +114,7 @@ impl Kind {
     /// two.
     fn min_occupancy(self) -> f64 {
         match self {
-            Kind::Avx2I16 => 0.45,
+            Kind::Avx2U8 | Kind::Avx2I16 => 0.45,
             #[cfg(all(target_arch = "x86_64", homolog_avx512))]
             _ => 0.25,
         }
@@ -122,6 +125,7 @@ impl Kind {
         match self {
             #[cfg(all(target_arch = "x86_64", homolog_avx512))]
             Kind::Avx512I16 => Some(Kind::Avx512U8),
+            Kind::Avx2I16 => Some(Kind::Avx2U8),
             _ => None,
         }
     }
@@ -160,7 +164,7 @@ fn lookup_fits(scoring: &Scoring, kind: Kind) -> bool {
     let fits = match kind {
         #[cfg(all(target_arch = "x86_64", homolog_avx512))]
         Kind::Avx512U8 | Kind::Avx512I16 => avx512::columns_per_page(size).is_some(),
-        Kind::Avx2I16 => (1..=usize::from(avx2::PADDING)).contains(&size),
+        Kind::Avx2U8 | Kind::Avx2I16 => (1..=usize::from(avx2::PADDING)).contains(&size),
     };
     fits && scores_fit_i8(scoring)
 }
@@ -360,6 +364,7 @@ fn run_groups(
                 (Kind::Avx512I16, false) => {
                     avx512::run_i16::<false>(ws, job, &group, out, &mut left)
                 }
+                (Kind::Avx2U8, _) => avx2::run_u8(ws, job, &group, out, &mut left),
                 (Kind::Avx2I16, true) => avx2::run_i16::<true>(ws, job, &group, out, &mut left),
                 (Kind::Avx2I16, false) => avx2::run_i16::<false>(ws, job, &group, out, &mut left),
             }

@@ -1,14 +1,16 @@
-//! AVX2 lanes of the batch kernel: 16 x `i16` for global and local alignments.
+//! AVX2 lanes of the batch kernel: 16 x `i16` for global and local alignments, 32 x `u8`
+//! for local ones (unsigned and saturating with biased scores, as the AVX-512 `u8` lanes).
 //!
 //! AVX2 has no byte permutation across a register, so scores are not looked up per cell.
 //! Each lane keeps a query profile of its pair (per reference symbol `d`, the scores of the
 //! query's residues against `d`, one byte per row), built with `vpshufb` when it takes the
-//! pair. A column gives each lane one reference symbol, hence one profile column; the 16
-//! profile columns are transposed (four rounds of unpacks, 32 rows at a time) into rows of
-//! 16 lanes, which the column's loop reads back. Masks are vectors (a lane all ones or
-//! zero), stored as such. Trace: per row, two 32-bit words of bit planes (`vpmovmskb`):
-//! diagonal and "not from F" (local alignments: "H is 0" where diagonal), `E` opened in the
-//! next column and `F` opened; the scalar kernel's byte is rebuilt when a pair is walked.
+//! pair. A column gives each lane one reference symbol, hence one profile column; the
+//! profile columns are transposed 16 at a time (four rounds of unpacks, 32 rows at a time)
+//! into rows of lanes, which the column's loop reads back. Masks are vectors (a lane all
+//! ones or zero), stored as such. Trace: per row, bit planes (`vpmovmskb`, a bit per lane):
+//! diagonal, a second state plane ("not from F" on 16 bits, "from F" on 8; local alignments:
+//! "H is 0" where diagonal), `E` opened in the next column and `F` opened; the scalar
+//! kernel's byte is rebuilt when a pair is walked.
 
 use std::arch::x86_64::*;
 
@@ -66,6 +68,107 @@ unsafe fn transpose(a: &mut [__m256i; 16]) {
         a[i] = _mm256_unpacklo_epi64(b[2 * i], b[2 * i + 1]);
         a[i + 8] = _mm256_unpackhi_epi64(b[2 * i], b[2 * i + 1]);
     }
+}
+
+/// Builds the score tables (scores raised by `bias`, padding rows scored `pad`, as bytes) and
+/// sizes the profiles and the column for `rows` rows of `lanes` lanes.
+#[inline(always)]
+unsafe fn profiles(
+    job: &Job,
+    bias: i32,
+    pad: i32,
+    rows: usize,
+    lanes: usize,
+    ws: &mut BatchWorkspace,
+) -> Profiles {
+    let matrix = &job.scoring.matrix;
+    let size = matrix.size();
+    let stride = rows.next_multiple_of(32);
+    // Lane `l`'s column for symbol `d` at `(l * size + d) * stride`.
+    ws.profile.clear();
+    ws.profile
+        .resize((lanes * size * stride).div_ceil(64), Block::default());
+    ws.column.clear();
+    ws.column.resize(stride * lanes / 64, Block::default());
+    ws.padded.clear();
+    ws.padded.resize(stride, 0);
+    let half = |d: usize, from: usize| {
+        let mut t = [0u8; 32];
+        for a in 0..16 {
+            // Symbols past the matrix: padding rows (PADDING).
+            let s = if from + a < size {
+                matrix.score_idx((from + a) as u8, d as u8) + bias
+            } else {
+                pad
+            };
+            t[a] = s as u8;
+            t[a + 16] = t[a];
+        }
+        _mm256_loadu_si256(t.as_ptr() as *const __m256i)
+    };
+    Profiles {
+        low: (0..size).map(|d| half(d, 0)).collect(),
+        high: (0..size).map(|d| half(d, 16)).collect(),
+        size,
+        stride,
+    }
+}
+
+/// Writes lane `l`'s query profile for the query codes `qc`.
+#[inline(always)]
+unsafe fn set_profile(lookup: &Profiles, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
+    let Profiles { size, stride, .. } = *lookup;
+    ws.padded[..qc.len()].copy_from_slice(qc);
+    ws.padded[qc.len()..].fill(PADDING);
+    let profile = super::bytes_mut(&mut ws.profile)
+        .as_mut_ptr()
+        .add(l * size * stride);
+    let fifteen = _mm256_set1_epi8(15);
+    for chunk in 0..stride / 32 {
+        let q = _mm256_loadu_si256(ws.padded.as_ptr().add(32 * chunk) as *const __m256i);
+        let high = _mm256_cmpgt_epi8(q, fifteen);
+        for d in 0..size {
+            let s = _mm256_blendv_epi8(
+                _mm256_shuffle_epi8(lookup.low[d], q),
+                _mm256_shuffle_epi8(lookup.high[d], q),
+                high,
+            );
+            _mm256_storeu_si256(profile.add(d * stride + 32 * chunk) as *mut __m256i, s);
+        }
+    }
+}
+
+/// The scores of the column whose reference codes are `refs` (`lanes` bytes, 16 or 32):
+/// each lane's profile column, transposed into rows of `lanes` bytes (row `r` at byte
+/// `lanes * r`).
+#[inline(always)]
+unsafe fn transpose_column(
+    lookup: &Profiles,
+    ws: &mut BatchWorkspace,
+    refs: *const u8,
+    lanes: usize,
+) -> Column {
+    let Profiles { size, stride, .. } = *lookup;
+    let profile = ws.profile.as_ptr() as *const u8;
+    let out = ws.column.as_mut_ptr() as *mut u8;
+    // 16 lanes at a time, 32 rows at a time: lane l's rows in register l (rows +16 in the
+    // high half), then row k's 16 lanes in one 16-byte half.
+    for first in (0..lanes).step_by(16) {
+        let from: [*const u8; 16] = std::array::from_fn(|l| {
+            let l = first + l;
+            profile.add((l * size + usize::from(*refs.add(l))) * stride)
+        });
+        for t in 0..stride / 32 {
+            let mut a: [__m256i; 16] =
+                std::array::from_fn(|l| _mm256_loadu_si256(from[l].add(32 * t) as *const __m256i));
+            transpose(&mut a);
+            for (k, v) in a.iter().enumerate() {
+                let row = out.add(lanes * (32 * t + BIT_REVERSED[k]) + first);
+                _mm256_storeu2_m128i(row.add(lanes * 16) as *mut __m128i, row as *mut __m128i, *v);
+            }
+        }
+    }
+    Column { scores: out }
 }
 
 /// 16 x `i16`, saturating.
@@ -238,79 +341,15 @@ impl Lanes for I16 {
 
     #[inline(always)]
     unsafe fn lookup(job: &Job, _bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Profiles {
-        let matrix = &job.scoring.matrix;
-        let size = matrix.size();
-        let stride = rows.next_multiple_of(32);
-        // Lane `l`'s column for symbol `d` at `(l * size + d) * stride`.
-        ws.profile.clear();
-        ws.profile
-            .resize((Self::N * size * stride).div_ceil(64), Block::default());
-        ws.column.clear();
-        ws.column.resize(stride * Self::N / 64, Block::default());
-        ws.padded.clear();
-        ws.padded.resize(stride, 0);
-        let half = |d: usize, from: usize| {
-            let mut t = [0u8; 32];
-            for a in 0..16 {
-                // Symbols past the matrix: padding rows (PADDING).
-                let s = if from + a < size {
-                    matrix.score_idx((from + a) as u8, d as u8)
-                } else {
-                    -128
-                };
-                t[a] = s as i8 as u8;
-                t[a + 16] = t[a];
-            }
-            _mm256_loadu_si256(t.as_ptr() as *const __m256i)
-        };
-        Profiles {
-            low: (0..size).map(|d| half(d, 0)).collect(),
-            high: (0..size).map(|d| half(d, 16)).collect(),
-            size,
-            stride,
-        }
+        profiles(job, 0, -128, rows, Self::N, ws)
     }
     #[inline(always)]
     unsafe fn set_query(lookup: &Profiles, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
-        let Profiles { size, stride, .. } = *lookup;
-        ws.padded[..qc.len()].copy_from_slice(qc);
-        ws.padded[qc.len()..].fill(PADDING);
-        let profile = super::bytes_mut(&mut ws.profile)
-            .as_mut_ptr()
-            .add(l * size * stride);
-        let fifteen = _mm256_set1_epi8(15);
-        for chunk in 0..stride / 32 {
-            let q = _mm256_loadu_si256(ws.padded.as_ptr().add(32 * chunk) as *const __m256i);
-            let high = _mm256_cmpgt_epi8(q, fifteen);
-            for d in 0..size {
-                let s = _mm256_blendv_epi8(
-                    _mm256_shuffle_epi8(lookup.low[d], q),
-                    _mm256_shuffle_epi8(lookup.high[d], q),
-                    high,
-                );
-                _mm256_storeu_si256(profile.add(d * stride + 32 * chunk) as *mut __m256i, s);
-            }
-        }
+        set_profile(lookup, ws, l, qc)
     }
     #[inline(always)]
     unsafe fn column(lookup: &Profiles, ws: &mut BatchWorkspace, refs: *const u8) -> Column {
-        let Profiles { size, stride, .. } = *lookup;
-        let profile = ws.profile.as_ptr() as *const u8;
-        let out = ws.column.as_mut_ptr() as *mut u8;
-        let from: [*const u8; 16] =
-            std::array::from_fn(|l| profile.add((l * size + usize::from(*refs.add(l))) * stride));
-        // 32 rows at a time: lane l's rows in register l (rows +16 in the high half), then
-        // row k's lanes in one 16-byte half; row r at byte 16 r.
-        for t in 0..stride / 32 {
-            let mut a: [__m256i; 16] =
-                std::array::from_fn(|l| _mm256_loadu_si256(from[l].add(32 * t) as *const __m256i));
-            transpose(&mut a);
-            for (k, v) in a.iter().enumerate() {
-                let row = out.add(16 * (32 * t + BIT_REVERSED[k]));
-                _mm256_storeu2_m128i(row.add(16 * 16) as *mut __m128i, row as *mut __m128i, *v);
-            }
-        }
-        Column { scores: out }
+        transpose_column(lookup, ws, refs, Self::N)
     }
     #[inline(always)]
     unsafe fn scores(_: &Profiles, column: &Column, u: usize) -> [__m256i; 2] {
@@ -319,6 +358,192 @@ impl Lanes for I16 {
             _mm256_cvtepi8_epi16(_mm_loadu_si128(rows)),
             _mm256_cvtepi8_epi16(_mm_loadu_si128(rows.add(1))),
         ]
+    }
+}
+
+/// Lane `l` of [`U8::from_bits`]'s selector: bit `l % 8` of byte `l / 8` of the bits.
+static BYTE_OF_LANE: [u8; 32] = [
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+];
+
+/// 32 x `u8`, unsigned saturating, biased scores (local alignments).
+pub(super) struct U8;
+
+impl Lanes for U8 {
+    type V = __m256i;
+    type M = __m256i;
+    type Trace = [u32; 4];
+    type Lookup = Profiles;
+    type Column = Column;
+    const N: usize = 32;
+    const BYTES: usize = 32;
+    const MASK_BYTES: usize = 32;
+    const NEG: i32 = 0;
+    const MAX: i32 = u8::MAX as i32;
+    const BIASED: bool = true;
+    const CLEAN_PADDING: bool = true;
+    const E_AHEAD: bool = true;
+
+    #[inline(always)]
+    unsafe fn zero() -> __m256i {
+        _mm256_setzero_si256()
+    }
+    #[inline(always)]
+    unsafe fn splat(x: i32) -> __m256i {
+        _mm256_set1_epi8(x.clamp(Self::NEG, Self::MAX) as u8 as i8)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const u8) -> __m256i {
+        _mm256_loadu_si256(p as *const __m256i)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut u8, v: __m256i) {
+        _mm256_storeu_si256(p as *mut __m256i, v)
+    }
+    #[inline(always)]
+    unsafe fn subs(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_subs_epu8(a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_max_epu8(a, b)
+    }
+    #[inline(always)]
+    unsafe fn eq(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_cmpeq_epi8(a, b)
+    }
+    #[inline(always)]
+    unsafe fn gt(a: __m256i, b: __m256i) -> __m256i {
+        // No unsigned compare: not `max(a, b) == b`.
+        let le = _mm256_cmpeq_epi8(_mm256_max_epu8(a, b), b);
+        _mm256_xor_si256(le, _mm256_set1_epi8(-1))
+    }
+    #[inline(always)]
+    unsafe fn ge(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_cmpeq_epi8(_mm256_max_epu8(a, b), a)
+    }
+    #[inline(always)]
+    unsafe fn and(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_and_si256(a, b)
+    }
+    #[inline(always)]
+    unsafe fn or(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_or_si256(a, b)
+    }
+    #[inline(always)]
+    unsafe fn mask_mov(src: __m256i, k: __m256i, a: __m256i) -> __m256i {
+        _mm256_blendv_epi8(src, a, k)
+    }
+    #[inline(always)]
+    unsafe fn keep_max(acc: __m256i, k: __m256i, v: __m256i) -> __m256i {
+        _mm256_blendv_epi8(acc, _mm256_max_epu8(acc, v), k)
+    }
+    #[inline(always)]
+    unsafe fn bits(k: __m256i) -> u64 {
+        u64::from(_mm256_movemask_epi8(k) as u32)
+    }
+    #[inline(always)]
+    unsafe fn from_bits(bits: u64) -> __m256i {
+        // Byte l gets byte l / 8 of the bits, then its bit l % 8 is tested.
+        let spread = _mm256_shuffle_epi8(
+            _mm256_set1_epi32(bits as u32 as i32),
+            _mm256_loadu_si256(BYTE_OF_LANE.as_ptr() as *const __m256i),
+        );
+        let select = _mm256_set1_epi64x(0x8040_2010_0804_0201u64 as i64);
+        _mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select)
+    }
+    #[inline(always)]
+    unsafe fn load_mask(p: *const u8) -> __m256i {
+        Self::load(p)
+    }
+    #[inline(always)]
+    unsafe fn store_mask(p: *mut u8, k: __m256i) {
+        Self::store(p, k)
+    }
+    #[inline(always)]
+    unsafe fn diag<const LOCAL: bool>(h_diag: __m256i, s: __m256i, bias: __m256i) -> __m256i {
+        // max(0, h_diag + s): the add saturates only at 255 + min s (checked per column).
+        _mm256_subs_epu8(_mm256_adds_epu8(h_diag, s), bias)
+    }
+    #[inline(always)]
+    unsafe fn border(_: *mut u8, _: __m256i, _: __m256i) -> (__m256i, __m256i) {
+        // 8-bit lanes hold local alignments only, whose borders are 0.
+        (_mm256_setzero_si256(), _mm256_setzero_si256())
+    }
+    #[inline(always)]
+    unsafe fn trace<const LOCAL: bool>(
+        diag: __m256i,
+        _hfp: __m256i,
+        ft: __m256i,
+        h: __m256i,
+        e_open: __m256i,
+        f_open: __m256i,
+    ) -> [u32; 4] {
+        // `H` is from F (one compare here, where "not from F" needs three).
+        let from_f = _mm256_cmpeq_epi8(h, ft);
+        let second = if LOCAL {
+            _mm256_blendv_epi8(from_f, _mm256_cmpeq_epi8(h, _mm256_setzero_si256()), diag)
+        } else {
+            from_f
+        };
+        let plane = |k: __m256i| _mm256_movemask_epi8(k) as u32;
+        [plane(diag), plane(second), plane(e_open), plane(f_open)]
+    }
+    #[inline(always)]
+    unsafe fn no_trace() -> [u32; 4] {
+        [0; 4]
+    }
+    #[inline(always)]
+    unsafe fn store_pair(dst: *mut u8, even: [u32; 4], odd: [u32; 4]) {
+        let words = dst as *mut [u32; 8];
+        words.write_unaligned([
+            even[0], even[1], even[2], even[3], odd[0], odd[1], odd[2], odd[3],
+        ]);
+    }
+    #[inline(always)]
+    fn code(pair: &[u8], before: Option<&[u8]>, odd: bool, l: usize, local: bool) -> u8 {
+        // Plane `w` of the row, lane `l`'s bit.
+        let at = 16 * usize::from(odd);
+        let bit = |pair: &[u8], w: usize| {
+            let from = at + 4 * w;
+            let word = u32::from_ne_bytes(pair[from..from + 4].try_into().unwrap_or_default());
+            usize::from((word >> l) & 1 == 1)
+        };
+        // By (local, diagonal, second plane).
+        const STATES: [u8; 8] = [INS, DEL, DIAG, DIAG, INS, DEL, DIAG, ZERO];
+        let state = STATES[(usize::from(local) << 2) | (bit(pair, 0) << 1) | bit(pair, 1)];
+        // The previous column computed this one's E bits (column 0: E opens everywhere).
+        let e = before.map_or(1, |before| bit(before, 2)) as u8;
+        let f = bit(pair, 3) as u8;
+        state | (e * E_OPEN) | (f * F_OPEN)
+    }
+    fn get(row: &[u8], l: usize) -> i32 {
+        i32::from(row[l])
+    }
+    fn set(row: &mut [u8], l: usize, x: i64) {
+        row[l] = x.clamp(i64::from(Self::NEG), i64::from(Self::MAX)) as u8;
+    }
+    fn set_mask(row: &mut [u8], l: usize, on: bool) {
+        row[l] = if on { 0xff } else { 0 };
+    }
+
+    #[inline(always)]
+    unsafe fn lookup(job: &Job, bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Profiles {
+        // Padding rows scored 0, i.e. `-bias`: below every real cell, as -128 is on 16 bits.
+        profiles(job, bias, 0, rows, Self::N, ws)
+    }
+    #[inline(always)]
+    unsafe fn set_query(lookup: &Profiles, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
+        set_profile(lookup, ws, l, qc)
+    }
+    #[inline(always)]
+    unsafe fn column(lookup: &Profiles, ws: &mut BatchWorkspace, refs: *const u8) -> Column {
+        transpose_column(lookup, ws, refs, Self::N)
+    }
+    #[inline(always)]
+    unsafe fn scores(_: &Profiles, column: &Column, u: usize) -> [__m256i; 2] {
+        let rows = column.scores.add(64 * u) as *const __m256i;
+        [_mm256_loadu_si256(rows), _mm256_loadu_si256(rows.add(1))]
     }
 }
 
@@ -335,6 +560,21 @@ pub(super) unsafe fn run_i16<const LOCAL: bool>(
     left: &mut Vec<usize>,
 ) {
     run_group::<I16, LOCAL>(ws, job, group, out, left)
+}
+
+/// [`run_group`] on 8-bit lanes (local alignments).
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn run_u8(
+    ws: &mut BatchWorkspace,
+    job: &Job,
+    group: &[usize],
+    out: &mut [Option<AlignmentStats>],
+    left: &mut Vec<usize>,
+) {
+    run_group::<U8, true>(ws, job, group, out, left)
 }
 
 #[cfg(test)]
@@ -412,6 +652,43 @@ mod tests {
         }
     }
 
+    /// The 8-bit lanes' bits and trace words, as [`check_layouts`] for 16-bit ones.
+    #[target_feature(enable = "avx2")]
+    unsafe fn check_u8_layouts() {
+        for bits in [0u64, 1, 0x8000_0000, 0xa5a5_5a5a, 0xffff_ffff, 0x1234_5678] {
+            assert_eq!(U8::bits(U8::from_bits(bits)), bits);
+        }
+        // Lane l: diagonal (l % 4 == 0), from E (l % 4 == 1), from F (else); H is 0 in
+        // lanes 0 and 8 mod 16; E opens in the next column in odd lanes, F in lanes >= 16.
+        let mask = |f: &dyn Fn(usize) -> bool| {
+            U8::from_bits((0..32).filter(|&l| f(l)).map(|l| 1u64 << l).sum())
+        };
+        let diag = mask(&|l| l % 4 == 0);
+        let f_wins = mask(&|l| l % 4 >= 2);
+        let ft = _mm256_blendv_epi8(_mm256_set1_epi8(1), _mm256_set1_epi8(5), f_wins);
+        let h_values: [u8; 32] = std::array::from_fn(|l| if l % 8 == 0 { 0 } else { 5 });
+        let h = _mm256_loadu_si256(h_values.as_ptr() as *const __m256i);
+        let e_next = mask(&|l| l % 2 == 1);
+        let f_open = mask(&|l| l >= 16);
+        let trace = U8::trace::<true>(diag, h, ft, h, e_next, f_open);
+        let mut pair = [0u8; 32];
+        U8::store_pair(pair.as_mut_ptr(), U8::no_trace(), trace);
+        for l in 0..32 {
+            let state = match l % 4 {
+                0 if l % 8 == 0 => ZERO,
+                0 => DIAG,
+                1 => INS,
+                _ => DEL,
+            };
+            let f = if l >= 16 { F_OPEN } else { 0 };
+            assert_eq!(U8::code(&pair, None, true, l, true), state | E_OPEN | f);
+            let e = if l % 2 == 1 { E_OPEN } else { 0 };
+            assert_eq!(U8::code(&pair, Some(&pair), true, l, true), state | e | f);
+            // The even row: no plane set.
+            assert_eq!(U8::code(&pair, Some(&pair), false, l, true), INS);
+        }
+    }
+
     #[test]
     fn transpose_bits_and_trace_words_round_trip() {
         if !std::arch::is_x86_feature_detected!("avx2") {
@@ -419,6 +696,9 @@ mod tests {
             return;
         }
         // SAFETY: AVX2 is available (checked above).
-        unsafe { check_layouts() }
+        unsafe {
+            check_layouts();
+            check_u8_layouts();
+        }
     }
 }
