@@ -35,6 +35,31 @@ pub(crate) struct Seqs<'a> {
     pub(crate) local: bool,
 }
 
+/// Where a walk reads the traceback table: per cell its state (`DIAG`, `INS`, `DEL` or
+/// `ZERO`) and whether the query gap (`E`) or reference gap (`F`) opened there. A walk asks
+/// for one of the three per step, so a table that stores them apart decodes only that one;
+/// a function returning the scalar kernel's trace byte serves all three.
+pub(crate) trait Cells {
+    fn state(&self, i: usize, j: usize) -> u8;
+    fn e_open(&self, i: usize, j: usize) -> bool;
+    fn f_open(&self, i: usize, j: usize) -> bool;
+}
+
+impl<F: Fn(usize, usize) -> u8> Cells for F {
+    #[inline(always)]
+    fn state(&self, i: usize, j: usize) -> u8 {
+        self(i, j) & STATE_MASK
+    }
+    #[inline(always)]
+    fn e_open(&self, i: usize, j: usize) -> bool {
+        self(i, j) & E_OPEN != 0
+    }
+    #[inline(always)]
+    fn f_open(&self, i: usize, j: usize) -> bool {
+        self(i, j) & F_OPEN != 0
+    }
+}
+
 /// A traceback walk in progress: the current cell, state and the statistics so far.
 #[derive(Debug, Clone)]
 pub(crate) struct Walk {
@@ -60,11 +85,10 @@ impl Walk {
         self.j.max(0) as usize
     }
 
-    /// Walks while the current column is at least `j_lo`; `cell(i, j)` returns the
-    /// traceback byte of query row `i`, reference column `j` (the kernels lay the table out
-    /// differently). Returns true when the alignment is finished, false when it reached
+    /// Walks while the current column is at least `j_lo`; `cells` reads the traceback of
+    /// query row `i`, reference column `j` (the kernels lay the table out differently). Returns true when the alignment is finished, false when it reached
     /// column `j_lo - 1` (the caller then provides the columns to its left).
-    pub(crate) fn run(&mut self, cell: impl Fn(usize, usize) -> u8, j_lo: usize, s: Seqs) -> bool {
+    pub(crate) fn run(&mut self, cells: impl Cells, j_lo: usize, s: Seqs) -> bool {
         // Counted in a local copy: writes through `&mut self` each step would make the
         // compiler reload what `cell` captured.
         let mut stats = self.stats;
@@ -89,9 +113,8 @@ impl Walk {
                 break false;
             }
             let (iu, ju) = (i as usize, j as usize);
-            let t = cell(iu, ju);
             match state {
-                State::Diag => match t & STATE_MASK {
+                State::Diag => match cells.state(iu, ju) {
                     DIAG => {
                         st.length += 1;
                         if s.query[iu].eq_ignore_ascii_case(&s.reference[ju]) {
@@ -110,18 +133,18 @@ impl Walk {
                 State::Ins => {
                     st.length += 1;
                     st.query_gaps += 1;
-                    j -= 1;
-                    if t & E_OPEN != 0 {
+                    if cells.e_open(iu, ju) {
                         state = State::Diag;
                     }
+                    j -= 1;
                 }
                 State::Del => {
                     st.length += 1;
                     st.reference_gaps += 1;
-                    i -= 1;
-                    if t & F_OPEN != 0 {
+                    if cells.f_open(iu, ju) {
                         state = State::Diag;
                     }
+                    i -= 1;
                 }
             }
         };
@@ -132,14 +155,9 @@ impl Walk {
 }
 
 /// Statistics of the path through a whole traceback table ending at (`end_query`,
-/// `end_ref`); see [`Walk::run`] for `cell`.
-pub(crate) fn walk(
-    cell: impl Fn(usize, usize) -> u8,
-    end_query: usize,
-    end_ref: usize,
-    s: Seqs,
-) -> AlignmentStats {
+/// `end_ref`); see [`Walk::run`] for `cells`.
+pub(crate) fn walk(cells: impl Cells, end_query: usize, end_ref: usize, s: Seqs) -> AlignmentStats {
     let mut w = Walk::new(end_query, end_ref);
-    w.run(cell, 0, s);
+    w.run(cells, 0, s);
     w.stats
 }

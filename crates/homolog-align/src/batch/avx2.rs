@@ -171,6 +171,24 @@ unsafe fn transpose_column(
     Column { scores: out }
 }
 
+/// The two trace words of the even or `odd` row of a 16-bit lanes' pair of rows, as one:
+/// states in the low 32 bits, gaps in the high ones.
+#[inline(always)]
+fn i16_row(pair: &[u8], odd: bool) -> u64 {
+    let at = 8 * usize::from(odd);
+    u64::from_ne_bytes(pair[at..at + 8].try_into().unwrap_or_default())
+}
+
+/// Bit of lane `l` in a 16-bit lanes' trace word: `vpacksswb` then `vpmovmskb` give, per
+/// 128-bit half, 8 lanes of the first register, then 8 of the second.
+#[inline(always)]
+fn i16_bit(l: usize) -> usize {
+    (l % 8) + (l / 8) * 16
+}
+
+/// 16-bit lanes' states by (local, diagonal, "not from F" or "H is 0").
+const I16_STATES: [u8; 8] = [DEL, INS, DIAG, DIAG, DEL, INS, DIAG, ZERO];
+
 /// 16 x `i16`, saturating.
 pub(super) struct I16;
 
@@ -311,23 +329,22 @@ impl Lanes for I16 {
     }
     #[inline(always)]
     fn code(pair: &[u8], before: Option<&[u8]>, odd: bool, l: usize, local: bool) -> u8 {
-        // A row's two words as one: states in the low 32 bits, gaps in the high ones.
-        let row = |pair: &[u8]| {
-            let at = 8 * usize::from(odd);
-            u64::from_ne_bytes(pair[at..at + 8].try_into().unwrap_or_default())
-        };
-        // `vpacksswb` then `vpmovmskb`: per 128-bit half, 8 lanes of the first register,
-        // then 8 of the second.
-        let first = (l % 8) + (l / 8) * 16;
-        let bits = row(pair) >> first;
-        // By (local, diagonal, second plane).
-        const STATES: [u8; 8] = [DEL, INS, DIAG, DIAG, DEL, INS, DIAG, ZERO];
-        let state =
-            STATES[(usize::from(local) << 2) | ((bits & 1) << 1 | (bits >> 8) & 1) as usize];
-        let f = ((bits >> 40) & 1) as u8;
-        // The previous column computed this one's E bits (column 0: E opens everywhere).
-        let e = before.map_or(1, |before| ((row(before) >> (first + 32)) & 1) as u8);
-        state | (e * E_OPEN) | (f * F_OPEN)
+        let e = Self::e_open(pair, before, odd, l);
+        let f = Self::f_open(pair, odd, l);
+        Self::state(pair, odd, l, local) | (u8::from(e) * E_OPEN) | (u8::from(f) * F_OPEN)
+    }
+    #[inline(always)]
+    fn state(pair: &[u8], odd: bool, l: usize, local: bool) -> u8 {
+        let bits = i16_row(pair, odd) >> i16_bit(l);
+        I16_STATES[(usize::from(local) << 2) | ((bits & 1) << 1 | (bits >> 8) & 1) as usize]
+    }
+    #[inline(always)]
+    fn e_open(_: &[u8], before: Option<&[u8]>, odd: bool, l: usize) -> bool {
+        before.is_none_or(|before| (i16_row(before, odd) >> (i16_bit(l) + 32)) & 1 == 1)
+    }
+    #[inline(always)]
+    fn f_open(pair: &[u8], odd: bool, l: usize) -> bool {
+        (i16_row(pair, odd) >> (i16_bit(l) + 40)) & 1 == 1
     }
     fn get(row: &[u8], l: usize) -> i32 {
         get_i16(row, l)
@@ -365,6 +382,15 @@ impl Lanes for I16 {
 static BYTE_OF_LANE: [u8; 32] = [
     0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
 ];
+
+/// Two trace planes of the even or `odd` row of an 8-bit lanes' pair of rows, as one word:
+/// the states (diagonal, second plane) for `half` 0, the gaps (`E` in the next column, `F`)
+/// for `half` 1.
+#[inline(always)]
+fn u8_planes(pair: &[u8], odd: bool, half: usize) -> u64 {
+    let at = 16 * usize::from(odd) + 8 * half;
+    u64::from_ne_bytes(pair[at..at + 8].try_into().unwrap_or_default())
+}
 
 /// 32 x `u8`, unsigned saturating, biased scores (local alignments).
 pub(super) struct U8;
@@ -502,20 +528,25 @@ impl Lanes for U8 {
     }
     #[inline(always)]
     fn code(pair: &[u8], before: Option<&[u8]>, odd: bool, l: usize, local: bool) -> u8 {
-        // Plane `w` of the row, lane `l`'s bit.
-        let at = 16 * usize::from(odd);
-        let bit = |pair: &[u8], w: usize| {
-            let from = at + 4 * w;
-            let word = u32::from_ne_bytes(pair[from..from + 4].try_into().unwrap_or_default());
-            usize::from((word >> l) & 1 == 1)
-        };
-        // By (local, diagonal, second plane).
+        let e = Self::e_open(pair, before, odd, l);
+        let f = Self::f_open(pair, odd, l);
+        Self::state(pair, odd, l, local) | (u8::from(e) * E_OPEN) | (u8::from(f) * F_OPEN)
+    }
+    #[inline(always)]
+    fn state(pair: &[u8], odd: bool, l: usize, local: bool) -> u8 {
+        // By (local, diagonal, "from F" or "H is 0").
         const STATES: [u8; 8] = [INS, DEL, DIAG, DIAG, INS, DEL, DIAG, ZERO];
-        let state = STATES[(usize::from(local) << 2) | (bit(pair, 0) << 1) | bit(pair, 1)];
+        let states = u8_planes(pair, odd, 0) >> l;
+        STATES[(usize::from(local) << 2) | ((states & 1) << 1 | (states >> 32) & 1) as usize]
+    }
+    #[inline(always)]
+    fn e_open(_: &[u8], before: Option<&[u8]>, odd: bool, l: usize) -> bool {
         // The previous column computed this one's E bits (column 0: E opens everywhere).
-        let e = before.map_or(1, |before| bit(before, 2)) as u8;
-        let f = bit(pair, 3) as u8;
-        state | (e * E_OPEN) | (f * F_OPEN)
+        before.is_none_or(|before| (u8_planes(before, odd, 1) >> l) & 1 == 1)
+    }
+    #[inline(always)]
+    fn f_open(pair: &[u8], odd: bool, l: usize) -> bool {
+        (u8_planes(pair, odd, 1) >> (l + 32)) & 1 == 1
     }
     fn get(row: &[u8], l: usize) -> i32 {
         i32::from(row[l])
