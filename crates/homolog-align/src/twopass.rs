@@ -54,8 +54,10 @@ impl Traceback {
     pub const ALL: [Traceback; 3] = [Traceback::Auto, Traceback::Full, Traceback::TwoPass];
 
     /// Largest matrix (query x reference residues) that [`Traceback::Auto`] traces in one
-    /// pass: 16 Mi cells (16 MiB of table, e.g. 4,096 x 4,096 residues).
-    pub const AUTO_FULL_CELLS: usize = 1 << 24;
+    /// pass: 64 Mi cells (64 MiB of table, e.g. 8,192 x 8,192 residues). Up to there one
+    /// pass is faster (a two-pass global traceback recomputes every column the path
+    /// crosses, all of them); above, memory is what matters.
+    pub const AUTO_FULL_CELLS: usize = 1 << 26;
 
     /// The name used by `HOMOLOG_ALIGN_TRACEBACK`: `auto`, `full`, `two-pass`.
     pub fn name(self) -> &'static str {
@@ -165,8 +167,8 @@ mod tests {
         }
         assert_eq!(Traceback::parse("TWO-PASS"), Some(Traceback::TwoPass));
         assert_eq!(Traceback::parse("hirschberg"), None);
-        assert!(!Traceback::Auto.is_two_pass(4096, 4096));
-        assert!(Traceback::Auto.is_two_pass(4097, 4096));
+        assert!(!Traceback::Auto.is_two_pass(8192, 8192));
+        assert!(Traceback::Auto.is_two_pass(8193, 8192));
         assert!(Traceback::Auto.is_two_pass(35_000, 35_000));
         assert!(Traceback::TwoPass.is_two_pass(1, 1));
         assert!(!Traceback::Full.is_two_pass(35_000, 35_000));

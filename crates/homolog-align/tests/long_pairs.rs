@@ -1,5 +1,5 @@
 //! Long pairs: a one-pass traceback takes one byte per cell (so a 35,000-residue pair needs
-//! 1.23 GB, within 8 GiB), a two-pass one (the default above 16 Mi cells) a bounded
+//! 1.23 GB, within 8 GiB), a two-pass one (the default above 64 Mi cells) a bounded
 //! `O(sqrt(n) m)` with the same results, and long alignments stay consistent: the traced
 //! score equals the linear-memory score, the path covers both sequences (global) and the
 //! kernels agree. The 35,000 x 35,000 pair itself runs in `bench/align/run.sh` (too slow
@@ -107,7 +107,7 @@ fn two_passes_hold_a_fraction_of_the_table_and_give_the_same_results() {
     assert!(two * 16 <= full, "{two} vs {full}");
     // A pair past the one-pass limit: the default traces it in two passes, within the
     // bound, with the one-pass results.
-    let (q, r) = related_pair(5_000, 17);
+    let (q, r) = related_pair(9_000, 17);
     assert!(q.len() * r.len() > Traceback::AUTO_FULL_CELLS);
     assert!(Traceback::Auto.is_two_pass(q.len(), r.len()));
     let mut one = Aligner::default().with_traceback(Traceback::Full);
