@@ -39,6 +39,8 @@
 mod avx2;
 #[cfg(all(target_arch = "x86_64", homolog_avx512))]
 mod avx512;
+#[cfg(all(test, target_arch = "x86_64"))]
+mod emulated;
 
 use crate::kernel::Params;
 use crate::kernel_choice::Mode;
@@ -74,6 +76,8 @@ pub fn batch_lanes() -> Option<&'static str> {
         #[cfg(all(target_arch = "x86_64", homolog_avx512))]
         Kind::Avx512U8 | Kind::Avx512I16 => "avx512",
         Kind::Avx2U8 | Kind::Avx2I16 => "avx2",
+        #[cfg(test)]
+        Kind::EmulatedU8 | Kind::EmulatedI16 => "emulated",
     })
 }
 
@@ -95,6 +99,11 @@ enum Kind {
     Avx2U8,
     /// AVX2: 16 x `i16`.
     Avx2I16,
+    /// Tests: portable lanes with the AVX-512 lanes' layout (`batch/emulated.rs`).
+    #[cfg(test)]
+    EmulatedU8,
+    #[cfg(test)]
+    EmulatedI16,
 }
 
 impl Kind {
@@ -106,6 +115,8 @@ impl Kind {
             Kind::Avx512I16 => 32,
             Kind::Avx2U8 => 32,
             Kind::Avx2I16 => 16,
+            #[cfg(test)]
+            Kind::EmulatedU8 | Kind::EmulatedI16 => 8,
         }
     }
 
@@ -115,7 +126,7 @@ impl Kind {
     fn min_occupancy(self) -> f64 {
         match self {
             Kind::Avx2U8 | Kind::Avx2I16 => 0.45,
-            #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+            #[cfg(any(test, all(target_arch = "x86_64", homolog_avx512)))]
             _ => 0.25,
         }
     }
@@ -126,6 +137,8 @@ impl Kind {
             #[cfg(all(target_arch = "x86_64", homolog_avx512))]
             Kind::Avx512I16 => Some(Kind::Avx512U8),
             Kind::Avx2I16 => Some(Kind::Avx2U8),
+            #[cfg(test)]
+            Kind::EmulatedI16 => Some(Kind::EmulatedU8),
             _ => None,
         }
     }
@@ -165,6 +178,8 @@ fn lookup_fits(scoring: &Scoring, kind: Kind) -> bool {
         #[cfg(all(target_arch = "x86_64", homolog_avx512))]
         Kind::Avx512U8 | Kind::Avx512I16 => avx512::columns_per_page(size).is_some(),
         Kind::Avx2U8 | Kind::Avx2I16 => (1..=usize::from(avx2::PADDING)).contains(&size),
+        #[cfg(test)]
+        Kind::EmulatedU8 | Kind::EmulatedI16 => true,
     };
     fits && scores_fit_i8(scoring)
 }
@@ -278,9 +293,23 @@ pub(crate) fn align_many(
     out: &mut [Option<AlignmentStats>],
 ) {
     debug_assert_eq!(pairs.len(), out.len());
-    let Some(kind) = engine(mode.batch) else {
-        return;
-    };
+    if let Some(kind) = engine(mode.batch) {
+        align_many_on(kind, ws, scoring, mode, pairs, local, global_scores, out);
+    }
+}
+
+/// [`align_many`] on the lanes of `kind` (and its 8-bit kind for local alignments).
+#[allow(clippy::too_many_arguments)]
+fn align_many_on(
+    kind: Kind,
+    ws: &mut BatchWorkspace,
+    scoring: &Scoring,
+    mode: Mode,
+    pairs: &[Pair],
+    local: bool,
+    global_scores: Option<&[Option<i32>]>,
+    out: &mut [Option<AlignmentStats>],
+) {
     if !lookup_fits(scoring, kind) {
         return;
     }
@@ -367,6 +396,16 @@ fn run_groups(
                 (Kind::Avx2U8, _) => avx2::run_u8(ws, job, &group, out, &mut left),
                 (Kind::Avx2I16, true) => avx2::run_i16::<true>(ws, job, &group, out, &mut left),
                 (Kind::Avx2I16, false) => avx2::run_i16::<false>(ws, job, &group, out, &mut left),
+                #[cfg(test)]
+                (Kind::EmulatedU8, _) => emulated::run_u8(ws, job, &group, out, &mut left),
+                #[cfg(test)]
+                (Kind::EmulatedI16, true) => {
+                    emulated::run_i16::<true>(ws, job, &group, out, &mut left)
+                }
+                #[cfg(test)]
+                (Kind::EmulatedI16, false) => {
+                    emulated::run_i16::<false>(ws, job, &group, out, &mut left)
+                }
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -990,5 +1029,132 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             L::set(&mut best_of.0, l, 0);
         }
         c += 1;
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use crate::{Aligner, SubstitutionMatrix};
+
+    /// A small deterministic generator (xorshift), so the pairs need no dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+        /// A random protein of `min` to `min + spread - 1` residues.
+        fn protein(&mut self, min: usize, spread: usize) -> Vec<u8> {
+            let len = min + self.below(spread);
+            (0..len)
+                .map(|_| b"ACDEFGHIKLMNPQRSTVWY"[self.below(20)])
+                .collect()
+        }
+        /// `seq` with about one residue in `every` substituted, deleted or doubled.
+        fn mutate(&mut self, seq: &[u8], every: usize) -> Vec<u8> {
+            let mut out = Vec::with_capacity(seq.len() + 8);
+            for &c in seq {
+                match self.below(every.max(1) * 3) {
+                    0 => out.push(b"ACDEFGHIKLMNPQRSTVWY"[self.below(20)]),
+                    1 => {}
+                    2 => out.extend([c, c]),
+                    _ => out.push(c),
+                }
+            }
+            out
+        }
+    }
+
+    /// Random, related, identical (8-bit overflow), tiny and very different-length pairs.
+    fn pairs(rng: &mut Rng, count: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        (0..count)
+            .map(|k| match k % 5 {
+                0 => (rng.protein(1, 180), rng.protein(1, 180)),
+                1 => {
+                    let q = rng.protein(20, 160);
+                    let r = rng.mutate(&q, 4);
+                    (q, r)
+                }
+                2 => {
+                    let q = rng.protein(60, 100);
+                    (q.clone(), q)
+                }
+                3 => (rng.protein(1, 4), rng.protein(1, 30)),
+                _ => (rng.protein(5, 20), rng.protein(150, 100)),
+            })
+            .collect()
+    }
+
+    /// The generic loop's AVX-512 paths (`u64` masks, `E` masks per row, valid masks,
+    /// 4-bit codes, biased 8-bit lanes handing pairs on to 16 bits), on emulated lanes, give
+    /// the per-pair kernels' statistics, global and local, under two gap penalties and two
+    /// stripe widths.
+    #[test]
+    fn emulated_lanes_equal_the_per_pair_kernels() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let blosum = Scoring::default();
+        let cheap_gaps = Scoring::new(SubstitutionMatrix::blosum62(), 5, 2).unwrap();
+        for (scoring, stripes) in [(blosum.clone(), 8), (cheap_gaps, 8), (blosum, 1)] {
+            let seqs = pairs(&mut rng, 150);
+            let mode = Mode {
+                lanes: stripes,
+                ..Mode::auto()
+            };
+            let matrix = &scoring.matrix;
+            let codes: Vec<(Vec<u8>, Vec<u8>)> = seqs
+                .iter()
+                .map(|(q, r)| (matrix.encode(q), matrix.encode(r)))
+                .collect();
+            let batch: Vec<Pair> = seqs
+                .iter()
+                .zip(&codes)
+                .map(|((q, r), (qc, rc))| Pair {
+                    query: q,
+                    reference: r,
+                    qc,
+                    rc,
+                })
+                .collect();
+            let mut one = Aligner::new(scoring.clone())
+                .with_lanes(stripes)
+                .with_batch(false);
+            for local in [false, true] {
+                let mut out = vec![None; batch.len()];
+                let mut ws = BatchWorkspace::default();
+                align_many_on(
+                    Kind::EmulatedI16,
+                    &mut ws,
+                    &scoring,
+                    mode,
+                    &batch,
+                    local,
+                    None,
+                    &mut out,
+                );
+                let taken = out.iter().filter(|s| s.is_some()).count();
+                assert!(taken * 2 > batch.len(), "only {taken} pairs taken");
+                for ((q, r), got) in seqs.iter().zip(&out) {
+                    let Some(got) = got else { continue };
+                    let want = if local {
+                        one.local(q, r)
+                    } else {
+                        one.global(q, r)
+                    };
+                    assert_eq!(
+                        *got,
+                        want,
+                        "local {local}, {} x {}: {} vs {}",
+                        q.len(),
+                        r.len(),
+                        String::from_utf8_lossy(q),
+                        String::from_utf8_lossy(r)
+                    );
+                }
+            }
+        }
     }
 }

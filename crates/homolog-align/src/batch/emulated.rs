@@ -1,0 +1,259 @@
+//! Portable lanes for the tests: 8 lanes of `i32` holding the values of 16-bit or biased
+//! 8-bit lanes, with the AVX-512 lanes' layout choices (`u64` masks, `E` masks per row, a
+//! valid mask for padding rows, 4-bit trace codes). They run the generic loop
+//! ([`run_group`]) through the paths that only the AVX-512 lanes take on real CPUs, on any
+//! CPU, so those paths are tested where AVX-512 is missing.
+
+use super::{run_group, BatchWorkspace, Block, Job, Lanes};
+use crate::kernel::{DEL, DIAG, E_OPEN, F_OPEN, INS, ZERO};
+use crate::AlignmentStats;
+
+const LANES: usize = 8;
+
+type Values = [i32; LANES];
+
+/// The substitution matrix (scores raised by the bias) and its size.
+pub(super) struct Table {
+    scores: Vec<i32>,
+    size: usize,
+}
+
+/// One column: each lane's reference code, and the query codes of every row.
+pub(super) struct Column {
+    refs: [u8; LANES],
+    codes: *const u8,
+}
+
+/// 16-bit lanes (`NARROW` false) or biased 8-bit ones (`NARROW` true).
+pub(super) struct Emulated<const NARROW: bool>;
+
+fn each(f: impl Fn(usize) -> i32) -> Values {
+    std::array::from_fn(f)
+}
+
+fn mask(f: impl Fn(usize) -> bool) -> u64 {
+    (0..LANES).filter(|&l| f(l)).map(|l| 1u64 << l).sum()
+}
+
+impl<const NARROW: bool> Emulated<NARROW> {
+    fn clamp(x: i32) -> i32 {
+        x.clamp(Self::NEG, Self::MAX)
+    }
+}
+
+impl<const NARROW: bool> Lanes for Emulated<NARROW> {
+    type V = Values;
+    type M = u64;
+    type Trace = [u8; LANES];
+    type Lookup = Table;
+    type Column = Column;
+    const N: usize = LANES;
+    const BYTES: usize = 4 * LANES;
+    const MASK_BYTES: usize = 8;
+    const NEG: i32 = if NARROW { 0 } else { i16::MIN as i32 };
+    const MAX: i32 = if NARROW {
+        u8::MAX as i32
+    } else {
+        i16::MAX as i32
+    };
+    const BIASED: bool = NARROW;
+    const E_AHEAD: bool = false;
+    const CLEAN_PADDING: bool = false;
+
+    unsafe fn zero() -> Values {
+        [0; LANES]
+    }
+    unsafe fn splat(x: i32) -> Values {
+        [Self::clamp(x); LANES]
+    }
+    unsafe fn load(p: *const u8) -> Values {
+        (p as *const Values).read_unaligned()
+    }
+    unsafe fn store(p: *mut u8, v: Values) {
+        (p as *mut Values).write_unaligned(v)
+    }
+    unsafe fn subs(a: Values, b: Values) -> Values {
+        each(|l| Self::clamp(a[l] - b[l]))
+    }
+    unsafe fn max(a: Values, b: Values) -> Values {
+        each(|l| a[l].max(b[l]))
+    }
+    unsafe fn eq(a: Values, b: Values) -> u64 {
+        mask(|l| a[l] == b[l])
+    }
+    unsafe fn gt(a: Values, b: Values) -> u64 {
+        mask(|l| a[l] > b[l])
+    }
+    unsafe fn ge(a: Values, b: Values) -> u64 {
+        mask(|l| a[l] >= b[l])
+    }
+    unsafe fn and(a: u64, b: u64) -> u64 {
+        a & b
+    }
+    unsafe fn or(a: u64, b: u64) -> u64 {
+        a | b
+    }
+    unsafe fn mask_mov(src: Values, k: u64, a: Values) -> Values {
+        each(|l| if k >> l & 1 == 1 { a[l] } else { src[l] })
+    }
+    unsafe fn keep_max(acc: Values, k: u64, v: Values) -> Values {
+        each(|l| {
+            if k >> l & 1 == 1 {
+                acc[l].max(v[l])
+            } else {
+                acc[l]
+            }
+        })
+    }
+    unsafe fn bits(k: u64) -> u64 {
+        k
+    }
+    unsafe fn from_bits(bits: u64) -> u64 {
+        bits & ((1 << LANES) - 1)
+    }
+    unsafe fn load_mask(p: *const u8) -> u64 {
+        (p as *const u64).read_unaligned()
+    }
+    unsafe fn store_mask(p: *mut u8, k: u64) {
+        (p as *mut u64).write_unaligned(k)
+    }
+    unsafe fn diag<const LOCAL: bool>(h_diag: Values, s: Values, bias: Values) -> Values {
+        if NARROW {
+            // Saturating unsigned add, then the bias off (at least 0).
+            each(|l| ((h_diag[l] + s[l]).min(Self::MAX) - bias[l]).max(0))
+        } else {
+            each(|l| {
+                let hd = Self::clamp(h_diag[l] + s[l]);
+                if LOCAL {
+                    hd.max(0)
+                } else {
+                    hd
+                }
+            })
+        }
+    }
+    unsafe fn border(j_row: *mut u8, open_neg: Values, ext: Values) -> (Values, Values) {
+        if NARROW {
+            return ([0; LANES], [0; LANES]);
+        }
+        let j = Self::load(j_row);
+        let top = each(|l| Self::clamp(open_neg[l] - j[l] * ext[l]));
+        let diag = each(|l| {
+            if j[l] == 0 {
+                0
+            } else {
+                Self::clamp(top[l] + ext[l])
+            }
+        });
+        Self::store(j_row, each(|l| j[l] + 1));
+        (diag, top)
+    }
+    unsafe fn trace<const LOCAL: bool>(
+        diag: u64,
+        _hfp: Values,
+        ft: Values,
+        h: Values,
+        e_open: u64,
+        f_open: u64,
+    ) -> [u8; LANES] {
+        std::array::from_fn(|l| {
+            let on = |k: u64| k >> l & 1 == 1;
+            let state = if on(diag) {
+                if LOCAL && h[l] == 0 {
+                    ZERO
+                } else {
+                    DIAG
+                }
+            } else if h[l] == ft[l] {
+                DEL
+            } else {
+                INS
+            };
+            state | if on(e_open) { E_OPEN } else { 0 } | if on(f_open) { F_OPEN } else { 0 }
+        })
+    }
+    unsafe fn no_trace() -> [u8; LANES] {
+        [0; LANES]
+    }
+    unsafe fn store_pair(dst: *mut u8, even: [u8; LANES], odd: [u8; LANES]) {
+        let bytes: [u8; LANES] = std::array::from_fn(|l| even[l] | odd[l] << 4);
+        (dst as *mut [u8; LANES]).write_unaligned(bytes)
+    }
+    fn code(pair: &[u8], _: Option<&[u8]>, odd: bool, l: usize, _local: bool) -> u8 {
+        (pair[l] >> (u8::from(odd) * 4)) & 0xf
+    }
+    fn get(row: &[u8], l: usize) -> i32 {
+        i32::from_ne_bytes(row[4 * l..4 * l + 4].try_into().unwrap_or_default())
+    }
+    fn set(row: &mut [u8], l: usize, x: i64) {
+        let x = x.clamp(i64::from(Self::NEG), i64::from(Self::MAX)) as i32;
+        row[4 * l..4 * l + 4].copy_from_slice(&x.to_ne_bytes());
+    }
+    fn set_mask(row: &mut [u8], l: usize, on: bool) {
+        let mut bits = u64::from_ne_bytes(row[..8].try_into().unwrap_or_default());
+        if on {
+            bits |= 1 << l;
+        } else {
+            bits &= !(1 << l);
+        }
+        row[..8].copy_from_slice(&bits.to_ne_bytes());
+    }
+
+    unsafe fn lookup(job: &Job, bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Table {
+        let matrix = &job.scoring.matrix;
+        let size = matrix.size();
+        ws.codes.clear();
+        ws.codes
+            .resize((rows * LANES).div_ceil(64), Block::default());
+        let scores = (0..size * size)
+            .map(|k| matrix.score_idx((k / size) as u8, (k % size) as u8) + bias)
+            .collect();
+        Table { scores, size }
+    }
+    unsafe fn set_query(_: &Table, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
+        let codes = super::bytes_mut(&mut ws.codes);
+        for (r, &q) in qc.iter().enumerate() {
+            codes[r * LANES + l] = q;
+        }
+    }
+    unsafe fn column(_: &Table, ws: &mut BatchWorkspace, refs: *const u8) -> Column {
+        Column {
+            refs: (refs as *const [u8; LANES]).read_unaligned(),
+            codes: ws.codes.as_ptr() as *const u8,
+        }
+    }
+    unsafe fn scores(table: &Table, column: &Column, u: usize) -> [Values; 2] {
+        // Rows past a lane's query read another pair's codes: the valid mask ignores them.
+        std::array::from_fn(|half| {
+            let r = 2 * u + half;
+            each(|l| {
+                let q = usize::from(*column.codes.add(r * LANES + l));
+                table.scores[q * table.size + usize::from(column.refs[l])]
+            })
+        })
+    }
+}
+
+/// [`run_group`] on emulated 16-bit lanes.
+pub(super) fn run_i16<const LOCAL: bool>(
+    ws: &mut BatchWorkspace,
+    job: &Job,
+    group: &[usize],
+    out: &mut [Option<AlignmentStats>],
+    left: &mut Vec<usize>,
+) {
+    // SAFETY: the emulated lanes need no CPU feature.
+    unsafe { run_group::<Emulated<false>, LOCAL>(ws, job, group, out, left) }
+}
+
+/// [`run_group`] on emulated 8-bit lanes (local alignments).
+pub(super) fn run_u8(
+    ws: &mut BatchWorkspace,
+    job: &Job,
+    group: &[usize],
+    out: &mut [Option<AlignmentStats>],
+    left: &mut Vec<usize>,
+) {
+    // SAFETY: as above.
+    unsafe { run_group::<Emulated<true>, true>(ws, job, group, out, left) }
+}
