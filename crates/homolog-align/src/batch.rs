@@ -13,11 +13,11 @@
 //!   ones, unsigned and saturating with biased scores, holding `max(0, x)` of every value
 //!   `x` exactly as the striped 8-bit kernels do (see "8-bit lanes" in `docs/align.md`); a
 //!   pair whose column maximum reaches `255 - bias` is aligned again on 16 bits. On AVX2
-//!   (`batch/avx2.rs`), 16 x `i16` for both.
+//!   (`batch/avx2.rs`), 16 x `i16` and, for local alignments, 32 x `u8` by the same rules.
 //! - **Scores**: every cell needs `score(query[i], reference[j])` for a different pair per
 //!   lane. AVX-512 looks 64 of them up at once in the substitution matrix held in registers
-//!   (`vpermi2b`); AVX2 keeps a query profile per lane and transposes each column's 16
-//!   profile columns into rows. Matrices of at most 25 (AVX-512) or 31 (AVX2) symbols with
+//!   (`vpermi2b`); AVX2 keeps a query profile per lane and transposes each column's
+//!   profile columns (one per lane) into rows. Matrices of at most 25 (AVX-512) or 31 (AVX2) symbols with
 //!   scores in `-128..=127` fit.
 //! - **Streaming**: a lane that finishes its pair takes the next one at the next column,
 //!   so reference lengths cost no padding; pairs are grouped by query length (rows are

@@ -184,10 +184,10 @@ pub fn best_kernel() -> &'static str {
 pub enum BatchLanes {
     /// No batch kernel: the pairs go one by one.
     Off,
-    /// The widest this CPU runs: AVX-512 (32 x `i16`, 64 x `u8`), else AVX2 (16 x `i16`).
+    /// The widest this CPU runs: AVX-512 (32 x `i16`, 64 x `u8`), else AVX2 (16 x `i16`, 32 x `u8`).
     #[default]
     Auto,
-    /// AVX2's 16 x `i16` lanes, also on CPUs with AVX-512 (to compare or test them).
+    /// AVX2's lanes (16 x `i16`, 32 x `u8`), also on CPUs with AVX-512 (to compare or test them).
     Avx2,
 }
 
