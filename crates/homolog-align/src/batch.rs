@@ -690,6 +690,19 @@ fn get_i16(row: &[u8], l: usize) -> i32 {
     i32::from(i16::from_ne_bytes([row[2 * l], row[2 * l + 1]]))
 }
 
+/// Sets bit `l` of a `u64` mask stored in the first 8 bytes of `row` (lanes whose masks are
+/// bits).
+#[cfg(all(target_arch = "x86_64", any(test, homolog_avx512)))]
+fn set_mask_bit(row: &mut [u8], l: usize, on: bool) {
+    let mut bits = u64::from_ne_bytes(row[..8].try_into().unwrap_or_default());
+    if on {
+        bits |= 1 << l;
+    } else {
+        bits &= !(1 << l);
+    }
+    row[..8].copy_from_slice(&bits.to_ne_bytes());
+}
+
 /// Sets lane `l` of a row of `i16` lanes to `x`, clamped.
 fn set_i16(row: &mut [u8], l: usize, x: i64) {
     let x = x.clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16;

@@ -70,6 +70,68 @@ unsafe fn transpose(a: &mut [__m256i; 16]) {
     }
 }
 
+/// What both AVX2 lane types share: registers and vector masks, the trace byte rebuilt from
+/// its planes, and the query profiles with their per-column transposes.
+macro_rules! shared_lanes {
+    () => {
+        type V = __m256i;
+        type M = __m256i;
+        type Lookup = Profiles;
+        type Column = Column;
+        const BYTES: usize = 32;
+        const MASK_BYTES: usize = 32;
+        const CLEAN_PADDING: bool = true;
+        const E_AHEAD: bool = true;
+
+        #[inline(always)]
+        unsafe fn zero() -> __m256i {
+            _mm256_setzero_si256()
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const u8) -> __m256i {
+            _mm256_loadu_si256(p as *const __m256i)
+        }
+        #[inline(always)]
+        unsafe fn store(p: *mut u8, v: __m256i) {
+            _mm256_storeu_si256(p as *mut __m256i, v)
+        }
+        #[inline(always)]
+        unsafe fn and(a: __m256i, b: __m256i) -> __m256i {
+            _mm256_and_si256(a, b)
+        }
+        #[inline(always)]
+        unsafe fn or(a: __m256i, b: __m256i) -> __m256i {
+            _mm256_or_si256(a, b)
+        }
+        #[inline(always)]
+        unsafe fn mask_mov(src: __m256i, k: __m256i, a: __m256i) -> __m256i {
+            _mm256_blendv_epi8(src, a, k)
+        }
+        #[inline(always)]
+        unsafe fn load_mask(p: *const u8) -> __m256i {
+            Self::load(p)
+        }
+        #[inline(always)]
+        unsafe fn store_mask(p: *mut u8, k: __m256i) {
+            Self::store(p, k)
+        }
+        #[inline(always)]
+        fn code(pair: &[u8], before: Option<&[u8]>, odd: bool, l: usize, local: bool) -> u8 {
+            let e = Self::e_open(pair, before, odd, l);
+            let f = Self::f_open(pair, odd, l);
+            Self::state(pair, odd, l, local) | (u8::from(e) * E_OPEN) | (u8::from(f) * F_OPEN)
+        }
+        #[inline(always)]
+        unsafe fn set_query(lookup: &Profiles, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
+            set_profile(lookup, ws, l, qc)
+        }
+        #[inline(always)]
+        unsafe fn column(lookup: &Profiles, ws: &mut BatchWorkspace, refs: *const u8) -> Column {
+            transpose_column(lookup, ws, refs, Self::N)
+        }
+    };
+}
+
 /// Builds the score tables (scores raised by `bias`, padding rows scored `pad`, as bytes) and
 /// sizes the profiles and the column for `rows` rows of `lanes` lanes.
 #[inline(always)]
@@ -193,35 +255,16 @@ const I16_STATES: [u8; 8] = [DEL, INS, DIAG, DIAG, DEL, INS, DIAG, ZERO];
 pub(super) struct I16;
 
 impl Lanes for I16 {
-    type V = __m256i;
-    type M = __m256i;
+    shared_lanes!();
     type Trace = [u32; 2];
-    type Lookup = Profiles;
-    type Column = Column;
     const N: usize = 16;
-    const BYTES: usize = 32;
-    const MASK_BYTES: usize = 32;
     const NEG: i32 = i16::MIN as i32;
     const MAX: i32 = i16::MAX as i32;
     const BIASED: bool = false;
-    const CLEAN_PADDING: bool = true;
-    const E_AHEAD: bool = true;
 
-    #[inline(always)]
-    unsafe fn zero() -> __m256i {
-        _mm256_setzero_si256()
-    }
     #[inline(always)]
     unsafe fn splat(x: i32) -> __m256i {
         _mm256_set1_epi16(x.clamp(Self::NEG, Self::MAX) as i16)
-    }
-    #[inline(always)]
-    unsafe fn load(p: *const u8) -> __m256i {
-        _mm256_loadu_si256(p as *const __m256i)
-    }
-    #[inline(always)]
-    unsafe fn store(p: *mut u8, v: __m256i) {
-        _mm256_storeu_si256(p as *mut __m256i, v)
     }
     #[inline(always)]
     unsafe fn subs(a: __m256i, b: __m256i) -> __m256i {
@@ -244,18 +287,6 @@ impl Lanes for I16 {
         _mm256_or_si256(_mm256_cmpgt_epi16(a, b), _mm256_cmpeq_epi16(a, b))
     }
     #[inline(always)]
-    unsafe fn and(a: __m256i, b: __m256i) -> __m256i {
-        _mm256_and_si256(a, b)
-    }
-    #[inline(always)]
-    unsafe fn or(a: __m256i, b: __m256i) -> __m256i {
-        _mm256_or_si256(a, b)
-    }
-    #[inline(always)]
-    unsafe fn mask_mov(src: __m256i, k: __m256i, a: __m256i) -> __m256i {
-        _mm256_blendv_epi8(src, a, k)
-    }
-    #[inline(always)]
     unsafe fn keep_max(acc: __m256i, k: __m256i, v: __m256i) -> __m256i {
         _mm256_blendv_epi8(acc, _mm256_max_epi16(acc, v), k)
     }
@@ -271,14 +302,6 @@ impl Lanes for I16 {
         let lane_bits = _mm256_loadu_si256(LANE_BITS.as_ptr() as *const __m256i);
         let set = _mm256_and_si256(_mm256_set1_epi16(bits as u16 as i16), lane_bits);
         _mm256_cmpeq_epi16(set, lane_bits)
-    }
-    #[inline(always)]
-    unsafe fn load_mask(p: *const u8) -> __m256i {
-        Self::load(p)
-    }
-    #[inline(always)]
-    unsafe fn store_mask(p: *mut u8, k: __m256i) {
-        Self::store(p, k)
     }
     #[inline(always)]
     unsafe fn diag<const LOCAL: bool>(h_diag: __m256i, s: __m256i, _bias: __m256i) -> __m256i {
@@ -328,12 +351,6 @@ impl Lanes for I16 {
         words.write_unaligned([even[0], even[1], odd[0], odd[1]]);
     }
     #[inline(always)]
-    fn code(pair: &[u8], before: Option<&[u8]>, odd: bool, l: usize, local: bool) -> u8 {
-        let e = Self::e_open(pair, before, odd, l);
-        let f = Self::f_open(pair, odd, l);
-        Self::state(pair, odd, l, local) | (u8::from(e) * E_OPEN) | (u8::from(f) * F_OPEN)
-    }
-    #[inline(always)]
     fn state(pair: &[u8], odd: bool, l: usize, local: bool) -> u8 {
         let bits = i16_row(pair, odd) >> i16_bit(l);
         I16_STATES[(usize::from(local) << 2) | ((bits & 1) << 1 | (bits >> 8) & 1) as usize]
@@ -359,14 +376,6 @@ impl Lanes for I16 {
     #[inline(always)]
     unsafe fn lookup(job: &Job, _bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Profiles {
         profiles(job, 0, -128, rows, Self::N, ws)
-    }
-    #[inline(always)]
-    unsafe fn set_query(lookup: &Profiles, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
-        set_profile(lookup, ws, l, qc)
-    }
-    #[inline(always)]
-    unsafe fn column(lookup: &Profiles, ws: &mut BatchWorkspace, refs: *const u8) -> Column {
-        transpose_column(lookup, ws, refs, Self::N)
     }
     #[inline(always)]
     unsafe fn scores(_: &Profiles, column: &Column, u: usize) -> [__m256i; 2] {
@@ -396,35 +405,16 @@ fn u8_planes(pair: &[u8], odd: bool, half: usize) -> u64 {
 pub(super) struct U8;
 
 impl Lanes for U8 {
-    type V = __m256i;
-    type M = __m256i;
+    shared_lanes!();
     type Trace = [u32; 4];
-    type Lookup = Profiles;
-    type Column = Column;
     const N: usize = 32;
-    const BYTES: usize = 32;
-    const MASK_BYTES: usize = 32;
     const NEG: i32 = 0;
     const MAX: i32 = u8::MAX as i32;
     const BIASED: bool = true;
-    const CLEAN_PADDING: bool = true;
-    const E_AHEAD: bool = true;
 
-    #[inline(always)]
-    unsafe fn zero() -> __m256i {
-        _mm256_setzero_si256()
-    }
     #[inline(always)]
     unsafe fn splat(x: i32) -> __m256i {
         _mm256_set1_epi8(x.clamp(Self::NEG, Self::MAX) as u8 as i8)
-    }
-    #[inline(always)]
-    unsafe fn load(p: *const u8) -> __m256i {
-        _mm256_loadu_si256(p as *const __m256i)
-    }
-    #[inline(always)]
-    unsafe fn store(p: *mut u8, v: __m256i) {
-        _mm256_storeu_si256(p as *mut __m256i, v)
     }
     #[inline(always)]
     unsafe fn subs(a: __m256i, b: __m256i) -> __m256i {
@@ -449,18 +439,6 @@ impl Lanes for U8 {
         _mm256_cmpeq_epi8(_mm256_max_epu8(a, b), a)
     }
     #[inline(always)]
-    unsafe fn and(a: __m256i, b: __m256i) -> __m256i {
-        _mm256_and_si256(a, b)
-    }
-    #[inline(always)]
-    unsafe fn or(a: __m256i, b: __m256i) -> __m256i {
-        _mm256_or_si256(a, b)
-    }
-    #[inline(always)]
-    unsafe fn mask_mov(src: __m256i, k: __m256i, a: __m256i) -> __m256i {
-        _mm256_blendv_epi8(src, a, k)
-    }
-    #[inline(always)]
     unsafe fn keep_max(acc: __m256i, k: __m256i, v: __m256i) -> __m256i {
         _mm256_blendv_epi8(acc, _mm256_max_epu8(acc, v), k)
     }
@@ -477,14 +455,6 @@ impl Lanes for U8 {
         );
         let select = _mm256_set1_epi64x(0x8040_2010_0804_0201u64 as i64);
         _mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select)
-    }
-    #[inline(always)]
-    unsafe fn load_mask(p: *const u8) -> __m256i {
-        Self::load(p)
-    }
-    #[inline(always)]
-    unsafe fn store_mask(p: *mut u8, k: __m256i) {
-        Self::store(p, k)
     }
     #[inline(always)]
     unsafe fn diag<const LOCAL: bool>(h_diag: __m256i, s: __m256i, bias: __m256i) -> __m256i {
@@ -527,12 +497,6 @@ impl Lanes for U8 {
         ]);
     }
     #[inline(always)]
-    fn code(pair: &[u8], before: Option<&[u8]>, odd: bool, l: usize, local: bool) -> u8 {
-        let e = Self::e_open(pair, before, odd, l);
-        let f = Self::f_open(pair, odd, l);
-        Self::state(pair, odd, l, local) | (u8::from(e) * E_OPEN) | (u8::from(f) * F_OPEN)
-    }
-    #[inline(always)]
     fn state(pair: &[u8], odd: bool, l: usize, local: bool) -> u8 {
         // By (local, diagonal, "from F" or "H is 0").
         const STATES: [u8; 8] = [INS, DEL, DIAG, DIAG, INS, DEL, DIAG, ZERO];
@@ -562,14 +526,6 @@ impl Lanes for U8 {
     unsafe fn lookup(job: &Job, bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Profiles {
         // Padding rows scored 0, i.e. `-bias`: below every real cell, as -128 is on 16 bits.
         profiles(job, bias, 0, rows, Self::N, ws)
-    }
-    #[inline(always)]
-    unsafe fn set_query(lookup: &Profiles, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
-        set_profile(lookup, ws, l, qc)
-    }
-    #[inline(always)]
-    unsafe fn column(lookup: &Profiles, ws: &mut BatchWorkspace, refs: *const u8) -> Column {
-        transpose_column(lookup, ws, refs, Self::N)
     }
     #[inline(always)]
     unsafe fn scores(_: &Profiles, column: &Column, u: usize) -> [__m256i; 2] {

@@ -193,13 +193,7 @@ macro_rules! shared_lanes {
             (pair[l] >> (u8::from(odd) * 4)) & 0xf
         }
         fn set_mask(row: &mut [u8], l: usize, on: bool) {
-            let mut bits = u64::from_ne_bytes(row[..8].try_into().unwrap_or_default());
-            if on {
-                bits |= 1 << l;
-            } else {
-                bits &= !(1 << l);
-            }
-            row[..8].copy_from_slice(&bits.to_ne_bytes());
+            super::set_mask_bit(row, l, on)
         }
         #[inline(always)]
         unsafe fn lookup(job: &Job, bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Pages {

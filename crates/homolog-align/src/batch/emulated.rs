@@ -190,13 +190,7 @@ impl<const NARROW: bool> Lanes for Emulated<NARROW> {
         row[4 * l..4 * l + 4].copy_from_slice(&x.to_ne_bytes());
     }
     fn set_mask(row: &mut [u8], l: usize, on: bool) {
-        let mut bits = u64::from_ne_bytes(row[..8].try_into().unwrap_or_default());
-        if on {
-            bits |= 1 << l;
-        } else {
-            bits &= !(1 << l);
-        }
-        row[..8].copy_from_slice(&bits.to_ne_bytes());
+        super::set_mask_bit(row, l, on)
     }
 
     unsafe fn lookup(job: &Job, bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Table {
