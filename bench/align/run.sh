@@ -18,6 +18,11 @@
 #
 # Usage: bench/align/run.sh [DATA_DIR] [LONG_LEN]   (defaults: $HOMOLOG_DATA or
 #        ../shared/data; 35000; LONG_LEN=0 skips the long pair); ROUNDS=N (default 2)
+# Environment, for a machine without the toolchain (binaries built elsewhere, copied over):
+#   BUILD=0          no cargo call: the examples are taken from $CARGO_TARGET_DIR/release/examples
+#   PARASAIL_BENCH   a built parasail_bench (default: compiled here with cc -lparasail)
+#   PAIRS            a pairs TSV made by make_pairs.py (default: made here from DATA_DIR)
+#   PYTHON_PEER=0    leaves out Python parasail (default 1: required)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -28,21 +33,38 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 trap 'rm -rf "$work"' EXIT
 
 py=""
+python_peer="${PYTHON_PEER:-1}"
 for cand in python3 /usr/bin/python3; do
   if "$cand" -c "import parasail" >/dev/null 2>&1; then py="$cand"; break; fi
 done
-[ -n "$py" ] || { echo "error: no python with the parasail module (apt-get install python3-parasail)" >&2; exit 1; }
+if [ "$python_peer" = 0 ]; then
+  py=python3
+elif [ -z "$py" ]; then
+  echo "error: no python with the parasail module (apt-get install python3-parasail; PYTHON_PEER=0 leaves that peer out)" >&2
+  exit 1
+fi
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), AVX2: $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no)"
-echo "parasail: $(dpkg-query -W -f='${Version}' libparasail-dev 2>/dev/null || echo unknown); python parasail: $("$py" -c 'import parasail; print(parasail.__version__)')"
+if [ "$python_peer" != 0 ]; then pyver="$("$py" -c 'import parasail; print(parasail.__version__)')"; else pyver="left out"; fi
+echo "parasail: $(dpkg-query -W -f='${Version}' libparasail-dev 2>/dev/null || echo unknown); python parasail: $pyver"
 
-(cd "$root" && cargo build -q --release -p homolog-pairs --example pairs_bench \
-  && cargo build -q --release -p homolog-align --example align_bench)
-cc -O2 -o "$work/parasail_bench" "$here/parasail_bench.c" -lparasail
+if [ "${BUILD:-1}" != 0 ]; then
+  (cd "$root" && cargo build -q --release -p homolog-pairs --example pairs_bench \
+    && cargo build -q --release -p homolog-align --example align_bench)
+fi
+if [ -n "${PARASAIL_BENCH:-}" ]; then
+  cp "$PARASAIL_BENCH" "$work/parasail_bench"
+else
+  cc -O2 -o "$work/parasail_bench" "$here/parasail_bench.c" -lparasail
+fi
 
 # Distinct non-empty pairs (parasail rejects empty sequences), sequences only.
-"$py" "$root/scripts/parasail/make_pairs.py" "$data" \
-  | awk -F'\t' '$3 != "" && $4 != "" && !seen[$3 "\t" $4]++ { print $3 "\t" $4 }' > "$work/pairs.tsv"
+if [ -n "${PAIRS:-}" ]; then
+  cp "$PAIRS" "$work/pairs.tsv"
+else
+  "$py" "$root/scripts/parasail/make_pairs.py" "$data" \
+    | awk -F'\t' '$3 != "" && $4 != "" && !seen[$3 "\t" $4]++ { print $3 "\t" $4 }' > "$work/pairs.tsv"
+fi
 echo "pairs: $(wc -l < "$work/pairs.tsv") distinct"
 
 # ROUNDS rounds (default 2), each running every tool once, interleaved (parasail C 32/16/sat,
@@ -57,6 +79,7 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
   l="$(load)"; echo "round $round homolog (load $l)" >&2
   "$target/release/examples/pairs_bench" "$work/pairs.tsv" "$work" | sed "s/^\([a-z_0-9]*\) /\1 round $round load $l /" >> "$work/results.txt"
   for w in 32 16; do
+    [ "$python_peer" != 0 ] || continue
     l="$(load)"; echo "round $round parasail Python $w (load $l)" >&2
     "$py" "$here/parasail_python.py" "$w" < "$work/pairs.tsv" | sed "s/^/parasail_python_$w round $round load $l /" >> "$work/results.txt"
   done
@@ -78,17 +101,19 @@ order = ["parasail_python_32", "parasail_python_16", "parasail_c_32", "parasail_
 print(f"best of {len(runs['homolog_1_thread'])} rounds per run")
 print(f"{'run':<22}{'seconds':>10}{'pairs/s':>12}{'GCUPS':>8}{'vs C 32':>10}{'vs C 16':>10}{'fallbacks':>11}  load (1/5/15)")
 b32, b16 = rate(rows["parasail_c_32"])[0], rate(rows["parasail_c_16"])[0]
-for name in order:
+for name in (n for n in order if n in rows):
     r = rows[name]
     p, g = rate(r)
     print(f"{name:<22}{float(r['seconds']):>10.3f}{p:>12.1f}{g:>8.2f}{p / b32:>9.2f}x{p / b16:>9.2f}x"
           f"{r.get('fallbacks', '-'):>11}  {r['load']}")
 for lang in ("c", "python"):
     sums = {w: runs[f"parasail_{lang}_{w}"][0]["checksum"] for w in ("32", "16", "sat") if f"parasail_{lang}_{w}" in runs}
-    print(f"parasail {lang} checksums {sums}: {'equal' if len(set(sums.values())) == 1 else 'DIFFER'}")
+    if sums:
+        print(f"parasail {lang} checksums {sums}: {'equal' if len(set(sums.values())) == 1 else 'DIFFER'}")
 one = rate(rows["homolog_1_thread"])[0]
 allt = rate(rows["homolog_all_threads"])[0]
-for peer in ("parasail_c_32", "parasail_c_16", "parasail_c_sat", "parasail_c_score16", "parasail_python_32", "parasail_python_16"):
+for peer in (p for p in ("parasail_c_32", "parasail_c_16", "parasail_c_sat", "parasail_c_score16",
+                          "parasail_python_32", "parasail_python_16") if p in runs):
     per_round = [float(p["seconds"]) / float(h["seconds"]) for p, h in zip(runs[peer], runs["homolog_1_thread"])]
     print(f"homolog 1 thread vs {peer} (1 thread each): {one / rate(rows[peer])[0]:.2f}x best-of-rounds; "
           f"per round {', '.join(f'{x:.2f}x' for x in per_round)}")
