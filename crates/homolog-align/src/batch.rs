@@ -23,10 +23,10 @@
 //!   so reference lengths cost no padding; pairs are grouped by query length (rows are
 //!   computed up to the group's longest query), longest reference first within a group.
 //!   A group whose lanes would mostly idle is left to the per-pair kernels.
-//! - **Traceback**: every column's trace codes (the scalar kernel's byte, 4 bits per lane
-//!   and row) go to a ring of as many columns as the group's longest reference; a pair is
-//!   walked ([`crate::traceback`]) right after its last column, before its columns are
-//!   reused.
+//! - **Traceback**: every column's trace (4 bits per lane and row: bit planes of the
+//!   scalar kernel's state, `E` and `F` bits, see [`Lanes::trace`]) goes to a ring of as many
+//!   columns as the group's longest reference; a pair is walked ([`crate::traceback`])
+//!   right after its last column, before its columns are reused.
 //! - **Range**: 16-bit lanes run without overflow checks: a pair is taken only when its
 //!   scores provably fit (the lower bound of the 16-bit striped kernels, and
 //!   `max score x min(m, n) < 2^15` above) and its ring fits [`RING_BYTES`]. Other pairs
@@ -42,7 +42,7 @@ mod avx512;
 #[cfg(all(test, target_arch = "x86_64"))]
 mod emulated;
 
-use crate::kernel::Params;
+use crate::kernel::{Params, DEL, DIAG, INS, ZERO};
 use crate::kernel_choice::Mode;
 use crate::traceback::{self, Seqs};
 use crate::{AlignmentStats, BatchLanes, Scoring};
@@ -210,9 +210,9 @@ fn ring_fits(rows: usize, n: usize, lanes: usize) -> bool {
 #[derive(Debug, Default)]
 pub(crate) struct BatchWorkspace {
     /// One record of [`Lanes::RECORD`] bytes per row (one pointer for the row loop): `H` of
-    /// the previous column, `E` (scoring), `E` from the final `H` (traceback), and masks:
-    /// `E` of the next column opened here, a stripe of the lane's pair starts here, the row
-    /// is inside the lane's query (offsets [`Lanes::H`] ..).
+    /// the previous column, `E` (scoring), `E` from the final `H` (traceback), and masks: a
+    /// stripe of the lane's pair starts here, the row is inside the lane's query (offsets
+    /// [`Lanes::H`] ..).
     rows: Vec<Block>,
     /// AVX-512: query symbol codes, 64 / lanes rows per block, `lanes` bytes each.
     codes: Vec<Block>,
@@ -574,15 +574,13 @@ trait Lanes {
     /// Bytes of a register, and of a mask as the per-row buffers store it.
     const BYTES: usize;
     const MASK_BYTES: usize;
-    /// Offsets of a row record's fields (see [`BatchWorkspace`]; the `E` mask only without
-    /// [`Lanes::E_AHEAD`], the valid mask only without [`Lanes::CLEAN_PADDING`]) and its
-    /// size, a multiple of [`Lanes::BYTES`].
+    /// Offsets of a row record's fields (see [`BatchWorkspace`]; the valid mask only
+    /// without [`Lanes::CLEAN_PADDING`]) and its size, a multiple of [`Lanes::BYTES`].
     const H: usize = 0;
     const E: usize = Self::BYTES;
     const EA: usize = 2 * Self::BYTES;
     const START: usize = 3 * Self::BYTES;
-    const EBIT: usize = Self::START + Self::MASK_BYTES;
-    const VALID: usize = Self::EBIT + if Self::E_AHEAD { 0 } else { Self::MASK_BYTES };
+    const VALID: usize = Self::START + Self::MASK_BYTES;
     const RECORD: usize = (Self::VALID
         + if Self::CLEAN_PADDING {
             0
@@ -596,9 +594,6 @@ trait Lanes {
     const MAX: i32;
     /// Scores are stored as `s + bias` (8-bit lanes).
     const BIASED: bool;
-    /// The trace of a column holds the `E` bits of the next one (computed there), so none
-    /// are stored per row; a pair's column 0 opens `E` in every row.
-    const E_AHEAD: bool;
     /// Rows past a lane's query score every residue at -128 and start from minus infinity
     /// when the lane takes a pair, so in a local alignment their values stay below the
     /// best score so far or the column's maximum (each is a query row's value minus a gap
@@ -624,7 +619,6 @@ trait Lanes {
     unsafe fn bits(k: Self::M) -> u64;
     unsafe fn from_bits(bits: u64) -> Self::M;
     unsafe fn load_mask(p: *const u8) -> Self::M;
-    unsafe fn store_mask(p: *mut u8, k: Self::M);
     /// The diagonal value `h_diag + s` (local: at least 0; 8-bit lanes: `s` biased).
     unsafe fn diag<const LOCAL: bool>(h_diag: Self::V, s: Self::V, bias: Self::V) -> Self::V;
     /// Global alignments: the top border of the column each lane is at, `H(-1, j)`, and the
@@ -633,8 +627,13 @@ trait Lanes {
     unsafe fn border(j_row: *mut u8, open_neg: Self::V, ext: Self::V) -> (Self::V, Self::V);
     /// The trace of one row: per lane, whether `H` came from the diagonal (`diag`), else
     /// from `F` (`H` is `ft`, the true `F`, not above it: the first-pass `hfp`), else from
-    /// `E`; whether a local `H` is a 0 (from the diagonal); whether `E` and `F` were opened
-    /// there.
+    /// `E`; whether a local `H` is a 0 (from the diagonal); whether `E` opens in the next
+    /// column (`e_open`: a column's trace holds the next one's `E` bits, so a pair's column
+    /// 0 opens `E` in every row) and whether `F` opened here.
+    ///
+    /// Unless a lane type says otherwise, as bit planes (a bit per lane, lane `l` bit
+    /// `l % 8` of byte `l / 8`), [`plane_bit`]: the diagonal, a second state plane ("from
+    /// F"; local alignments: "H is 0" where diagonal), `E` and `F`.
     unsafe fn trace<const LOCAL: bool>(
         diag: Self::M,
         hfp: Self::V,
@@ -646,24 +645,34 @@ trait Lanes {
     unsafe fn no_trace() -> Self::Trace;
     /// Writes the trace of rows `2u` and `2u + 1`: `N` bytes.
     unsafe fn store_pair(dst: *mut u8, even: Self::Trace, odd: Self::Trace);
-    /// The scalar kernel's trace byte ([`crate::kernel`]: state, `E_OPEN`, `F_OPEN`) of
-    /// lane `l` in the even or `odd` row of the `N` bytes `store_pair` wrote, given those
-    /// of the previous column of the pair (`None` in its column 0).
-    fn code(pair: &[u8], before: Option<&[u8]>, odd: bool, l: usize, local: bool) -> u8;
-    /// The parts of [`Lanes::code`] that the walk reads one at a time: the state bits, ...
+    /// The parts of the scalar kernel's trace byte ([`crate::kernel`]) that the walk reads
+    /// one at a time, for lane `l` in the even or `odd` row of the `N` bytes `store_pair`
+    /// wrote: the state bits, ...
     #[inline(always)]
     fn state(pair: &[u8], odd: bool, l: usize, local: bool) -> u8 {
-        Self::code(pair, None, odd, l, local) & crate::kernel::STATE_MASK
+        // By (local, diagonal, second plane).
+        const STATES: [u8; 8] = [INS, DEL, DIAG, DIAG, INS, DEL, DIAG, ZERO];
+        let bit = |plane| usize::from(plane_bit(pair, Self::N, odd, plane, l));
+        STATES[(usize::from(local) << 2) | (bit(0) << 1) | bit(1)]
     }
-    /// ... whether `E` opened (`before` as for `code`) ...
+    /// ... whether `E` opened, from the bytes of the previous column of the pair (`None`
+    /// in its column 0) ...
     #[inline(always)]
-    fn e_open(pair: &[u8], before: Option<&[u8]>, odd: bool, l: usize) -> bool {
-        Self::code(pair, before, odd, l, false) & crate::kernel::E_OPEN != 0
+    fn e_open(_pair: &[u8], before: Option<&[u8]>, odd: bool, l: usize) -> bool {
+        before.is_none_or(|before| plane_bit(before, Self::N, odd, 2, l))
     }
     /// ... and whether `F` opened.
     #[inline(always)]
     fn f_open(pair: &[u8], odd: bool, l: usize) -> bool {
-        Self::code(pair, None, odd, l, false) & crate::kernel::F_OPEN != 0
+        plane_bit(pair, Self::N, odd, 3, l)
+    }
+    /// The whole trace byte (state, `E_OPEN`, `F_OPEN`), for the tests of the layouts.
+    #[cfg(test)]
+    fn code(pair: &[u8], before: Option<&[u8]>, odd: bool, l: usize, local: bool) -> u8 {
+        use crate::kernel::{E_OPEN, F_OPEN};
+        let e = Self::e_open(pair, before, odd, l);
+        let f = Self::f_open(pair, odd, l);
+        Self::state(pair, odd, l, local) | (u8::from(e) * E_OPEN) | (u8::from(f) * F_OPEN)
     }
     /// Lane `l` of a row, as a value; sets it to `x` (clamped to the lane range).
     fn get(row: &[u8], l: usize) -> i32;
@@ -683,6 +692,15 @@ trait Lanes {
     ) -> Self::Column;
     /// Scores of rows `2u` and `2u + 1` of the column.
     unsafe fn scores(lookup: &Self::Lookup, column: &Self::Column, u: usize) -> [Self::V; 2];
+}
+
+/// Bit of lane `l` in trace plane `plane` (0: diagonal, 1: second state plane, 2: `E`, 3:
+/// `F`) of the even or `odd` row, in the bytes that `store_pair` wrote for `lanes` lanes as
+/// bit planes: the even row's four planes, then the odd row's, `lanes / 8` bytes each.
+#[inline(always)]
+fn plane_bit(pair: &[u8], lanes: usize, odd: bool, plane: usize, l: usize) -> bool {
+    let at = (4 * usize::from(odd) + plane) * (lanes / 8) + l / 8;
+    (pair[at] >> (l % 8)) & 1 == 1
 }
 
 /// Lane `l` of a row of `i16` lanes.
@@ -809,9 +827,6 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                 L::set(&mut row[L::E..L::E + width], l, e0 - step);
                 L::set(&mut row[L::EA..L::EA + width], l, e0 - step);
                 L::set_mask(&mut row[L::START..L::START + mask_width], l, start);
-                if !L::E_AHEAD {
-                    L::set_mask(&mut row[L::EBIT..L::EBIT + mask_width], l, true);
-                }
                 if !L::CLEAN_PADDING {
                     L::set_mask(&mut row[L::VALID..L::VALID + mask_width], l, true);
                 }
@@ -904,17 +919,9 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                 h_up_open = e_open;
                 let e_ext = L::subs(L::load(row.add(L::EA)), v_ext);
                 L::store(row.add(L::EA), L::max(e_open, e_ext));
-                // Traceback: H state, F bit, and the E bit of this column (stored by the
-                // previous one) or of the next.
+                // Traceback: H state, F bit, and the E bit of the next column.
                 let e_next = L::gt(e_open, e_ext);
-                let e_bit = if L::E_AHEAD {
-                    e_next
-                } else {
-                    let here = L::load_mask(row.add(L::EBIT));
-                    L::store_mask(row.add(L::EBIT), e_next);
-                    here
-                };
-                *trace = L::trace::<LOCAL>(L::eq(hv, hd), hfp, ft, hv, e_bit, k_fopen);
+                *trace = L::trace::<LOCAL>(L::eq(hv, hd), hfp, ft, hv, e_next, k_fopen);
                 L::store(row.add(L::H), hv);
                 if LOCAL && L::CLEAN_PADDING {
                     col_max = L::max(col_max, hv);

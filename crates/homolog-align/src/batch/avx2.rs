@@ -15,7 +15,7 @@
 use std::arch::x86_64::*;
 
 use super::{get_i16, run_group, set_i16, BatchWorkspace, Block, Job, Lanes};
-use crate::kernel::{DEL, DIAG, E_OPEN, F_OPEN, INS, ZERO};
+use crate::kernel::{DEL, DIAG, INS, ZERO};
 use crate::AlignmentStats;
 
 /// Profile scores against each reference symbol, for `vpshufb`: query symbols `0..16` in
@@ -81,7 +81,6 @@ macro_rules! shared_lanes {
         const BYTES: usize = 32;
         const MASK_BYTES: usize = 32;
         const CLEAN_PADDING: bool = true;
-        const E_AHEAD: bool = true;
 
         #[inline(always)]
         unsafe fn zero() -> __m256i {
@@ -110,16 +109,6 @@ macro_rules! shared_lanes {
         #[inline(always)]
         unsafe fn load_mask(p: *const u8) -> __m256i {
             Self::load(p)
-        }
-        #[inline(always)]
-        unsafe fn store_mask(p: *mut u8, k: __m256i) {
-            Self::store(p, k)
-        }
-        #[inline(always)]
-        fn code(pair: &[u8], before: Option<&[u8]>, odd: bool, l: usize, local: bool) -> u8 {
-            let e = Self::e_open(pair, before, odd, l);
-            let f = Self::f_open(pair, odd, l);
-            Self::state(pair, odd, l, local) | (u8::from(e) * E_OPEN) | (u8::from(f) * F_OPEN)
         }
         #[inline(always)]
         unsafe fn set_query(lookup: &Profiles, ws: &mut BatchWorkspace, l: usize, qc: &[u8]) {
@@ -392,15 +381,6 @@ static BYTE_OF_LANE: [u8; 32] = [
     0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
 ];
 
-/// Two trace planes of the even or `odd` row of an 8-bit lanes' pair of rows, as one word:
-/// the states (diagonal, second plane) for `half` 0, the gaps (`E` in the next column, `F`)
-/// for `half` 1.
-#[inline(always)]
-fn u8_planes(pair: &[u8], odd: bool, half: usize) -> u64 {
-    let at = 16 * usize::from(odd) + 8 * half;
-    u64::from_ne_bytes(pair[at..at + 8].try_into().unwrap_or_default())
-}
-
 /// 32 x `u8`, unsigned saturating, biased scores (local alignments).
 pub(super) struct U8;
 
@@ -496,22 +476,6 @@ impl Lanes for U8 {
             even[0], even[1], even[2], even[3], odd[0], odd[1], odd[2], odd[3],
         ]);
     }
-    #[inline(always)]
-    fn state(pair: &[u8], odd: bool, l: usize, local: bool) -> u8 {
-        // By (local, diagonal, "from F" or "H is 0").
-        const STATES: [u8; 8] = [INS, DEL, DIAG, DIAG, INS, DEL, DIAG, ZERO];
-        let states = u8_planes(pair, odd, 0) >> l;
-        STATES[(usize::from(local) << 2) | ((states & 1) << 1 | (states >> 32) & 1) as usize]
-    }
-    #[inline(always)]
-    fn e_open(_: &[u8], before: Option<&[u8]>, odd: bool, l: usize) -> bool {
-        // The previous column computed this one's E bits (column 0: E opens everywhere).
-        before.is_none_or(|before| (u8_planes(before, odd, 1) >> l) & 1 == 1)
-    }
-    #[inline(always)]
-    fn f_open(pair: &[u8], odd: bool, l: usize) -> bool {
-        (u8_planes(pair, odd, 1) >> (l + 32)) & 1 == 1
-    }
     fn get(row: &[u8], l: usize) -> i32 {
         i32::from(row[l])
     }
@@ -567,6 +531,7 @@ pub(super) unsafe fn run_u8(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::{E_OPEN, F_OPEN};
 
     /// The pieces whose layouts the walk relies on: the transpose's row order, lanes to bits
     /// and back, and trace words decoded into the scalar kernel's bytes.

@@ -3,14 +3,14 @@
 //! Scores: the substitution matrix lives in ten registers as five 128-byte pages of
 //! `128 / size` matrix columns each; a column fixes each lane's reference residue, hence its
 //! page (a mask per page) and offset, and 64 query residues (two rows of 32 lanes or one of
-//! 64) are looked up with five `vpermi2b` and four blends. Masks are `u64` bit masks (a bit
-//! per lane), stored as such. Trace: the scalar kernel's byte per cell, 4 bits each (two
-//! rows per byte).
+//! 64) are looked up with five `vpermi2b` and four blends; a page that none of the column's
+//! lanes needs is skipped (the last one holds the rare symbols B, Z, X and `*` of NCBI's
+//! matrices). Masks are `u64` bit masks (a bit per lane), stored as such. Trace: per row,
+//! the comparisons' masks as bit planes (see [`Lanes::trace`]).
 
 use std::arch::x86_64::*;
 
 use super::{get_i16, run_group, set_i16, BatchWorkspace, Block, Job, Lanes};
-use crate::kernel::{DEL, DIAG, E_OPEN, F_OPEN, INS, ZERO};
 use crate::AlignmentStats;
 
 /// Pages of the score lookup (128 table bytes each).
@@ -128,25 +128,27 @@ unsafe fn lookup(pages: &Pages, column: &PageColumn, t: usize) -> __m512i {
     let idx = _mm512_add_epi8(_mm512_loadu_si512(column.codes.add(t)), column.dw);
     let mut bytes = _mm512_permutex2var_epi8(tabs[0], idx, tabs[1]);
     for g in 1..PAGES {
-        let page = _mm512_permutex2var_epi8(tabs[2 * g], idx, tabs[2 * g + 1]);
-        bytes = _mm512_mask_blend_epi8(column.pages[g], bytes, page);
+        // The same branch for every row of the column: predicted.
+        if column.pages[g] != 0 {
+            let page = _mm512_permutex2var_epi8(tabs[2 * g], idx, tabs[2 * g + 1]);
+            bytes = _mm512_mask_blend_epi8(column.pages[g], bytes, page);
+        }
     }
     bytes
 }
 
-/// What both AVX-512 lane types share: registers, `u64` masks, nibble traces and the page
+/// What both AVX-512 lane types share: registers, `u64` masks, bit-plane traces and the page
 /// lookup (`N` lanes).
 macro_rules! shared_lanes {
     () => {
         type V = __m512i;
         type M = u64;
-        type Trace = __m512i;
+        type Trace = [u64; 4];
         type Lookup = Pages;
         type Column = PageColumn;
         const BYTES: usize = 64;
         const MASK_BYTES: usize = 8;
         const CLEAN_PADDING: bool = false;
-        const E_AHEAD: bool = false;
 
         #[inline(always)]
         unsafe fn zero() -> __m512i {
@@ -181,16 +183,26 @@ macro_rules! shared_lanes {
             (p as *const u64).read_unaligned()
         }
         #[inline(always)]
-        unsafe fn store_mask(p: *mut u8, k: u64) {
-            (p as *mut u64).write_unaligned(k)
+        unsafe fn trace<const LOCAL: bool>(
+            diag: u64,
+            _hfp: __m512i,
+            ft: __m512i,
+            h: __m512i,
+            e_open: u64,
+            f_open: u64,
+        ) -> [u64; 4] {
+            // `H` is from F (one compare); local alignments put "H is 0" where diagonal.
+            let from_f = Self::eq(h, ft);
+            let second = if LOCAL {
+                (from_f & !diag) | (diag & Self::eq(h, _mm512_setzero_si512()))
+            } else {
+                from_f
+            };
+            [diag, second, e_open, f_open]
         }
         #[inline(always)]
-        unsafe fn no_trace() -> __m512i {
-            _mm512_setzero_si512()
-        }
-        fn code(pair: &[u8], _: Option<&[u8]>, odd: bool, l: usize, _local: bool) -> u8 {
-            // Low nibbles the even row, high ones the odd row.
-            (pair[l] >> (u8::from(odd) * 4)) & 0xf
+        unsafe fn no_trace() -> [u64; 4] {
+            [0; 4]
         }
         fn set_mask(row: &mut [u8], l: usize, on: bool) {
             super::set_mask_bit(row, l, on)
@@ -271,34 +283,11 @@ impl Lanes for I16 {
         (diag, top)
     }
     #[inline(always)]
-    unsafe fn trace<const LOCAL: bool>(
-        diag: u64,
-        _hfp: __m512i,
-        ft: __m512i,
-        h: __m512i,
-        e_open: u64,
-        f_open: u64,
-    ) -> __m512i {
-        let del = Self::eq(h, ft);
-        let zero = if LOCAL {
-            diag & Self::eq(h, _mm512_setzero_si512())
-        } else {
-            0
-        };
-        let b = |x: u8| _mm256_set1_epi8(x as i8);
-        let mut state = _mm256_mask_mov_epi8(b(INS), del as u32, b(DEL));
-        state = _mm256_mask_mov_epi8(state, diag as u32, b(DIAG));
-        state = _mm256_mask_mov_epi8(state, zero as u32, b(ZERO));
-        let mut bits = _mm256_maskz_mov_epi8(f_open as u32, b(F_OPEN));
-        bits = _mm256_mask_add_epi8(bits, e_open as u32, bits, b(E_OPEN));
-        _mm512_castsi256_si512(_mm256_or_si256(state, bits))
-    }
-    #[inline(always)]
-    unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i) {
-        // Bytes below 16: a 16-bit shift moves each byte's nibble up within the byte.
-        let odd = _mm256_slli_epi16::<4>(_mm512_castsi512_si256(odd));
-        let packed = _mm256_or_si256(_mm512_castsi512_si256(even), odd);
-        _mm256_storeu_si256(dst as *mut __m256i, packed);
+    unsafe fn store_pair(dst: *mut u8, even: [u64; 4], odd: [u64; 4]) {
+        // 32 lanes: planes of 32 bits.
+        let words: [u32; 8] =
+            std::array::from_fn(|k| (if k < 4 { even[k] } else { odd[k - 4] }) as u32);
+        (dst as *mut [u32; 8]).write_unaligned(words);
     }
     fn get(row: &[u8], l: usize) -> i32 {
         get_i16(row, l)
@@ -370,33 +359,11 @@ impl Lanes for U8 {
         (_mm512_setzero_si512(), _mm512_setzero_si512())
     }
     #[inline(always)]
-    unsafe fn trace<const LOCAL: bool>(
-        diag: u64,
-        _hfp: __m512i,
-        ft: __m512i,
-        h: __m512i,
-        e_open: u64,
-        f_open: u64,
-    ) -> __m512i {
-        let del = Self::eq(h, ft);
-        let zero = if LOCAL {
-            diag & Self::eq(h, _mm512_setzero_si512())
-        } else {
-            0
-        };
-        let b = |x: u8| _mm512_set1_epi8(x as i8);
-        let mut state = _mm512_mask_mov_epi8(b(INS), del, b(DEL));
-        state = _mm512_mask_mov_epi8(state, diag, b(DIAG));
-        state = _mm512_mask_mov_epi8(state, zero, b(ZERO));
-        let mut bits = _mm512_maskz_mov_epi8(f_open, b(F_OPEN));
-        bits = _mm512_mask_add_epi8(bits, e_open, bits, b(E_OPEN));
-        _mm512_or_si512(state, bits)
-    }
-    #[inline(always)]
-    unsafe fn store_pair(dst: *mut u8, even: __m512i, odd: __m512i) {
-        // Bytes below 16: a 16-bit shift moves each byte's nibble up within the byte.
-        let packed = _mm512_or_si512(even, _mm512_slli_epi16::<4>(odd));
-        _mm512_storeu_si512(dst as *mut __m512i, packed);
+    unsafe fn store_pair(dst: *mut u8, even: [u64; 4], odd: [u64; 4]) {
+        let words = [
+            even[0], even[1], even[2], even[3], odd[0], odd[1], odd[2], odd[3],
+        ];
+        (dst as *mut [u64; 8]).write_unaligned(words);
     }
     fn get(row: &[u8], l: usize) -> i32 {
         i32::from(row[l])
@@ -442,4 +409,65 @@ pub(super) unsafe fn run_u8(
     left: &mut Vec<usize>,
 ) {
     run_group::<U8, true>(ws, job, group, out, left)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::{DEL, DIAG, E_OPEN, F_OPEN, INS, ZERO};
+
+    /// Trace planes decoded into the scalar kernel's bytes, for `L`'s `N` lanes: lane `l`
+    /// diagonal (l % 4 == 0), from E (l % 4 == 1), from F (else); H is 0 in lanes 0 mod 8;
+    /// E opens in the next column in odd lanes, F in the upper half.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi")]
+    unsafe fn check_planes<L: Lanes<V = __m512i, M = u64>>(values: impl Fn(u8) -> __m512i) {
+        let n = L::N;
+        let mask = |f: &dyn Fn(usize) -> bool| (0..n).filter(|&l| f(l)).map(|l| 1u64 << l).sum();
+        let diag = mask(&|l| l % 4 == 0);
+        let f_wins = mask(&|l| l % 4 >= 2);
+        let h = L::mask_mov(values(5), mask(&|l| l % 8 == 0), values(0));
+        let ft = L::mask_mov(values(1), f_wins, values(5));
+        let e_next = mask(&|l| l % 2 == 1);
+        let f_open = mask(&|l| l >= n / 2);
+        for local in [false, true] {
+            let trace = if local {
+                L::trace::<true>(diag, h, ft, h, e_next, f_open)
+            } else {
+                L::trace::<false>(diag, h, ft, h, e_next, f_open)
+            };
+            let mut pair = vec![0u8; n];
+            L::store_pair(pair.as_mut_ptr(), L::no_trace(), trace);
+            for l in 0..n {
+                let state = match l % 4 {
+                    0 if local && l % 8 == 0 => ZERO,
+                    0 => DIAG,
+                    1 => INS,
+                    _ => DEL,
+                };
+                let f = if l >= n / 2 { F_OPEN } else { 0 };
+                assert_eq!(
+                    L::code(&pair, None, true, l, local),
+                    state | E_OPEN | f,
+                    "lane {l}"
+                );
+                let e = if l % 2 == 1 { E_OPEN } else { 0 };
+                assert_eq!(L::code(&pair, Some(&pair), true, l, local), state | e | f);
+                // The even row: no plane set.
+                assert_eq!(L::code(&pair, Some(&pair), false, l, local), INS);
+            }
+        }
+    }
+
+    #[test]
+    fn trace_planes_round_trip() {
+        if !available() {
+            println!("no AVX-512 (F, BW, VL, VBMI) on this CPU: the AVX-512 lanes never run here");
+            return;
+        }
+        // SAFETY: the CPU has the instructions (checked above).
+        unsafe {
+            check_planes::<I16>(|x| _mm512_set1_epi16(i16::from(x)));
+            check_planes::<U8>(|x| _mm512_set1_epi8(x as i8));
+        }
+    }
 }

@@ -1,11 +1,10 @@
 //! Portable lanes for the tests: 8 lanes of `i32` holding the values of 16-bit or biased
-//! 8-bit lanes, with the AVX-512 lanes' layout choices (`u64` masks, `E` masks per row, a
-//! valid mask for padding rows, 4-bit trace codes). They run the generic loop
-//! ([`run_group`]) through the paths that only the AVX-512 lanes take on real CPUs, on any
-//! CPU, so those paths are tested where AVX-512 is missing.
+//! 8-bit lanes, with the AVX-512 lanes' layout choices (`u64` masks, a valid mask for
+//! padding rows, bit-plane traces). They run the generic loop ([`run_group`]) through the
+//! paths that only the AVX-512 lanes take on real CPUs, on any CPU, so those paths are
+//! tested where AVX-512 is missing.
 
 use super::{run_group, BatchWorkspace, Block, Job, Lanes};
-use crate::kernel::{DEL, DIAG, E_OPEN, F_OPEN, INS, ZERO};
 use crate::AlignmentStats;
 
 const LANES: usize = 8;
@@ -44,7 +43,7 @@ impl<const NARROW: bool> Emulated<NARROW> {
 impl<const NARROW: bool> Lanes for Emulated<NARROW> {
     type V = Values;
     type M = u64;
-    type Trace = [u8; LANES];
+    type Trace = [u8; 4];
     type Lookup = Table;
     type Column = Column;
     const N: usize = LANES;
@@ -57,7 +56,6 @@ impl<const NARROW: bool> Lanes for Emulated<NARROW> {
         i16::MAX as i32
     };
     const BIASED: bool = NARROW;
-    const E_AHEAD: bool = false;
     const CLEAN_PADDING: bool = false;
 
     unsafe fn zero() -> Values {
@@ -114,9 +112,6 @@ impl<const NARROW: bool> Lanes for Emulated<NARROW> {
     unsafe fn load_mask(p: *const u8) -> u64 {
         (p as *const u64).read_unaligned()
     }
-    unsafe fn store_mask(p: *mut u8, k: u64) {
-        (p as *mut u64).write_unaligned(k)
-    }
     unsafe fn diag<const LOCAL: bool>(h_diag: Values, s: Values, bias: Values) -> Values {
         if NARROW {
             // Saturating unsigned add, then the bias off (at least 0).
@@ -155,32 +150,23 @@ impl<const NARROW: bool> Lanes for Emulated<NARROW> {
         h: Values,
         e_open: u64,
         f_open: u64,
-    ) -> [u8; LANES] {
-        std::array::from_fn(|l| {
-            let on = |k: u64| k >> l & 1 == 1;
-            let state = if on(diag) {
-                if LOCAL && h[l] == 0 {
-                    ZERO
-                } else {
-                    DIAG
-                }
-            } else if h[l] == ft[l] {
-                DEL
-            } else {
-                INS
-            };
-            state | if on(e_open) { E_OPEN } else { 0 } | if on(f_open) { F_OPEN } else { 0 }
-        })
+    ) -> [u8; 4] {
+        let from_f = mask(|l| h[l] == ft[l]);
+        let second = if LOCAL {
+            (from_f & !diag) | (diag & mask(|l| h[l] == 0))
+        } else {
+            from_f
+        };
+        [diag, second, e_open, f_open].map(|k| k as u8)
     }
-    unsafe fn no_trace() -> [u8; LANES] {
-        [0; LANES]
+    unsafe fn no_trace() -> [u8; 4] {
+        [0; 4]
     }
-    unsafe fn store_pair(dst: *mut u8, even: [u8; LANES], odd: [u8; LANES]) {
-        let bytes: [u8; LANES] = std::array::from_fn(|l| even[l] | odd[l] << 4);
+    unsafe fn store_pair(dst: *mut u8, even: [u8; 4], odd: [u8; 4]) {
+        let bytes = [
+            even[0], even[1], even[2], even[3], odd[0], odd[1], odd[2], odd[3],
+        ];
         (dst as *mut [u8; LANES]).write_unaligned(bytes)
-    }
-    fn code(pair: &[u8], _: Option<&[u8]>, odd: bool, l: usize, _local: bool) -> u8 {
-        (pair[l] >> (u8::from(odd) * 4)) & 0xf
     }
     fn get(row: &[u8], l: usize) -> i32 {
         i32::from_ne_bytes(row[4 * l..4 * l + 4].try_into().unwrap_or_default())
