@@ -780,10 +780,14 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     ws.stream.resize(slots * n_lanes, 0);
     ws.ends.clear();
     ws.ends.resize(slots, 0);
-    // Two rows per byte (4-bit trace codes).
+    // Two rows per byte (4 bits per cell).
     let ring_len = slots * rows / 2 * n_lanes;
-    if ws.ring.len() < ring_len {
-        ws.ring.resize(ring_len, 0);
+    // Doubling (up to the largest ring) so that growing groups reallocate rarely.
+    let ring_want = ring_len.max((2 * ws.ring.len()).min(RING_BYTES));
+    if ws.ring.len() < ring_len && crate::table::grow(&mut ws.ring, ring_want).is_err() {
+        // No memory for this group's ring: its pairs go to the per-pair kernels.
+        left.extend_from_slice(group);
+        return;
     }
     let lookup = L::lookup(job, bias, rows, ws);
 

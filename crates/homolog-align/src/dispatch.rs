@@ -186,19 +186,6 @@ fn block_span(c0: usize, checkpoint: Option<usize>) -> Span {
     }
 }
 
-/// Makes `trace` at least `bytes` long (the kernels overwrite every byte they use, so a
-/// longer table is not cleared); `Err(bytes)` if it cannot be allocated.
-#[cfg(target_arch = "x86_64")]
-fn reserve_bytes(trace: &mut Vec<u8>, bytes: usize) -> Result<(), usize> {
-    if trace.len() < bytes {
-        // Free the old table first: never two at once.
-        *trace = Vec::new();
-        trace.try_reserve_exact(bytes).map_err(|_| bytes)?;
-        trace.resize(bytes, 0);
-    }
-    Ok(())
-}
-
 /// Runs the scalar kernel (takes every pair).
 fn run_scalar(ws: &mut Workspace, job: &Job) -> Result<AlignmentStats, AlignError> {
     let m = job.query.len();
@@ -355,7 +342,7 @@ fn run_wide<V: wide::Vector>(
     if job.traced {
         let n = job.reference.len();
         let bytes = w.trace_bytes(n).ok_or(job.too_large(usize::MAX))?;
-        reserve_bytes(trace, bytes).map_err(|b| job.too_large(b))?;
+        crate::table::grow(trace, bytes).map_err(|b| job.too_large(b))?;
     }
     let table: &mut [u8] = if job.traced { &mut trace[..] } else { &mut [] };
     let out = by_mode!(job, |LOCAL, TRACE| wide::run::<V, LOCAL, TRACE>(
@@ -380,7 +367,7 @@ fn run_wide_two_pass<V: wide::Vector>(
     w.reserve_checkpoints(n, every)
         .map_err(|b| job.too_large(b))?;
     let bytes = w.trace_bytes(every).ok_or(job.too_large(usize::MAX))?;
-    reserve_bytes(trace, bytes).map_err(|b| job.too_large(b))?;
+    crate::table::grow(trace, bytes).map_err(|b| job.too_large(b))?;
     let span = Job::forward(every);
     let out = if job.local {
         wide::run::<V, true, false>(w, &mut [], job.rc, job.p, span)

@@ -168,6 +168,7 @@ mod scoring;
 #[cfg(target_arch = "x86_64")]
 mod simd;
 mod stats;
+mod table;
 mod traceback;
 mod twopass;
 #[cfg(target_arch = "x86_64")]

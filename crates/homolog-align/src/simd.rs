@@ -101,14 +101,7 @@ impl SimdWorkspace {
     /// `Err(bytes)` if it cannot be allocated.
     pub(crate) fn reserve_trace(&mut self, n: usize) -> Result<(), usize> {
         let bytes = (self.seg * LANES).checked_mul(n).ok_or(usize::MAX)?;
-        // The kernel overwrites every byte it uses: a longer table is not cleared.
-        if self.trace.len() < bytes {
-            // Free the old table first: never two at once.
-            self.trace = Vec::new();
-            self.trace.try_reserve_exact(bytes).map_err(|_| bytes)?;
-            self.trace.resize(bytes, 0);
-        }
-        Ok(())
+        crate::table::grow(&mut self.trace, bytes)
     }
 
     /// Makes room for the checkpoints of a two-pass traceback over `n` columns
