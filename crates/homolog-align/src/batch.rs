@@ -782,9 +782,9 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     ws.ends.resize(slots, 0);
     // Two rows per byte (4 bits per cell).
     let ring_len = slots * rows / 2 * n_lanes;
-    // Doubling (up to the largest ring) so that growing groups reallocate rarely.
-    let ring_want = ring_len.max((2 * ws.ring.len()).min(RING_BYTES));
-    if ws.ring.len() < ring_len && crate::table::grow(&mut ws.ring, ring_want).is_err() {
+    // Room to double (up to the largest ring): groups grow along the call.
+    let room = (2 * ring_len).min(RING_BYTES);
+    if crate::table::grow(&mut ws.ring, ring_len, room).is_err() {
         // No memory for this group's ring: its pairs go to the per-pair kernels.
         left.extend_from_slice(group);
         return;

@@ -342,7 +342,7 @@ fn run_wide<V: wide::Vector>(
     if job.traced {
         let n = job.reference.len();
         let bytes = w.trace_bytes(n).ok_or(job.too_large(usize::MAX))?;
-        crate::table::grow(trace, bytes).map_err(|b| job.too_large(b))?;
+        crate::table::grow(trace, bytes, bytes).map_err(|b| job.too_large(b))?;
     }
     let table: &mut [u8] = if job.traced { &mut trace[..] } else { &mut [] };
     let out = by_mode!(job, |LOCAL, TRACE| wide::run::<V, LOCAL, TRACE>(
@@ -367,7 +367,7 @@ fn run_wide_two_pass<V: wide::Vector>(
     w.reserve_checkpoints(n, every)
         .map_err(|b| job.too_large(b))?;
     let bytes = w.trace_bytes(every).ok_or(job.too_large(usize::MAX))?;
-    crate::table::grow(trace, bytes).map_err(|b| job.too_large(b))?;
+    crate::table::grow(trace, bytes, bytes).map_err(|b| job.too_large(b))?;
     let span = Job::forward(every);
     let out = if job.local {
         wide::run::<V, true, false>(w, &mut [], job.rc, job.p, span)

@@ -101,7 +101,7 @@ impl SimdWorkspace {
     /// `Err(bytes)` if it cannot be allocated.
     pub(crate) fn reserve_trace(&mut self, n: usize) -> Result<(), usize> {
         let bytes = (self.seg * LANES).checked_mul(n).ok_or(usize::MAX)?;
-        crate::table::grow(&mut self.trace, bytes)
+        crate::table::grow(&mut self.trace, bytes, bytes)
     }
 
     /// Makes room for the checkpoints of a two-pass traceback over `n` columns

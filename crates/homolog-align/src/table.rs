@@ -4,14 +4,20 @@
 /// Tables from this size on are backed by transparent huge pages where Linux offers them.
 const HUGE_FROM: usize = 4 << 20;
 
-/// Makes `table` at least `bytes` long, its new bytes zero. A table that must grow is
-/// freed first (never two at once) and its contents are not kept: the kernels overwrite
-/// every byte they use. `Err(bytes)` if it cannot be allocated.
-pub(crate) fn grow(table: &mut Vec<u8>, bytes: usize) -> Result<(), usize> {
+/// Makes `table` at least `bytes` long, its new bytes zero, with room for `room` bytes
+/// when it must be reallocated (a growing table then reallocates rarely; only the bytes in
+/// use are touched). A table is freed before it is reallocated (never two at once) and its
+/// contents are not kept: the kernels overwrite every byte they use. `Err(bytes)` if it
+/// cannot be allocated.
+pub(crate) fn grow(table: &mut Vec<u8>, bytes: usize, room: usize) -> Result<(), usize> {
     if table.len() < bytes {
-        *table = Vec::new();
-        table.try_reserve_exact(bytes).map_err(|_| bytes)?;
-        advise_huge_pages(table.as_ptr(), table.capacity());
+        if table.capacity() < bytes {
+            *table = Vec::new();
+            table
+                .try_reserve_exact(bytes.max(room))
+                .map_err(|_| bytes)?;
+            advise_huge_pages(table.as_ptr(), table.capacity());
+        }
         table.resize(bytes, 0);
     }
     Ok(())
@@ -47,13 +53,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn grow_keeps_a_long_enough_table_and_zeroes_a_new_one() {
+    fn grow_keeps_a_long_enough_table_and_zeroes_new_bytes() {
         let mut table = vec![7u8; 10];
-        grow(&mut table, 5).unwrap();
+        grow(&mut table, 5, 5).unwrap();
         assert_eq!(table, vec![7u8; 10]);
-        grow(&mut table, HUGE_FROM + 3).unwrap();
+        grow(&mut table, HUGE_FROM + 3, 2 * HUGE_FROM).unwrap();
         assert_eq!(table.len(), HUGE_FROM + 3);
+        assert!(table.capacity() >= 2 * HUGE_FROM);
         assert!(table.iter().all(|&b| b == 0));
-        assert_eq!(grow(&mut Vec::new(), usize::MAX), Err(usize::MAX));
+        // Growing within the room keeps the allocation.
+        let at = table.as_ptr();
+        grow(&mut table, HUGE_FROM + 10, 0).unwrap();
+        assert_eq!((table.as_ptr(), table.len()), (at, HUGE_FROM + 10));
+        assert_eq!(grow(&mut Vec::new(), usize::MAX, 0), Err(usize::MAX));
     }
 }
