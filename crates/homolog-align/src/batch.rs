@@ -613,6 +613,12 @@ trait Lanes {
     unsafe fn or(a: Self::M, b: Self::M) -> Self::M;
     /// `k ? a : src`, lane by lane.
     unsafe fn mask_mov(src: Self::V, k: Self::M, a: Self::V) -> Self::V;
+    /// `k ? restart : fp`: the stripe-local `F` restarts where a lane's stripe starts
+    /// (`restart` is the same for every row; on 8-bit lanes it is their minimum, 0).
+    #[inline(always)]
+    unsafe fn restart(fp: Self::V, k: Self::M, restart: Self::V) -> Self::V {
+        Self::mask_mov(fp, k, restart)
+    }
     /// `k ? max(acc, v) : acc`.
     unsafe fn keep_max(acc: Self::V, k: Self::M, v: Self::V) -> Self::V;
     /// A bit per lane (lane `l`: bit `l`), and back.
@@ -913,7 +919,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                 // Stripe-local F, from first-pass H, restarting where the lane's stripes
                 // start.
                 let fpn = L::max(hfp_up_open, L::subs(fp, v_ext));
-                fp = L::mask_mov(fpn, L::load_mask(row.add(L::START)), fp_start);
+                fp = L::restart(fpn, L::load_mask(row.add(L::START)), fp_start);
                 let e_cur = L::load(row.add(L::E));
                 let hfp = L::max(L::max(hd, e_cur), fp);
                 let hv = L::max(hfp, ft);

@@ -423,6 +423,12 @@ impl Lanes for U8 {
         _mm256_blendv_epi8(acc, _mm256_max_epu8(acc, v), k)
     }
     #[inline(always)]
+    unsafe fn restart(fp: __m256i, k: __m256i, _zero: __m256i) -> __m256i {
+        // The restart value is 0 here and a stored mask is all ones or zero per lane: one
+        // and-not where a blend with a zero operand compiles to a compare and an and.
+        _mm256_andnot_si256(k, fp)
+    }
+    #[inline(always)]
     unsafe fn bits(k: __m256i) -> u64 {
         u64::from(_mm256_movemask_epi8(k) as u32)
     }
