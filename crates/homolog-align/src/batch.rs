@@ -226,8 +226,8 @@ pub(crate) struct BatchWorkspace {
     stream: Vec<u8>,
     /// Per column slot, one bit per lane: the lane's pair ends in that column.
     ends: Vec<u64>,
-    /// Traceback ring, 4 bits per cell: column slot `c`, row `r`, lane `l` in byte
-    /// `(c * rows / 2 + r / 2) * lanes + l` (low nibble: even rows).
+    /// Traceback ring, 4 bits per cell: column slot `c`, rows `2u` and `2u + 1` in the
+    /// `lanes` bytes from `(c * rows / 2 + u) * lanes` on, laid out by [`Lanes::store_pair`].
     ring: Vec<u8>,
 }
 
@@ -554,8 +554,8 @@ fn finish_lane<L: Lanes>(
     stats
 }
 
-/// One kind of lane: its register and mask types, arithmetic, score lookup and the shape of
-/// its trace codes. Every method is `unsafe` (the instruction set of the implementing type)
+/// One kind of lane: its register and mask types, arithmetic, score lookup and the layout
+/// of its trace. Every method is `unsafe` (the instruction set of the implementing type)
 /// and `inline(always)`, so it compiles into that type's `target_feature` entry points,
 /// which run [`run_group`].
 #[cfg(target_arch = "x86_64")]
@@ -1119,8 +1119,8 @@ mod tests {
             .collect()
     }
 
-    /// The generic loop's AVX-512 paths (`u64` masks, `E` masks per row, valid masks,
-    /// 4-bit codes, biased 8-bit lanes handing pairs on to 16 bits), on emulated lanes, give
+    /// The generic loop's AVX-512 paths (`u64` masks, valid masks, bit-plane traces,
+    /// biased 8-bit lanes handing pairs on to 16 bits), on emulated lanes, give
     /// the per-pair kernels' statistics, global and local, under two gap penalties and two
     /// stripe widths.
     #[test]
