@@ -100,6 +100,26 @@ impl Default for BatchOptions {
 /// pairs of similar lengths to fill its lanes).
 const MIN_RUN: usize = 256;
 
+/// Splits `items` into at most `runs` contiguous runs of about equal total `work`, each
+/// of at least [`MIN_RUN`] items (but the last).
+fn equal_work_runs(items: &[usize], work: impl Fn(usize) -> usize, runs: usize) -> Vec<&[usize]> {
+    let total: usize = items.iter().map(|&k| work(k)).sum();
+    let target = total.div_ceil(runs.max(1)).max(1);
+    let mut out = Vec::with_capacity(runs);
+    let (mut start, mut acc) = (0, 0);
+    for (at, &k) in items.iter().enumerate() {
+        acc += work(k);
+        if acc >= target && at + 1 - start >= MIN_RUN && out.len() + 1 < runs {
+            out.push(&items[start..=at]);
+            (start, acc) = (at + 1, 0);
+        }
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
+
 /// Counts of a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchReport {
@@ -202,13 +222,12 @@ pub fn align_batch(
             } else {
                 // One run per thread: the batch kernel groups a run's pairs by length, and
                 // the longer the run the fewer idle lanes (two runs per thread measured
-                // 15% slower on the benchmark pairs).
-                let run = missing
-                    .len()
-                    .div_ceil(rayon::current_num_threads().max(1))
-                    .max(MIN_RUN);
-                let runs: Vec<Vec<CachedPair>> = missing
-                    .par_chunks(run)
+                // 15% slower on the benchmark pairs). Runs of equal work, not of equal
+                // counts: inputs often come in blocks of very different lengths.
+                let cells = |k: usize| part[k].1.len() * part[k].2.len();
+                let runs = equal_work_runs(&missing, cells, rayon::current_num_threads());
+                let runs: Vec<Vec<CachedPair>> = runs
+                    .into_par_iter()
                     .map_init(
                         || Aligner::new(options.scoring.clone()),
                         |aligner, ks| align_run(aligner, ks),
@@ -330,4 +349,34 @@ pub fn run(
     let features: Vec<PairFeatures> = values.iter().map(|v| v.features).collect();
     write_features(&options.out, format, &ids, &features)?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_share_the_work_not_the_count() {
+        // 10,000 items: the first 2,000 cost 10 each, the rest 1 (28,000 in all).
+        let items: Vec<usize> = (0..10_000).collect();
+        let work = |k: usize| if k < 2000 { 10 } else { 1 };
+        let runs = equal_work_runs(&items, work, 2);
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs.concat(), items);
+        let sums: Vec<usize> = runs
+            .iter()
+            .map(|r| r.iter().map(|&k| work(k)).sum())
+            .collect();
+        assert_eq!(sums, vec![14_000, 14_000]);
+        // A run has at least MIN_RUN items even where fewer would carry its share.
+        let runs = equal_work_runs(&items[..1000], |k| if k < 100 { 100 } else { 1 }, 2);
+        assert_eq!(runs[0].len(), MIN_RUN);
+        // Never a run under MIN_RUN items but the last, never more runs than asked.
+        let runs = equal_work_runs(&items, |_| 1, 16);
+        assert!(runs.len() <= 16);
+        assert!(runs[..runs.len() - 1].iter().all(|r| r.len() >= MIN_RUN));
+        assert_eq!(runs.concat(), items);
+        assert!(equal_work_runs(&[], |_| 1, 4).is_empty());
+        assert_eq!(equal_work_runs(&items, |_| 0, 4).concat(), items);
+    }
 }
