@@ -13,7 +13,11 @@
 //!   ones, unsigned and saturating with biased scores, holding `max(0, x)` of every value
 //!   `x` exactly as the striped 8-bit kernels do (see "8-bit lanes" in `docs/align.md`); a
 //!   pair whose column maximum reaches `255 - bias` is aligned again on 16 bits. On AVX2
-//!   (`batch/avx2.rs`), 16 x `i16` and, for local alignments, 32 x `u8` by the same rules.
+//!   (`batch/avx2.rs`), 16 x `i16` and, for local alignments, 32 x `u8` by the same rules;
+//!   global alignments run on 32 x `i8` **differences** ([`Lanes::DIFF`]): each value
+//!   relative to a neighbouring `H`, so that every one of them stays within a few gap
+//!   penalties and scores of 0 however long the pair ([`differences_fit`]), and the score is
+//!   the top border plus the steps down the last column.
 //! - **Scores**: every cell needs `score(query[i], reference[j])` for a different pair per
 //!   lane. AVX-512 looks 64 of them up at once in the substitution matrix held in registers
 //!   (`vpermi2b`); AVX2 keeps a query profile per lane and transposes each column's
@@ -75,9 +79,9 @@ pub fn batch_lanes() -> Option<&'static str> {
     engine(BatchLanes::Auto).map(|kind| match kind {
         #[cfg(all(target_arch = "x86_64", homolog_avx512))]
         Kind::Avx512U8 | Kind::Avx512I16 => "avx512",
-        Kind::Avx2U8 | Kind::Avx2I16 => "avx2",
+        Kind::Avx2U8 | Kind::Avx2I8 | Kind::Avx2I16 => "avx2",
         #[cfg(test)]
-        Kind::EmulatedU8 | Kind::EmulatedI16 => "emulated",
+        Kind::EmulatedU8 | Kind::EmulatedI8 | Kind::EmulatedI16 => "emulated",
     })
 }
 
@@ -97,11 +101,15 @@ enum Kind {
     Avx512I16,
     /// AVX2: 32 x `u8` (local alignments).
     Avx2U8,
+    /// AVX2: 32 x `i8` differences (global alignments).
+    Avx2I8,
     /// AVX2: 16 x `i16`.
     Avx2I16,
     /// Tests: portable lanes with the AVX-512 lanes' layout (`batch/emulated.rs`).
     #[cfg(test)]
     EmulatedU8,
+    #[cfg(test)]
+    EmulatedI8,
     #[cfg(test)]
     EmulatedI16,
 }
@@ -113,10 +121,10 @@ impl Kind {
             Kind::Avx512U8 => 64,
             #[cfg(all(target_arch = "x86_64", homolog_avx512))]
             Kind::Avx512I16 => 32,
-            Kind::Avx2U8 => 32,
+            Kind::Avx2U8 | Kind::Avx2I8 => 32,
             Kind::Avx2I16 => 16,
             #[cfg(test)]
-            Kind::EmulatedU8 | Kind::EmulatedI16 => 8,
+            Kind::EmulatedU8 | Kind::EmulatedI8 | Kind::EmulatedI16 => 8,
         }
     }
 
@@ -125,20 +133,24 @@ impl Kind {
     /// two.
     fn min_occupancy(self) -> f64 {
         match self {
-            Kind::Avx2U8 | Kind::Avx2I16 => 0.45,
+            Kind::Avx2U8 | Kind::Avx2I8 | Kind::Avx2I16 => 0.45,
             #[cfg(any(test, all(target_arch = "x86_64", homolog_avx512)))]
             _ => 0.25,
         }
     }
 
-    /// The 8-bit kind that runs local alignments before this 16-bit one, if any.
-    fn narrow(self) -> Option<Kind> {
-        match self {
+    /// The 8-bit kind that runs `local` (or global) alignments before this 16-bit one, if
+    /// any.
+    fn narrow(self, local: bool) -> Option<Kind> {
+        match (self, local) {
             #[cfg(all(target_arch = "x86_64", homolog_avx512))]
-            Kind::Avx512I16 => Some(Kind::Avx512U8),
-            Kind::Avx2I16 => Some(Kind::Avx2U8),
+            (Kind::Avx512I16, true) => Some(Kind::Avx512U8),
+            (Kind::Avx2I16, true) => Some(Kind::Avx2U8),
+            (Kind::Avx2I16, false) => Some(Kind::Avx2I8),
             #[cfg(test)]
-            Kind::EmulatedI16 => Some(Kind::EmulatedU8),
+            (Kind::EmulatedI16, true) => Some(Kind::EmulatedU8),
+            #[cfg(test)]
+            (Kind::EmulatedI16, false) => Some(Kind::EmulatedI8),
             _ => None,
         }
     }
@@ -177,9 +189,11 @@ fn lookup_fits(scoring: &Scoring, kind: Kind) -> bool {
     let fits = match kind {
         #[cfg(all(target_arch = "x86_64", homolog_avx512))]
         Kind::Avx512U8 | Kind::Avx512I16 => avx512::columns_per_page(size).is_some(),
-        Kind::Avx2U8 | Kind::Avx2I16 => (1..=usize::from(avx2::PADDING)).contains(&size),
+        Kind::Avx2U8 | Kind::Avx2I8 | Kind::Avx2I16 => {
+            (1..=usize::from(avx2::PADDING)).contains(&size)
+        }
         #[cfg(test)]
-        Kind::EmulatedU8 | Kind::EmulatedI16 => true,
+        Kind::EmulatedU8 | Kind::EmulatedI8 | Kind::EmulatedI16 => true,
     };
     fits && scores_fit_i8(scoring)
 }
@@ -197,6 +211,24 @@ pub(crate) fn takes(scoring: &Scoring, m: usize, n: usize, local: bool) -> bool 
     ring_fits(m.next_multiple_of(2), n, 32)
         && crate::wide::fits_i16(m, n, max_abs, open, ext, local)
         && high < i64::from(i16::MAX)
+}
+
+/// Whether every value of a global alignment's difference recurrence ([`Lanes::DIFF`])
+/// provably fits a signed byte with this scoring, for pairs of any length.
+///
+/// With `S` and `s` the largest and smallest score, and `0 <= extend <= open`: a step down
+/// a column is at least `-open` (F) and at most `u = 2 S - s + 2 open - extend`; a step
+/// along a row is at least `min(-open, s + extend)` and at most `S + open`; the first-pass
+/// `H` is at most `S - s + open - extend` below the final one. Every value the recurrence
+/// computes, relative to its frame, then lies within `2 u + open + extend - s` of 0 (the
+/// lowest: a stripe-local `F` from a first-pass `H` two steps down). BLOSUM62 with open 10,
+/// extend 1: 105.
+pub(crate) fn differences_fit(scoring: &Scoring) -> bool {
+    let (open, ext) = (i64::from(scoring.gap_open), i64::from(scoring.gap_extend));
+    let high = i64::from(scoring.matrix.max_score());
+    let low = i64::from(scoring.matrix.min_score());
+    let step_down = 2 * high - low + 2 * open - ext;
+    (0..=open).contains(&ext) && 2 * step_down + open + ext - low <= i64::from(i8::MAX)
 }
 
 /// Whether a ring of `rows x n` cells of `lanes` lanes (4 bits each) fits [`RING_BYTES`].
@@ -327,14 +359,16 @@ fn align_many_on(
         pairs,
         local,
     };
-    if let Some(narrow_kind) = kind.narrow() {
-        // Local pairs that 8-bit lanes may hold (their ring is twice as wide per cell).
+    if let Some(narrow_kind) = kind.narrow(local) {
+        // Pairs that 8-bit lanes may hold (their ring is twice as wide per cell): local ones
+        // whose scores may stay in range, global ones where the scoring's differences fit.
         let narrow;
+        let differences = !local && differences_fit(scoring);
         (narrow, wide) = wide.into_iter().partition(|&k| {
             let floor = global_scores
                 .and_then(|s| s.get(k).copied().flatten())
                 .map_or(0, i64::from);
-            crate::wide::fits_u8(matrix, local, floor)
+            (differences || crate::wide::fits_u8(matrix, local, floor))
                 && ring_fits(pairs[k].qc.len(), pairs[k].rc.len(), narrow_kind.lanes())
         });
         if !narrow.is_empty() {
@@ -394,10 +428,13 @@ fn run_groups(
                     avx512::run_i16::<false>(ws, job, &group, out, &mut left)
                 }
                 (Kind::Avx2U8, _) => avx2::run_u8(ws, job, &group, out, &mut left),
+                (Kind::Avx2I8, _) => avx2::run_i8(ws, job, &group, out, &mut left),
                 (Kind::Avx2I16, true) => avx2::run_i16::<true>(ws, job, &group, out, &mut left),
                 (Kind::Avx2I16, false) => avx2::run_i16::<false>(ws, job, &group, out, &mut left),
                 #[cfg(test)]
                 (Kind::EmulatedU8, _) => emulated::run_u8(ws, job, &group, out, &mut left),
+                #[cfg(test)]
+                (Kind::EmulatedI8, _) => emulated::run_i8(ws, job, &group, out, &mut left),
                 #[cfg(test)]
                 (Kind::EmulatedI16, true) => {
                     emulated::run_i16::<true>(ws, job, &group, out, &mut left)
@@ -594,6 +631,10 @@ trait Lanes {
     const MAX: i32;
     /// Scores are stored as `s + bias` (8-bit lanes).
     const BIASED: bool;
+    /// Global alignments on differences (see [`run_group`]): a row's `H` field holds the
+    /// step down the column, `H(i, j) - H(i - 1, j)`, and its `E` fields are relative to
+    /// the row's `H` in the column they were computed in.
+    const DIFF: bool = false;
     /// Rows past a lane's query score every residue at -128 and start from minus infinity
     /// when the lane takes a pair, so in a local alignment their values stay below the
     /// best score so far or the column's maximum (each is a query row's value minus a gap
@@ -833,9 +874,15 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                 to_start = if start { seg - 1 } else { to_start - 1 };
                 // Global: a leading gap of r + 1 query residues, E one more open below it.
                 let step = if LOCAL { 0 } else { ext * r as i64 };
-                L::set(&mut row[L::H..L::H + width], l, h0 - step);
-                L::set(&mut row[L::E..L::E + width], l, e0 - step);
-                L::set(&mut row[L::EA..L::EA + width], l, e0 - step);
+                let (h, e) = if L::DIFF {
+                    // The steps down that border, and E an open below H.
+                    (if r == 0 { -open } else { -ext }, -open)
+                } else {
+                    (h0 - step, e0 - step)
+                };
+                L::set(&mut row[L::H..L::H + width], l, h);
+                L::set(&mut row[L::E..L::E + width], l, e);
+                L::set(&mut row[L::EA..L::EA + width], l, e);
                 L::set_mask(&mut row[L::START..L::START + mask_width], l, start);
                 if !L::CLEAN_PADDING {
                     L::set_mask(&mut row[L::VALID..L::VALID + mask_width], l, true);
@@ -870,12 +917,17 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     // borders) and its best local score so far.
     let mut active = 0u64;
     let mut j_of = Block::default();
+    // Differences: the top border's step along the row in each lane's column (`-open` in a
+    // pair's column 0).
+    let mut top = Block::default();
+    let v_ext_neg = L::splat((-ext).clamp(i64::from(L::NEG), 0) as i32);
     let mut best_of = Block::default();
     for (l, lane) in lanes.iter_mut().enumerate() {
         if next < group.len() {
             // (Outside `assign`: a closure does not inherit the CPU features.)
             L::set_query(&lookup, ws, l, pairs[group[next]].qc);
             *lane = Some(assign(ws, l, group[next], c));
+            L::set(&mut top.0, l, -open);
             active |= 1 << l;
             next += 1;
         }
@@ -887,7 +939,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
         // This column's scores (each lane's reference residue from the stream), borders
         // from the column within the pair.
         let column = L::column(&lookup, ws, ws.stream.as_ptr().add((c % slots) * n_lanes));
-        let (mut h_diag, h_up) = if LOCAL {
+        let (mut h_diag, h_up) = if LOCAL || L::DIFF {
             (v_zero, v_zero)
         } else {
             L::border(j_of.0.as_mut_ptr(), v_open_neg, v_ext)
@@ -902,44 +954,89 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
 
         // A raw pointer, so the loop does not reload it from `ws` after each store.
         let records = ws.rows.as_mut_ptr() as *mut u8;
-        for u in 0..rows / 2 {
-            let scores = L::scores(&lookup, &column, u);
-            let mut traces = [L::no_trace(); 2];
-            for (half, trace) in traces.iter_mut().enumerate() {
-                let r = 2 * u + half;
-                let row = records.add(r * record);
-                let h_left = L::load(row.add(L::H));
-                let hd = L::diag::<LOCAL>(h_diag, scores[half], v_bias);
-                h_diag = h_left;
-                // True F, from the final H above.
-                let f_open = h_up_open;
-                let f_ext = L::subs(ft, v_ext);
-                ft = L::max(f_open, f_ext);
-                let k_fopen = L::gt(f_open, f_ext);
-                // Stripe-local F, from first-pass H, restarting where the lane's stripes
-                // start.
-                let fpn = L::max(hfp_up_open, L::subs(fp, v_ext));
-                fp = L::restart(fpn, L::load_mask(row.add(L::START)), fp_start);
-                let e_cur = L::load(row.add(L::E));
-                let hfp = L::max(L::max(hd, e_cur), fp);
-                let hv = L::max(hfp, ft);
-                hfp_up_open = L::subs(hfp, v_open);
-                L::store(row.add(L::E), L::max(hfp_up_open, L::subs(e_cur, v_ext)));
-                let e_open = L::subs(hv, v_open);
-                h_up_open = e_open;
-                let e_ext = L::subs(L::load(row.add(L::EA)), v_ext);
-                L::store(row.add(L::EA), L::max(e_open, e_ext));
-                // Traceback: H state, F bit, and the E bit of the next column.
-                let e_next = L::gt(e_open, e_ext);
-                *trace = L::trace::<LOCAL>(L::eq(hv, hd), hfp, ft, hv, e_next, k_fopen);
-                L::store(row.add(L::H), hv);
-                if LOCAL && L::CLEAN_PADDING {
-                    col_max = L::max(col_max, hv);
-                } else if LOCAL {
-                    col_max = L::keep_max(col_max, L::load_mask(row.add(L::VALID)), hv);
+        if L::DIFF {
+            // The same recurrence on differences: row `r`'s values relative to `H(r, j - 1)`,
+            // what comes down from the row above relative to `H(r - 1, j - 1)` until it is
+            // moved into row `r`'s frame by the step `H(r, j - 1) - H(r - 1, j - 1)`. Row
+            // -1 is the top border: its step along the row is `-open` in a pair's column 0,
+            // `-extend` after.
+            let mut hv_up = L::load(top.0.as_ptr());
+            L::store(top.0.as_mut_ptr(), v_ext_neg);
+            let mut hfp_up = v_neg;
+            for u in 0..rows / 2 {
+                let scores = L::scores(&lookup, &column, u);
+                let mut traces = [L::no_trace(); 2];
+                for (half, trace) in traces.iter_mut().enumerate() {
+                    let row = records.add((2 * u + half) * record);
+                    let step = L::load(row.add(L::H));
+                    let hd = L::subs(scores[half], step);
+                    let f_open = L::subs(hv_up, v_open);
+                    let f_ext = L::subs(ft, v_ext);
+                    let k_fopen = L::gt(f_open, f_ext);
+                    ft = L::subs(L::max(f_open, f_ext), step);
+                    let fpn = L::max(L::subs(hfp_up, v_open), L::subs(fp, v_ext));
+                    fp = L::restart(
+                        L::subs(fpn, step),
+                        L::load_mask(row.add(L::START)),
+                        fp_start,
+                    );
+                    let e_cur = L::load(row.add(L::E));
+                    let hfp = L::max(L::max(hd, e_cur), fp);
+                    let hv = L::max(hfp, ft);
+                    // The new step down: H(r, j) - H(r - 1, j), both in row r's frame.
+                    L::store(row.add(L::H), L::subs(hv, L::subs(hv_up, step)));
+                    let e_next = L::max(L::subs(hfp, v_open), L::subs(e_cur, v_ext));
+                    L::store(row.add(L::E), L::subs(e_next, hv));
+                    let e_open = L::subs(hv, v_open);
+                    let e_ext = L::subs(L::load(row.add(L::EA)), v_ext);
+                    L::store(row.add(L::EA), L::subs(L::max(e_open, e_ext), hv));
+                    let e_bit = L::gt(e_open, e_ext);
+                    *trace = L::trace::<false>(L::eq(hv, hd), hfp, ft, hv, e_bit, k_fopen);
+                    hv_up = hv;
+                    hfp_up = hfp;
                 }
+                L::store_pair(ring.add(u * n_lanes), traces[0], traces[1]);
             }
-            L::store_pair(ring.add(u * n_lanes), traces[0], traces[1]);
+        } else {
+            for u in 0..rows / 2 {
+                let scores = L::scores(&lookup, &column, u);
+                let mut traces = [L::no_trace(); 2];
+                for (half, trace) in traces.iter_mut().enumerate() {
+                    let r = 2 * u + half;
+                    let row = records.add(r * record);
+                    let h_left = L::load(row.add(L::H));
+                    let hd = L::diag::<LOCAL>(h_diag, scores[half], v_bias);
+                    h_diag = h_left;
+                    // True F, from the final H above.
+                    let f_open = h_up_open;
+                    let f_ext = L::subs(ft, v_ext);
+                    ft = L::max(f_open, f_ext);
+                    let k_fopen = L::gt(f_open, f_ext);
+                    // Stripe-local F, from first-pass H, restarting where the lane's stripes
+                    // start.
+                    let fpn = L::max(hfp_up_open, L::subs(fp, v_ext));
+                    fp = L::restart(fpn, L::load_mask(row.add(L::START)), fp_start);
+                    let e_cur = L::load(row.add(L::E));
+                    let hfp = L::max(L::max(hd, e_cur), fp);
+                    let hv = L::max(hfp, ft);
+                    hfp_up_open = L::subs(hfp, v_open);
+                    L::store(row.add(L::E), L::max(hfp_up_open, L::subs(e_cur, v_ext)));
+                    let e_open = L::subs(hv, v_open);
+                    h_up_open = e_open;
+                    let e_ext = L::subs(L::load(row.add(L::EA)), v_ext);
+                    L::store(row.add(L::EA), L::max(e_open, e_ext));
+                    // Traceback: H state, F bit, and the E bit of the next column.
+                    let e_next = L::gt(e_open, e_ext);
+                    *trace = L::trace::<LOCAL>(L::eq(hv, hd), hfp, ft, hv, e_next, k_fopen);
+                    L::store(row.add(L::H), hv);
+                    if LOCAL && L::CLEAN_PADDING {
+                        col_max = L::max(col_max, hv);
+                    } else if LOCAL {
+                        col_max = L::keep_max(col_max, L::load_mask(row.add(L::VALID)), hv);
+                    }
+                }
+                L::store_pair(ring.add(u * n_lanes), traces[0], traces[1]);
+            }
         }
 
         if LOCAL {
@@ -1039,6 +1136,13 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             };
             let score = if LOCAL {
                 lane.best
+            } else if L::DIFF {
+                // The top border's H at the last column, then the steps down to the last row.
+                let border = -open - ext * (lane.n as i64 - 1);
+                let steps: i64 = (0..lane.m)
+                    .map(|r| i64::from(L::get(&row_mut(&mut ws.rows, record, r)[L::H..], l)))
+                    .sum();
+                (border + steps) as i32
             } else {
                 L::get(&row_mut(&mut ws.rows, record, lane.m - 1)[L::H..], l)
             };
@@ -1056,6 +1160,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             next += 1;
             active |= 1 << l;
             L::set(&mut j_of.0, l, 0);
+            L::set(&mut top.0, l, -open);
             L::set(&mut best_of.0, l, 0);
         }
         c += 1;
@@ -1079,9 +1184,13 @@ mod tests {
         }
         /// A random protein of `min` to `min + spread - 1` residues.
         fn protein(&mut self, min: usize, spread: usize) -> Vec<u8> {
+            self.residues(b"ACDEFGHIKLMNPQRSTVWY", min, spread)
+        }
+        /// As [`Rng::protein`], from `alphabet` only.
+        fn residues(&mut self, alphabet: &[u8], min: usize, spread: usize) -> Vec<u8> {
             let len = min + self.below(spread);
             (0..len)
-                .map(|_| b"ACDEFGHIKLMNPQRSTVWY"[self.below(20)])
+                .map(|_| alphabet[self.below(alphabet.len())])
                 .collect()
         }
         /// `seq` with about one residue in `every` substituted, deleted or doubled.
@@ -1117,6 +1226,121 @@ mod tests {
                 _ => (rng.protein(5, 20), rng.protein(150, 100)),
             })
             .collect()
+    }
+
+    /// The scorings whose differences fit a byte, and those left to 16-bit lanes.
+    #[test]
+    fn differences_fit_bounds_the_scoring() {
+        let blosum = |open, ext| Scoring::new(SubstitutionMatrix::blosum62(), open, ext).unwrap();
+        for (open, ext, fits) in [
+            (10, 1, true),
+            (14, 1, true),
+            (15, 1, false),
+            (17, 17, true),
+            (18, 18, false),
+            (5, 6, false),
+            (40, 2, false),
+        ] {
+            assert_eq!(differences_fit(&blosum(open, ext)), fits, "{open}/{ext}");
+        }
+    }
+
+    /// Pairs that push the differences towards the ends of a byte: runs of the highest
+    /// scores (W), long insertions and deletions, residues that score the lowest against
+    /// each other, and very different lengths.
+    fn extreme_pairs(rng: &mut Rng, count: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        (0..count)
+            .map(|k| match k % 4 {
+                0 => {
+                    let q = rng.residues(b"WWWWCHY", 60, 150);
+                    let mut r = q.clone();
+                    let at = rng.below(r.len());
+                    let insert = rng.residues(b"DEKR", 10, 60);
+                    r.splice(at..at, insert);
+                    let cut = rng.below(r.len() / 2);
+                    r.drain(cut..cut + rng.below(40).min(r.len() - cut));
+                    (q, r)
+                }
+                1 => (rng.residues(b"WC", 20, 200), rng.residues(b"DE", 20, 200)),
+                2 => {
+                    let q = rng.residues(b"W", 1, 40);
+                    (q, rng.protein(100, 150))
+                }
+                _ => {
+                    let q = rng.protein(100, 100);
+                    let mut r = rng.mutate(&q, 3);
+                    let insert = rng.residues(b"W", 30, 1);
+                    r.splice(r.len() / 2..r.len() / 2, insert);
+                    (r, q)
+                }
+            })
+            .collect()
+    }
+
+    /// Global alignments on 8-bit differences (AVX2 lanes where the CPU has them, emulated
+    /// ones everywhere) equal the per-pair kernels on extreme pairs, with scorings up to
+    /// the bound of [`differences_fit`].
+    #[test]
+    fn difference_lanes_equal_the_per_pair_kernels() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let mut kinds = vec![Kind::EmulatedI8];
+        if std::arch::is_x86_feature_detected!("avx2") {
+            kinds.push(Kind::Avx2I8);
+        }
+        for (open, ext) in [(10, 1), (14, 1), (17, 17), (3, 0), (0, 0)] {
+            let scoring = Scoring::new(SubstitutionMatrix::blosum62(), open, ext).unwrap();
+            assert!(differences_fit(&scoring), "{open}/{ext}");
+            let seqs = extreme_pairs(&mut rng, 96);
+            let matrix = &scoring.matrix;
+            let codes: Vec<(Vec<u8>, Vec<u8>)> = seqs
+                .iter()
+                .map(|(q, r)| (matrix.encode(q), matrix.encode(r)))
+                .collect();
+            let batch: Vec<Pair> = seqs
+                .iter()
+                .zip(&codes)
+                .map(|((q, r), (qc, rc))| Pair {
+                    query: q,
+                    reference: r,
+                    qc,
+                    rc,
+                })
+                .collect();
+            let mode = Mode::auto();
+            let job = Job {
+                scoring: &scoring,
+                p: scoring.params(mode.lanes),
+                bias: crate::wide::bias_u8(matrix),
+                pairs: &batch,
+                local: false,
+            };
+            let mut one = Aligner::new(scoring.clone()).with_batch(false);
+            for &kind in &kinds {
+                let mut out = vec![None; batch.len()];
+                let mut ws = BatchWorkspace::default();
+                // All pairs in one group, however idle its lanes.
+                let mut group: Vec<usize> = (0..batch.len()).collect();
+                group.sort_by_key(|&k| std::cmp::Reverse(batch[k].rc.len()));
+                let mut left = Vec::new();
+                // SAFETY: AVX2 lanes only where the CPU has AVX2 (above).
+                unsafe {
+                    match kind {
+                        Kind::Avx2I8 => avx2::run_i8(&mut ws, &job, &group, &mut out, &mut left),
+                        _ => emulated::run_i8(&mut ws, &job, &group, &mut out, &mut left),
+                    }
+                }
+                assert!(left.is_empty(), "{kind:?} left {left:?}");
+                for ((q, r), got) in seqs.iter().zip(&out) {
+                    assert_eq!(
+                        got.unwrap_or_default(),
+                        one.global(q, r),
+                        "{kind:?}, open {open}, extend {ext}: {} vs {}",
+                        String::from_utf8_lossy(q),
+                        String::from_utf8_lossy(r)
+                    );
+                }
+            }
+        }
     }
 
     /// The generic loop's AVX-512 paths (`u64` masks, valid masks, bit-plane traces,

@@ -504,6 +504,103 @@ impl Lanes for U8 {
     }
 }
 
+/// 32 x `i8`, signed saturating, global alignments on differences ([`Lanes::DIFF`]):
+/// the 8-bit lanes' masks, trace and score rows with unbiased scores.
+pub(super) struct I8;
+
+impl Lanes for I8 {
+    shared_lanes!();
+    type Trace = [u32; 4];
+    const N: usize = 32;
+    const NEG: i32 = i8::MIN as i32;
+    const MAX: i32 = i8::MAX as i32;
+    const BIASED: bool = false;
+    const DIFF: bool = true;
+
+    #[inline(always)]
+    unsafe fn splat(x: i32) -> __m256i {
+        _mm256_set1_epi8(x.clamp(Self::NEG, Self::MAX) as i8)
+    }
+    #[inline(always)]
+    unsafe fn subs(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_subs_epi8(a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_max_epi8(a, b)
+    }
+    #[inline(always)]
+    unsafe fn eq(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_cmpeq_epi8(a, b)
+    }
+    #[inline(always)]
+    unsafe fn gt(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_cmpgt_epi8(a, b)
+    }
+    #[inline(always)]
+    unsafe fn ge(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_or_si256(_mm256_cmpgt_epi8(a, b), _mm256_cmpeq_epi8(a, b))
+    }
+    #[inline(always)]
+    unsafe fn keep_max(acc: __m256i, k: __m256i, v: __m256i) -> __m256i {
+        _mm256_blendv_epi8(acc, _mm256_max_epi8(acc, v), k)
+    }
+    #[inline(always)]
+    unsafe fn bits(k: __m256i) -> u64 {
+        U8::bits(k)
+    }
+    #[inline(always)]
+    unsafe fn from_bits(bits: u64) -> __m256i {
+        U8::from_bits(bits)
+    }
+    #[inline(always)]
+    unsafe fn diag<const LOCAL: bool>(h_diag: __m256i, s: __m256i, _bias: __m256i) -> __m256i {
+        _mm256_adds_epi8(h_diag, s)
+    }
+    #[inline(always)]
+    unsafe fn border(_: *mut u8, _: __m256i, _: __m256i) -> (__m256i, __m256i) {
+        // Differences carry the top border as a step (see `run_group`).
+        (_mm256_setzero_si256(), _mm256_setzero_si256())
+    }
+    #[inline(always)]
+    unsafe fn trace<const LOCAL: bool>(
+        diag: __m256i,
+        hfp: __m256i,
+        ft: __m256i,
+        h: __m256i,
+        e_open: __m256i,
+        f_open: __m256i,
+    ) -> [u32; 4] {
+        U8::trace::<LOCAL>(diag, hfp, ft, h, e_open, f_open)
+    }
+    #[inline(always)]
+    unsafe fn no_trace() -> [u32; 4] {
+        [0; 4]
+    }
+    #[inline(always)]
+    unsafe fn store_pair(dst: *mut u8, even: [u32; 4], odd: [u32; 4]) {
+        U8::store_pair(dst, even, odd)
+    }
+    fn get(row: &[u8], l: usize) -> i32 {
+        i32::from(row[l] as i8)
+    }
+    fn set(row: &mut [u8], l: usize, x: i64) {
+        row[l] = x.clamp(i64::from(Self::NEG), i64::from(Self::MAX)) as i8 as u8;
+    }
+    fn set_mask(row: &mut [u8], l: usize, on: bool) {
+        U8::set_mask(row, l, on)
+    }
+
+    #[inline(always)]
+    unsafe fn lookup(job: &Job, _bias: i32, rows: usize, ws: &mut BatchWorkspace) -> Profiles {
+        profiles(job, 0, -128, rows, Self::N, ws)
+    }
+    #[inline(always)]
+    unsafe fn scores(lookup: &Profiles, column: &Column, u: usize) -> [__m256i; 2] {
+        U8::scores(lookup, column, u)
+    }
+}
+
 /// [`run_group`] on 16-bit lanes.
 ///
 /// # Safety
@@ -532,6 +629,21 @@ pub(super) unsafe fn run_u8(
     left: &mut Vec<usize>,
 ) {
     run_group::<U8, true>(ws, job, group, out, left)
+}
+
+/// [`run_group`] on 8-bit differences (global alignments).
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn run_i8(
+    ws: &mut BatchWorkspace,
+    job: &Job,
+    group: &[usize],
+    out: &mut [Option<AlignmentStats>],
+    left: &mut Vec<usize>,
+) {
+    run_group::<I8, false>(ws, job, group, out, left)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Portable lanes for the tests: 8 lanes of `i32` holding the values of 16-bit or biased
-//! 8-bit lanes, with the AVX-512 lanes' layout choices (`u64` masks, a valid mask for
+//! Portable lanes for the tests: 8 lanes of `i32` holding the values of 16-bit, biased
+//! 8-bit or signed 8-bit difference lanes, with the AVX-512 lanes' layout choices (`u64` masks, a valid mask for
 //! padding rows, bit-plane traces). They run the generic loop ([`run_group`]) through the
 //! paths that only the AVX-512 lanes take on real CPUs, on any CPU, so those paths are
 //! tested where AVX-512 is missing.
@@ -23,8 +23,9 @@ pub(super) struct Column {
     codes: *const u8,
 }
 
-/// 16-bit lanes (`NARROW` false) or biased 8-bit ones (`NARROW` true).
-pub(super) struct Emulated<const NARROW: bool>;
+/// 16-bit lanes (`NARROW` false), biased 8-bit ones (`NARROW` true) or, with `DIFF`,
+/// signed 8-bit differences.
+pub(super) struct Emulated<const NARROW: bool, const DIFF: bool = false>;
 
 fn each(f: impl Fn(usize) -> i32) -> Values {
     std::array::from_fn(f)
@@ -34,13 +35,13 @@ fn mask(f: impl Fn(usize) -> bool) -> u64 {
     (0..LANES).filter(|&l| f(l)).map(|l| 1u64 << l).sum()
 }
 
-impl<const NARROW: bool> Emulated<NARROW> {
+impl<const NARROW: bool, const DIFF: bool> Emulated<NARROW, DIFF> {
     fn clamp(x: i32) -> i32 {
         x.clamp(Self::NEG, Self::MAX)
     }
 }
 
-impl<const NARROW: bool> Lanes for Emulated<NARROW> {
+impl<const NARROW: bool, const DIFF: bool> Lanes for Emulated<NARROW, DIFF> {
     type V = Values;
     type M = u64;
     type Trace = [u8; 4];
@@ -49,13 +50,22 @@ impl<const NARROW: bool> Lanes for Emulated<NARROW> {
     const N: usize = LANES;
     const BYTES: usize = 4 * LANES;
     const MASK_BYTES: usize = 8;
-    const NEG: i32 = if NARROW { 0 } else { i16::MIN as i32 };
-    const MAX: i32 = if NARROW {
+    const NEG: i32 = if DIFF {
+        i8::MIN as i32
+    } else if NARROW {
+        0
+    } else {
+        i16::MIN as i32
+    };
+    const MAX: i32 = if DIFF {
+        i8::MAX as i32
+    } else if NARROW {
         u8::MAX as i32
     } else {
         i16::MAX as i32
     };
-    const BIASED: bool = NARROW;
+    const BIASED: bool = NARROW && !DIFF;
+    const DIFF: bool = DIFF;
     const CLEAN_PADDING: bool = false;
 
     unsafe fn zero() -> Values {
@@ -113,7 +123,7 @@ impl<const NARROW: bool> Lanes for Emulated<NARROW> {
         (p as *const u64).read_unaligned()
     }
     unsafe fn diag<const LOCAL: bool>(h_diag: Values, s: Values, bias: Values) -> Values {
-        if NARROW {
+        if NARROW && !DIFF {
             // Saturating unsigned add, then the bias off (at least 0).
             each(|l| ((h_diag[l] + s[l]).min(Self::MAX) - bias[l]).max(0))
         } else {
@@ -128,7 +138,7 @@ impl<const NARROW: bool> Lanes for Emulated<NARROW> {
         }
     }
     unsafe fn border(j_row: *mut u8, open_neg: Values, ext: Values) -> (Values, Values) {
-        if NARROW {
+        if NARROW || DIFF {
             return ([0; LANES], [0; LANES]);
         }
         let j = Self::load(j_row);
@@ -236,4 +246,16 @@ pub(super) fn run_u8(
 ) {
     // SAFETY: as above.
     unsafe { run_group::<Emulated<true>, true>(ws, job, group, out, left) }
+}
+
+/// [`run_group`] on emulated 8-bit differences (global alignments).
+pub(super) fn run_i8(
+    ws: &mut BatchWorkspace,
+    job: &Job,
+    group: &[usize],
+    out: &mut [Option<AlignmentStats>],
+    left: &mut Vec<usize>,
+) {
+    // SAFETY: as above.
+    unsafe { run_group::<Emulated<true, true>, false>(ws, job, group, out, left) }
 }
