@@ -918,16 +918,16 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     let mut active = 0u64;
     let mut j_of = Block::default();
     // Differences: the top border's step along the row in each lane's column (`-open` in a
-    // pair's column 0).
+    // pair's column 0, `-extend` after), less `open`.
     let mut top = Block::default();
-    let v_ext_neg = L::splat((-ext).clamp(i64::from(L::NEG), 0) as i32);
+    let v_top_open = L::splat((-ext - open).clamp(i64::from(L::NEG), 0) as i32);
     let mut best_of = Block::default();
     for (l, lane) in lanes.iter_mut().enumerate() {
         if next < group.len() {
             // (Outside `assign`: a closure does not inherit the CPU features.)
             L::set_query(&lookup, ws, l, pairs[group[next]].qc);
             *lane = Some(assign(ws, l, group[next], c));
-            L::set(&mut top.0, l, -open);
+            L::set(&mut top.0, l, -2 * open);
             active |= 1 << l;
             next += 1;
         }
@@ -959,10 +959,11 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             // what comes down from the row above relative to `H(r - 1, j - 1)` until it is
             // moved into row `r`'s frame by the step `H(r, j - 1) - H(r - 1, j - 1)`. Row
             // -1 is the top border: its step along the row is `-open` in a pair's column 0,
-            // `-extend` after.
-            let mut hv_up = L::load(top.0.as_ptr());
-            L::store(top.0.as_mut_ptr(), v_ext_neg);
-            let mut hfp_up = v_neg;
+            // `-extend` after. Carried down: `H - open` of the row above, final and first
+            // pass (each feeds two gaps).
+            let mut h_open = L::load(top.0.as_ptr());
+            L::store(top.0.as_mut_ptr(), v_top_open);
+            let mut hfp_open = v_neg;
             for u in 0..rows / 2 {
                 let scores = L::scores(&lookup, &column, u);
                 let mut traces = [L::no_trace(); 2];
@@ -970,11 +971,10 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                     let row = records.add((2 * u + half) * record);
                     let step = L::load(row.add(L::H));
                     let hd = L::subs(scores[half], step);
-                    let f_open = L::subs(hv_up, v_open);
                     let f_ext = L::subs(ft, v_ext);
-                    let k_fopen = L::gt(f_open, f_ext);
-                    ft = L::subs(L::max(f_open, f_ext), step);
-                    let fpn = L::max(L::subs(hfp_up, v_open), L::subs(fp, v_ext));
+                    let k_fopen = L::gt(h_open, f_ext);
+                    ft = L::subs(L::max(h_open, f_ext), step);
+                    let fpn = L::max(hfp_open, L::subs(fp, v_ext));
                     fp = L::restart(
                         L::subs(fpn, step),
                         L::load_mask(row.add(L::START)),
@@ -983,17 +983,18 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                     let e_cur = L::load(row.add(L::E));
                     let hfp = L::max(L::max(hd, e_cur), fp);
                     let hv = L::max(hfp, ft);
-                    // The new step down: H(r, j) - H(r - 1, j), both in row r's frame.
-                    L::store(row.add(L::H), L::subs(hv, L::subs(hv_up, step)));
-                    let e_next = L::max(L::subs(hfp, v_open), L::subs(e_cur, v_ext));
-                    L::store(row.add(L::E), L::subs(e_next, hv));
                     let e_open = L::subs(hv, v_open);
+                    // The new step down: H(r, j) - H(r - 1, j), both in row r's frame (the
+                    // opens cancel).
+                    L::store(row.add(L::H), L::subs(e_open, L::subs(h_open, step)));
+                    hfp_open = L::subs(hfp, v_open);
+                    let e_next = L::max(hfp_open, L::subs(e_cur, v_ext));
+                    L::store(row.add(L::E), L::subs(e_next, hv));
                     let e_ext = L::subs(L::load(row.add(L::EA)), v_ext);
                     L::store(row.add(L::EA), L::subs(L::max(e_open, e_ext), hv));
                     let e_bit = L::gt(e_open, e_ext);
                     *trace = L::trace::<false>(L::eq(hv, hd), hfp, ft, hv, e_bit, k_fopen);
-                    hv_up = hv;
-                    hfp_up = hfp;
+                    h_open = e_open;
                 }
                 L::store_pair(ring.add(u * n_lanes), traces[0], traces[1]);
             }
@@ -1160,7 +1161,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
             next += 1;
             active |= 1 << l;
             L::set(&mut j_of.0, l, 0);
-            L::set(&mut top.0, l, -open);
+            L::set(&mut top.0, l, -2 * open);
             L::set(&mut best_of.0, l, 0);
         }
         c += 1;
