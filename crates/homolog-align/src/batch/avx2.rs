@@ -1,5 +1,7 @@
 //! AVX2 lanes of the batch kernel: 16 x `i16` for global and local alignments, 32 x `u8`
-//! for local ones (unsigned and saturating with biased scores, as the AVX-512 `u8` lanes).
+//! for local ones (unsigned and saturating with biased scores, as the AVX-512 `u8` lanes)
+//! and 32 x `i8` for global ones (signed and saturating, on differences: see
+//! [`Lanes::DIFF`]).
 //!
 //! AVX2 has no byte permutation across a register, so scores are not looked up per cell.
 //! Each lane keeps a query profile of its pair (per reference symbol `d`, the scores of the
