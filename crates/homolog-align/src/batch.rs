@@ -1345,15 +1345,22 @@ mod tests {
     }
 
     /// The generic loop's AVX-512 paths (`u64` masks, valid masks, bit-plane traces,
-    /// biased 8-bit lanes handing pairs on to 16 bits), on emulated lanes, give
-    /// the per-pair kernels' statistics, global and local, under two gap penalties and two
-    /// stripe widths.
+    /// biased 8-bit lanes handing pairs on to 16 bits) and its 8-bit differences, on
+    /// emulated lanes, give the per-pair kernels' statistics, global and local, under three
+    /// gap penalties (one beyond the differences' bound) and two stripe widths.
     #[test]
     fn emulated_lanes_equal_the_per_pair_kernels() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let blosum = Scoring::default();
         let cheap_gaps = Scoring::new(SubstitutionMatrix::blosum62(), 5, 2).unwrap();
-        for (scoring, stripes) in [(blosum.clone(), 8), (cheap_gaps, 8), (blosum, 1)] {
+        // Beyond the 8-bit differences' bound: global pairs on 16-bit lanes.
+        let dear_gaps = Scoring::new(SubstitutionMatrix::blosum62(), 20, 2).unwrap();
+        for (scoring, stripes) in [
+            (blosum.clone(), 8),
+            (cheap_gaps, 8),
+            (blosum, 1),
+            (dear_gaps, 8),
+        ] {
             let seqs = pairs(&mut rng, 150);
             let mode = Mode {
                 lanes: stripes,
