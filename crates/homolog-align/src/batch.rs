@@ -213,22 +213,35 @@ pub(crate) fn takes(scoring: &Scoring, m: usize, n: usize, local: bool) -> bool 
         && high < i64::from(i16::MAX)
 }
 
-/// Whether every value of a global alignment's difference recurrence ([`Lanes::DIFF`])
-/// provably fits a signed byte with this scoring, for pairs of any length.
+/// Whether a global alignment's difference recurrence ([`Lanes::DIFF`]) is provably exact
+/// on signed bytes with this scoring, for pairs of any length.
 ///
-/// With `S` and `s` the largest and smallest score, and `0 <= extend <= open`: a step down
-/// a column is at least `-open` (F) and at most `u = 2 S - s + 2 open - extend`; a step
-/// along a row is at least `min(-open, s + extend)` and at most `S + open`; the first-pass
-/// `H` is at most `S - s + open - extend` below the final one. Every value the recurrence
-/// computes, relative to its frame, then lies within `2 u + open + extend - s` of 0 (the
-/// lowest: a stripe-local `F` from a first-pass `H` two steps down). BLOSUM62 with open 10,
-/// extend 1: 105.
+/// With `S` and `s` the largest and smallest score and `0 <= extend <= open`, in the final
+/// `H`: a step down a column is at least `-open` (the true F), a step along a row at least
+/// `v = min(-open, s + extend)` and at most `S + open`; the first-pass `H` is at most
+/// `d = S - s + open - extend` below the final one; so a step down a column is at most
+/// `u = max(S - v, S + open + d)` (from the diagonal, or from an `E` that the row above's
+/// first pass saw `d` lower). Two values must then be exact: `H - open` (at least
+/// `s - u - open`, as `H` is at least the diagonal value `s - u`) and the row above's
+/// `H - open` moved into the row's frame (at least `v - open - u`): the new step is their
+/// difference. Values that may fall below the byte (`E`s, `F`s, the stripe-local `F`) only
+/// meet exact values above it (the diagonal value, the first-pass and final `H`,
+/// `H - open`) in maxima and comparisons, which the clipped value loses as the true one
+/// does. BLOSUM62 with open 10, extend 1: lowest -65, highest 45.
 pub(crate) fn differences_fit(scoring: &Scoring) -> bool {
+    differences_fit_within(scoring, i64::from(i8::MIN), i64::from(i8::MAX))
+}
+
+/// [`differences_fit`] for lanes holding `min..=max`.
+fn differences_fit_within(scoring: &Scoring, min: i64, max: i64) -> bool {
     let (open, ext) = (i64::from(scoring.gap_open), i64::from(scoring.gap_extend));
     let high = i64::from(scoring.matrix.max_score());
     let low = i64::from(scoring.matrix.min_score());
-    let step_down = 2 * high - low + 2 * open - ext;
-    (0..=open).contains(&ext) && 2 * step_down + open + ext - low <= i64::from(i8::MAX)
+    let along_min = (-open).min(low + ext);
+    let first_pass = high - low + open - ext;
+    let down_max = (high - along_min).max(high + open + first_pass);
+    let lowest = (low - down_max - open).min(along_min - open - down_max);
+    (0..=open).contains(&ext) && lowest > min && down_max.max(high + open) <= max
 }
 
 /// Whether a ring of `rows x n` cells of `lanes` lanes (4 bits each) fits [`RING_BYTES`].
@@ -434,7 +447,7 @@ fn run_groups(
                 #[cfg(test)]
                 (Kind::EmulatedU8, _) => emulated::run_u8(ws, job, &group, out, &mut left),
                 #[cfg(test)]
-                (Kind::EmulatedI8, _) => emulated::run_i8(ws, job, &group, out, &mut left),
+                (Kind::EmulatedI8, _) => emulated::run_i8::<128>(ws, job, &group, out, &mut left),
                 #[cfg(test)]
                 (Kind::EmulatedI16, true) => {
                     emulated::run_i16::<true>(ws, job, &group, out, &mut left)
@@ -1235,10 +1248,10 @@ mod tests {
         let blosum = |open, ext| Scoring::new(SubstitutionMatrix::blosum62(), open, ext).unwrap();
         for (open, ext, fits) in [
             (10, 1, true),
-            (14, 1, true),
-            (15, 1, false),
-            (17, 17, true),
-            (18, 18, false),
+            (25, 1, true),
+            (26, 1, false),
+            (33, 33, true),
+            (34, 34, false),
             (5, 6, false),
             (40, 2, false),
         ] {
@@ -1278,69 +1291,123 @@ mod tests {
             .collect()
     }
 
+    /// Difference lanes a test runs: the AVX2 ones, or emulated ones over `-range..range`.
+    #[derive(Clone, Copy, Debug)]
+    enum DiffLanes {
+        Avx2,
+        Emulated(i32),
+    }
+
+    /// Aligns `count` extreme pairs globally with `scoring` on `lanes` (all pairs in one
+    /// group, however idle its lanes) and checks every result against the per-pair kernels.
+    fn check_differences(rng: &mut Rng, scoring: &Scoring, lanes: DiffLanes, count: usize) {
+        let seqs = extreme_pairs(rng, count);
+        let matrix = &scoring.matrix;
+        let codes: Vec<(Vec<u8>, Vec<u8>)> = seqs
+            .iter()
+            .map(|(q, r)| (matrix.encode(q), matrix.encode(r)))
+            .collect();
+        let batch: Vec<Pair> = seqs
+            .iter()
+            .zip(&codes)
+            .map(|((q, r), (qc, rc))| Pair {
+                query: q,
+                reference: r,
+                qc,
+                rc,
+            })
+            .collect();
+        let mode = Mode::auto();
+        let job = Job {
+            scoring,
+            p: scoring.params(mode.lanes),
+            bias: crate::wide::bias_u8(matrix),
+            pairs: &batch,
+            local: false,
+        };
+        let mut out = vec![None; batch.len()];
+        let mut ws = BatchWorkspace::default();
+        let mut group: Vec<usize> = (0..batch.len()).collect();
+        group.sort_by_key(|&k| std::cmp::Reverse(batch[k].rc.len()));
+        let mut left = Vec::new();
+        let (w, o, l) = (&mut ws, &mut out, &mut left);
+        match lanes {
+            // SAFETY: the caller runs AVX2 lanes only where the CPU has AVX2.
+            DiffLanes::Avx2 => unsafe { avx2::run_i8(w, &job, &group, o, l) },
+            DiffLanes::Emulated(128) => emulated::run_i8::<128>(w, &job, &group, o, l),
+            DiffLanes::Emulated(64) => emulated::run_i8::<64>(w, &job, &group, o, l),
+            DiffLanes::Emulated(range) => panic!("no emulated lanes over {range}"),
+        }
+        assert!(left.is_empty(), "{lanes:?} left {left:?}");
+        let mut one = Aligner::new(scoring.clone()).with_batch(false);
+        for ((q, r), got) in seqs.iter().zip(&out) {
+            assert_eq!(
+                got.unwrap_or_default(),
+                one.global(q, r),
+                "{lanes:?}, open {} extend {}: {} vs {}",
+                scoring.gap_open,
+                scoring.gap_extend,
+                String::from_utf8_lossy(q),
+                String::from_utf8_lossy(r)
+            );
+        }
+    }
+
     /// Global alignments on 8-bit differences (AVX2 lanes where the CPU has them, emulated
-    /// ones everywhere) equal the per-pair kernels on extreme pairs, with scorings up to
-    /// the bound of [`differences_fit`].
+    /// ones everywhere) equal the per-pair kernels on extreme pairs, with scorings at the
+    /// edge of [`differences_fit`]: BLOSUM62, and PAM250 (scores -8..=17) and BLOSUM45
+    /// from the data folder.
     #[test]
     fn difference_lanes_equal_the_per_pair_kernels() {
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
-        let mut kinds = vec![Kind::EmulatedI8];
+        let mut lanes = vec![DiffLanes::Emulated(128)];
         if std::arch::is_x86_feature_detected!("avx2") {
-            kinds.push(Kind::Avx2I8);
+            lanes.push(DiffLanes::Avx2);
         }
-        for (open, ext) in [(10, 1), (14, 1), (17, 17), (3, 0), (0, 0)] {
-            let scoring = Scoring::new(SubstitutionMatrix::blosum62(), open, ext).unwrap();
-            assert!(differences_fit(&scoring), "{open}/{ext}");
-            let seqs = extreme_pairs(&mut rng, 96);
-            let matrix = &scoring.matrix;
-            let codes: Vec<(Vec<u8>, Vec<u8>)> = seqs
-                .iter()
-                .map(|(q, r)| (matrix.encode(q), matrix.encode(r)))
-                .collect();
-            let batch: Vec<Pair> = seqs
-                .iter()
-                .zip(&codes)
-                .map(|((q, r), (qc, rc))| Pair {
-                    query: q,
-                    reference: r,
-                    qc,
-                    rc,
-                })
-                .collect();
-            let mode = Mode::auto();
-            let job = Job {
-                scoring: &scoring,
-                p: scoring.params(mode.lanes),
-                bias: crate::wide::bias_u8(matrix),
-                pairs: &batch,
-                local: false,
-            };
-            let mut one = Aligner::new(scoring.clone()).with_batch(false);
-            for &kind in &kinds {
-                let mut out = vec![None; batch.len()];
-                let mut ws = BatchWorkspace::default();
-                // All pairs in one group, however idle its lanes.
-                let mut group: Vec<usize> = (0..batch.len()).collect();
-                group.sort_by_key(|&k| std::cmp::Reverse(batch[k].rc.len()));
-                let mut left = Vec::new();
-                // SAFETY: AVX2 lanes only where the CPU has AVX2 (above).
-                unsafe {
-                    match kind {
-                        Kind::Avx2I8 => avx2::run_i8(&mut ws, &job, &group, &mut out, &mut left),
-                        _ => emulated::run_i8(&mut ws, &job, &group, &mut out, &mut left),
-                    }
-                }
-                assert!(left.is_empty(), "{kind:?} left {left:?}");
-                for ((q, r), got) in seqs.iter().zip(&out) {
-                    assert_eq!(
-                        got.unwrap_or_default(),
-                        one.global(q, r),
-                        "{kind:?}, open {open}, extend {ext}: {} vs {}",
-                        String::from_utf8_lossy(q),
-                        String::from_utf8_lossy(r)
-                    );
-                }
+        let blosum62 = SubstitutionMatrix::blosum62();
+        let mut scorings: Vec<(&str, SubstitutionMatrix, i32, i32)> =
+            [(10, 1), (25, 1), (33, 33), (3, 0), (0, 0)]
+                .map(|(open, ext)| ("BLOSUM62", blosum62.clone(), open, ext))
+                .into();
+        for (name, gaps) in [
+            ("PAM250", [(10, 1), (21, 1)]),
+            ("BLOSUM45", [(10, 1), (23, 1)]),
+        ] {
+            if let Some(path) = homolog_testkit::data_file(&format!("matrices/{name}")) {
+                let matrix = SubstitutionMatrix::from_ncbi_file(&path).unwrap();
+                scorings.extend(gaps.map(|(open, ext)| (name, matrix.clone(), open, ext)));
             }
+        }
+        for (name, matrix, open, ext) in scorings {
+            let scoring = Scoring::new(matrix, open, ext).unwrap();
+            assert!(differences_fit(&scoring), "{name} {open}/{ext}");
+            for &lanes in &lanes {
+                check_differences(&mut rng, &scoring, lanes, 96);
+            }
+        }
+    }
+
+    /// The bound's argument where values do leave the lanes' range: on emulated lanes over
+    /// `-64..64`, scorings at the edge of [`differences_fit_within`] for that range clip
+    /// values (the `F`s and `E`s the argument lets fall out) and still give the per-pair
+    /// kernels' results; one step past the edge they do not.
+    #[test]
+    fn clipped_differences_stay_exact_within_the_bound() {
+        let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+        let blosum62 = SubstitutionMatrix::blosum62();
+        for (open, ext) in [(9, 1), (12, 12), (6, 3)] {
+            let scoring = Scoring::new(blosum62.clone(), open, ext).unwrap();
+            assert!(differences_fit_within(&scoring, -64, 63), "{open}/{ext}");
+            let before = emulated::clipped();
+            check_differences(&mut rng, &scoring, DiffLanes::Emulated(64), 160);
+            assert!(
+                emulated::clipped() > before,
+                "{open}/{ext}: nothing clipped"
+            );
+        }
+        for (open, ext) in [(10, 1), (13, 13)] {
+            let scoring = Scoring::new(blosum62.clone(), open, ext).unwrap();
+            assert!(!differences_fit_within(&scoring, -64, 63), "{open}/{ext}");
         }
     }
 
@@ -1354,7 +1421,7 @@ mod tests {
         let blosum = Scoring::default();
         let cheap_gaps = Scoring::new(SubstitutionMatrix::blosum62(), 5, 2).unwrap();
         // Beyond the 8-bit differences' bound: global pairs on 16-bit lanes.
-        let dear_gaps = Scoring::new(SubstitutionMatrix::blosum62(), 20, 2).unwrap();
+        let dear_gaps = Scoring::new(SubstitutionMatrix::blosum62(), 40, 2).unwrap();
         for (scoring, stripes) in [
             (blosum.clone(), 8),
             (cheap_gaps, 8),

@@ -245,7 +245,7 @@ fn many_pair_calls_equal_one_by_one() {
         matrix: asymmetric,
     });
     // Beyond the 8-bit differences' bound: global pairs stay on 16-bit lanes.
-    scorings.extend(blosum62_with_gaps(&[(20, 2)]));
+    scorings.extend(blosum62_with_gaps(&[(40, 2)]));
     // Every batch engine this CPU runs: the widest (`Auto`), and AVX2's where AVX-512 runs.
     let engines: &[BatchLanes] = match homolog_align::batch_lanes() {
         Some("avx512") => &[BatchLanes::Auto, BatchLanes::Avx2],

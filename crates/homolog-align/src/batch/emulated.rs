@@ -23,9 +23,21 @@ pub(super) struct Column {
     codes: *const u8,
 }
 
-/// 16-bit lanes (`NARROW` false), biased 8-bit ones (`NARROW` true) or, with `DIFF`,
-/// signed 8-bit differences.
-pub(super) struct Emulated<const NARROW: bool, const DIFF: bool = false>;
+/// 16-bit lanes (`NARROW` false), biased 8-bit ones (`NARROW` true) or, with a `RANGE`,
+/// signed differences in `-RANGE..RANGE` (128: bytes; smaller ones test the bound of
+/// `differences_fit` where values do leave the range).
+pub(super) struct Emulated<const NARROW: bool, const RANGE: i32 = 0>;
+
+thread_local! {
+    /// Subtractions of a value above minus infinity whose result the difference lanes
+    /// clipped, on this thread.
+    static CLIPPED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many subtractions the emulated difference lanes have clipped on this thread.
+pub(super) fn clipped() -> u64 {
+    CLIPPED.with(|c| c.get())
+}
 
 fn each(f: impl Fn(usize) -> i32) -> Values {
     std::array::from_fn(f)
@@ -35,13 +47,13 @@ fn mask(f: impl Fn(usize) -> bool) -> u64 {
     (0..LANES).filter(|&l| f(l)).map(|l| 1u64 << l).sum()
 }
 
-impl<const NARROW: bool, const DIFF: bool> Emulated<NARROW, DIFF> {
+impl<const NARROW: bool, const RANGE: i32> Emulated<NARROW, RANGE> {
     fn clamp(x: i32) -> i32 {
         x.clamp(Self::NEG, Self::MAX)
     }
 }
 
-impl<const NARROW: bool, const DIFF: bool> Lanes for Emulated<NARROW, DIFF> {
+impl<const NARROW: bool, const RANGE: i32> Lanes for Emulated<NARROW, RANGE> {
     type V = Values;
     type M = u64;
     type Trace = [u8; 4];
@@ -50,22 +62,22 @@ impl<const NARROW: bool, const DIFF: bool> Lanes for Emulated<NARROW, DIFF> {
     const N: usize = LANES;
     const BYTES: usize = 4 * LANES;
     const MASK_BYTES: usize = 8;
-    const NEG: i32 = if DIFF {
-        i8::MIN as i32
+    const NEG: i32 = if RANGE > 0 {
+        -RANGE
     } else if NARROW {
         0
     } else {
         i16::MIN as i32
     };
-    const MAX: i32 = if DIFF {
-        i8::MAX as i32
+    const MAX: i32 = if RANGE > 0 {
+        RANGE - 1
     } else if NARROW {
         u8::MAX as i32
     } else {
         i16::MAX as i32
     };
-    const BIASED: bool = NARROW && !DIFF;
-    const DIFF: bool = DIFF;
+    const BIASED: bool = NARROW && RANGE == 0;
+    const DIFF: bool = RANGE > 0;
     const CLEAN_PADDING: bool = false;
 
     unsafe fn zero() -> Values {
@@ -81,7 +93,15 @@ impl<const NARROW: bool, const DIFF: bool> Lanes for Emulated<NARROW, DIFF> {
         (p as *mut Values).write_unaligned(v)
     }
     unsafe fn subs(a: Values, b: Values) -> Values {
-        each(|l| Self::clamp(a[l] - b[l]))
+        let out = each(|l| Self::clamp(a[l] - b[l]));
+        if RANGE > 0 {
+            // Values clipped from a real value (not from minus infinity, the lowest value).
+            let clipped = (0..LANES)
+                .filter(|&l| a[l] > Self::NEG && out[l] != a[l] - b[l])
+                .count() as u64;
+            CLIPPED.with(|c| c.set(c.get() + clipped));
+        }
+        out
     }
     unsafe fn max(a: Values, b: Values) -> Values {
         each(|l| a[l].max(b[l]))
@@ -123,7 +143,7 @@ impl<const NARROW: bool, const DIFF: bool> Lanes for Emulated<NARROW, DIFF> {
         (p as *const u64).read_unaligned()
     }
     unsafe fn diag<const LOCAL: bool>(h_diag: Values, s: Values, bias: Values) -> Values {
-        if NARROW && !DIFF {
+        if NARROW && RANGE == 0 {
             // Saturating unsigned add, then the bias off (at least 0).
             each(|l| ((h_diag[l] + s[l]).min(Self::MAX) - bias[l]).max(0))
         } else {
@@ -138,7 +158,7 @@ impl<const NARROW: bool, const DIFF: bool> Lanes for Emulated<NARROW, DIFF> {
         }
     }
     unsafe fn border(j_row: *mut u8, open_neg: Values, ext: Values) -> (Values, Values) {
-        if NARROW || DIFF {
+        if NARROW || RANGE > 0 {
             return ([0; LANES], [0; LANES]);
         }
         let j = Self::load(j_row);
@@ -248,8 +268,8 @@ pub(super) fn run_u8(
     unsafe { run_group::<Emulated<true>, true>(ws, job, group, out, left) }
 }
 
-/// [`run_group`] on emulated 8-bit differences (global alignments).
-pub(super) fn run_i8(
+/// [`run_group`] on emulated differences in `-RANGE..RANGE` (global alignments).
+pub(super) fn run_i8<const RANGE: i32>(
     ws: &mut BatchWorkspace,
     job: &Job,
     group: &[usize],
@@ -257,5 +277,5 @@ pub(super) fn run_i8(
     left: &mut Vec<usize>,
 ) {
     // SAFETY: as above.
-    unsafe { run_group::<Emulated<true, true>, false>(ws, job, group, out, left) }
+    unsafe { run_group::<Emulated<true, RANGE>, false>(ws, job, group, out, left) }
 }
