@@ -15,9 +15,9 @@
 //!   pair whose column maximum reaches `255 - bias` is aligned again on 16 bits. On AVX2
 //!   (`batch/avx2.rs`), 16 x `i16` and, for local alignments, 32 x `u8` by the same rules;
 //!   global alignments run on 32 x `i8` **differences** ([`Lanes::DIFF`]): each value
-//!   relative to a neighbouring `H`, so that every one of them stays within a few gap
-//!   penalties and scores of 0 however long the pair ([`differences_fit`]), and the score is
-//!   the top border plus the steps down the last column.
+//!   relative to a neighbouring `H`, so that the values the result depends on stay within a
+//!   few gap penalties and scores of 0 however long the pair ([`differences_fit`]), and the
+//!   score is the top border plus the steps down the last column.
 //! - **Scores**: every cell needs `score(query[i], reference[j])` for a different pair per
 //!   lane. AVX-512 looks 64 of them up at once in the substitution matrix held in registers
 //!   (`vpermi2b`); AVX2 keeps a query profile per lane and transposes each column's

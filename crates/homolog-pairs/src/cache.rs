@@ -240,6 +240,28 @@ fn sql_err<'a>(path: &'a Path, what: &str) -> impl Fn(rusqlite::Error) -> PairsE
     }
 }
 
+/// How long a connection waits for another process's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Switches `conn` to WAL mode and returns the mode SQLite reports. When two processes
+/// open a new cache at once, both switches read the file and then need it alone; SQLite
+/// answers one of them "database is locked" at once (waiting could deadlock, so the busy
+/// timeout does not apply), and that one retries until the other is done.
+fn wal_mode(conn: &Connection) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            mode => return mode,
+        }
+    }
+}
+
 impl PairCache {
     /// Opens (or creates) the cache at `path` with default options.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, PairsError> {
@@ -312,7 +334,7 @@ impl PairCache {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(sql_err(path, "cannot open"))?;
-        conn.busy_timeout(Duration::from_secs(60))
+        conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(sql_err(path, "cannot set the busy timeout"))?;
         let corrupt = |e: rusqlite::Error| match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::NotADatabase)
@@ -343,8 +365,7 @@ impl PairCache {
         };
         if app == 0 && tables.is_empty() {
             // A new (or empty) file: make it ours. WAL first, outside the transaction.
-            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-                .map_err(corrupt)?;
+            wal_mode(&conn).map_err(corrupt)?;
             conn.execute_batch(&format!(
                 "BEGIN IMMEDIATE;
                  CREATE TABLE IF NOT EXISTS align (k TEXT PRIMARY KEY, v TEXT);
@@ -364,9 +385,7 @@ impl PairCache {
                 ),
             ));
         } else {
-            let mode: String = conn
-                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-                .map_err(corrupt)?;
+            let mode = wal_mode(&conn).map_err(corrupt)?;
             if !mode.eq_ignore_ascii_case("wal") {
                 return Err(PairsError::Cache {
                     path: path.to_path_buf(),
