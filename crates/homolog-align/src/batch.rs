@@ -1291,6 +1291,29 @@ mod tests {
             .collect()
     }
 
+    /// The symbol codes of `seqs` in `matrix`.
+    fn encode(seqs: &[(Vec<u8>, Vec<u8>)], matrix: &SubstitutionMatrix) -> Vec<(Vec<u8>, Vec<u8>)> {
+        seqs.iter()
+            .map(|(q, r)| (matrix.encode(q), matrix.encode(r)))
+            .collect()
+    }
+
+    /// The batch kernel's pairs of `seqs` with their `codes`.
+    fn batch_pairs<'a>(
+        seqs: &'a [(Vec<u8>, Vec<u8>)],
+        codes: &'a [(Vec<u8>, Vec<u8>)],
+    ) -> Vec<Pair<'a>> {
+        seqs.iter()
+            .zip(codes)
+            .map(|((q, r), (qc, rc))| Pair {
+                query: q,
+                reference: r,
+                qc,
+                rc,
+            })
+            .collect()
+    }
+
     /// Difference lanes a test runs: the AVX2 ones, or emulated ones over `-range..range`.
     #[derive(Clone, Copy, Debug)]
     enum DiffLanes {
@@ -1303,20 +1326,8 @@ mod tests {
     fn check_differences(rng: &mut Rng, scoring: &Scoring, lanes: DiffLanes, count: usize) {
         let seqs = extreme_pairs(rng, count);
         let matrix = &scoring.matrix;
-        let codes: Vec<(Vec<u8>, Vec<u8>)> = seqs
-            .iter()
-            .map(|(q, r)| (matrix.encode(q), matrix.encode(r)))
-            .collect();
-        let batch: Vec<Pair> = seqs
-            .iter()
-            .zip(&codes)
-            .map(|((q, r), (qc, rc))| Pair {
-                query: q,
-                reference: r,
-                qc,
-                rc,
-            })
-            .collect();
+        let codes = encode(&seqs, matrix);
+        let batch = batch_pairs(&seqs, &codes);
         let mode = Mode::auto();
         let job = Job {
             scoring,
@@ -1434,20 +1445,8 @@ mod tests {
                 ..Mode::auto()
             };
             let matrix = &scoring.matrix;
-            let codes: Vec<(Vec<u8>, Vec<u8>)> = seqs
-                .iter()
-                .map(|(q, r)| (matrix.encode(q), matrix.encode(r)))
-                .collect();
-            let batch: Vec<Pair> = seqs
-                .iter()
-                .zip(&codes)
-                .map(|((q, r), (qc, rc))| Pair {
-                    query: q,
-                    reference: r,
-                    qc,
-                    rc,
-                })
-                .collect();
+            let codes = encode(&seqs, matrix);
+            let batch = batch_pairs(&seqs, &codes);
             let mut one = Aligner::new(scoring.clone())
                 .with_lanes(stripes)
                 .with_batch(false);
