@@ -46,9 +46,10 @@
 //!    which removes the large component all embeddings share, and each centred row is stored
 //!    as int8 codes with one step per row (`max |w_i| / 127`); the norms of its quantisation
 //!    residual `|e|` and of its reconstruction are kept. Queries are quantised the same way
-//!    around the same `m`.
+//!    around the same `m` (with 7-bit codes, `max |w_i| / 63`, for the AVX2 kernel).
 //! 2. **int8 pass**: exact integer dot products of the codes (AVX-512 VNNI `vpdpbusd`, 64
-//!    multiply-adds per instruction against 16 for an f32 FMA; a portable kernel elsewhere)
+//!    multiply-adds per instruction against 16 for an f32 FMA; on AVX2, `vpmaddubsw` +
+//!    `vpmaddwd`, 32 per two instructions against 8 per FMA; a portable kernel elsewhere)
 //!    give for each pair an approximate distance and, by Cauchy-Schwarz,
 //!    `|q.r - q'.r'| <= |w_q| |e_r| + |e_q| |w_r'|`, a bound that holds for every pair of any
 //!    data. With a slack for the rounding of the f32 kernel (`gamma_n` of its dot product and
@@ -75,9 +76,10 @@
 //! past `max(2048, 4 k)` candidates (thousands of equidistant references) is answered by the
 //! one-pass f32 search instead: slower, never wrong, and memory stays bounded.
 //!
-//! [`Strategy::Auto`] takes this path when the CPU has AVX-512 VNNI and there are at least
-//! [`TWO_PASS_MIN_QUERIES`] queries (quantising the reference costs about as much as searching
-//! a few dozen queries in f32); `HOMOLOG_SEARCH_STRATEGY=f32` ([`STRATEGY_ENV`]) forces the
+//! [`Strategy::Auto`] takes this path when the CPU has AVX-512 VNNI or AVX2 and there are at
+//! least [`Int8Kernel::two_pass_min_queries`] queries (quantising the reference costs about as
+//! much as searching a few dozen queries in f32, or a few hundred where the int8 pass is only
+//! twice as fast as f32: AVX2); `HOMOLOG_SEARCH_STRATEGY=f32` ([`STRATEGY_ENV`]) forces the
 //! one-pass f32 search, `int8` / `int8-portable` force the two-pass path (the latter with the
 //! portable kernel). Extra memory: `R x dim` bytes of codes plus 24 bytes per reference row
 //! and `Q x dim` bytes of query codes, and per query its candidate list (12 bytes per
@@ -204,16 +206,13 @@ impl FromStr for Metric {
 /// `int8-portable` (see [`Strategy`]).
 pub const STRATEGY_ENV: &str = "HOMOLOG_SEARCH_STRATEGY";
 
-/// Smallest query batch for which [`Strategy::Auto`] takes the two-pass path: below it,
-/// quantising the reference costs more than the int8 pass saves.
-pub const TWO_PASS_MIN_QUERIES: usize = 64;
-
 /// How [`search_with`] computes the result. Every strategy returns the same lists (same
 /// references, bit-identical distances, same order); they differ only in speed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Strategy {
     /// [`STRATEGY_ENV`] when set; otherwise [`Strategy::Int8`] when this CPU has AVX-512 VNNI
-    /// and there are at least [`TWO_PASS_MIN_QUERIES`] queries, else [`Strategy::F32`].
+    /// or AVX2 and there are at least [`Int8Kernel::two_pass_min_queries`] queries, else
+    /// [`Strategy::F32`].
     #[default]
     Auto,
     /// One pass: f32 GEMM over every allowed reference row.
@@ -759,9 +758,13 @@ pub fn search_with(
         Strategy::F32 => None,
         Strategy::Int8 => Some(Int8Kernel::detect()),
         Strategy::Int8Portable => Some(Int8Kernel::Portable),
-        Strategy::Auto => (Int8Kernel::detect() == Int8Kernel::Avx512Vnni
-            && prep.n_queries >= TWO_PASS_MIN_QUERIES)
-            .then_some(Int8Kernel::Avx512Vnni),
+        Strategy::Auto => {
+            let kernel = Int8Kernel::detect();
+            kernel
+                .two_pass_min_queries()
+                .is_some_and(|min| prep.n_queries >= min)
+                .then_some(kernel)
+        }
     };
     let f32_report = SearchReport {
         path: "f32",
@@ -971,7 +974,7 @@ mod tests {
         let big = [3e15, 0.0, 0.0, 1.0];
         let (_, report) = search_with(&[1.0, 0.1], &big, 2, &e, &f, Strategy::Int8).unwrap();
         assert_eq!(report.path, "f32");
-        // One query is below TWO_PASS_MIN_QUERIES: Auto stays on f32 (unless the environment
+        // One query is below `two_pass_min_queries`: Auto stays on f32 (unless the environment
         // forces a strategy for the whole test run).
         if std::env::var(STRATEGY_ENV).is_err() {
             let (_, report) = search_with(&[1.0, 0.1], &refs, 2, &p, &f, Strategy::Auto).unwrap();

@@ -11,16 +11,22 @@
 //! pass only adds the rounding of a few `f32` operations, covered by the slack in
 //! [`crate::twopass`].
 //!
-//! Layout: query codes are stored row-major as `c + 128` (`u8`), references in panels of
+//! Layout: query codes are stored row-major as `c + o` (`u8`, `o` the kernel's
+//! [`Int8Kernel::query_offset`]), references in panels of
 //! [`PANEL`] rows where the 4 codes of one "quad" of dimensions of the 16 rows are adjacent
 //! (`[quad][row][4]`, 64 bytes per quad), the operand layout of `vpdpbusd` (u8 x i8 products,
-//! summed by fours into `i32` lanes). Subtracting `128 * sum(c_r)` undoes the `+ 128`. Every
-//! kernel computes the same exact integers, so the kernel choice never changes a result.
+//! summed by fours into `i32` lanes). Subtracting `o * sum(c_r)` undoes the `+ o`. Every
+//! kernel computes the same exact integers from the same codes; the AVX2 kernel takes query
+//! codes of 7 bits (`[-63, 63]`, see [`Int8Kernel::query_levels`]), which only widens the
+//! bound, so the kernel choice never changes a result.
 
 /// Reference rows per panel: one 512-bit vector of `i32` lanes.
 pub(crate) const PANEL: usize = 16;
 /// Queries per register block of the AVX-512 VNNI kernel.
 const MR: usize = 6;
+/// Queries per register block of the AVX2 kernel (2 x `MR_AVX2` accumulators, the panel's two
+/// halves, the broadcast query quad, the constant and a product: 15 of 16 registers).
+const MR_AVX2: usize = 5;
 /// Panels per register block of the AVX-512 VNNI kernel (6 x 4 accumulators of 16 lanes).
 const NP: usize = 4;
 
@@ -29,7 +35,7 @@ const NP: usize = 4;
 pub enum Int8Kernel {
     /// AVX-512 VNNI `vpdpbusd` on 512-bit vectors (x86-64 with `avx512f` + `avx512vnni`).
     Avx512Vnni,
-    /// Plain Rust loops compiled for AVX2 (vectorised by the compiler).
+    /// AVX2 `vpmaddubsw` + `vpmaddwd` on 256-bit vectors, with 7-bit query codes.
     Avx2,
     /// Plain Rust loops for any CPU.
     Portable,
@@ -52,6 +58,36 @@ impl Int8Kernel {
         Int8Kernel::Portable
     }
 
+    /// Largest magnitude of a query code. `vpmaddubsw` adds two u8 x i8 products into a
+    /// saturating `i16`: with unsigned query bytes up to 127 and reference codes within
+    /// +-127 the sum (at most 32,258) is exact, so the AVX2 kernel's queries get 7-bit codes.
+    /// The others take 8 bits (`vpdpbusd` sums into `i32`).
+    pub(crate) fn query_levels(self) -> i32 {
+        match self {
+            Int8Kernel::Avx2 => 63,
+            Int8Kernel::Avx512Vnni | Int8Kernel::Portable => 127,
+        }
+    }
+
+    /// What is added to a query code to store it as `u8` (`query_levels + 1`, so that every
+    /// stored byte is at least 1 and at most `2 query_levels + 1`).
+    pub(crate) fn query_offset(self) -> i32 {
+        self.query_levels() + 1
+    }
+
+    /// Smallest query batch for which [`crate::Strategy::Auto`] takes the two-pass path with
+    /// this kernel (`None`: never). Quantising the reference costs the same whatever the
+    /// batch, the int8 pass saves a fixed time per query and reference, so the break-even is a
+    /// number of queries: measured about 300 with the AVX2 kernel on an AMD Zen 3 (the pass
+    /// is 2x the f32 search there), a few dozen with VNNI (4-5x).
+    pub fn two_pass_min_queries(self) -> Option<usize> {
+        match self {
+            Int8Kernel::Avx512Vnni => Some(64),
+            Int8Kernel::Avx2 => Some(320),
+            Int8Kernel::Portable => None,
+        }
+    }
+
     /// Short name for reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,7 +100,7 @@ impl Int8Kernel {
 
 /// Codes and error terms of one quantised row.
 pub(crate) struct QuantRow {
-    /// `h = max |v_i| / 127` (0 for a zero row).
+    /// `h = max |v_i| / levels` (0 for a zero row).
     pub(crate) step: f32,
     /// `|v - h c|`, rounded up.
     pub(crate) residual: f64,
@@ -92,11 +128,11 @@ pub(crate) fn lane_sum(v: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     acc.iter().sum::<f64>() + tail.iter().map(|&x| f(x)).sum::<f64>()
 }
 
-/// Quantises `v` into `codes` (length `v.len()`). The codes are computed in `f32` (any codes
-/// are valid: the error terms are measured, not assumed), the residual and reconstruction
-/// norms in `f64` against `v` itself.
+/// Quantises `v` into `codes` (length `v.len()`) in `[-levels, levels]` (`levels <= 127`).
+/// The codes are computed in `f32` (any codes are valid: the error terms are measured, not
+/// assumed), the residual and reconstruction norms in `f64` against `v` itself.
 #[inline(always)]
-pub(crate) fn quantise_row(v: &[f64], codes: &mut [i8]) -> QuantRow {
+pub(crate) fn quantise_row(v: &[f64], codes: &mut [i8], levels: i32) -> QuantRow {
     let mut m = [0.0f64; LANES];
     let chunks = v.chunks_exact(LANES);
     let tail = chunks.remainder();
@@ -118,16 +154,18 @@ pub(crate) fn quantise_row(v: &[f64], codes: &mut [i8]) -> QuantRow {
             code_sum: 0,
         };
     }
-    let step = (max / 127.0) as f32;
+    debug_assert!((1..=127).contains(&levels));
+    let top = levels as f32;
+    let step = (max / f64::from(levels)) as f32;
     let inv = 1.0 / step;
     let h = f64::from(step);
     // Codes: round to nearest (ties to even) with the 1.5 * 2^23 trick, no libm call. `y` is
-    // finite and within +-127 after the clamp, so the integer conversion cannot overflow.
+    // finite and within +-levels after the clamp, so the integer conversion cannot overflow.
     const ROUND: f32 = 12_582_912.0;
     for (c, &x) in codes.iter_mut().zip(v) {
-        let y = (x as f32 * inv).clamp(-127.0, 127.0);
+        let y = (x as f32 * inv).clamp(-top, top);
         let r = (y + ROUND) - ROUND;
-        // SAFETY: `r` is an integer value in [-127, 127], representable as i32.
+        // SAFETY: `r` is an integer value in [-levels, levels], representable as i32.
         *c = unsafe { r.to_int_unchecked::<i32>() } as i8;
     }
     let mut res = [0.0f64; LANES];
@@ -196,9 +234,9 @@ impl QuantRefs {
 }
 
 /// `out[i * ld + j] = sum_d qcodes[i][d] * panel code of reference j`, for the `m` query rows
-/// of `queries` (row stride `dim4`, `u8` codes) and all `PANEL` rows of every panel in
-/// `panels` (a whole number of panels of `dim4 * PANEL` bytes); `out` holds at least `m` rows
-/// of `ld >= PANEL * panels` values.
+/// of `queries` (row stride `dim4`, `u8` codes, at most 127 for [`Int8Kernel::Avx2`]) and all
+/// `PANEL` rows of every panel in `panels` (a whole number of panels of `dim4 * PANEL` bytes,
+/// codes within +-127); `out` holds at least `m` rows of `ld >= PANEL * panels` values.
 pub(crate) fn tile(
     kernel: Int8Kernel,
     queries: &[u8],
@@ -224,26 +262,20 @@ pub(crate) fn tile(
             unsafe { vnni::tile(queries, m, panels, np, dim4, out, ld) }
         }
         #[cfg(target_arch = "x86_64")]
-        Int8Kernel::Avx2 if std::arch::is_x86_feature_detected!("avx2") => {
-            // SAFETY: AVX2 was just checked; the function is plain safe Rust otherwise.
-            unsafe { tile_avx2(queries, m, panels, np, dim4, out, ld) }
+        Int8Kernel::Avx2 => {
+            assert!(
+                std::arch::is_x86_feature_detected!("avx2"),
+                "AVX2 kernel requested on a CPU without it"
+            );
+            debug_assert!(
+                queries[..m * dim4].iter().all(|&x| x <= 127),
+                "the AVX2 kernel takes query bytes up to 127 only"
+            );
+            // SAFETY: AVX2 was just checked; the asserts above bound every access.
+            unsafe { avx2::tile(queries, m, panels, np, dim4, out, ld) }
         }
         _ => tile_portable(queries, m, panels, np, dim4, out, ld),
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn tile_avx2(
-    queries: &[u8],
-    m: usize,
-    panels: &[i8],
-    np: usize,
-    dim4: usize,
-    out: &mut [i32],
-    ld: usize,
-) {
-    tile_portable(queries, m, panels, np, dim4, out, ld)
 }
 
 /// The reference kernel: plain loops the compiler vectorises over the 16 lanes.
@@ -273,6 +305,109 @@ fn tile_portable(
                 }
             }
             out[i * ld + p * PANEL..i * ld + (p + 1) * PANEL].copy_from_slice(&acc);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::{MR_AVX2, PANEL};
+
+    /// `R` query rows x one panel, all quads: broadcast 4 query bytes; `vpmaddubsw` against
+    /// each half of the panel's 64 bytes of that quad (rows 0-7, rows 8-15) sums products by
+    /// pairs into `i16` (exact for query bytes up to 127), `vpmaddwd` by ones sums the pairs
+    /// into the row's `i32` lane.
+    ///
+    /// # Safety
+    /// AVX2 available; `q` has `R` rows of stride `dim4` with bytes at most 127, `p` one
+    /// panel of `dim4 * PANEL` bytes, `out` `R` rows of stride `ld` and `PANEL` columns.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn block<const R: usize>(
+        q: *const u8,
+        p: *const i8,
+        dim4: usize,
+        out: *mut i32,
+        ld: usize,
+    ) {
+        let ones = _mm256_set1_epi16(1);
+        let mut acc = [[_mm256_setzero_si256(); 2]; R];
+        for s in 0..dim4 / 4 {
+            // SAFETY: quad s of the panel is inside `p` by the caller's contract.
+            let (lo, hi) = unsafe {
+                (
+                    _mm256_loadu_si256(p.add(s * 64).cast()),
+                    _mm256_loadu_si256(p.add(s * 64 + 32).cast()),
+                )
+            };
+            for (i, row) in acc.iter_mut().enumerate() {
+                // SAFETY: 4 bytes of query row i at quad s, inside `q`.
+                let a = _mm256_set1_epi32(unsafe {
+                    q.add(i * dim4 + s * 4).cast::<i32>().read_unaligned()
+                });
+                row[0] =
+                    _mm256_add_epi32(row[0], _mm256_madd_epi16(_mm256_maddubs_epi16(a, lo), ones));
+                row[1] =
+                    _mm256_add_epi32(row[1], _mm256_madd_epi16(_mm256_maddubs_epi16(a, hi), ones));
+            }
+        }
+        for (i, row) in acc.iter().enumerate() {
+            for (h, x) in row.iter().enumerate() {
+                // SAFETY: row i, columns 8h..8h+8 of `out`, inside by the contract.
+                unsafe { _mm256_storeu_si256(out.add(i * ld + h * 8).cast(), *x) };
+            }
+        }
+    }
+
+    /// Whole tile: blocks of `MR_AVX2` query rows against each panel, then the remaining
+    /// rows one by one.
+    ///
+    /// # Safety
+    /// AVX2 available; slice sizes as asserted by [`super::tile`], query bytes at most 127.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn tile(
+        queries: &[u8],
+        m: usize,
+        panels: &[i8],
+        np: usize,
+        dim4: usize,
+        out: &mut [i32],
+        ld: usize,
+    ) {
+        let plen = dim4 * PANEL;
+        let (q, p, o) = (queries.as_ptr(), panels.as_ptr(), out.as_mut_ptr());
+        let mut i = 0;
+        // SAFETY (all calls below): rows i..i+R <= m and panel j < np stay inside the slices
+        // whose sizes `super::tile` asserted.
+        while i + MR_AVX2 <= m {
+            for j in 0..np {
+                unsafe {
+                    block::<MR_AVX2>(
+                        q.add(i * dim4),
+                        p.add(j * plen),
+                        dim4,
+                        o.add(i * ld + j * PANEL),
+                        ld,
+                    )
+                };
+            }
+            i += MR_AVX2;
+        }
+        while i < m {
+            for j in 0..np {
+                unsafe {
+                    block::<1>(
+                        q.add(i * dim4),
+                        p.add(j * plen),
+                        dim4,
+                        o.add(i * ld + j * PANEL),
+                        ld,
+                    )
+                };
+            }
+            i += 1;
         }
     }
 }
@@ -406,61 +541,93 @@ mod vnni {
 mod tests {
     use super::*;
 
+    /// Every kernel against plain integer arithmetic, with the query codes each takes (8 and
+    /// 7 bits), on random codes plus rows at the extremes: query bytes at the kernel's top
+    /// (`2 levels + 1`) and bottom (1) against reference rows of all +127 and all -127, where
+    /// `vpmaddubsw`'s `i16` pair sums are largest.
     #[test]
     fn kernels_compute_the_same_exact_integers() {
         let dim = 37; // not a multiple of 4: exercises the zero padding
         let rows = 53; // 4 panels, the last one partial
-        let m = 13; // two MR blocks and a remainder
+        let m = 13; // two blocks of MR and of MR_AVX2, and remainders
         let mut refs = QuantRefs::zeroed(rows, dim);
         let plen = refs.panel_len();
         let mut seed = 12345u64;
-        let mut next = || {
+        let mut next = |range: i64| {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            ((seed >> 33) % 255) as i64 - 127
+            ((seed >> 33) % (2 * range as u64 + 1)) as i64 - range
         };
         let mut codes = vec![vec![0i8; dim]; rows];
         for (r, c) in codes.iter_mut().enumerate() {
-            c.iter_mut().for_each(|x| *x = next() as i8);
+            match r {
+                0 => c.fill(127),
+                1 => c.fill(-127),
+                _ => c.iter_mut().for_each(|x| *x = next(127) as i8),
+            }
             QuantRefs::store(&mut refs.panels[(r / PANEL) * plen..][..plen], r % PANEL, c);
         }
         let dim4 = refs.dim4;
-        let mut qcodes = vec![0i8; m * dim];
-        qcodes.iter_mut().for_each(|x| *x = next() as i8);
-        let mut qu8 = vec![128u8; m * dim4];
-        for i in 0..m {
-            for d in 0..dim {
-                qu8[i * dim4 + d] = (i32::from(qcodes[i * dim + d]) + 128) as u8;
-            }
-        }
         let np = rows.div_ceil(PANEL);
         let ld = np * PANEL;
-        let mut want = vec![0i32; m * ld];
-        for i in 0..m {
-            for (r, c) in codes.iter().enumerate() {
-                let dot: i32 = (0..dim)
-                    .map(|d| i32::from(qcodes[i * dim + d]) * i32::from(c[d]))
-                    .sum();
-                let sum: i32 = c.iter().map(|&x| i32::from(x)).sum();
-                want[i * ld + r] = dot + 128 * sum;
-            }
+        let mut available = vec![Int8Kernel::Portable];
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            available.push(Int8Kernel::Avx2);
         }
-        let mut kernels = vec![Int8Kernel::Portable, Int8Kernel::Avx2];
         if Int8Kernel::detect() == Int8Kernel::Avx512Vnni {
-            kernels.push(Int8Kernel::Avx512Vnni);
+            available.push(Int8Kernel::Avx512Vnni);
         }
-        for kernel in kernels {
-            let mut out = vec![0i32; m * ld];
-            tile(kernel, &qu8, m, &refs.panels, dim4, &mut out, ld);
+        let mut checked = Vec::new();
+        for levels in [127, 63] {
+            let offset = levels + 1;
+            let mut qcodes = vec![0i8; m * dim];
+            for (i, row) in qcodes.chunks_mut(dim).enumerate() {
+                match i {
+                    0 => row.fill(levels as i8),
+                    1 => row.fill(-levels as i8),
+                    _ => row
+                        .iter_mut()
+                        .for_each(|x| *x = next(i64::from(levels)) as i8),
+                }
+            }
+            let mut qu8 = vec![offset as u8; m * dim4];
             for i in 0..m {
-                assert_eq!(
-                    out[i * ld..i * ld + rows],
-                    want[i * ld..i * ld + rows],
-                    "{kernel:?} row {i}"
-                );
+                for d in 0..dim {
+                    qu8[i * dim4 + d] = (i32::from(qcodes[i * dim + d]) + offset) as u8;
+                }
+            }
+            let mut want = vec![0i32; m * ld];
+            for i in 0..m {
+                for (r, c) in codes.iter().enumerate() {
+                    let dot: i32 = (0..dim)
+                        .map(|d| i32::from(qcodes[i * dim + d]) * i32::from(c[d]))
+                        .sum();
+                    let sum: i32 = c.iter().map(|&x| i32::from(x)).sum();
+                    want[i * ld + r] = dot + offset * sum;
+                }
+            }
+            // A kernel takes the codes of its own width and any narrower ones.
+            for &kernel in available.iter().filter(|k| k.query_levels() >= levels) {
+                let mut out = vec![0i32; m * ld];
+                tile(kernel, &qu8, m, &refs.panels, dim4, &mut out, ld);
+                for i in 0..m {
+                    assert_eq!(
+                        out[i * ld..i * ld + rows],
+                        want[i * ld..i * ld + rows],
+                        "{kernel:?} with {levels}-level codes, row {i}"
+                    );
+                }
+                checked.push((kernel, levels));
             }
         }
+        #[cfg(target_arch = "x86_64")]
+        assert!(
+            checked.contains(&(Int8Kernel::Avx2, 63))
+                || !std::arch::is_x86_feature_detected!("avx2"),
+            "the AVX2 kernel was not checked"
+        );
     }
 
     #[test]
@@ -469,7 +636,7 @@ mod tests {
             .map(|i| ((i * 7919) % 101) as f64 / 101.0 - 0.5)
             .collect();
         let mut c = vec![0i8; 50];
-        let q = quantise_row(&v, &mut c);
+        let q = quantise_row(&v, &mut c, 127);
         let h = f64::from(q.step);
         let res: f64 = v
             .iter()
@@ -480,7 +647,7 @@ mod tests {
         assert!(res <= q.residual && q.residual <= res * (1.0 + 1e-6));
         assert!(c.iter().any(|&x| x.abs() == 127));
         assert_eq!(q.code_sum, c.iter().map(|&x| i32::from(x)).sum::<i32>());
-        let zero = quantise_row(&[0.0; 4], &mut c[..4]);
+        let zero = quantise_row(&[0.0; 4], &mut c[..4], 127);
         assert_eq!((zero.step, zero.residual, zero.code_sum), (0.0, 0.0, 0));
     }
 }

@@ -90,7 +90,8 @@ fn up(x: f64) -> f32 {
 /// Per-reference terms of the bound, indexed by position.
 struct RefTerms {
     codes: QuantRefs,
-    /// `128 * sum` of the codes, which undoes the `+ 128` of the query codes.
+    /// `o * sum` of the codes, which undoes the `+ o` of the query codes
+    /// ([`Int8Kernel::query_offset`]).
     corr: Vec<i32>,
     /// Quantisation step `h_r`.
     step: Vec<f32>,
@@ -107,7 +108,8 @@ struct RefTerms {
 
 /// Per-query terms of the bound.
 struct QueryTerms {
-    /// `c + 128` per dimension, rows of `dim4` bytes (padding 128, against zero codes).
+    /// `c + o` per dimension ([`Int8Kernel::query_offset`]), rows of `dim4` bytes (padding
+    /// `o`, against zero codes).
     codes: Vec<u8>,
     /// `C h_q`, `C` = 1 (cosine) or 2 (euclidean: the `-2 q.r` of the expansion).
     step: Vec<f32>,
@@ -221,10 +223,11 @@ fn prepare_row_body(
     m: &[f64],
     v: &mut [f64],
     codes: &mut [i8],
+    levels: i32,
 ) -> (f64, f64, f64, QuantRow) {
     let norm = scaled(metric, row, v);
     let (dot_m, w_norm) = subtract(v, m);
-    (norm, dot_m, w_norm, quantise_row(v, codes))
+    (norm, dot_m, w_norm, quantise_row(v, codes, levels))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -235,8 +238,9 @@ fn prepare_row_avx2(
     m: &[f64],
     v: &mut [f64],
     codes: &mut [i8],
+    levels: i32,
 ) -> (f64, f64, f64, QuantRow) {
-    prepare_row_body(metric, row, m, v, codes)
+    prepare_row_body(metric, row, m, v, codes, levels)
 }
 
 /// [`prepare_row_body`], compiled for AVX2 where the CPU has it. The arithmetic is the same
@@ -247,13 +251,14 @@ fn prepare_row(
     m: &[f64],
     v: &mut [f64],
     codes: &mut [i8],
+    levels: i32,
 ) -> (f64, f64, f64, QuantRow) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: both features were just detected.
-        return unsafe { prepare_row_avx2(metric, row, m, v, codes) };
+        return unsafe { prepare_row_avx2(metric, row, m, v, codes, levels) };
     }
-    prepare_row_body(metric, row, m, v, codes)
+    prepare_row_body(metric, row, m, v, codes, levels)
 }
 
 /// `acc += ` the scaled row (for [`centre`]); `v` is scratch.
@@ -278,7 +283,8 @@ fn accumulate(metric: Metric, row: &[f32], v: &mut [f64], acc: &mut [f64]) {
     accumulate_body(metric, row, v, acc)
 }
 
-fn quantise_references(input: &Input, m: &[f64]) -> RefTerms {
+/// The reference side (8-bit codes whatever the kernel); `offset` is the query codes'.
+fn quantise_references(input: &Input, m: &[f64], offset: i32) -> RefTerms {
     let (dim, metric) = (input.dim, input.metric);
     let (_, eslack) = slack(dim);
     let m_norm = m.iter().map(|x| x * x).sum::<f64>().sqrt();
@@ -311,7 +317,7 @@ fn quantise_references(input: &Input, m: &[f64]) -> RefTerms {
                 }
                 let r = input.reference_of(position) as usize;
                 let row = &input.references[r * dim..(r + 1) * dim];
-                let (norm, dot_m, _, q) = prepare_row(metric, row, m, &mut v, &mut c);
+                let (norm, dot_m, _, q) = prepare_row(metric, row, m, &mut v, &mut c, 127);
                 QuantRefs::store(panel, lane, &c);
                 *slot = Row {
                     sum: q.code_sum,
@@ -331,7 +337,7 @@ fn quantise_references(input: &Input, m: &[f64]) -> RefTerms {
         });
     RefTerms {
         codes,
-        corr: rows.iter().map(|r| 128 * r.sum).collect(),
+        corr: rows.iter().map(|r| offset * r.sum).collect(),
         step: rows.iter().map(|r| r.step).collect(),
         residual: rows.iter().map(|r| r.residual).collect(),
         recon: rows.iter().map(|r| r.recon).collect(),
@@ -340,12 +346,14 @@ fn quantise_references(input: &Input, m: &[f64]) -> RefTerms {
     }
 }
 
-fn quantise_queries(input: &Input, m: &[f64], dim4: usize) -> QueryTerms {
+/// The query side, with the codes `kernel` takes.
+fn quantise_queries(input: &Input, m: &[f64], dim4: usize, kernel: Int8Kernel) -> QueryTerms {
     let (dim, metric) = (input.dim, input.metric);
     let (cslack, eslack) = slack(dim);
     let m_sq = m.iter().map(|x| x * x).sum::<f64>();
     let nq = input.prep.n_queries;
-    let mut codes = vec![128u8; nq * dim4];
+    let (levels, offset) = (kernel.query_levels(), kernel.query_offset());
+    let mut codes = vec![offset as u8; nq * dim4];
     let terms: Vec<[f32; 5]> = codes
         .par_chunks_mut(dim4)
         .enumerate()
@@ -353,9 +361,9 @@ fn quantise_queries(input: &Input, m: &[f64], dim4: usize) -> QueryTerms {
             || (vec![0.0f64; dim], vec![0i8; dim]),
             |(v, c), (i, out)| {
                 let row = &input.queries[i * dim..(i + 1) * dim];
-                let (norm, dot_m, w_norm, q) = prepare_row(metric, row, m, v, c);
+                let (norm, dot_m, w_norm, q) = prepare_row(metric, row, m, v, c, levels);
                 for (o, &x) in out.iter_mut().zip(c.iter()) {
-                    *o = (i32::from(x) + 128) as u8;
+                    *o = (i32::from(x) + offset) as u8;
                 }
                 match metric {
                     Metric::Cosine => [
@@ -546,10 +554,48 @@ fn lower_bounds_avx512(
     lower_bounds_body(row, terms, q, lo_min, lo_max, lo)
 }
 
-/// [`lower_bounds_body`], on 512-bit vectors when `wide` (only set when the CPU has them).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn lower_bounds_avx2(
+    row: &[i32],
+    terms: &BlockTerms,
+    q: QueryRow,
+    lo_min: f32,
+    lo_max: f32,
+    lo: &mut [f32],
+) {
+    lower_bounds_body(row, terms, q, lo_min, lo_max, lo)
+}
+
+/// Vector width of the bound arithmetic (same results at every width: no FMA contraction,
+/// only wider vectors).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Width {
+    Avx512,
+    Avx2,
+    Baseline,
+}
+
+impl Width {
+    /// The widest this CPU has.
+    fn detect() -> Width {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Width::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Width::Avx2;
+            }
+        }
+        Width::Baseline
+    }
+}
+
+/// [`lower_bounds_body`] at `width` (detected, so the CPU has it).
 #[inline]
 fn lower_bounds(
-    wide: bool,
+    width: Width,
     row: &[i32],
     terms: &BlockTerms,
     q: QueryRow,
@@ -558,12 +604,14 @@ fn lower_bounds(
     lo: &mut [f32],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if wide {
-        // SAFETY: `wide` is only true when `avx512f` was detected.
-        unsafe { lower_bounds_avx512(row, terms, q, lo_min, lo_max, lo) };
-        return;
+    match width {
+        // SAFETY: `width` comes from `Width::detect`, which checked the feature.
+        Width::Avx512 => return unsafe { lower_bounds_avx512(row, terms, q, lo_min, lo_max, lo) },
+        // SAFETY: as above.
+        Width::Avx2 => return unsafe { lower_bounds_avx2(row, terms, q, lo_min, lo_max, lo) },
+        Width::Baseline => {}
     }
-    let _ = wide;
+    let _ = width;
     lower_bounds_body(row, terms, q, lo_min, lo_max, lo)
 }
 
@@ -594,9 +642,9 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
     let start = Instant::now();
     let nq = input.prep.n_queries;
     let m = centre(input);
-    let refs = quantise_references(input, &m);
+    let refs = quantise_references(input, &m, kernel.query_offset());
     let dim4 = refs.codes.dim4;
-    let qt = quantise_queries(input, &m, dim4);
+    let qt = quantise_queries(input, &m, dim4, kernel);
     let quantise_s = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
@@ -615,9 +663,7 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
     let t0 = limit_key(input.metric, input.prep.limit);
     let (lo_min, lo_max) = clamps(input.metric);
     let plen = refs.codes.panel_len();
-    // The bound arithmetic is compiled for AVX-512 when the VNNI kernel runs (same results:
-    // no FMA contraction, only wider vectors).
-    let wide = kernel == Int8Kernel::Avx512Vnni && avx512f();
+    let width = Width::detect();
 
     let scan = |scratch: &mut Scratch, c: usize, segment: usize| -> Vec<Candidates> {
         let q0 = c * chunk;
@@ -661,7 +707,7 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
                 };
                 let row = &scratch.tile[i * ld..i * ld + n];
                 let lo = &mut scratch.lo[..n];
-                lower_bounds(wide, row, &terms, qr, lo_min, lo_max, lo);
+                lower_bounds(width, row, &terms, qr, lo_min, lo_max, lo);
                 for (jc, chunk) in lo.chunks(16).enumerate() {
                     let t = cand.t;
                     // Branch-free test of 16 bounds at once: almost every chunk is skipped.
