@@ -916,10 +916,99 @@ fn sgemm_dots_body(query: &[f32], references: &[f32], ids: &[u32], out: &mut [f3
     }
 }
 
+/// [`sgemm_dots`] on AVX2: 8 candidates per vector (one per lane), so the same per-lane FMA
+/// chain as [`dot_group`] runs 8 wide. The rows are read in place, 8 values of each of 8 rows
+/// at a time, and transposed in registers (a group short of 8 repeats its first row and drops
+/// those lanes).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn sgemm_dots_fma(query: &[f32], references: &[f32], ids: &[u32], out: &mut [f32]) {
-    sgemm_dots_body(query, references, ids, out)
+fn sgemm_dots_avx2(query: &[f32], references: &[f32], ids: &[u32], out: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let dim = query.len();
+    assert!(ids
+        .iter()
+        .all(|&r| (r as usize + 1) * dim <= references.len()));
+    assert_eq!(ids.len(), out.len());
+    for (g, o) in ids.chunks(8).zip(out.chunks_mut(8)) {
+        let rows: [*const f32; 8] = std::array::from_fn(|j| {
+            let r = g.get(j).copied().unwrap_or(g[0]) as usize;
+            // In bounds: checked above.
+            references[r * dim..].as_ptr()
+        });
+        let mut total = _mm256_setzero_ps();
+        let mut k0 = 0;
+        while k0 < dim {
+            let k1 = (k0 + SGEMM_KC).min(dim);
+            let mut acc = _mm256_setzero_ps();
+            let mut p0 = k0;
+            while p0 < k1 {
+                let len = (k1 - p0).min(8);
+                let r: [__m256; 8] = if len == 8 {
+                    // SAFETY: `references[r * dim + p0 ..][..8]` with `p0 + 8 <= dim`, in bounds.
+                    std::array::from_fn(|j| unsafe { _mm256_loadu_ps(rows[j].add(p0)) })
+                } else {
+                    let mask = _mm256_cmpgt_epi32(
+                        _mm256_set1_epi32(len as i32),
+                        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                    );
+                    // SAFETY: lanes `< len` are in bounds as above; masked-off lanes are not
+                    // read (`vmaskmovps` suppresses their faults).
+                    std::array::from_fn(|j| unsafe { _mm256_maskload_ps(rows[j].add(p0), mask) })
+                };
+                let t = transpose8(r);
+                for (i, &x) in query[p0..p0 + len].iter().enumerate() {
+                    acc = _mm256_fmadd_ps(_mm256_set1_ps(x), t[i], acc);
+                }
+                p0 += len;
+            }
+            total = if k0 == 0 {
+                acc
+            } else {
+                _mm256_add_ps(total, acc)
+            };
+            k0 = k1;
+        }
+        let mut lanes = [0.0f32; 8];
+        // SAFETY: `lanes` holds 8 f32.
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), total) };
+        o.copy_from_slice(&lanes[..o.len()]);
+    }
+}
+
+/// `t[e]` lane `j` = `r[j]` lane `e`: an 8 x 8 transpose of `f32`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn transpose8(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
+    use std::arch::x86_64::*;
+    // Pairs of rows interleaved within 128-bit lanes: `a[2 g]` holds columns 0, 1 (low lane)
+    // and 4, 5 (high lane) of rows `2 g, 2 g + 1`; `a[2 g + 1]` columns 2, 3 and 6, 7.
+    let a: [__m256; 8] = std::array::from_fn(|i| {
+        let (x, y) = (r[i & !1], r[i | 1]);
+        if i & 1 == 0 {
+            _mm256_unpacklo_ps(x, y)
+        } else {
+            _mm256_unpackhi_ps(x, y)
+        }
+    });
+    // `b[4 h + c]`: rows `4 h .. 4 h + 4` at column `c` (low lane) and `c + 4` (high lane).
+    let b: [__m256; 8] = std::array::from_fn(|i| {
+        let (h, c) = (i / 4, i % 4);
+        let (x, y) = (a[4 * h + c / 2], a[4 * h + 2 + c / 2]);
+        if c % 2 == 0 {
+            _mm256_shuffle_ps::<0x44>(x, y)
+        } else {
+            _mm256_shuffle_ps::<0xEE>(x, y)
+        }
+    });
+    std::array::from_fn(|e| {
+        let c = e % 4;
+        if e < 4 {
+            _mm256_permute2f128_ps::<0x20>(b[c], b[4 + c])
+        } else {
+            _mm256_permute2f128_ps::<0x31>(b[c], b[4 + c])
+        }
+    })
 }
 
 /// [`sgemm_dots`] on AVX-512: 16 candidates per vector (one per lane), so the same per-lane
@@ -1023,9 +1112,9 @@ enum DotKernel {
     /// Scalar `mul_add` (a correctly rounded fused multiply-add everywhere; a slow library
     /// call where the CPU has no FMA).
     Portable,
-    /// [`DotKernel::Portable`] compiled with AVX2 + FMA: one `vfmadd` per product.
+    /// 8 candidates per AVX2 vector ([`sgemm_dots_avx2`]).
     #[cfg(target_arch = "x86_64")]
-    Fma,
+    Avx2,
     /// 16 candidates per AVX-512 vector ([`sgemm_dots_avx512`]).
     #[cfg(target_arch = "x86_64")]
     Avx512,
@@ -1042,7 +1131,7 @@ impl DotKernel {
             if std::arch::is_x86_feature_detected!("avx2")
                 && std::arch::is_x86_feature_detected!("fma")
             {
-                kernels.push(DotKernel::Fma);
+                kernels.push(DotKernel::Avx2);
             }
             if avx512f() {
                 kernels.push(DotKernel::Avx512);
@@ -1061,7 +1150,7 @@ impl DotKernel {
             if std::arch::is_x86_feature_detected!("avx2")
                 && std::arch::is_x86_feature_detected!("fma")
             {
-                return DotKernel::Fma;
+                return DotKernel::Avx2;
             }
         }
         DotKernel::Portable
@@ -1075,13 +1164,13 @@ impl DotKernel {
         match self {
             DotKernel::Portable => sgemm_dots_body(query, references, ids, out),
             #[cfg(target_arch = "x86_64")]
-            DotKernel::Fma => {
+            DotKernel::Avx2 => {
                 assert!(
                     std::arch::is_x86_feature_detected!("avx2")
                         && std::arch::is_x86_feature_detected!("fma")
                 );
                 // SAFETY: both features were just checked.
-                unsafe { sgemm_dots_fma(query, references, ids, out) }
+                unsafe { sgemm_dots_avx2(query, references, ids, out) }
             }
             #[cfg(target_arch = "x86_64")]
             DotKernel::Avx512 => {
