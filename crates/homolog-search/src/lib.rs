@@ -64,11 +64,11 @@
 //!    exactly as in the f32 search (`tests/two_pass.rs` checks this on real SeqVec embeddings
 //!    and on planted ties and near-ties). The dot products are computed directly on the
 //!    candidate rows in `sgemm`'s order of operations (per 256-deep panel one FMA chain, the
-//!    panels added in order; 16 candidates per AVX-512 vector): no gather, no packing, no
-//!    padding of a 1-row GEMM, about 4x cheaper than a 1-row `sgemm` per query. The first
-//!    search of a process compares this with `sgemm` bit for bit on random data; where they
-//!    differ (a CPU without FMA, another `matrixmultiply` blocking), the re-rank gathers the
-//!    rows and calls `sgemm` itself.
+//!    panels added in order; 16 candidates per AVX-512 vector, 8 per AVX2 vector): no
+//!    gather, no packing, no padding of a 1-row GEMM, about 4x cheaper than a 1-row `sgemm`
+//!    per query. The first search of a process compares this with `sgemm` bit for bit on
+//!    random data; where they differ (a CPU without FMA, another `matrixmultiply` blocking),
+//!    the re-rank gathers the rows and calls `sgemm` itself.
 //!
 //! The candidate lists are short when the k-th neighbour stands out from the bulk by more
 //! than the bound (tens of candidates per query on clustered data, ~170 of 50,000 on uniform

@@ -26,9 +26,10 @@
 //! f32 search. The per-element arithmetic of `matrixmultiply::sgemm` does not depend on where
 //! a pair sits in a tile: with an FMA microkernel it is one FMA chain per 256-deep panel,
 //! the panels added in order (see `SGEMM_KC`). The re-rank computes exactly that directly on
-//! the candidate rows, in place (16 candidates per AVX-512 vector, or 8 scalar chains), after
-//! checking once per process, bit for bit against `sgemm` itself, that it matches; where it
-//! does not (another microkernel or blocking), it gathers the rows and calls `sgemm`.
+//! the candidate rows, in place (16 candidates per AVX-512 vector, 8 per AVX2 vector, or 8
+//! scalar chains), after checking once per process, bit for bit against `sgemm` itself, that
+//! it matches; where it does not (another microkernel or blocking), it gathers the rows and
+//! calls `sgemm`.
 
 use std::time::Instant;
 
