@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release -p homolog-search --example lookup_bench -- [small|medium|large] \
 //!     [--queries N] [--refs N] [--dim N] [--k N] [--reps N] [--seed N] \
-//!     [--chunk N] [--npy-dir DIR] [--subset N] [--strategy auto|f32|int8|int8-portable] \
+//!     [--chunk N] [--npy-dir DIR] [--subset N] [--strategy auto|f32|int8|int8-avx2|int8-portable] \
 //!     [--data uniform|clustered]
 //! ```
 //!
@@ -102,7 +102,7 @@ fn parse_args() -> Result<Args, String> {
             "--strategy" => {
                 let v = it
                     .next()
-                    .ok_or("--strategy needs auto, f32, int8 or int8-portable")?;
+                    .ok_or("--strategy needs auto, f32, int8, int8-avx2 or int8-portable")?;
                 a.strategy = v.parse().map_err(|e| format!("--strategy: {e}"))?;
             }
             "--data" => match it.next().as_deref() {
@@ -114,7 +114,7 @@ fn parse_args() -> Result<Args, String> {
                 return Err(
                     "usage: lookup_bench [small|medium|large] [--queries N] [--refs N] \
                             [--dim N] [--k N] [--reps N] [--seed N] [--chunk N] [--npy-dir DIR] \
-                            [--subset N] [--strategy auto|f32|int8|int8-portable] \
+                            [--subset N] [--strategy auto|f32|int8|int8-avx2|int8-portable] \
                             [--data uniform|clustered]"
                         .into(),
                 )

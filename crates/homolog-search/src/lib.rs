@@ -80,8 +80,8 @@
 //! least [`Int8Kernel::two_pass_min_queries`] queries (quantising the reference costs about as
 //! much as searching a few dozen queries in f32, or a few hundred where the int8 pass is only
 //! twice as fast as f32: AVX2); `HOMOLOG_SEARCH_STRATEGY=f32` ([`STRATEGY_ENV`]) forces the
-//! one-pass f32 search, `int8` / `int8-portable` force the two-pass path (the latter with the
-//! portable kernel). Extra memory: `R x dim` bytes of codes plus 24 bytes per reference row
+//! one-pass f32 search, `int8` / `int8-avx2` / `int8-portable` force the two-pass path (the
+//! latter two with the AVX2 or the portable kernel, the former with the fastest). Extra memory: `R x dim` bytes of codes plus 24 bytes per reference row
 //! and `Q x dim` bytes of query codes, and per query its candidate list (12 bytes per
 //! candidate, at most twice the cap between compactions). A bf16 first pass (`vdpbf16ps`) was
 //! not implemented or measured: it does half the multiply-adds per instruction (32 bf16 pairs
@@ -203,7 +203,7 @@ impl FromStr for Metric {
 }
 
 /// Environment variable that overrides [`Strategy::Auto`]: `auto`, `f32`, `int8` or
-/// `int8-portable` (see [`Strategy`]).
+/// `int8-avx2` or `int8-portable` (see [`Strategy`]).
 pub const STRATEGY_ENV: &str = "HOMOLOG_SEARCH_STRATEGY";
 
 /// How [`search_with`] computes the result. Every strategy returns the same lists (same
@@ -222,6 +222,9 @@ pub enum Strategy {
     Int8,
     /// [`Strategy::Int8`] with the portable kernel whatever the CPU (the fallback path).
     Int8Portable,
+    /// [`Strategy::Int8`] with the AVX2 kernel (7-bit query codes) on a CPU that may have a
+    /// faster one; an error where the CPU lacks AVX2.
+    Int8Avx2,
 }
 
 impl FromStr for Strategy {
@@ -233,6 +236,7 @@ impl FromStr for Strategy {
             "f32" => Ok(Strategy::F32),
             "int8" => Ok(Strategy::Int8),
             "int8-portable" => Ok(Strategy::Int8Portable),
+            "int8-avx2" => Ok(Strategy::Int8Avx2),
             _ => Err(SearchError::UnknownStrategy(s.to_string())),
         }
     }
@@ -388,10 +392,16 @@ pub enum SearchError {
     UnknownMetric(String),
     /// A search strategy name (e.g. from `HOMOLOG_SEARCH_STRATEGY`) could not be parsed.
     #[error(
-        "unknown search strategy {0:?} (HOMOLOG_SEARCH_STRATEGY); use \"auto\", \"f32\", \"int8\" \
-         or \"int8-portable\""
+        "unknown search strategy {0:?} (HOMOLOG_SEARCH_STRATEGY); use \"auto\", \"f32\", \"int8\", \
+         \"int8-avx2\" or \"int8-portable\""
     )]
     UnknownStrategy(String),
+    /// A strategy names a kernel this CPU cannot run.
+    #[error(
+        "search strategy {0:?} needs a CPU with AVX2; use \"int8\" (the fastest kernel this CPU \
+         has), \"int8-portable\" or \"f32\""
+    )]
+    UnsupportedStrategy(&'static str),
 }
 
 /// Validated inputs shared by [`search`] and [`naive_search`].
@@ -758,6 +768,12 @@ pub fn search_with(
         Strategy::F32 => None,
         Strategy::Int8 => Some(Int8Kernel::detect()),
         Strategy::Int8Portable => Some(Int8Kernel::Portable),
+        Strategy::Int8Avx2 => {
+            if !Int8Kernel::Avx2.runs_here() {
+                return Err(SearchError::UnsupportedStrategy("int8-avx2"));
+            }
+            Some(Int8Kernel::Avx2)
+        }
         Strategy::Auto => {
             let kernel = Int8Kernel::detect();
             kernel
@@ -950,6 +966,7 @@ mod tests {
             "int8-portable".parse::<Strategy>().unwrap(),
             Strategy::Int8Portable
         );
+        assert_eq!("Int8-AVX2".parse::<Strategy>().unwrap(), Strategy::Int8Avx2);
         let err = "bf16".parse::<Strategy>().unwrap_err();
         assert_eq!(err, SearchError::UnknownStrategy("bf16".into()));
         assert!(err.to_string().contains("HOMOLOG_SEARCH_STRATEGY"), "{err}");

@@ -1,9 +1,9 @@
 //! Symmetric per-row int8 quantisation and the integer dot-product kernels of the first pass.
 //!
 //! A row `v` (in the two-pass search: the unit vector `x / |x|` for cosine, `x` itself for
-//! euclidean, minus the reference mean) is stored as
-//! codes `c = round(v / h)` in `[-127, 127]` with step `h = max |v_i| / 127` (an `f32`), so its
-//! reconstruction is `v' = h c` and its residual `e = v - v'` has a norm `|e|` that is computed
+//! euclidean, minus the reference mean) is stored as codes `c = round(v / h)` in `[-L, L]`
+//! with step `h = max |v_i| / L` (an `f32`; `L` = 127, or 63 for the AVX2 kernel's queries,
+//! see [`Int8Kernel::query_levels`]), so its reconstruction is `v' = h c` and its residual `e = v - v'` has a norm `|e|` that is computed
 //! (in `f64`) and kept per row. For a query `q` and a reference `r`,
 //! `q.r - q'.r' = q.e_r + e_q.r'`, hence by Cauchy-Schwarz
 //! `|q.r - q'.r'| <= |q| |e_r| + |e_q| |r'|`: a bound that holds for every pair, whatever the
@@ -44,18 +44,26 @@ pub enum Int8Kernel {
 impl Int8Kernel {
     /// The fastest kernel this CPU supports.
     pub fn detect() -> Int8Kernel {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512vnni")
-            {
-                return Int8Kernel::Avx512Vnni;
+        [Int8Kernel::Avx512Vnni, Int8Kernel::Avx2]
+            .into_iter()
+            .find(|k| k.runs_here())
+            .unwrap_or(Int8Kernel::Portable)
+    }
+
+    /// Whether this CPU has the instructions of the kernel.
+    pub fn runs_here(self) -> bool {
+        match self {
+            Int8Kernel::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Int8Kernel::Avx512Vnni => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vnni")
             }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Int8Kernel::Avx2;
-            }
+            #[cfg(target_arch = "x86_64")]
+            Int8Kernel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
         }
-        Int8Kernel::Portable
     }
 
     /// Largest magnitude of a query code. `vpmaddubsw` adds two u8 x i8 products into a
@@ -79,10 +87,14 @@ impl Int8Kernel {
     /// this kernel (`None`: never). Quantising the reference costs the same whatever the
     /// batch, the int8 pass saves a fixed time per query and reference, so the break-even is a
     /// number of queries: measured about 300 with the AVX2 kernel on an AMD Zen 3 (the pass
-    /// is 2x the f32 search there), a few dozen with VNNI (4-5x).
+    /// is 2x the f32 search there), a few dozen with VNNI (4-5x). Never for the AVX2 kernel
+    /// on a CPU with AVX-512 F (and no VNNI): the f32 search runs 512-bit FMAs there, as fast
+    /// as the 256-bit int8 pass at best.
     pub fn two_pass_min_queries(self) -> Option<usize> {
         match self {
             Int8Kernel::Avx512Vnni => Some(64),
+            #[cfg(target_arch = "x86_64")]
+            Int8Kernel::Avx2 if std::arch::is_x86_feature_detected!("avx512f") => None,
             Int8Kernel::Avx2 => Some(320),
             Int8Kernel::Portable => None,
         }
@@ -215,7 +227,8 @@ impl QuantRefs {
         self.dim4 * PANEL
     }
 
-    /// An all-zero matrix of `rows` rows, to be filled with [`QuantRefs::panel_mut`].
+    /// An all-zero matrix of `rows` rows, to be filled panel by panel with
+    /// [`QuantRefs::store`].
     pub(crate) fn zeroed(rows: usize, dim: usize) -> QuantRefs {
         let dim4 = dim.div_ceil(4) * 4;
         QuantRefs {
@@ -254,8 +267,7 @@ pub(crate) fn tile(
         #[cfg(target_arch = "x86_64")]
         Int8Kernel::Avx512Vnni => {
             assert!(
-                std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("avx512vnni"),
+                kernel.runs_here(),
                 "AVX-512 VNNI kernel requested on a CPU without it"
             );
             // SAFETY: the features were just checked; the asserts above bound every access.
@@ -264,10 +276,12 @@ pub(crate) fn tile(
         #[cfg(target_arch = "x86_64")]
         Int8Kernel::Avx2 => {
             assert!(
-                std::arch::is_x86_feature_detected!("avx2"),
+                kernel.runs_here(),
                 "AVX2 kernel requested on a CPU without it"
             );
-            debug_assert!(
+            // Larger bytes would saturate `vpmaddubsw` silently; checking costs a pass over the
+            // query codes, about 0.2% of the tile's work at the default sizes.
+            assert!(
                 queries[..m * dim4].iter().all(|&x| x <= 127),
                 "the AVX2 kernel takes query bytes up to 127 only"
             );
@@ -541,9 +555,11 @@ mod vnni {
 mod tests {
     use super::*;
 
-    /// Every kernel against plain integer arithmetic, with the query codes each takes (8 and
-    /// 7 bits), on random codes plus rows at the extremes: query bytes at the kernel's top
-    /// (`2 levels + 1`) and bottom (1) against reference rows of all +127 and all -127, where
+    /// Every kernel against plain integer arithmetic, with the query codes of each width (8
+    /// and 7 bits, stored with the offset the kernel of that width states), on random codes
+    /// plus rows at the extremes: query bytes at the top (`2 levels + 1`) and bottom (1), in
+    /// the first register block and in the remainder rows, against reference rows of all +127
+    /// and all -127 in both halves of a panel and in the last, partial panel, where
     /// `vpmaddubsw`'s `i16` pair sums are largest.
     #[test]
     fn kernels_compute_the_same_exact_integers() {
@@ -562,8 +578,8 @@ mod tests {
         let mut codes = vec![vec![0i8; dim]; rows];
         for (r, c) in codes.iter_mut().enumerate() {
             match r {
-                0 => c.fill(127),
-                1 => c.fill(-127),
+                0 | 9 | 50 => c.fill(127),
+                1 | 14 | 24 => c.fill(-127),
                 _ => c.iter_mut().for_each(|x| *x = next(127) as i8),
             }
             QuantRefs::store(&mut refs.panels[(r / PANEL) * plen..][..plen], r % PANEL, c);
@@ -571,22 +587,23 @@ mod tests {
         let dim4 = refs.dim4;
         let np = rows.div_ceil(PANEL);
         let ld = np * PANEL;
-        let mut available = vec![Int8Kernel::Portable];
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            available.push(Int8Kernel::Avx2);
-        }
-        if Int8Kernel::detect() == Int8Kernel::Avx512Vnni {
-            available.push(Int8Kernel::Avx512Vnni);
-        }
+        let available: Vec<Int8Kernel> = [
+            Int8Kernel::Portable,
+            Int8Kernel::Avx2,
+            Int8Kernel::Avx512Vnni,
+        ]
+        .into_iter()
+        .filter(|k| k.runs_here())
+        .collect();
         let mut checked = Vec::new();
-        for levels in [127, 63] {
-            let offset = levels + 1;
+        // The portable kernel's codes are 8-bit (as VNNI's), the AVX2 kernel's 7-bit.
+        for coding in [Int8Kernel::Portable, Int8Kernel::Avx2] {
+            let (levels, offset) = (coding.query_levels(), coding.query_offset());
             let mut qcodes = vec![0i8; m * dim];
             for (i, row) in qcodes.chunks_mut(dim).enumerate() {
                 match i {
-                    0 => row.fill(levels as i8),
-                    1 => row.fill(-levels as i8),
+                    0 | 12 => row.fill(levels as i8),
+                    1 | 11 => row.fill(-levels as i8),
                     _ => row
                         .iter_mut()
                         .for_each(|x| *x = next(i64::from(levels)) as i8),
@@ -622,10 +639,8 @@ mod tests {
                 checked.push((kernel, levels));
             }
         }
-        #[cfg(target_arch = "x86_64")]
         assert!(
-            checked.contains(&(Int8Kernel::Avx2, 63))
-                || !std::arch::is_x86_feature_detected!("avx2"),
+            checked.contains(&(Int8Kernel::Avx2, 63)) || !Int8Kernel::Avx2.runs_here(),
             "the AVX2 kernel was not checked"
         );
     }

@@ -1160,7 +1160,7 @@ impl DotKernel {
     /// `out[j] = query . references[ids[j]]` (rows of `query.len()` values), bit for bit what
     /// `matrixmultiply::sgemm` computes for that element when [`direct_dots_match_sgemm`]
     /// holds: no gather, no packing and no 16-row padding of a 1-row GEMM. `self` must be
-    /// one of [`DotKernel::available`].
+    /// one that this CPU runs (`DotKernel::available` in the tests).
     fn dots(self, query: &[f32], references: &[f32], ids: &[u32], out: &mut [f32]) {
         match self {
             DotKernel::Portable => sgemm_dots_body(query, references, ids, out),
@@ -1272,7 +1272,10 @@ mod tests {
     #[test]
     fn direct_dots_are_sgemm_bit_for_bit() {
         for kernel in DotKernel::available() {
-            for (seed, dim) in [1024usize, 1000, 33, 256, 257, 1].into_iter().enumerate() {
+            for (seed, dim) in [1024usize, 1000, 33, 256, 257, 263, 5, 1]
+                .into_iter()
+                .enumerate()
+            {
                 for (m, n) in [(1, 1), (1, 17), (5, 40), (32, 100)] {
                     assert!(
                         direct_equals_sgemm(kernel, dim, m, n, 77 + seed as u64),

@@ -10,10 +10,17 @@ use homolog_search::{
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// The two-pass strategies to check on this machine (the portable one always).
+/// The two-pass strategies to check on this machine: the portable kernel always, the AVX2
+/// kernel (7-bit query codes) where the CPU has it, and the fastest kernel if it is another.
 fn two_pass_strategies() -> Vec<Strategy> {
     let mut s = vec![Strategy::Int8Portable];
-    if Int8Kernel::detect() != Int8Kernel::Portable {
+    if Int8Kernel::Avx2.runs_here() {
+        s.push(Strategy::Int8Avx2);
+    }
+    if !matches!(
+        Int8Kernel::detect(),
+        Int8Kernel::Portable | Int8Kernel::Avx2
+    ) {
         s.push(Strategy::Int8);
     }
     s
