@@ -279,10 +279,11 @@ pub(crate) fn tile(
                 kernel.runs_here(),
                 "AVX2 kernel requested on a CPU without it"
             );
-            // Larger bytes would saturate `vpmaddubsw` silently; checking costs a pass over the
-            // query codes, about 0.2% of the tile's work at the default sizes.
+            // Larger bytes would saturate `vpmaddubsw` silently. The check is an OR of all the
+            // query bytes (vectorised; `all` with its early exit is not, and cost 6% of the
+            // pass), well under 1% of the tile's work at the default sizes.
             assert!(
-                queries[..m * dim4].iter().all(|&x| x <= 127),
+                queries[..m * dim4].iter().fold(0u8, |acc, &x| acc | x) < 128,
                 "the AVX2 kernel takes query bytes up to 127 only"
             );
             // SAFETY: AVX2 was just checked; the asserts above bound every access.

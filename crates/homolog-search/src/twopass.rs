@@ -31,6 +31,7 @@
 //! it matches; where it does not (another microkernel or blocking), it gathers the rows and
 //! calls `sgemm`.
 
+use std::collections::BinaryHeap;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -402,6 +403,10 @@ struct Candidates {
     items: Vec<(u32, f32, f32)>,
     /// Admission cutoff: threshold or k-th smallest upper bound seen, whichever is smaller.
     t: f32,
+    /// The k smallest upper bounds admitted so far, as bits (upper bounds are non-negative,
+    /// where the bits order as the values), largest on top: `t` follows every admission
+    /// instead of waiting for the next compaction, which keeps far fewer pairs on the way.
+    best: BinaryHeap<u32>,
     next_compact: usize,
     /// More than [`candidate_cap`] pairs survived a compaction: the list was dropped and the
     /// query is answered by the one-pass f32 search instead (bounded memory on degenerate
@@ -420,6 +425,7 @@ impl Candidates {
         Candidates {
             items: Vec::new(),
             t,
+            best: BinaryHeap::new(),
             next_compact: k.saturating_mul(2).max(k.saturating_add(64)),
             overflowed: false,
         }
@@ -428,6 +434,21 @@ impl Candidates {
     #[inline]
     fn push(&mut self, item: (u32, f32, f32), k: usize, his: &mut Vec<f32>) {
         self.items.push(item);
+        debug_assert!(item.2 >= 0.0, "upper bounds are clamped at 0");
+        let hi = item.2.to_bits();
+        if self.best.len() < k {
+            self.best.push(hi);
+        } else if let Some(mut top) = self.best.peek_mut() {
+            if hi < *top {
+                *top = hi;
+            }
+        }
+        if self.best.len() == k {
+            let kth = f32::from_bits(self.best.peek().copied().unwrap_or(u32::MAX));
+            if kth < self.t {
+                self.t = kth;
+            }
+        }
         if self.items.len() >= self.next_compact {
             self.compact(k, his);
         }
