@@ -124,11 +124,11 @@ pub(crate) struct QuantRow {
 
 /// Lanes of the manual reductions below: strict floating-point sums cannot be vectorised
 /// by the compiler, eight independent partial sums can.
-const LANES: usize = 8;
+pub(crate) const LANES: usize = 8;
 
 /// `sum f(x_i)` over `v` with [`LANES`] partial sums.
 #[inline(always)]
-pub(crate) fn lane_sum(v: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+fn lane_sum(v: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     let mut acc = [0.0f64; LANES];
     let chunks = v.chunks_exact(LANES);
     let tail = chunks.remainder();
@@ -140,23 +140,12 @@ pub(crate) fn lane_sum(v: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     acc.iter().sum::<f64>() + tail.iter().map(|&x| f(x)).sum::<f64>()
 }
 
-/// Quantises `v` into `codes` (length `v.len()`) in `[-levels, levels]` (`levels <= 127`).
-/// The codes are computed in `f32` (any codes are valid: the error terms are measured, not
-/// assumed), the residual and reconstruction norms in `f64` against `v` itself.
+/// Quantises `v` into `codes` (length `v.len()`) in `[-levels, levels]` (`levels <= 127`),
+/// given `max = max |v_i|` (computed by the caller in the pass that wrote `v`). The codes
+/// are computed in `f32` (any codes are valid: the error terms are measured, not assumed),
+/// the residual and reconstruction norms in `f64` against `v` itself.
 #[inline(always)]
-pub(crate) fn quantise_row(v: &[f64], codes: &mut [i8], levels: i32) -> QuantRow {
-    let mut m = [0.0f64; LANES];
-    let chunks = v.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for c in chunks {
-        for (a, &x) in m.iter_mut().zip(c) {
-            *a = a.max(x.abs());
-        }
-    }
-    for &x in tail {
-        m[0] = m[0].max(x.abs());
-    }
-    let max = m.iter().fold(0.0f64, |a, &b| a.max(b));
+pub(crate) fn quantise_row(v: &[f64], max: f64, codes: &mut [i8], levels: i32) -> QuantRow {
     if max == 0.0 || !max.is_finite() {
         codes.fill(0);
         return QuantRow {
@@ -652,7 +641,8 @@ mod tests {
             .map(|i| ((i * 7919) % 101) as f64 / 101.0 - 0.5)
             .collect();
         let mut c = vec![0i8; 50];
-        let q = quantise_row(&v, &mut c, 127);
+        let max = v.iter().fold(0.0f64, |a, &x| a.max(x.abs()));
+        let q = quantise_row(&v, max, &mut c, 127);
         let h = f64::from(q.step);
         let res: f64 = v
             .iter()
@@ -663,7 +653,7 @@ mod tests {
         assert!(res <= q.residual && q.residual <= res * (1.0 + 1e-6));
         assert!(c.iter().any(|&x| x.abs() == 127));
         assert_eq!(q.code_sum, c.iter().map(|&x| i32::from(x)).sum::<i32>());
-        let zero = quantise_row(&[0.0; 4], &mut c[..4], 127);
+        let zero = quantise_row(&[0.0; 4], 0.0, &mut c[..4], 127);
         assert_eq!((zero.step, zero.residual, zero.code_sum), (0.0, 0.0, 0));
     }
 }

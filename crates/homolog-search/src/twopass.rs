@@ -36,7 +36,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::quant::{lane_sum, quantise_row, tile, Int8Kernel, QuantRefs, QuantRow, PANEL};
+use crate::quant::{quantise_row, tile, Int8Kernel, QuantRefs, QuantRow, LANES, PANEL};
 use crate::topk::TopK;
 use crate::{to_distances, Hit, Metric, Prepared, AUTO_QUERY_CHUNK, REFERENCE_BLOCK};
 
@@ -140,24 +140,30 @@ fn slack(dim: usize) -> (f64, f64) {
     (2.0 * (gamma + 64.0 * u), 2.0 * (2.0 * gamma + 64.0 * u))
 }
 
-/// Writes the row as the quantiser sees it into `out` (unit vector for cosine, the row
-/// itself for euclidean) and returns its norm.
+/// `|x|` of a row, summed in `f64`.
 #[inline(always)]
-fn scaled(metric: Metric, row: &[f32], out: &mut [f64]) -> f64 {
-    for (o, &x) in out.iter_mut().zip(row) {
-        *o = f64::from(x);
+fn norm_of(row: &[f32]) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    let chunks = row.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += f64::from(x) * f64::from(x);
+        }
     }
-    // Rows reaching here passed `row_scales`, so this is finite.
-    let norm = lane_sum(out, |x| x * x).sqrt();
-    let inv = match metric {
+    let tail: f64 = tail.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+    (acc.iter().sum::<f64>() + tail).sqrt()
+}
+
+/// What a row of norm `norm` is multiplied by to give the row as the quantiser sees it
+/// (unit vector for cosine, the row itself for euclidean; multiplying by 1 is exact).
+#[inline(always)]
+fn scale_of(metric: Metric, norm: f64) -> f64 {
+    match metric {
         Metric::Cosine if norm > 0.0 => 1.0 / norm,
         Metric::Cosine => 0.0,
         Metric::Euclidean => 1.0,
-    };
-    if inv != 1.0 {
-        out.iter_mut().for_each(|o| *o *= inv);
     }
-    norm
 }
 
 /// Mean of the scaled searchable reference rows, the centre `m` both sides are quantised
@@ -171,19 +177,17 @@ fn centre(input: &Input) -> Vec<f64> {
         .into_par_iter()
         .with_min_len(256)
         .fold(
-            || (vec![0.0f64; dim], vec![0.0f64; dim]),
-            |(mut acc, mut v), p| {
+            || vec![0.0f64; dim],
+            |mut acc, p| {
                 let r = input.reference_of(p) as usize;
                 accumulate(
                     input.metric,
                     &input.references[r * dim..(r + 1) * dim],
-                    &mut v,
                     &mut acc,
                 );
-                (acc, v)
+                acc
             },
         )
-        .map(|(acc, _)| acc)
         .reduce(
             || vec![0.0f64; dim],
             |mut a, b| {
@@ -194,27 +198,43 @@ fn centre(input: &Input) -> Vec<f64> {
     sum.into_iter().map(|x| x / n as f64).collect()
 }
 
-/// `v - m` in place; returns `(m.v, |v - m|)`.
+/// `w = x scale - m` (the scaled row centred) into `w`, in one pass; returns `(m.(x scale),
+/// |w|, max |w_i|)`.
 #[inline(always)]
-fn subtract(v: &mut [f64], m: &[f64]) -> (f64, f64) {
-    let mut dot = [0.0f64; 8];
-    let mut sq = [0.0f64; 8];
-    let split = v.len() - v.len() % 8;
-    let (head, tail) = v.split_at_mut(split);
-    for (xs, cs) in head.chunks_exact_mut(8).zip(m[..split].chunks_exact(8)) {
-        for l in 0..8 {
-            dot[l] += cs[l] * xs[l];
-            xs[l] -= cs[l];
-            sq[l] += xs[l] * xs[l];
+fn centred(row: &[f32], scale: f64, m: &[f64], w: &mut [f64]) -> (f64, f64, f64) {
+    let mut dot = [0.0f64; LANES];
+    let mut sq = [0.0f64; LANES];
+    let mut max = [0.0f64; LANES];
+    let split = row.len() - row.len() % LANES;
+    let (head, tail) = w.split_at_mut(split);
+    for ((ws, xs), cs) in head
+        .chunks_exact_mut(LANES)
+        .zip(row[..split].chunks_exact(LANES))
+        .zip(m[..split].chunks_exact(LANES))
+    {
+        for l in 0..LANES {
+            let y = f64::from(xs[l]) * scale;
+            dot[l] += cs[l] * y;
+            let d = y - cs[l];
+            ws[l] = d;
+            sq[l] += d * d;
+            max[l] = max[l].max(d.abs());
         }
     }
-    for (x, &c) in tail.iter_mut().zip(&m[split..]) {
-        dot[0] += c * *x;
-        *x -= c;
-        sq[0] += *x * *x;
+    for ((o, &x), &c) in tail.iter_mut().zip(&row[split..]).zip(&m[split..]) {
+        let y = f64::from(x) * scale;
+        dot[0] += c * y;
+        let d = y - c;
+        *o = d;
+        sq[0] += d * d;
+        max[0] = max[0].max(d.abs());
     }
     let sq: f64 = sq.iter().sum();
-    (dot.iter().sum(), sq.sqrt() * (1.0 + 1e-9))
+    (
+        dot.iter().sum(),
+        sq.sqrt() * (1.0 + 1e-9),
+        max.iter().fold(0.0f64, |a, &b| a.max(b)),
+    )
 }
 
 /// One row through the quantiser: returns `(|x|, m.v, |v - m|)` and the quantised row.
@@ -227,9 +247,9 @@ fn prepare_row_body(
     codes: &mut [i8],
     levels: i32,
 ) -> (f64, f64, f64, QuantRow) {
-    let norm = scaled(metric, row, v);
-    let (dot_m, w_norm) = subtract(v, m);
-    (norm, dot_m, w_norm, quantise_row(v, codes, levels))
+    let norm = norm_of(row);
+    let (dot_m, w_norm, max) = centred(row, scale_of(metric, norm), m, v);
+    (norm, dot_m, w_norm, quantise_row(v, max, codes, levels))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -263,26 +283,28 @@ fn prepare_row(
     prepare_row_body(metric, row, m, v, codes, levels)
 }
 
-/// `acc += ` the scaled row (for [`centre`]); `v` is scratch.
+/// `acc += ` the scaled row (for [`centre`]).
 #[inline(always)]
-fn accumulate_body(metric: Metric, row: &[f32], v: &mut [f64], acc: &mut [f64]) {
-    scaled(metric, row, v);
-    acc.iter_mut().zip(v.iter()).for_each(|(a, x)| *a += x);
+fn accumulate_body(metric: Metric, row: &[f32], acc: &mut [f64]) {
+    let scale = scale_of(metric, norm_of(row));
+    acc.iter_mut()
+        .zip(row)
+        .for_each(|(a, &x)| *a += f64::from(x) * scale);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn accumulate_avx2(metric: Metric, row: &[f32], v: &mut [f64], acc: &mut [f64]) {
-    accumulate_body(metric, row, v, acc)
+fn accumulate_avx2(metric: Metric, row: &[f32], acc: &mut [f64]) {
+    accumulate_body(metric, row, acc)
 }
 
-fn accumulate(metric: Metric, row: &[f32], v: &mut [f64], acc: &mut [f64]) {
+fn accumulate(metric: Metric, row: &[f32], acc: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: both features were just detected.
-        return unsafe { accumulate_avx2(metric, row, v, acc) };
+        return unsafe { accumulate_avx2(metric, row, acc) };
     }
-    accumulate_body(metric, row, v, acc)
+    accumulate_body(metric, row, acc)
 }
 
 /// The reference side (8-bit codes whatever the kernel); `offset` is the query codes'.
