@@ -57,11 +57,7 @@
 //!    `[lo, hi]` that provably contains the distance the f32 search computes. Per query the
 //!    pass keeps every pair with `lo <= t`, `t` = min(threshold, k-th smallest `hi`): the true
 //!    top-k, ties included, always satisfies it, and the list adapts to the data (no fixed
-//!    width). After the AVX2 kernel's pass on 7-bit query codes, each candidate's interval is
-//!    computed again from the query's 8-bit codes against the reference's, read row after row
-//!    (1 byte per dimension; the codes are kept twice, `R x dim` bytes more), and the same
-//!    cut applied: on data where many distances crowd near the k-th one (uniform noise: 700
-//!    candidates per query -> 170) the re-rank reads 4x fewer f32 rows.
+//!    width).
 //! 3. **f32 re-rank**: the candidates are re-scored with the same dot products and distance
 //!    formula as the one-pass search, and selected with the same top-k, so references,
 //!    distances (bit for bit), order, `keep_ties`, thresholds and [`RowFilter`]s behave
@@ -85,10 +81,8 @@
 //! much as searching a few dozen queries in f32, or a few hundred where the int8 pass is only
 //! twice as fast as f32: AVX2); `HOMOLOG_SEARCH_STRATEGY=f32` ([`STRATEGY_ENV`]) forces the
 //! one-pass f32 search, `int8` / `int8-avx2` / `int8-portable` force the two-pass path (the
-//! latter two with the AVX2 or the portable kernel, the former with the fastest). Extra
-//! memory: `R x dim` bytes of codes (twice that with the AVX2 kernel) plus 24 bytes per
-//! reference row and `Q x dim` bytes of query codes (twice that with the AVX2 kernel), and
-//! per query its candidate list (12 bytes per
+//! latter two with the AVX2 or the portable kernel, the former with the fastest). Extra memory: `R x dim` bytes of codes plus 24 bytes per reference row
+//! and `Q x dim` bytes of query codes, and per query its candidate list (12 bytes per
 //! candidate, at most twice the cap between compactions). A bf16 first pass (`vdpbf16ps`) was
 //! not implemented or measured: it does half the multiply-adds per instruction (32 bf16 pairs
 //! against 64 int8 pairs), at most twice the f32 rate before the re-rank, so int8 was chosen

@@ -3,9 +3,8 @@
 //! A row `v` (in the two-pass search: the unit vector `x / |x|` for cosine, `x` itself for
 //! euclidean, minus the reference mean) is stored as codes `c = round(v / h)` in `[-L, L]`
 //! with step `h = max |v_i| / L` (an `f32`; `L` = 127, or 63 for the AVX2 kernel's queries,
-//! see [`Int8Kernel::query_levels`]), so its reconstruction is `v' = h c` and its residual
-//! `e = v - v'` has a norm `|e|` that is computed (in `f64`) and kept per row. For a query `q`
-//! and a reference `r`,
+//! see [`Int8Kernel::query_levels`]), so its reconstruction is `v' = h c` and its residual `e = v - v'` has a norm `|e|` that is computed
+//! (in `f64`) and kept per row. For a query `q` and a reference `r`,
 //! `q.r - q'.r' = q.e_r + e_q.r'`, hence by Cauchy-Schwarz
 //! `|q.r - q'.r'| <= |q| |e_r| + |e_q| |r'|`: a bound that holds for every pair, whatever the
 //! data. `q'.r' = h_q h_r (c_q . c_r)` and the integer dot product is exact, so the first
@@ -20,8 +19,6 @@
 //! kernel computes the same exact integers from the same codes; the AVX2 kernel takes query
 //! codes of 7 bits (`[-63, 63]`, see [`Int8Kernel::query_levels`]), which only widens the
 //! bound, so the kernel choice never changes a result.
-
-use rayon::prelude::*;
 
 /// Reference rows per panel: one 512-bit vector of `i32` lanes.
 pub(crate) const PANEL: usize = 16;
@@ -229,22 +226,6 @@ impl QuantRefs {
         }
     }
 
-    /// The codes of the first `rows` rows, row after row (`dim` codes each, no padding).
-    pub(crate) fn row_major(&self, rows: usize, dim: usize) -> Vec<i8> {
-        let mut out = vec![0i8; rows * dim];
-        out.par_chunks_mut(PANEL * dim)
-            .zip(self.panels.par_chunks(self.panel_len()))
-            .for_each(|(block, panel)| {
-                for (lane, row) in block.chunks_exact_mut(dim).enumerate() {
-                    for (quad, four) in row.chunks_mut(4).enumerate() {
-                        let at = quad * 4 * PANEL + lane * 4;
-                        four.copy_from_slice(&panel[at..at + four.len()]);
-                    }
-                }
-            });
-        out
-    }
-
     /// Writes the codes of row `lane` of a panel (`panel`: that panel's bytes).
     pub(crate) fn store(panel: &mut [i8], lane: usize, codes: &[i8]) {
         for (quad, four) in codes.chunks(4).enumerate() {
@@ -299,32 +280,6 @@ pub(crate) fn tile(
         }
         _ => tile_portable(queries, m, panels, np, dim4, out, ld),
     }
-}
-
-/// `sum a_i b_i` of two code rows, exactly.
-#[inline(always)]
-fn dot_codes_body(a: &[i8], b: &[i8]) -> i32 {
-    a.iter()
-        .zip(b)
-        .map(|(&x, &y)| i32::from(x) * i32::from(y))
-        .sum()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn dot_codes_avx2(a: &[i8], b: &[i8]) -> i32 {
-    dot_codes_body(a, b)
-}
-
-/// [`dot_codes_body`] compiled for AVX2 where the CPU has it (the same integers).
-#[inline]
-pub(crate) fn dot_codes(a: &[i8], b: &[i8]) -> i32 {
-    #[cfg(target_arch = "x86_64")]
-    if Int8Kernel::Avx2.runs_here() {
-        // SAFETY: AVX2 was just checked.
-        return unsafe { dot_codes_avx2(a, b) };
-    }
-    dot_codes_body(a, b)
 }
 
 /// The reference kernel: plain loops the compiler vectorises over the 16 lanes.
@@ -620,18 +575,6 @@ mod tests {
             QuantRefs::store(&mut refs.panels[(r / PANEL) * plen..][..plen], r % PANEL, c);
         }
         let dim4 = refs.dim4;
-        assert_eq!(refs.row_major(rows, dim), codes.concat(), "row-major copy");
-        let dots: Vec<i32> = codes.iter().map(|c| dot_codes(c, &codes[0])).collect();
-        let want: Vec<i32> = codes
-            .iter()
-            .map(|c| {
-                c.iter()
-                    .zip(&codes[0])
-                    .map(|(&x, &y)| i32::from(x) * i32::from(y))
-                    .sum()
-            })
-            .collect();
-        assert_eq!(dots, want, "dot_codes");
         let np = rows.div_ceil(PANEL);
         let ld = np * PANEL;
         let available: Vec<Int8Kernel> = [

@@ -36,7 +36,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::quant::{dot_codes, quantise_row, tile, Int8Kernel, QuantRefs, QuantRow, LANES, PANEL};
+use crate::quant::{quantise_row, tile, Int8Kernel, QuantRefs, QuantRow, LANES, PANEL};
 use crate::topk::TopK;
 use crate::{to_distances, Hit, Metric, Prepared, AUTO_QUERY_CHUNK, REFERENCE_BLOCK};
 
@@ -47,10 +47,9 @@ pub struct TwoPassStats {
     pub quantise_s: f64,
     /// Seconds of the int8 candidate pass.
     pub first_pass_s: f64,
-    /// Seconds of the f32 re-scoring of the candidates (and, after the AVX2 kernel's 7-bit
-    /// pass, of narrowing them with 8-bit codes first).
+    /// Seconds of the f32 re-scoring of the candidates.
     pub rerank_s: f64,
-    /// Candidates re-scored in f32, all queries together.
+    /// Candidates re-scored, all queries together.
     pub candidates: u64,
     /// Largest candidate list of one query.
     pub max_candidates: usize,
@@ -93,9 +92,6 @@ fn up(x: f64) -> f32 {
 /// Per-reference terms of the bound, indexed by position.
 struct RefTerms {
     codes: QuantRefs,
-    /// The codes row after row, for [`refine`] (empty when the kernel's query codes have 8
-    /// bits: nothing to refine).
-    rows: Vec<i8>,
     /// `o * sum` of the codes, which undoes the `+ o` of the query codes
     /// ([`Int8Kernel::query_offset`]).
     corr: Vec<i32>,
@@ -127,18 +123,6 @@ struct QueryTerms {
     b: Vec<f32>,
     /// Constant slack of this query.
     c: Vec<f32>,
-    /// 8-bit codes, terms and steps of the same rows where the kernel took narrower ones
-    /// (empty otherwise), for [`refine`].
-    fine: FineQueries,
-}
-
-/// Queries quantised again with 8-bit codes: `codes` row after row (`dim` each), `step` and
-/// `b` as in [`QueryTerms`] for these codes (the other terms do not depend on the codes).
-#[derive(Default)]
-struct FineQueries {
-    codes: Vec<i8>,
-    step: Vec<f32>,
-    b: Vec<f32>,
 }
 
 /// Slack factors: `(cosine absolute slack, euclidean slack per unit of (|x| + |m|)^2)`.
@@ -323,9 +307,8 @@ fn accumulate(metric: Metric, row: &[f32], acc: &mut [f64]) {
     accumulate_body(metric, row, acc)
 }
 
-/// The reference side (8-bit codes whatever the kernel); `offset` is the query codes';
-/// `refines`: also keep the codes row after row for [`refine`].
-fn quantise_references(input: &Input, m: &[f64], offset: i32, refines: bool) -> RefTerms {
+/// The reference side (8-bit codes whatever the kernel); `offset` is the query codes'.
+fn quantise_references(input: &Input, m: &[f64], offset: i32) -> RefTerms {
     let (dim, metric) = (input.dim, input.metric);
     let (_, eslack) = slack(dim);
     let m_norm = m.iter().map(|x| x * x).sum::<f64>().sqrt();
@@ -377,11 +360,6 @@ fn quantise_references(input: &Input, m: &[f64], offset: i32, refines: bool) -> 
             }
         });
     RefTerms {
-        rows: if refines {
-            codes.row_major(n, dim)
-        } else {
-            Vec::new()
-        },
         codes,
         corr: rows.iter().map(|r| offset * r.sum).collect(),
         step: rows.iter().map(|r| r.step).collect(),
@@ -399,35 +377,18 @@ fn quantise_queries(input: &Input, m: &[f64], dim4: usize, kernel: Int8Kernel) -
     let m_sq = m.iter().map(|x| x * x).sum::<f64>();
     let nq = input.prep.n_queries;
     let (levels, offset) = (kernel.query_levels(), kernel.query_offset());
-    let refines = levels < 127;
     let mut codes = vec![offset as u8; nq * dim4];
-    // One slot per query either way (a byte each when there is nothing to refine).
-    let fine_dim = if refines { dim } else { 1 };
-    let mut fine_codes = vec![0i8; nq * fine_dim];
-    // `C` of the terms: 1 (cosine) or 2 (euclidean).
-    let scale: f32 = match metric {
-        Metric::Cosine => 1.0,
-        Metric::Euclidean => 2.0,
-    };
-    let terms: Vec<[f32; 7]> = codes
+    let terms: Vec<[f32; 5]> = codes
         .par_chunks_mut(dim4)
-        .zip(fine_codes.par_chunks_mut(fine_dim))
         .enumerate()
         .map_init(
             || (vec![0.0f64; dim], vec![0i8; dim]),
-            |(v, c), (i, (out, fine))| {
+            |(v, c), (i, out)| {
                 let row = &input.queries[i * dim..(i + 1) * dim];
                 let (norm, dot_m, w_norm, q) = prepare_row(metric, row, m, v, c, levels);
                 for (o, &x) in out.iter_mut().zip(c.iter()) {
                     *o = (i32::from(x) + offset) as u8;
                 }
-                let (fine_step, fine_residual) = if refines {
-                    let max = v.iter().fold(0.0f64, |a, &x| a.max(x.abs()));
-                    let f = quantise_row(v, max, fine, 127);
-                    (scale * f.step, up(f64::from(scale) * f.residual))
-                } else {
-                    (0.0, 0.0)
-                };
                 match metric {
                     Metric::Cosine => [
                         q.step,
@@ -435,8 +396,6 @@ fn quantise_queries(input: &Input, m: &[f64], dim4: usize, kernel: Int8Kernel) -
                         up(w_norm),
                         up(q.residual),
                         up(cslack),
-                        fine_step,
-                        fine_residual,
                     ],
                     Metric::Euclidean => [
                         2.0 * q.step,
@@ -444,8 +403,6 @@ fn quantise_queries(input: &Input, m: &[f64], dim4: usize, kernel: Int8Kernel) -
                         up(2.0 * w_norm),
                         up(2.0 * q.residual),
                         up(eslack * (norm + m_sq.sqrt()).powi(2)),
-                        fine_step,
-                        fine_residual,
                     ],
                 }
             },
@@ -458,22 +415,13 @@ fn quantise_queries(input: &Input, m: &[f64], dim4: usize, kernel: Int8Kernel) -
         a: terms.iter().map(|t| t[2]).collect(),
         b: terms.iter().map(|t| t[3]).collect(),
         c: terms.iter().map(|t| t[4]).collect(),
-        fine: if refines {
-            FineQueries {
-                codes: fine_codes,
-                step: terms.iter().map(|t| t[5]).collect(),
-                b: terms.iter().map(|t| t[6]).collect(),
-            }
-        } else {
-            FineQueries::default()
-        },
     }
 }
 
 /// Candidate list of one query: every pair whose lower bound is `<= t`.
 #[derive(Debug, Clone)]
 struct Candidates {
-    /// (position among the searchable rows, lower bound, upper bound).
+    /// (reference row, lower bound, upper bound).
     items: Vec<(u32, f32, f32)>,
     /// Admission cutoff: threshold or k-th smallest upper bound seen, whichever is smaller.
     t: f32,
@@ -738,8 +686,7 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
     let start = Instant::now();
     let nq = input.prep.n_queries;
     let m = centre(input);
-    let refines = kernel.query_levels() < 127;
-    let refs = quantise_references(input, &m, kernel.query_offset(), refines);
+    let refs = quantise_references(input, &m, kernel.query_offset());
     let dim4 = refs.codes.dim4;
     let qt = quantise_queries(input, &m, dim4, kernel);
     let quantise_s = start.elapsed().as_secs_f64();
@@ -819,7 +766,7 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
                                 continue;
                             }
                             let hi = terms.upper(row, j, qr, lo_max);
-                            cand.push(((b0 + j) as u32, l, hi), input.k, &mut scratch.his);
+                            cand.push((reference, l, hi), input.k, &mut scratch.his);
                         }
                     }
                 }
@@ -868,9 +815,6 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
     let first_pass_s = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
-    if refines {
-        refine(input, &refs, &qt, &mut lists);
-    }
     let candidates: u64 = lists.iter().map(|c| c.items.len() as u64).sum();
     let max_candidates = lists.iter().map(|c| c.items.len()).max().unwrap_or(0);
     let overflowed: Vec<usize> = (0..nq).filter(|&q| lists[q].overflowed).collect();
@@ -886,43 +830,6 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
     (hits, stats, overflowed)
 }
 
-/// Between the passes, where the int8 pass ran on 7-bit query codes (the AVX2 kernel): each
-/// candidate's interval again from the exact dot product of the query's 8-bit codes with
-/// the reference's (read row after row: 1 byte per dimension against the f32 row's 4), the
-/// same bound with the finer codes' step and residual, then the same cut: `t` lowered to the
-/// k-th smallest new upper bound, the pairs with a new lower bound above it dropped. Every
-/// pair of the result keeps a lower bound at most its distance, at most the k-th distance,
-/// at most `t`, so none is lost; on data where many distances crowd near the k-th one the
-/// f32 re-rank reads about 4x fewer rows.
-fn refine(input: &Input, refs: &RefTerms, qt: &QueryTerms, lists: &mut [Candidates]) {
-    let dim = input.dim;
-    let (lo_min, lo_max) = clamps(input.metric);
-    let k = input.k;
-    lists
-        .par_iter_mut()
-        .enumerate()
-        .filter(|(_, cand)| !cand.overflowed && cand.items.len() > k)
-        .for_each_init(Vec::new, |his, (q, cand)| {
-            let codes = &qt.fine.codes[q * dim..(q + 1) * dim];
-            let (base, step, a, b, c) =
-                (qt.base[q], qt.fine.step[q], qt.a[q], qt.fine.b[q], qt.c[q]);
-            for item in cand.items.iter_mut() {
-                let p = item.0 as usize;
-                let dot = dot_codes(codes, &refs.rows[p * dim..(p + 1) * dim]) as f32;
-                let key = (base + refs.base[p]) - dot * step * refs.step[p];
-                let e = a * refs.residual[p] + b * refs.recon[p] + c + refs.slack[p];
-                let lo = key - e;
-                let lo = if lo > lo_min { lo } else { lo_min };
-                let lo = if lo < lo_max { lo } else { lo_max };
-                let hi = key + e;
-                let hi = if hi > 0.0 { hi } else { 0.0 };
-                let hi = if hi < lo_max { hi } else { lo_max };
-                *item = (item.0, lo, hi);
-            }
-            cand.compact(k, his);
-        });
-}
-
 /// Second pass: the f32 kernel's dot products and distance formula on each query's
 /// candidates. The dot products come from [`sgemm_dots`] (direct, no copies) when
 /// [`direct_dots_match_sgemm`] holds, otherwise from a 1-row `sgemm` of the gathered rows.
@@ -935,11 +842,7 @@ fn rerank(input: &Input, lists: Vec<Candidates>) -> Vec<Vec<Hit>> {
         .map_init(
             || (Vec::<f32>::new(), Vec::<f32>::new(), Vec::<f32>::new()),
             |(rows, scales, tile), (q, cand)| {
-                let mut ids: Vec<u32> = cand
-                    .items
-                    .iter()
-                    .map(|c| input.reference_of(c.0 as usize))
-                    .collect();
+                let mut ids: Vec<u32> = cand.items.iter().map(|c| c.0).collect();
                 ids.sort_unstable();
                 let n = ids.len();
                 let mut top = TopK::new(input.prep.limit, input.k);
