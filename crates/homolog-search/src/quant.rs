@@ -313,6 +313,31 @@ fn tile_portable(
     }
 }
 
+/// Walks a tile's register blocks: `f(i, j, full_rows, full_panels)` for query rows from
+/// `i` and panels from `j`, rows in blocks of `rows` while they fill one (`full_rows`), then
+/// one by one, and likewise panels in blocks of `panels`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn for_each_block(
+    m: usize,
+    np: usize,
+    rows: usize,
+    panels: usize,
+    mut f: impl FnMut(usize, usize, bool, bool),
+) {
+    let mut i = 0;
+    while i < m {
+        let full_rows = i + rows <= m;
+        let mut j = 0;
+        while j < np {
+            let full_panels = j + panels <= np;
+            f(i, j, full_rows, full_panels);
+            j += if full_panels { panels } else { 1 };
+        }
+        i += if full_rows { rows } else { 1 };
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::*;
@@ -382,37 +407,18 @@ mod avx2 {
     ) {
         let plen = dim4 * PANEL;
         let (q, p, o) = (queries.as_ptr(), panels.as_ptr(), out.as_mut_ptr());
-        let mut i = 0;
-        // SAFETY (all calls below): rows i..i+R <= m and panel j < np stay inside the slices
-        // whose sizes `super::tile` asserted.
-        while i + MR_AVX2 <= m {
-            for j in 0..np {
-                unsafe {
-                    block::<MR_AVX2>(
-                        q.add(i * dim4),
-                        p.add(j * plen),
-                        dim4,
-                        o.add(i * ld + j * PANEL),
-                        ld,
-                    )
-                };
+        super::for_each_block(m, np, MR_AVX2, 1, |i, j, full_rows, _| {
+            // SAFETY: rows i..i+R <= m and panel j < np stay inside the slices whose sizes
+            // `super::tile` asserted.
+            unsafe {
+                let (q, p, o) = (q.add(i * dim4), p.add(j * plen), o.add(i * ld + j * PANEL));
+                if full_rows {
+                    block::<MR_AVX2>(q, p, dim4, o, ld)
+                } else {
+                    block::<1>(q, p, dim4, o, ld)
+                }
             }
-            i += MR_AVX2;
-        }
-        while i < m {
-            for j in 0..np {
-                unsafe {
-                    block::<1>(
-                        q.add(i * dim4),
-                        p.add(j * plen),
-                        dim4,
-                        o.add(i * ld + j * PANEL),
-                        ld,
-                    )
-                };
-            }
-            i += 1;
-        }
+        });
     }
 }
 
@@ -479,65 +485,19 @@ mod vnni {
     ) {
         let plen = dim4 * PANEL;
         let (q, p, o) = (queries.as_ptr(), panels.as_ptr(), out.as_mut_ptr());
-        let mut i = 0;
-        // SAFETY (all calls below): rows i..i+R < m and panels j..j+P <= np stay inside the
-        // slices whose sizes `super::tile` asserted.
-        while i + MR <= m {
-            let mut j = 0;
-            while j + NP <= np {
-                unsafe {
-                    block::<MR, NP>(
-                        q.add(i * dim4),
-                        p.add(j * plen),
-                        dim4,
-                        o.add(i * ld + j * PANEL),
-                        ld,
-                    )
-                };
-                j += NP;
+        super::for_each_block(m, np, MR, NP, |i, j, full_rows, full_panels| {
+            // SAFETY: rows i..i+R <= m and panels j..j+P <= np stay inside the slices whose
+            // sizes `super::tile` asserted.
+            unsafe {
+                let (q, p, o) = (q.add(i * dim4), p.add(j * plen), o.add(i * ld + j * PANEL));
+                match (full_rows, full_panels) {
+                    (true, true) => block::<MR, NP>(q, p, dim4, o, ld),
+                    (true, false) => block::<MR, 1>(q, p, dim4, o, ld),
+                    (false, true) => block::<1, NP>(q, p, dim4, o, ld),
+                    (false, false) => block::<1, 1>(q, p, dim4, o, ld),
+                }
             }
-            while j < np {
-                unsafe {
-                    block::<MR, 1>(
-                        q.add(i * dim4),
-                        p.add(j * plen),
-                        dim4,
-                        o.add(i * ld + j * PANEL),
-                        ld,
-                    )
-                };
-                j += 1;
-            }
-            i += MR;
-        }
-        while i < m {
-            let mut j = 0;
-            while j + NP <= np {
-                unsafe {
-                    block::<1, NP>(
-                        q.add(i * dim4),
-                        p.add(j * plen),
-                        dim4,
-                        o.add(i * ld + j * PANEL),
-                        ld,
-                    )
-                };
-                j += NP;
-            }
-            while j < np {
-                unsafe {
-                    block::<1, 1>(
-                        q.add(i * dim4),
-                        p.add(j * plen),
-                        dim4,
-                        o.add(i * ld + j * PANEL),
-                        ld,
-                    )
-                };
-                j += 1;
-            }
-            i += 1;
-        }
+        });
     }
 }
 
@@ -633,6 +593,36 @@ mod tests {
             checked.contains(&(Int8Kernel::Avx2, 63)) || !Int8Kernel::Avx2.runs_here(),
             "the AVX2 kernel was not checked"
         );
+    }
+
+    /// The block walk covers every (query row, panel) of a tile exactly once, with full blocks
+    /// wherever they fit (the VNNI kernel's 6 x 4 and the AVX2 kernel's 5 x 1 shapes).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn block_walk_covers_the_tile_once() {
+        for (m, np, rows, panels) in [
+            (13, 9, MR, NP),
+            (13, 9, MR_AVX2, 1),
+            (4, 3, MR, NP),
+            (0, 2, 5, 1),
+        ] {
+            let mut seen = vec![0u32; m * np];
+            for_each_block(m, np, rows, panels, |i, j, full_rows, full_panels| {
+                let r = if full_rows { rows } else { 1 };
+                let p = if full_panels { panels } else { 1 };
+                assert!(i + r <= m && j + p <= np);
+                assert_eq!(full_rows, i + rows <= m);
+                for ii in i..i + r {
+                    for jj in j..j + p {
+                        seen[ii * np + jj] += 1;
+                    }
+                }
+            });
+            assert!(
+                seen.iter().all(|&x| x == 1),
+                "{m} x {np} in {rows} x {panels}: {seen:?}"
+            );
+        }
     }
 
     #[test]
