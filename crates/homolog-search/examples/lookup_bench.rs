@@ -4,15 +4,16 @@
 //! cargo run --release -p homolog-search --example lookup_bench -- [small|medium|large] \
 //!     [--queries N] [--refs N] [--dim N] [--k N] [--reps N] [--seed N] \
 //!     [--chunk N] [--npy-dir DIR] [--subset N] [--strategy auto|f32|int8|int8-avx2|int8-portable] \
-//!     [--data uniform|clustered]
+//!     [--data uniform|clustered] [--pruning auto|always|never]
 //! ```
 //!
 //! `large` is the published FANTASIA lookup (20,000 queries x 125,000 references x 1024, k = 5,
 //! cosine); `medium` 5,000 x 50,000; `small` (the default) 2,000 x 12,500 x 1024 for CI.
 //! `--data uniform` (default): random unit vectors; `--data clustered`: families around a
 //! shared mean direction (see `clustered_vectors`), which is what the two-pass search's
-//! candidate lists depend on. `--strategy` picks the search path (`search_with`); the
-//! two-pass path's pass costs and candidate-list sizes are printed. The program measures the
+//! candidate lists depend on. `--strategy` picks the search path and `--pruning` the two-pass
+//! path's pruning (`search_with_pruning`); the two-pass path's pass costs, the share of the
+//! int8 work it did and its candidate-list sizes are printed. The program measures the
 //! machine's sgemm throughput with all threads (each thread multiplying its own 1024 x 1024
 //! matrices with the same GEMM the search uses, which is how the search uses it), runs the
 //! search, and prints queries/s, GFLOP/s (2 Q R D flops of dot products) as a fraction of that
@@ -28,7 +29,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use homolog_search::{search_with, Metric, RowFilter, SearchParams, Strategy};
+use homolog_search::{search_with_pruning, Metric, Pruning, RowFilter, SearchParams, Strategy};
 use rand::distr::OpenClosed01;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -46,6 +47,7 @@ struct Args {
     chunk: usize,
     size: String,
     strategy: Strategy,
+    pruning: Pruning,
     clustered: bool,
 }
 
@@ -62,6 +64,7 @@ fn parse_args() -> Result<Args, String> {
         chunk: 0,
         size: "small".into(),
         strategy: Strategy::Auto,
+        pruning: Pruning::Auto,
         clustered: false,
     };
     let mut it = std::env::args().skip(1);
@@ -105,6 +108,14 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or("--strategy needs auto, f32, int8, int8-avx2 or int8-portable")?;
                 a.strategy = v.parse().map_err(|e| format!("--strategy: {e}"))?;
             }
+            "--pruning" => {
+                a.pruning = match it.next().as_deref() {
+                    Some("auto") => Pruning::Auto,
+                    Some("always") => Pruning::Always,
+                    Some("never") => Pruning::Never,
+                    _ => return Err("--pruning needs auto, always or never".into()),
+                }
+            }
             "--data" => match it.next().as_deref() {
                 Some("uniform") => a.clustered = false,
                 Some("clustered") => a.clustered = true,
@@ -115,7 +126,7 @@ fn parse_args() -> Result<Args, String> {
                     "usage: lookup_bench [small|medium|large] [--queries N] [--refs N] \
                             [--dim N] [--k N] [--reps N] [--seed N] [--chunk N] [--npy-dir DIR] \
                             [--subset N] [--strategy auto|f32|int8|int8-avx2|int8-portable] \
-                            [--data uniform|clustered]"
+                            [--data uniform|clustered] [--pruning auto|always|never]"
                         .into(),
                 )
             }
@@ -341,13 +352,14 @@ fn main() {
     let mut reports = Vec::new();
     for _ in 0..args.reps {
         let t = Instant::now();
-        let (hits, report) = search_with(
+        let (hits, report) = search_with_pruning(
             &queries,
             &refs,
             dim,
             &params,
             &RowFilter::none(),
             args.strategy,
+            args.pruning,
         )
         .unwrap_or_else(|e| {
             eprintln!("search failed: {e}");
@@ -365,26 +377,31 @@ fn main() {
     let pass = match &reports[fastest].two_pass {
         Some(s) => {
             println!(
-                "two-pass ({path}): quantise {:.3} s, int8 pass {:.3} s, f32 re-rank {:.3} s; \
-                 candidates per query: mean {:.1}, max {} (of {nr} references); {} queries \
-                 fell back to the f32 search",
+                "two-pass ({path}): quantise {:.3} s, int8 pass {:.3} s ({:.1}% of the int8 \
+                 work), f32 re-rank {:.3} s; candidates per query: mean {:.1}, max {} (of {nr} \
+                 references); {} queries fell back to the f32 search",
                 s.quantise_s,
                 s.first_pass_s,
+                100.0 * s.int8_work,
                 s.rerank_s,
                 s.candidates as f64 / nq as f64,
                 s.max_candidates,
                 s.fallback_queries
             );
             format!(
-                "quantise_s={:.4} first_pass_s={:.4} rerank_s={:.4} cand_mean={:.2} cand_max={}",
+                "quantise_s={:.4} first_pass_s={:.4} rerank_s={:.4} cand_mean={:.2} cand_max={} \
+                 int8_work={:.4}",
                 s.quantise_s,
                 s.first_pass_s,
                 s.rerank_s,
                 s.candidates as f64 / nq as f64,
-                s.max_candidates
+                s.max_candidates,
+                s.int8_work
             )
         }
-        None => "quantise_s=0 first_pass_s=0 rerank_s=0 cand_mean=0 cand_max=0".to_string(),
+        None => {
+            "quantise_s=0 first_pass_s=0 rerank_s=0 cand_mean=0 cand_max=0 int8_work=0".to_string()
+        }
     };
     let (_, hwm) = memory();
     // Measured after the search so its buffers do not pad the RSS figures above.

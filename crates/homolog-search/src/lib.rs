@@ -242,6 +242,20 @@ impl FromStr for Strategy {
     }
 }
 
+/// Whether the two-pass search's int8 pass may stop scoring pairs that can no longer reach
+/// a query's result ("pruning", see the crate docs). The result is the same either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pruning {
+    /// Prune while it pays: a task that still scores most of the work over its first
+    /// reference blocks stops, and so do the tasks that start after it.
+    #[default]
+    Auto,
+    /// Prune wherever the rows are long enough (tests, benchmarks).
+    Always,
+    /// Score every pair over every dimension.
+    Never,
+}
+
 /// Which path a search took, and what the two-pass path measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchReport {
@@ -756,6 +770,27 @@ pub fn search_with(
     filter: &RowFilter,
     strategy: Strategy,
 ) -> Result<(Vec<Vec<Hit>>, SearchReport), SearchError> {
+    search_with_pruning(
+        queries,
+        references,
+        dim,
+        params,
+        filter,
+        strategy,
+        Pruning::Auto,
+    )
+}
+
+/// [`search_with`] with an explicit [`Pruning`] of the two-pass path.
+pub fn search_with_pruning(
+    queries: &[f32],
+    references: &[f32],
+    dim: usize,
+    params: &SearchParams,
+    filter: &RowFilter,
+    strategy: Strategy,
+    pruning: Pruning,
+) -> Result<(Vec<Vec<Hit>>, SearchReport), SearchError> {
     let prep = validate(queries, references, dim, params, filter)?;
     let strategy = match strategy {
         Strategy::Auto => match std::env::var(STRATEGY_ENV) {
@@ -830,6 +865,7 @@ pub fn search_with(
             allowed_rows: allowed_rows.as_deref(),
             positions,
             query_chunk: params.query_chunk,
+            pruning,
         };
         let (mut hits, stats, fallback) = twopass::run(&input, kernel);
         if !fallback.is_empty() {

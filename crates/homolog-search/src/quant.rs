@@ -226,6 +226,24 @@ impl QuantRefs {
         }
     }
 
+    /// The integer dot product of query codes `query` (`dim4` bytes, as [`tile`] takes them)
+    /// with reference row `row`: one entry of a tile, computed alone.
+    pub(crate) fn dot(&self, query: &[u8], row: usize) -> i32 {
+        let plen = self.panel_len();
+        let panel = &self.panels[(row / PANEL) * plen..(row / PANEL + 1) * plen];
+        let lane = row % PANEL;
+        query
+            .chunks_exact(4)
+            .zip(panel.chunks_exact(4 * PANEL))
+            .map(|(q, quad)| {
+                q.iter()
+                    .zip(&quad[4 * lane..4 * lane + 4])
+                    .map(|(&a, &b)| i32::from(a) * i32::from(b))
+                    .sum::<i32>()
+            })
+            .sum()
+    }
+
     /// Writes the codes of row `lane` of a panel (`panel`: that panel's bytes).
     pub(crate) fn store(panel: &mut [i8], lane: usize, codes: &[i8]) {
         for (quad, four) in codes.chunks(4).enumerate() {
@@ -235,23 +253,98 @@ impl QuantRefs {
     }
 }
 
-/// `out[i * ld + j] = sum_d qcodes[i][d] * panel code of reference j`, for the `m` query rows
-/// of `queries` (row stride `dim4`, `u8` codes, at most 127 for [`Int8Kernel::Avx2`]) and all
-/// `PANEL` rows of every panel in `panels` (a whole number of panels of `dim4 * PANEL` bytes,
-/// codes within +-127); `out` holds at least `m` rows of `ld >= PANEL * panels` values.
+/// Query rows per register block of `kernel`'s tile walk (see [`RowBlocks`]).
+pub(crate) fn block_rows(kernel: Int8Kernel) -> usize {
+    match kernel {
+        Int8Kernel::Avx512Vnni => MR,
+        Int8Kernel::Avx2 => MR_AVX2,
+        Int8Kernel::Portable => 1,
+    }
+}
+
+/// The query rows of a tile in register blocks as the kernels walk them: blocks of `rows`
+/// while they fill one, then the remaining rows one by one. A block is the unit that
+/// [`tile`]'s `live` flags switch on or off (with one panel).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowBlocks {
+    rows: usize,
+    m: usize,
+}
+
+impl RowBlocks {
+    pub(crate) fn new(rows: usize, m: usize) -> RowBlocks {
+        RowBlocks { rows, m }
+    }
+
+    fn full(&self) -> usize {
+        self.m / self.rows
+    }
+
+    /// Number of blocks.
+    pub(crate) fn count(&self) -> usize {
+        self.full() + self.m % self.rows
+    }
+
+    /// The query rows of block `b`.
+    pub(crate) fn rows(&self, b: usize) -> std::ops::Range<usize> {
+        if b < self.full() {
+            b * self.rows..(b + 1) * self.rows
+        } else {
+            let i = self.full() * self.rows + (b - self.full());
+            i..i + 1
+        }
+    }
+
+    /// The block of query row `i`.
+    pub(crate) fn of(&self, i: usize) -> usize {
+        let end = self.full() * self.rows;
+        if i < end {
+            i / self.rows
+        } else {
+            self.full() + (i - end)
+        }
+    }
+}
+
+/// `out[i * ld + j] (+)= sum_d qcodes[i][d] * panel code of reference j` over the quads `quads`
+/// (dimensions `4 quads.start .. 4 quads.end`; from quad 0 it writes `out`, from a later
+/// quad it adds to what `out` holds), for the `m` query rows of `queries` (row stride `dim4`,
+/// `u8` codes, at most 127 for [`Int8Kernel::Avx2`]) and all `PANEL` rows of every panel in
+/// `panels` (a whole number of panels of `dim4 * PANEL` bytes, codes within +-127); `out`
+/// holds at least `m` rows of `ld >= PANEL * panels` values. With `live` (one flag per
+/// [`RowBlocks`] block of [`block_rows`] rows and panel, `live[b * panels + p]`), only the
+/// blocks whose flag is set are computed; the others keep what `out` held.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn tile(
     kernel: Int8Kernel,
     queries: &[u8],
     m: usize,
     panels: &[i8],
     dim4: usize,
+    quads: std::ops::Range<usize>,
     out: &mut [i32],
     ld: usize,
+    live: Option<&[bool]>,
 ) {
     assert!(dim4.is_multiple_of(4) && dim4 > 0 && queries.len() >= m * dim4);
+    assert!(quads.start < quads.end && quads.end <= dim4 / 4);
     assert!(panels.len().is_multiple_of(dim4 * PANEL));
     let np = panels.len() / (dim4 * PANEL);
     assert!(ld >= np * PANEL && (m == 0 || out.len() >= (m - 1) * ld + np * PANEL));
+    if let Some(live) = live {
+        assert_eq!(
+            live.len(),
+            RowBlocks::new(block_rows(kernel), m).count() * np
+        );
+    }
+    let walk = Walk {
+        m,
+        np,
+        dim4,
+        quads,
+        ld,
+        live,
+    };
     match kernel {
         #[cfg(target_arch = "x86_64")]
         Int8Kernel::Avx512Vnni => {
@@ -260,7 +353,7 @@ pub(crate) fn tile(
                 "AVX-512 VNNI kernel requested on a CPU without it"
             );
             // SAFETY: the features were just checked; the asserts above bound every access.
-            unsafe { vnni::tile(queries, m, panels, np, dim4, out, ld) }
+            unsafe { vnni::tile(queries, panels, out, &walk) }
         }
         #[cfg(target_arch = "x86_64")]
         Int8Kernel::Avx2 => {
@@ -276,65 +369,87 @@ pub(crate) fn tile(
                 "the AVX2 kernel takes query bytes up to 127 only"
             );
             // SAFETY: AVX2 was just checked; the asserts above bound every access.
-            unsafe { avx2::tile(queries, m, panels, np, dim4, out, ld) }
+            unsafe { avx2::tile(queries, panels, out, &walk) }
         }
-        _ => tile_portable(queries, m, panels, np, dim4, out, ld),
+        _ => tile_portable(queries, panels, out, &walk),
+    }
+}
+
+/// What [`tile`] computes: `m` query rows x `np` panels, over `quads`, into `out` of row
+/// stride `ld`, the blocks `live` allows.
+struct Walk<'a> {
+    m: usize,
+    np: usize,
+    dim4: usize,
+    quads: std::ops::Range<usize>,
+    ld: usize,
+    live: Option<&'a [bool]>,
+}
+
+impl Walk<'_> {
+    /// Whether the quads add to what `out` holds.
+    fn accumulate(&self) -> bool {
+        self.quads.start > 0
     }
 }
 
 /// The reference kernel: plain loops the compiler vectorises over the 16 lanes.
 #[inline(always)]
-fn tile_portable(
-    queries: &[u8],
-    m: usize,
-    panels: &[i8],
-    np: usize,
-    dim4: usize,
-    out: &mut [i32],
-    ld: usize,
-) {
+fn tile_portable(queries: &[u8], panels: &[i8], out: &mut [i32], walk: &Walk) {
+    let (dim4, ld) = (walk.dim4, walk.ld);
     let plen = dim4 * PANEL;
-    for i in 0..m {
-        let q = &queries[i * dim4..(i + 1) * dim4];
-        for p in 0..np {
-            let panel = &panels[p * plen..(p + 1) * plen];
-            let mut acc = [0i32; PANEL];
-            for (qq, block) in q.chunks_exact(4).zip(panel.chunks_exact(4 * PANEL)) {
-                for (lane, a) in acc.iter_mut().enumerate() {
-                    let b = &block[lane * 4..lane * 4 + 4];
-                    *a += i32::from(qq[0]) * i32::from(b[0])
-                        + i32::from(qq[1]) * i32::from(b[1])
-                        + i32::from(qq[2]) * i32::from(b[2])
-                        + i32::from(qq[3]) * i32::from(b[3]);
-                }
-            }
-            out[i * ld + p * PANEL..i * ld + (p + 1) * PANEL].copy_from_slice(&acc);
+    let (s0, s1) = (walk.quads.start, walk.quads.end);
+    for_each_block(walk, 1, 1, |i, p, _, _| {
+        let q = &queries[i * dim4 + 4 * s0..i * dim4 + 4 * s1];
+        let panel = &panels[p * plen + 4 * PANEL * s0..p * plen + 4 * PANEL * s1];
+        let o = &mut out[i * ld + p * PANEL..i * ld + (p + 1) * PANEL];
+        let mut acc = [0i32; PANEL];
+        if walk.accumulate() {
+            acc.copy_from_slice(o);
         }
-    }
+        for (qq, block) in q.chunks_exact(4).zip(panel.chunks_exact(4 * PANEL)) {
+            for (lane, a) in acc.iter_mut().enumerate() {
+                let b = &block[lane * 4..lane * 4 + 4];
+                *a += i32::from(qq[0]) * i32::from(b[0])
+                    + i32::from(qq[1]) * i32::from(b[1])
+                    + i32::from(qq[2]) * i32::from(b[2])
+                    + i32::from(qq[3]) * i32::from(b[3]);
+            }
+        }
+        o.copy_from_slice(&acc);
+    });
 }
 
 /// Walks a tile's register blocks: `f(i, j, full_rows, full_panels)` for query rows from
 /// `i` and panels from `j`, rows in blocks of `rows` while they fill one (`full_rows`), then
-/// one by one, and likewise panels in blocks of `panels`.
-#[cfg(target_arch = "x86_64")]
+/// one by one, and likewise panels in blocks of `panels`, skipping the (row block, panel)s
+/// whose `live` flag is off (a block of panels runs whole only where all are live).
 #[inline(always)]
 fn for_each_block(
-    m: usize,
-    np: usize,
+    walk: &Walk,
     rows: usize,
     panels: usize,
     mut f: impl FnMut(usize, usize, bool, bool),
 ) {
-    let mut i = 0;
+    let (m, np) = (walk.m, walk.np);
+    let live = |b: usize, j: usize| walk.live.is_none_or(|l| l[b * np + j]);
+    let (mut i, mut b) = (0, 0);
     while i < m {
         let full_rows = i + rows <= m;
         let mut j = 0;
         while j < np {
-            let full_panels = j + panels <= np;
-            f(i, j, full_rows, full_panels);
-            j += if full_panels { panels } else { 1 };
+            if j + panels <= np && (j..j + panels).all(|jj| live(b, jj)) {
+                f(i, j, full_rows, true);
+                j += panels;
+            } else {
+                if live(b, j) {
+                    f(i, j, full_rows, false);
+                }
+                j += 1;
+            }
         }
         i += if full_rows { rows } else { 1 };
+        b += 1;
     }
 }
 
@@ -342,28 +457,40 @@ fn for_each_block(
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{MR_AVX2, PANEL};
+    use super::{Walk, MR_AVX2, PANEL};
 
-    /// `R` query rows x one panel, all quads: broadcast 4 query bytes; `vpmaddubsw` against
-    /// each half of the panel's 64 bytes of that quad (rows 0-7, rows 8-15) sums products by
-    /// pairs into `i16` (exact for query bytes up to 127), `vpmaddwd` by ones sums the pairs
-    /// into the row's `i32` lane.
+    /// `R` query rows x one panel, quads `s0..s1`: broadcast 4 query bytes; `vpmaddubsw`
+    /// against each half of the panel's 64 bytes of that quad (rows 0-7, rows 8-15) sums
+    /// products by pairs into `i16` (exact for query bytes up to 127), `vpmaddwd` by ones sums
+    /// the pairs into the row's `i32` lane. Starts from zero, or from `out` (`accumulate`).
     ///
     /// # Safety
     /// AVX2 available; `q` has `R` rows of stride `dim4` with bytes at most 127, `p` one
-    /// panel of `dim4 * PANEL` bytes, `out` `R` rows of stride `ld` and `PANEL` columns.
+    /// panel of `dim4 * PANEL` bytes, `out` `R` rows of stride `ld` and `PANEL` columns,
+    /// `s1 <= dim4 / 4`.
     #[inline]
     #[target_feature(enable = "avx2")]
+    #[allow(clippy::too_many_arguments)]
     unsafe fn block<const R: usize>(
         q: *const u8,
         p: *const i8,
         dim4: usize,
+        (s0, s1): (usize, usize),
         out: *mut i32,
         ld: usize,
+        accumulate: bool,
     ) {
         let ones = _mm256_set1_epi16(1);
         let mut acc = [[_mm256_setzero_si256(); 2]; R];
-        for s in 0..dim4 / 4 {
+        if accumulate {
+            for (i, row) in acc.iter_mut().enumerate() {
+                for (h, x) in row.iter_mut().enumerate() {
+                    // SAFETY: row i, columns 8h..8h+8 of `out`, inside by the contract.
+                    *x = unsafe { _mm256_loadu_si256(out.add(i * ld + h * 8).cast()) };
+                }
+            }
+        }
+        for s in s0..s1 {
             // SAFETY: quad s of the panel is inside `p` by the caller's contract.
             let (lo, hi) = unsafe {
                 (
@@ -390,32 +517,27 @@ mod avx2 {
         }
     }
 
-    /// Whole tile: blocks of `MR_AVX2` query rows against each panel, then the remaining
-    /// rows one by one.
+    /// The walk's blocks of `MR_AVX2` query rows against each panel, then the remaining rows
+    /// one by one.
     ///
     /// # Safety
     /// AVX2 available; slice sizes as asserted by [`super::tile`], query bytes at most 127.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn tile(
-        queries: &[u8],
-        m: usize,
-        panels: &[i8],
-        np: usize,
-        dim4: usize,
-        out: &mut [i32],
-        ld: usize,
-    ) {
+    pub(super) unsafe fn tile(queries: &[u8], panels: &[i8], out: &mut [i32], walk: &Walk) {
+        let (dim4, ld) = (walk.dim4, walk.ld);
         let plen = dim4 * PANEL;
+        let quads = (walk.quads.start, walk.quads.end);
+        let accumulate = walk.accumulate();
         let (q, p, o) = (queries.as_ptr(), panels.as_ptr(), out.as_mut_ptr());
-        super::for_each_block(m, np, MR_AVX2, 1, |i, j, full_rows, _| {
+        super::for_each_block(walk, MR_AVX2, 1, |i, j, full_rows, _| {
             // SAFETY: rows i..i+R <= m and panel j < np stay inside the slices whose sizes
             // `super::tile` asserted.
             unsafe {
                 let (q, p, o) = (q.add(i * dim4), p.add(j * plen), o.add(i * ld + j * PANEL));
                 if full_rows {
-                    block::<MR_AVX2>(q, p, dim4, o, ld)
+                    block::<MR_AVX2>(q, p, dim4, quads, o, ld, accumulate)
                 } else {
-                    block::<1>(q, p, dim4, o, ld)
+                    block::<1>(q, p, dim4, quads, o, ld, accumulate)
                 }
             }
         });
@@ -426,26 +548,39 @@ mod avx2 {
 mod vnni {
     use std::arch::x86_64::*;
 
-    use super::{MR, NP, PANEL};
+    use super::{Walk, MR, NP, PANEL};
 
-    /// `R` query rows x `P` panels, all quads: broadcast 4 query bytes, `vpdpbusd` against
-    /// each panel's 64 bytes of that quad.
+    /// `R` query rows x `P` panels, quads `s0..s1`: broadcast 4 query bytes, `vpdpbusd`
+    /// against each panel's 64 bytes of that quad. Starts from zero, or from `out`
+    /// (`accumulate`).
     ///
     /// # Safety
     /// AVX-512 F + VNNI available; `q` has `R` rows of stride `dim4`, `p` has `P` panels of
-    /// stride `dim4 * PANEL`, `out` has `R` rows of stride `ld` and `P * PANEL` columns.
+    /// stride `dim4 * PANEL`, `out` has `R` rows of stride `ld` and `P * PANEL` columns,
+    /// `s1 <= dim4 / 4`.
     #[inline]
     #[target_feature(enable = "avx512f,avx512vnni")]
+    #[allow(clippy::too_many_arguments)]
     unsafe fn block<const R: usize, const P: usize>(
         q: *const u8,
         p: *const i8,
         dim4: usize,
+        (s0, s1): (usize, usize),
         out: *mut i32,
         ld: usize,
+        accumulate: bool,
     ) {
         let plen = dim4 * PANEL;
         let mut acc = [[_mm512_setzero_si512(); P]; R];
-        for s in 0..dim4 / 4 {
+        if accumulate {
+            for (i, row) in acc.iter_mut().enumerate() {
+                for (j, x) in row.iter_mut().enumerate() {
+                    // SAFETY: row i, columns j*16..j*16+16 of `out`, inside by the contract.
+                    *x = unsafe { _mm512_loadu_si512(out.add(i * ld + j * PANEL).cast()) };
+                }
+            }
+        }
+        for s in s0..s1 {
             let mut b = [_mm512_setzero_si512(); P];
             for (j, bj) in b.iter_mut().enumerate() {
                 // SAFETY: panel j, quad s is inside `p` by the caller's contract.
@@ -469,32 +604,27 @@ mod vnni {
         }
     }
 
-    /// Whole tile: `MR x NP` register blocks, then the remainders.
+    /// The walk's `MR x NP` register blocks, then the remainders.
     ///
     /// # Safety
     /// AVX-512 F + VNNI available; slice sizes as asserted by [`super::tile`].
     #[target_feature(enable = "avx512f,avx512vnni")]
-    pub(super) unsafe fn tile(
-        queries: &[u8],
-        m: usize,
-        panels: &[i8],
-        np: usize,
-        dim4: usize,
-        out: &mut [i32],
-        ld: usize,
-    ) {
+    pub(super) unsafe fn tile(queries: &[u8], panels: &[i8], out: &mut [i32], walk: &Walk) {
+        let (dim4, ld) = (walk.dim4, walk.ld);
         let plen = dim4 * PANEL;
+        let quads = (walk.quads.start, walk.quads.end);
+        let accumulate = walk.accumulate();
         let (q, p, o) = (queries.as_ptr(), panels.as_ptr(), out.as_mut_ptr());
-        super::for_each_block(m, np, MR, NP, |i, j, full_rows, full_panels| {
+        super::for_each_block(walk, MR, NP, |i, j, full_rows, full_panels| {
             // SAFETY: rows i..i+R <= m and panels j..j+P <= np stay inside the slices whose
             // sizes `super::tile` asserted.
             unsafe {
                 let (q, p, o) = (q.add(i * dim4), p.add(j * plen), o.add(i * ld + j * PANEL));
                 match (full_rows, full_panels) {
-                    (true, true) => block::<MR, NP>(q, p, dim4, o, ld),
-                    (true, false) => block::<MR, 1>(q, p, dim4, o, ld),
-                    (false, true) => block::<1, NP>(q, p, dim4, o, ld),
-                    (false, false) => block::<1, 1>(q, p, dim4, o, ld),
+                    (true, true) => block::<MR, NP>(q, p, dim4, quads, o, ld, accumulate),
+                    (true, false) => block::<MR, 1>(q, p, dim4, quads, o, ld, accumulate),
+                    (false, true) => block::<1, NP>(q, p, dim4, quads, o, ld, accumulate),
+                    (false, false) => block::<1, 1>(q, p, dim4, quads, o, ld, accumulate),
                 }
             }
         });
@@ -578,13 +708,46 @@ mod tests {
             // A kernel takes the codes of its own width and any narrower ones.
             for &kernel in available.iter().filter(|k| k.query_levels() >= levels) {
                 let mut out = vec![0i32; m * ld];
-                tile(kernel, &qu8, m, &refs.panels, dim4, &mut out, ld);
+                tile(
+                    kernel,
+                    &qu8,
+                    m,
+                    &refs.panels,
+                    dim4,
+                    0..dim4 / 4,
+                    &mut out,
+                    ld,
+                    None,
+                );
                 for i in 0..m {
                     assert_eq!(
                         out[i * ld..i * ld + rows],
                         want[i * ld..i * ld + rows],
                         "{kernel:?} with {levels}-level codes, row {i}"
                     );
+                }
+                // In three stages of quads, the later two on the blocks `live` keeps: those
+                // blocks hold the whole sums, the others what the first stage left.
+                let blocks = RowBlocks::new(block_rows(kernel), m);
+                let live: Vec<bool> = (0..blocks.count() * np).map(|x| x % 3 != 1).collect();
+                let mut staged = vec![-1i32; m * ld];
+                let (a, b) = (2, dim4 / 4 - 1);
+                let run = |quads, out: &mut [i32], live| {
+                    tile(kernel, &qu8, m, &refs.panels, dim4, quads, out, ld, live)
+                };
+                run(0..a, &mut staged, None);
+                let first = staged.clone();
+                run(a..b, &mut staged, Some(&live));
+                run(b..dim4 / 4, &mut staged, Some(&live));
+                for i in 0..m {
+                    for r in 0..rows {
+                        let x = if live[blocks.of(i) * np + r / PANEL] {
+                            want[i * ld + r]
+                        } else {
+                            first[i * ld + r]
+                        };
+                        assert_eq!(staged[i * ld + r], x, "{kernel:?} staged, row {i}, ref {r}");
+                    }
                 }
                 checked.push((kernel, levels));
             }
@@ -596,8 +759,8 @@ mod tests {
     }
 
     /// The block walk covers every (query row, panel) of a tile exactly once, with full blocks
-    /// wherever they fit (the VNNI kernel's 6 x 4 and the AVX2 kernel's 5 x 1 shapes).
-    #[cfg(target_arch = "x86_64")]
+    /// wherever they fit (the VNNI kernel's 6 x 4 and the AVX2 kernel's 5 x 1 shapes), and
+    /// with `live` flags exactly the live ones, in the blocks [`RowBlocks`] numbers.
     #[test]
     fn block_walk_covers_the_tile_once() {
         for (m, np, rows, panels) in [
@@ -605,23 +768,44 @@ mod tests {
             (13, 9, MR_AVX2, 1),
             (4, 3, MR, NP),
             (0, 2, 5, 1),
+            (7, 5, 1, 1),
         ] {
-            let mut seen = vec![0u32; m * np];
-            for_each_block(m, np, rows, panels, |i, j, full_rows, full_panels| {
-                let r = if full_rows { rows } else { 1 };
-                let p = if full_panels { panels } else { 1 };
-                assert!(i + r <= m && j + p <= np);
-                assert_eq!(full_rows, i + rows <= m);
-                for ii in i..i + r {
-                    for jj in j..j + p {
-                        seen[ii * np + jj] += 1;
+            let blocks = RowBlocks::new(rows, m);
+            let flags: Vec<bool> = (0..blocks.count() * np).map(|x| x % 5 != 2).collect();
+            for live in [None, Some(&flags[..])] {
+                let walk = Walk {
+                    m,
+                    np,
+                    dim4: 4,
+                    quads: 0..1,
+                    ld: np * PANEL,
+                    live,
+                };
+                let mut seen = vec![0u32; m * np];
+                for_each_block(&walk, rows, panels, |i, j, full_rows, full_panels| {
+                    let r = if full_rows { rows } else { 1 };
+                    let p = if full_panels { panels } else { 1 };
+                    assert!(i + r <= m && j + p <= np);
+                    assert_eq!(full_rows, i + rows <= m);
+                    assert_eq!(blocks.rows(blocks.of(i)), i..i + r);
+                    for ii in i..i + r {
+                        for jj in j..j + p {
+                            seen[ii * np + jj] += 1;
+                        }
+                    }
+                });
+                for i in 0..m {
+                    for j in 0..np {
+                        let want = live.is_none_or(|l| l[blocks.of(i) * np + j]);
+                        assert_eq!(
+                            seen[i * np + j],
+                            u32::from(want),
+                            "{m} x {np} in {rows} x {panels}, live {}: ({i}, {j})",
+                            live.is_some()
+                        );
                     }
                 }
-            });
-            assert!(
-                seen.iter().all(|&x| x == 1),
-                "{m} x {np} in {rows} x {panels}: {seen:?}"
-            );
+            }
         }
     }
 

@@ -32,13 +32,20 @@
 //! calls `sgemm`.
 
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::quant::{quantise_row, tile, Int8Kernel, QuantRefs, QuantRow, LANES, PANEL};
+use crate::quant::{
+    block_rows, quantise_row, tile, Int8Kernel, QuantRefs, QuantRow, RowBlocks, LANES, PANEL,
+};
 use crate::topk::TopK;
-use crate::{to_distances, Hit, Metric, Prepared, AUTO_QUERY_CHUNK, REFERENCE_BLOCK};
+use crate::{to_distances, Hit, Metric, Prepared, Pruning, AUTO_QUERY_CHUNK, REFERENCE_BLOCK};
+
+mod prune;
+
+use prune::{check, cut_terms, seed, Check, Plan, SeedTask};
 
 /// What the two-pass search did, for benchmarks and logs.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -56,6 +63,9 @@ pub struct TwoPassStats {
     /// Queries whose candidate list grew past the cap and were answered by the one-pass f32
     /// search (same result, f32 speed).
     pub fallback_queries: usize,
+    /// Multiply-adds of the int8 pass, seed pass included, as a fraction of scoring every
+    /// pair over every dimension (below 1 where pruning stopped pairs early).
+    pub int8_work: f64,
 }
 
 /// Inputs of one two-pass call, already validated by [`crate::search_with`].
@@ -72,6 +82,7 @@ pub(crate) struct Input<'a> {
     pub(crate) allowed_rows: Option<&'a [u32]>,
     pub(crate) positions: usize,
     pub(crate) query_chunk: usize,
+    pub(crate) pruning: Pruning,
 }
 
 impl Input<'_> {
@@ -106,6 +117,16 @@ struct RefTerms {
     base: Vec<f32>,
     /// Euclidean: slack proportional to `(|r| + |m|)^2`; cosine: 0.
     slack: Vec<f32>,
+    /// Per cut of the [`Plan`]: what the pass needs to stop there.
+    cuts: Vec<RefCut>,
+}
+
+/// Per-reference terms at one cut of the dimensions (a whole number of quads).
+struct RefCut {
+    /// `o * sum` of the codes before the cut (as `corr`, for a partial dot product).
+    corr: Vec<i32>,
+    /// `|w_r|` over the dimensions from the cut on, rounded up.
+    rest: Vec<f32>,
 }
 
 /// Per-query terms of the bound.
@@ -123,6 +144,8 @@ struct QueryTerms {
     b: Vec<f32>,
     /// Constant slack of this query.
     c: Vec<f32>,
+    /// Per cut of the [`Plan`]: `C |w_q|` over the dimensions from the cut on, rounded up.
+    rest: Vec<Vec<f32>>,
 }
 
 /// Slack factors: `(cosine absolute slack, euclidean slack per unit of (|x| + |m|)^2)`.
@@ -169,15 +192,17 @@ fn scale_of(metric: Metric, norm: f64) -> f64 {
 /// Mean of the scaled searchable reference rows, the centre `m` both sides are quantised
 /// around: embeddings share a large common component (random pairs of protein embeddings
 /// have cosine 0.4-0.8), and removing it shrinks the vectors that are quantised, hence the
-/// error bound, several times (SeqVec CATH set: mean bound 0.049 -> 0.011).
-fn centre(input: &Input) -> Vec<f64> {
+/// error bound, several times (SeqVec CATH set: mean bound 0.049 -> 0.011). Also returns
+/// the variance of each dimension around it.
+fn centre(input: &Input) -> (Vec<f64>, Vec<f64>) {
     let dim = input.dim;
     let n = input.positions;
+    // Sums, then sums of squares.
     let sum = (0..n)
         .into_par_iter()
         .with_min_len(256)
         .fold(
-            || vec![0.0f64; dim],
+            || vec![0.0f64; 2 * dim],
             |mut acc, p| {
                 let r = input.reference_of(p) as usize;
                 accumulate(
@@ -189,13 +214,43 @@ fn centre(input: &Input) -> Vec<f64> {
             },
         )
         .reduce(
-            || vec![0.0f64; dim],
+            || vec![0.0f64; 2 * dim],
             |mut a, b| {
                 a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
                 a
             },
         );
-    sum.into_iter().map(|x| x / n as f64).collect()
+    let mean: Vec<f64> = sum[..dim].iter().map(|x| x / n as f64).collect();
+    let var = sum[dim..]
+        .iter()
+        .zip(&mean)
+        .map(|(sq, m)| (sq / n as f64 - m * m).max(0.0))
+        .collect();
+    (mean, var)
+}
+
+/// The dimensions by decreasing variance (ties in index order). The first pass scores them
+/// in this order: a dot product is the same in any order of its dimensions, and with the
+/// widest first, what is left after a cut of the [`Plan`] has the least norm (protein
+/// embeddings have a few dimensions of far larger spread than the rest).
+fn by_variance(var: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..var.len()).collect();
+    order.sort_by(|&a, &b| var[b].total_cmp(&var[a]).then(a.cmp(&b)));
+    order
+}
+
+/// `row` in the dimension order `order` (into `out`), or `row` itself without one.
+#[inline]
+fn reordered<'a>(row: &'a [f32], order: Option<&[usize]>, out: &'a mut [f32]) -> &'a [f32] {
+    match order {
+        Some(order) => {
+            for (o, &d) in out.iter_mut().zip(order) {
+                *o = row[d];
+            }
+            out
+        }
+        None => row,
+    }
 }
 
 /// `w = x scale - m` (the scaled row centred) into `w`, in one pass; returns `(m.(x scale),
@@ -283,13 +338,16 @@ fn prepare_row(
     prepare_row_body(metric, row, m, v, codes, levels)
 }
 
-/// `acc += ` the scaled row (for [`centre`]).
+/// `acc[..dim] += ` the scaled row, `acc[dim..] += ` its squares (for [`centre`]).
 #[inline(always)]
 fn accumulate_body(metric: Metric, row: &[f32], acc: &mut [f64]) {
     let scale = scale_of(metric, norm_of(row));
-    acc.iter_mut()
-        .zip(row)
-        .for_each(|(a, &x)| *a += f64::from(x) * scale);
+    let (sum, sq) = acc.split_at_mut(row.len());
+    for ((a, b), &x) in sum.iter_mut().zip(sq.iter_mut()).zip(row) {
+        let y = f64::from(x) * scale;
+        *a += y;
+        *b += y * y;
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -307,8 +365,15 @@ fn accumulate(metric: Metric, row: &[f32], acc: &mut [f64]) {
     accumulate_body(metric, row, acc)
 }
 
-/// The reference side (8-bit codes whatever the kernel); `offset` is the query codes'.
-fn quantise_references(input: &Input, m: &[f64], offset: i32) -> RefTerms {
+/// The reference side (8-bit codes whatever the kernel); `offset` is the query codes'; rows
+/// in the dimension `order` when there is one (`m` already in it).
+fn quantise_references(
+    input: &Input,
+    m: &[f64],
+    offset: i32,
+    cuts: &[usize],
+    order: Option<&[usize]>,
+) -> RefTerms {
     let (dim, metric) = (input.dim, input.metric);
     let (_, eslack) = slack(dim);
     let m_norm = m.iter().map(|x| x * x).sum::<f64>().sqrt();
@@ -326,23 +391,30 @@ fn quantise_references(input: &Input, m: &[f64], offset: i32) -> RefTerms {
         slack: f32,
     }
     let mut rows = vec![Row::default(); padded];
+    let nc = cuts.len();
+    let mut cut_rows = vec![(0i32, 0.0f32); padded * nc.max(1)];
     codes
         .panels
         .par_chunks_mut(plen)
         .zip(rows.par_chunks_mut(PANEL))
+        .zip(cut_rows.par_chunks_mut(PANEL * nc.max(1)))
         .enumerate()
-        .for_each(|(p, (panel, out))| {
+        .for_each(|(p, ((panel, out), cut_out))| {
             let mut c = vec![0i8; dim];
             let mut v = vec![0.0f64; dim];
+            let mut x = vec![0.0f32; dim];
             for (lane, slot) in out.iter_mut().enumerate() {
                 let position = p * PANEL + lane;
                 if position >= n {
                     break;
                 }
                 let r = input.reference_of(position) as usize;
-                let row = &input.references[r * dim..(r + 1) * dim];
+                let row = reordered(&input.references[r * dim..(r + 1) * dim], order, &mut x);
                 let (norm, dot_m, _, q) = prepare_row(metric, row, m, &mut v, &mut c, 127);
                 QuantRefs::store(panel, lane, &c);
+                if nc > 0 {
+                    cut_out[lane * nc..(lane + 1) * nc].copy_from_slice(&cut_terms(&v, &c, cuts));
+                }
                 *slot = Row {
                     sum: q.code_sum,
                     step: q.step,
@@ -367,29 +439,52 @@ fn quantise_references(input: &Input, m: &[f64], offset: i32) -> RefTerms {
         recon: rows.iter().map(|r| r.recon).collect(),
         base: rows.iter().map(|r| r.base).collect(),
         slack: rows.iter().map(|r| r.slack).collect(),
+        cuts: (0..nc)
+            .map(|x| RefCut {
+                corr: (0..padded)
+                    .map(|r| offset * cut_rows[r * nc + x].0)
+                    .collect(),
+                rest: (0..padded).map(|r| cut_rows[r * nc + x].1).collect(),
+            })
+            .collect(),
     }
 }
 
 /// The query side, with the codes `kernel` takes.
-fn quantise_queries(input: &Input, m: &[f64], dim4: usize, kernel: Int8Kernel) -> QueryTerms {
+fn quantise_queries(
+    input: &Input,
+    m: &[f64],
+    dim4: usize,
+    kernel: Int8Kernel,
+    cuts: &[usize],
+    order: Option<&[usize]>,
+) -> QueryTerms {
     let (dim, metric) = (input.dim, input.metric);
     let (cslack, eslack) = slack(dim);
     let m_sq = m.iter().map(|x| x * x).sum::<f64>();
     let nq = input.prep.n_queries;
     let (levels, offset) = (kernel.query_levels(), kernel.query_offset());
     let mut codes = vec![offset as u8; nq * dim4];
-    let terms: Vec<[f32; 5]> = codes
+    let coefficient = match metric {
+        Metric::Cosine => 1.0,
+        Metric::Euclidean => 2.0,
+    };
+    let terms: Vec<([f32; 5], Vec<f32>)> = codes
         .par_chunks_mut(dim4)
         .enumerate()
         .map_init(
-            || (vec![0.0f64; dim], vec![0i8; dim]),
-            |(v, c), (i, out)| {
-                let row = &input.queries[i * dim..(i + 1) * dim];
+            || (vec![0.0f64; dim], vec![0i8; dim], vec![0.0f32; dim]),
+            |(v, c, x), (i, out)| {
+                let row = reordered(&input.queries[i * dim..(i + 1) * dim], order, x);
                 let (norm, dot_m, w_norm, q) = prepare_row(metric, row, m, v, c, levels);
                 for (o, &x) in out.iter_mut().zip(c.iter()) {
                     *o = (i32::from(x) + offset) as u8;
                 }
-                match metric {
+                let rest = cut_terms(v, c, cuts)
+                    .into_iter()
+                    .map(|(_, r)| up(coefficient * f64::from(r)))
+                    .collect();
+                let terms = match metric {
                     Metric::Cosine => [
                         q.step,
                         (1.0 - dot_m + m_sq) as f32,
@@ -404,17 +499,21 @@ fn quantise_queries(input: &Input, m: &[f64], dim4: usize, kernel: Int8Kernel) -
                         up(2.0 * q.residual),
                         up(eslack * (norm + m_sq.sqrt()).powi(2)),
                     ],
-                }
+                };
+                (terms, rest)
             },
         )
         .collect();
     QueryTerms {
         codes,
-        step: terms.iter().map(|t| t[0]).collect(),
-        base: terms.iter().map(|t| t[1]).collect(),
-        a: terms.iter().map(|t| t[2]).collect(),
-        b: terms.iter().map(|t| t[3]).collect(),
-        c: terms.iter().map(|t| t[4]).collect(),
+        step: terms.iter().map(|t| t.0[0]).collect(),
+        base: terms.iter().map(|t| t.0[1]).collect(),
+        a: terms.iter().map(|t| t.0[2]).collect(),
+        b: terms.iter().map(|t| t.0[3]).collect(),
+        c: terms.iter().map(|t| t.0[4]).collect(),
+        rest: (0..cuts.len())
+            .map(|x| terms.iter().map(|t| t.1[x]).collect())
+            .collect(),
     }
 }
 
@@ -509,6 +608,10 @@ struct Scratch {
     tile: Vec<i32>,
     lo: Vec<f32>,
     his: Vec<f32>,
+    /// Per (register block of queries, panel) of the tile: still scored ([`Plan`]).
+    live: Vec<bool>,
+    /// Per query of the chunk: its `t` at a check.
+    ts: Vec<f32>,
 }
 
 /// Per-reference terms of one block.
@@ -532,10 +635,10 @@ struct QueryRow {
 }
 
 impl BlockTerms<'_> {
-    /// Approximate key and error bound of pair `j` (`row`: the integer dot products).
+    /// Approximate key and error bound of pair `j` (`x`: its integer dot product).
     #[inline(always)]
-    fn key_and_error(&self, row: &[i32], j: usize, q: QueryRow) -> (f32, f32) {
-        let dot = (row[j] - self.corr[j]) as f32;
+    fn key_and_error(&self, x: i32, j: usize, q: QueryRow) -> (f32, f32) {
+        let dot = (x - self.corr[j]) as f32;
         let key = (q.base + self.base[j]) - dot * q.step * self.step[j];
         let e = q.a * self.residual[j] + q.b * self.recon[j] + q.c + self.slack[j];
         (key, e)
@@ -543,8 +646,8 @@ impl BlockTerms<'_> {
 
     /// Upper bound of pair `j`, clamped like the distance.
     #[inline]
-    fn upper(&self, row: &[i32], j: usize, q: QueryRow, hi_max: f32) -> f32 {
-        let (key, e) = self.key_and_error(row, j, q);
+    fn upper(&self, x: i32, j: usize, q: QueryRow, hi_max: f32) -> f32 {
+        let (key, e) = self.key_and_error(x, j, q);
         let hi = key + e;
         let hi = if hi > 0.0 { hi } else { 0.0 };
         if hi < hi_max {
@@ -577,8 +680,8 @@ fn lower_bounds_body(
     lo_max: f32,
     lo: &mut [f32],
 ) {
-    for (j, l) in lo.iter_mut().enumerate() {
-        let (key, e) = terms.key_and_error(row, j, q);
+    for (j, (l, &x)) in lo.iter_mut().zip(row).enumerate() {
+        let (key, e) = terms.key_and_error(x, j, q);
         let x = key - e;
         let x = if x > lo_min { x } else { lo_min };
         *l = if x < lo_max { x } else { lo_max };
@@ -685,10 +788,21 @@ fn limit_key(metric: Metric, limit: f32) -> f32 {
 pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassStats, Vec<usize>) {
     let start = Instant::now();
     let nq = input.prep.n_queries;
-    let m = centre(input);
-    let refs = quantise_references(input, &m, kernel.query_offset());
-    let dim4 = refs.codes.dim4;
-    let qt = quantise_queries(input, &m, dim4, kernel);
+    let dim4 = input.dim.div_ceil(4) * 4;
+    let plan = match input.pruning {
+        Pruning::Never => None,
+        Pruning::Auto | Pruning::Always => Plan::new(dim4),
+    };
+    let cuts = plan.as_ref().map(Plan::cuts).unwrap_or_default();
+    let (m, var) = centre(input);
+    let order = plan.as_ref().map(|_| by_variance(&var));
+    let m = match &order {
+        Some(order) => order.iter().map(|&d| m[d]).collect(),
+        None => m,
+    };
+    let order = order.as_deref();
+    let refs = quantise_references(input, &m, kernel.query_offset(), &cuts, order);
+    let qt = quantise_queries(input, &m, dim4, kernel, &cuts, order);
     let quantise_s = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
@@ -707,15 +821,66 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
     let t0 = limit_key(input.metric, input.prep.limit);
     let (lo_min, lo_max) = clamps(input.metric);
     let plen = refs.codes.panel_len();
+    let quads = dim4 / 4;
     let width = Width::detect();
+    // Cleared by the first task whose pruning does not pay (`Pruning::Auto`): the tasks that
+    // start afterwards score every pair to the end.
+    let pruning_pays = AtomicBool::new(true);
+    let all_terms = BlockTerms {
+        corr: &refs.corr,
+        base: &refs.base,
+        step: &refs.step,
+        residual: &refs.residual,
+        recon: &refs.recon,
+        slack: &refs.slack,
+    };
 
-    let scan = |scratch: &mut Scratch, c: usize, segment: usize| -> Vec<Candidates> {
+    // One task: query chunk `c` against reference segment `segment`. Returns its candidate
+    // lists and its int8 work (done, and all pairs over all quads), in (query, panel, quad)s.
+    let scan = |scratch: &mut Scratch, c: usize, segment: usize| -> (Vec<Candidates>, [u64; 2]) {
         let q0 = c * chunk;
         let q1 = (q0 + chunk).min(nq);
         let m = q1 - q0;
         let p0 = segment * segment_blocks * block;
         let p1 = (p0 + segment_blocks * block).min(input.positions);
         let mut cands: Vec<Candidates> = (0..m).map(|_| Candidates::new(t0, input.k)).collect();
+        let qcodes = &qt.codes[q0 * dim4..q1 * dim4];
+        let rows: Vec<QueryRow> = (q0..q1)
+            .map(|q| QueryRow {
+                base: qt.base[q],
+                step: qt.step[q],
+                a: qt.a[q],
+                b: qt.b[q],
+                c: qt.c[q],
+            })
+            .collect();
+        let blocks = RowBlocks::new(block_rows(kernel), m);
+        let mut work = [0u64; 2];
+        let mut active = plan
+            .as_ref()
+            .filter(|_| input.pruning == Pruning::Always || pruning_pays.load(Ordering::Relaxed));
+        if let Some(plan) = active {
+            work[0] += seed(
+                &SeedTask {
+                    input,
+                    kernel,
+                    width,
+                    refs: &refs,
+                    terms: &all_terms,
+                    qcodes,
+                    rows: &rows,
+                    q0,
+                    range: (p0, p1),
+                    block,
+                    quads: (plan.seed, quads),
+                    corr: &refs.cuts[0].corr,
+                    hi_max: lo_max,
+                },
+                scratch,
+                &mut cands,
+            );
+        }
+        let (mut pruned_done, mut pruned_full, mut blocks_seen) = (0u64, 0u64, 0usize);
         let mut b0 = p0;
         while b0 < p1 {
             let b1 = (b0 + block).min(p1);
@@ -723,15 +888,6 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
             let np = n.div_ceil(PANEL);
             let ld = np * PANEL;
             let panels = &refs.codes.panels[(b0 / PANEL) * plen..(b0 / PANEL + np) * plen];
-            tile(
-                kernel,
-                &qt.codes[q0 * dim4..q1 * dim4],
-                m,
-                panels,
-                dim4,
-                &mut scratch.tile,
-                ld,
-            );
             let terms = BlockTerms {
                 corr: &refs.corr[b0..b1],
                 base: &refs.base[b0..b1],
@@ -740,19 +896,114 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
                 recon: &refs.recon[b0..b1],
                 slack: &refs.slack[b0..b1],
             };
+            let full = (m * np * quads) as u64;
+            work[1] += full;
+            let pruning = active.is_some();
+            if let Some(plan) = active {
+                let live = &mut scratch.live;
+                live.clear();
+                live.resize(blocks.count() * np, true);
+                let first = plan.checks[0];
+                tile(
+                    kernel,
+                    qcodes,
+                    m,
+                    panels,
+                    dim4,
+                    0..first,
+                    &mut scratch.tile,
+                    ld,
+                    None,
+                );
+                let mut done = (m * np * first) as u64;
+                for (x, &cut) in plan.checks.iter().enumerate() {
+                    scratch.ts.clear();
+                    scratch.ts.extend(cands.iter().map(|c| c.t));
+                    let at = &refs.cuts[x + 1];
+                    check(
+                        width,
+                        &Check {
+                            tile: &scratch.tile,
+                            ld,
+                            n,
+                            np,
+                            blocks,
+                            terms: &terms,
+                            corr: &at.corr[b0..b1],
+                            rest: &at.rest[b0..b1],
+                            queries: &rows,
+                            q_rest: &qt.rest[x + 1][q0..q1],
+                            ts: &scratch.ts,
+                        },
+                        live,
+                    );
+                    let next = plan.checks.get(x + 1).copied().unwrap_or(quads);
+                    let rows_live: usize = (0..blocks.count())
+                        .map(|b| {
+                            blocks.rows(b).len()
+                                * live[b * np..(b + 1) * np].iter().filter(|&&l| l).count()
+                        })
+                        .sum();
+                    if rows_live == 0 {
+                        break;
+                    }
+                    done += (rows_live * (next - cut)) as u64;
+                    tile(
+                        kernel,
+                        qcodes,
+                        m,
+                        panels,
+                        dim4,
+                        cut..next,
+                        &mut scratch.tile,
+                        ld,
+                        Some(live),
+                    );
+                }
+                work[0] += done;
+                pruned_done += done;
+                pruned_full += full;
+                blocks_seen += 1;
+                // Auto: a task that, over its first blocks, still scores most of the work
+                // stops checking (the checks and the seed pass cost more than they save).
+                if input.pruning == Pruning::Auto
+                    && blocks_seen >= 8
+                    && pruned_done * 100 > pruned_full * 85
+                {
+                    active = None;
+                    pruning_pays.store(false, Ordering::Relaxed);
+                }
+            } else {
+                tile(
+                    kernel,
+                    qcodes,
+                    m,
+                    panels,
+                    dim4,
+                    0..quads,
+                    &mut scratch.tile,
+                    ld,
+                    None,
+                );
+                work[0] += full;
+            }
             for (i, cand) in cands.iter_mut().enumerate() {
                 let q = q0 + i;
-                let qr = QueryRow {
-                    base: qt.base[q],
-                    step: qt.step[q],
-                    a: qt.a[q],
-                    b: qt.b[q],
-                    c: qt.c[q],
-                };
+                let qr = rows[i];
                 let row = &scratch.tile[i * ld..i * ld + n];
                 let lo = &mut scratch.lo[..n];
                 lower_bounds(width, row, &terms, qr, lo_min, lo_max, lo);
+                let live: &[bool] = if pruning {
+                    &scratch.live[blocks.of(i) * np..(blocks.of(i) + 1) * np]
+                } else {
+                    &[]
+                };
                 for (jc, chunk) in lo.chunks(16).enumerate() {
+                    // A panel dropped at a check holds a partial sum: none of its pairs can
+                    // be in the result.
+                    if pruning && !live[jc] {
+                        continue;
+                    }
                     let t = cand.t;
                     // Branch-free test of 16 bounds at once: almost every chunk is skipped.
                     if !chunk.iter().fold(false, |any, &x| any | (x <= t)) {
@@ -765,7 +1016,7 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
                             if input.prep.is_excluded(q, reference) {
                                 continue;
                             }
-                            let hi = terms.upper(row, j, qr, lo_max);
+                            let hi = terms.upper(row[j], j, qr, lo_max);
                             cand.push((reference, l, hi), input.k, &mut scratch.his);
                         }
                     }
@@ -776,10 +1027,10 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
         for cand in &mut cands {
             cand.compact(input.k, &mut scratch.his);
         }
-        cands
+        (cands, work)
     };
 
-    let mut partials: Vec<Vec<Candidates>> = (0..n_chunks * n_segments)
+    let results: Vec<(Vec<Candidates>, [u64; 2])> = (0..n_chunks * n_segments)
         .into_par_iter()
         .with_max_len(1)
         .map_init(
@@ -787,10 +1038,16 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
                 tile: vec![0; chunk * block],
                 lo: vec![0.0; block],
                 his: Vec::new(),
+                live: Vec::new(),
+                ts: Vec::new(),
             },
             |scratch, task| scan(scratch, task / n_segments, task % n_segments),
         )
         .collect();
+    let work = results
+        .iter()
+        .fold([0u64; 2], |acc, (_, w)| [acc[0] + w[0], acc[1] + w[1]]);
+    let mut partials: Vec<Vec<Candidates>> = results.into_iter().map(|(c, _)| c).collect();
     // Per query: the segments' lists together, with the smallest of their cutoffs.
     let mut lists: Vec<Candidates> = Vec::with_capacity(nq);
     let mut his = Vec::new();
@@ -826,6 +1083,11 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
         candidates,
         max_candidates,
         fallback_queries: overflowed.len(),
+        int8_work: if work[1] > 0 {
+            work[0] as f64 / work[1] as f64
+        } else {
+            1.0
+        },
     };
     (hits, stats, overflowed)
 }

@@ -1,11 +1,13 @@
 //! The two-pass search (int8 candidates + f32 re-scoring) must return exactly what the f32
 //! one-pass search returns: same references, bit-identical distances, same order, same ties,
 //! under thresholds, masks and exclusions, for both metrics, with every int8 kernel this CPU
-//! has and with the forced portable fallback. Data: random clusters with planted exact ties
-//! and near-ties, and the real SeqVec embedding sets in shared/data.
+//! has and with the forced portable fallback, with pruning and without. Data: random
+//! clusters with planted exact ties and near-ties, and the real SeqVec embedding sets in
+//! shared/data.
 
 use homolog_search::{
-    search_with, Hit, Int8Kernel, Metric, RowFilter, SearchParams, SearchReport, Strategy,
+    search_with, search_with_pruning, Hit, Int8Kernel, Metric, Pruning, RowFilter, SearchParams,
+    SearchReport, Strategy,
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -26,7 +28,8 @@ fn two_pass_strategies() -> Vec<Strategy> {
     s
 }
 
-/// Runs f32 and every two-pass strategy; asserts bit-identical lists; returns the reports.
+/// Runs f32 and every two-pass strategy, each with pruning and without; asserts
+/// bit-identical lists; returns the reports with their pruning.
 fn assert_two_pass_exact(
     queries: &[f32],
     refs: &[f32],
@@ -34,37 +37,44 @@ fn assert_two_pass_exact(
     params: &SearchParams,
     filter: &RowFilter,
     context: &str,
-) -> Vec<SearchReport> {
+) -> Vec<(Pruning, SearchReport)> {
     let (want, report) =
         search_with(queries, refs, dim, params, filter, Strategy::F32).expect("f32 search");
     assert_eq!(report.path, "f32");
     let mut reports = Vec::new();
     for strategy in two_pass_strategies() {
-        let (got, report) =
-            search_with(queries, refs, dim, params, filter, strategy).expect("two-pass search");
-        assert_ne!(
-            report.path, "f32",
-            "{context}: {strategy:?} took the f32 path"
-        );
-        assert_eq!(
-            got.len(),
-            want.len(),
-            "{context}: {strategy:?}: query count"
-        );
-        for (q, (g, w)) in got.iter().zip(&want).enumerate() {
-            let bits = |h: &[Hit]| -> Vec<(u32, u32)> {
-                h.iter()
-                    .map(|x| (x.reference, x.distance.to_bits()))
-                    .collect()
-            };
-            assert_eq!(
-                bits(g),
-                bits(w),
-                "{context}: {strategy:?} ({}): query {q}\n two-pass {g:?}\n f32      {w:?}",
-                report.path
+        for pruning in [Pruning::Always, Pruning::Never] {
+            let (got, report) =
+                search_with_pruning(queries, refs, dim, params, filter, strategy, pruning)
+                    .expect("two-pass search");
+            assert_ne!(
+                report.path, "f32",
+                "{context}: {strategy:?} took the f32 path"
             );
+            assert_eq!(
+                got.len(),
+                want.len(),
+                "{context}: {strategy:?}: query count"
+            );
+            for (q, (g, w)) in got.iter().zip(&want).enumerate() {
+                let bits = |h: &[Hit]| -> Vec<(u32, u32)> {
+                    h.iter()
+                        .map(|x| (x.reference, x.distance.to_bits()))
+                        .collect()
+                };
+                assert_eq!(
+                    bits(g),
+                    bits(w),
+                    "{context}: {strategy:?} {pruning:?} ({}): query {q}\n two-pass {g:?}\n f32      {w:?}",
+                    report.path
+                );
+            }
+            if pruning == Pruning::Never {
+                let work = report.two_pass.as_ref().map(|s| s.int8_work);
+                assert_eq!(work, Some(1.0), "{context}: {strategy:?} without pruning");
+            }
+            reports.push((pruning, report));
         }
-        reports.push(report);
     }
     reports
 }
@@ -146,14 +156,20 @@ fn params(metric: Metric, k: usize, threshold: Option<f32>, keep_ties: bool) -> 
 
 #[test]
 fn two_pass_equals_f32_on_random_clusters_with_ties() {
-    let dim = 67; // not a multiple of 4 or 16
+    // Not multiples of 4 or 16; the second is long enough for pruning (256 dimensions).
+    for dim in [67, 259] {
+        random_clusters_with_ties(dim);
+    }
+}
+
+fn random_clusters_with_ties(dim: usize) {
     let (queries, refs) = tricky_data(1, 90, 700, dim);
     let nr = refs.len() / dim;
     for metric in [Metric::Cosine, Metric::Euclidean] {
         for k in [1, 5, 50] {
             for keep_ties in [false, true] {
                 let p = params(metric, k, None, keep_ties);
-                let ctx = format!("{metric} k={k} ties={keep_ties}");
+                let ctx = format!("dim {dim} {metric} k={k} ties={keep_ties}");
                 assert_two_pass_exact(&queries, &refs, dim, &p, &RowFilter::none(), &ctx);
             }
         }
@@ -176,7 +192,7 @@ fn two_pass_equals_f32_on_random_clusters_with_ties() {
         for threshold in [low, ds[ds.len() / 2], -1.0, 0.0, f32::INFINITY] {
             for k in [1, 5, 50] {
                 let p = params(metric, k, Some(threshold), true);
-                let ctx = format!("{metric} k={k} threshold={threshold}");
+                let ctx = format!("dim {dim} {metric} k={k} threshold={threshold}");
                 assert_two_pass_exact(&queries, &refs, dim, &p, &RowFilter::none(), &ctx);
             }
         }
@@ -196,7 +212,12 @@ fn two_pass_equals_f32_on_random_clusters_with_ties() {
 
 #[test]
 fn two_pass_equals_f32_with_masks_and_exclusions() {
-    let dim = 48;
+    for dim in [48, 264] {
+        masks_and_exclusions(dim);
+    }
+}
+
+fn masks_and_exclusions(dim: usize) {
     let (queries, refs) = tricky_data(2, 70, 900, dim);
     let nq = queries.len() / dim;
     let nr = refs.len() / dim;
@@ -241,7 +262,7 @@ fn two_pass_equals_f32_with_masks_and_exclusions() {
         for metric in [Metric::Cosine, Metric::Euclidean] {
             for k in [1, 5, 50] {
                 let p = params(metric, k, None, true);
-                let ctx = format!("filter {f} {metric} k={k}");
+                let ctx = format!("dim {dim} filter {f} {metric} k={k}");
                 assert_two_pass_exact(&queries, &refs, dim, &p, filter, &ctx);
             }
         }
@@ -251,12 +272,22 @@ fn two_pass_equals_f32_with_masks_and_exclusions() {
 #[test]
 fn two_pass_prunes_and_handles_many_blocks_and_chunks() {
     // Larger than one reference block and one query chunk, so segments and chunk merging run;
-    // on clustered data the candidate lists must be a small part of the reference.
-    let dim = 128;
+    // on clustered data the candidate lists must be a small part of the reference. Small
+    // clusters (about 10 references each), so that most (block of queries, panel)s hold no
+    // close pair and pruning drops them.
+    // Dimensions of unequal spread, as in protein embeddings (the pass scores the widest
+    // first), and rows long enough for pruning.
+    let dim = 256;
     let mut rng = ChaCha8Rng::seed_from_u64(4);
-    let c = centers(&mut rng, 40, dim);
-    let refs = clustered(&mut rng, 3000, dim, &c, 0.5);
-    let queries = clustered(&mut rng, 300, dim, &c, 0.5);
+    let c = centers(&mut rng, 300, dim);
+    let spread: Vec<f32> = (0..dim).map(|_| rng.random_range(0.5f32..1.5)).collect();
+    let mut refs = clustered(&mut rng, 3000, dim, &c, 0.5);
+    let mut queries = clustered(&mut rng, 300, dim, &c, 0.5);
+    for x in [&mut refs, &mut queries] {
+        x.iter_mut()
+            .enumerate()
+            .for_each(|(i, v)| *v *= spread[i % dim]);
+    }
     for metric in [Metric::Cosine, Metric::Euclidean] {
         for chunk in [0, 7] {
             let p = SearchParams {
@@ -271,7 +302,7 @@ fn two_pass_prunes_and_handles_many_blocks_and_chunks() {
                 &RowFilter::none(),
                 &format!("{metric} chunk={chunk}"),
             );
-            for r in reports {
+            for (pruning, r) in reports {
                 let s = r.two_pass.expect("two-pass statistics");
                 let pairs = 300u64 * 3000;
                 assert_eq!(s.fallback_queries, 0, "{metric}: {s:?}");
@@ -280,6 +311,16 @@ fn two_pass_prunes_and_handles_many_blocks_and_chunks() {
                     "{metric}: {} candidates of {pairs} pairs",
                     s.candidates
                 );
+                // Well-separated clusters: pruning stops many pairs early where a register
+                // block is one query (the portable kernel; the others drop a block of 5-6
+                // queries only when all of them are done with its panel).
+                if pruning == Pruning::Always && r.path == "int8-portable" {
+                    assert!(
+                        s.int8_work < 0.8,
+                        "{metric} chunk={chunk} {}: {s:?}",
+                        r.path
+                    );
+                }
             }
         }
     }
@@ -391,7 +432,8 @@ fn equidistant_references_overflow_to_the_f32_search() {
         for keep_ties in [false, true] {
             let p = params(metric, 5, None, keep_ties);
             let ctx = format!("{metric} ties={keep_ties}");
-            for r in assert_two_pass_exact(&queries, &refs, dim, &p, &RowFilter::none(), &ctx) {
+            for (_, r) in assert_two_pass_exact(&queries, &refs, dim, &p, &RowFilter::none(), &ctx)
+            {
                 let s = r.two_pass.expect("two-pass statistics");
                 assert_eq!(s.fallback_queries, 20, "{ctx}: {s:?}");
             }
