@@ -128,7 +128,7 @@ pub(crate) const LANES: usize = 8;
 
 /// `sum f(x_i)` over `v` with [`LANES`] partial sums.
 #[inline(always)]
-fn lane_sum(v: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+pub(crate) fn lane_sum(v: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     let mut acc = [0.0f64; LANES];
     let chunks = v.chunks_exact(LANES);
     let tail = chunks.remainder();
@@ -231,17 +231,14 @@ impl QuantRefs {
     pub(crate) fn dot(&self, query: &[u8], row: usize) -> i32 {
         let plen = self.panel_len();
         let panel = &self.panels[(row / PANEL) * plen..(row / PANEL + 1) * plen];
-        let lane = row % PANEL;
-        query
-            .chunks_exact(4)
-            .zip(panel.chunks_exact(4 * PANEL))
-            .map(|(q, quad)| {
-                q.iter()
-                    .zip(&quad[4 * lane..4 * lane + 4])
-                    .map(|(&a, &b)| i32::from(a) * i32::from(b))
-                    .sum::<i32>()
-            })
-            .sum()
+        let lane = 4 * (row % PANEL);
+        let mut acc = [0i32; 4];
+        for (q, quad) in query.chunks_exact(4).zip(panel.chunks_exact(4 * PANEL)) {
+            for (a, (&x, &y)) in acc.iter_mut().zip(q.iter().zip(&quad[lane..lane + 4])) {
+                *a += i32::from(x) * i32::from(y);
+            }
+        }
+        acc.iter().sum()
     }
 
     /// Writes the codes of row `lane` of a panel (`panel`: that panel's bytes).
@@ -250,6 +247,27 @@ impl QuantRefs {
             let at = quad * 4 * PANEL + lane * 4;
             panel[at..at + four.len()].copy_from_slice(four);
         }
+    }
+}
+
+/// Query codes as [`tile`] takes them (rows of `dim4` bytes), with the OR of all their bytes,
+/// computed once: the AVX2 kernel needs every byte under 128, and checking that per tile
+/// call would cost as much as a small stage of the pass.
+#[derive(Clone, Copy)]
+pub(crate) struct QueryCodes<'a> {
+    bytes: &'a [u8],
+    or: u8,
+}
+
+impl<'a> QueryCodes<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> QueryCodes<'a> {
+        // A fold the compiler vectorises (an early-exit `all` it does not).
+        let or = bytes.iter().fold(0u8, |acc, &x| acc | x);
+        QueryCodes { bytes, or }
+    }
+
+    pub(crate) fn bytes(&self) -> &'a [u8] {
+        self.bytes
     }
 }
 
@@ -309,7 +327,8 @@ impl RowBlocks {
 /// `out[i * ld + j] (+)= sum_d qcodes[i][d] * panel code of reference j` over the quads `quads`
 /// (dimensions `4 quads.start .. 4 quads.end`; from quad 0 it writes `out`, from a later
 /// quad it adds to what `out` holds), for the `m` query rows of `queries` (row stride `dim4`,
-/// `u8` codes, at most 127 for [`Int8Kernel::Avx2`]) and all `PANEL` rows of every panel in
+/// `u8` codes, at most 127 for [`Int8Kernel::Avx2`], the first `m * dim4` of them
+/// if there are more) and all `PANEL` rows of every panel in
 /// `panels` (a whole number of panels of `dim4 * PANEL` bytes, codes within +-127); `out`
 /// holds at least `m` rows of `ld >= PANEL * panels` values. With `live` (one flag per
 /// [`RowBlocks`] block of [`block_rows`] rows and panel, `live[b * panels + p]`), only the
@@ -317,7 +336,7 @@ impl RowBlocks {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn tile(
     kernel: Int8Kernel,
-    queries: &[u8],
+    queries: &QueryCodes,
     m: usize,
     panels: &[i8],
     dim4: usize,
@@ -326,6 +345,7 @@ pub(crate) fn tile(
     ld: usize,
     live: Option<&[bool]>,
 ) {
+    let (queries, or) = (queries.bytes, queries.or);
     assert!(dim4.is_multiple_of(4) && dim4 > 0 && queries.len() >= m * dim4);
     assert!(quads.start < quads.end && quads.end <= dim4 / 4);
     assert!(panels.len().is_multiple_of(dim4 * PANEL));
@@ -361,13 +381,8 @@ pub(crate) fn tile(
                 kernel.runs_here(),
                 "AVX2 kernel requested on a CPU without it"
             );
-            // Larger bytes would saturate `vpmaddubsw` silently. The check is an OR of all the
-            // query bytes (vectorised; `all` with its early exit is not, and cost 6% of the
-            // pass), well under 1% of the tile's work at the default sizes.
-            assert!(
-                queries[..m * dim4].iter().fold(0u8, |acc, &x| acc | x) < 128,
-                "the AVX2 kernel takes query bytes up to 127 only"
-            );
+            // Larger bytes would saturate `vpmaddubsw` silently.
+            assert!(or < 128, "the AVX2 kernel takes query bytes up to 127 only");
             // SAFETY: AVX2 was just checked; the asserts above bound every access.
             unsafe { avx2::tile(queries, panels, out, &walk) }
         }
@@ -706,11 +721,12 @@ mod tests {
                 }
             }
             // A kernel takes the codes of its own width and any narrower ones.
+            let codes = QueryCodes::new(&qu8);
             for &kernel in available.iter().filter(|k| k.query_levels() >= levels) {
                 let mut out = vec![0i32; m * ld];
                 tile(
                     kernel,
-                    &qu8,
+                    &codes,
                     m,
                     &refs.panels,
                     dim4,
@@ -733,7 +749,17 @@ mod tests {
                 let mut staged = vec![-1i32; m * ld];
                 let (a, b) = (2, dim4 / 4 - 1);
                 let run = |quads, out: &mut [i32], live| {
-                    tile(kernel, &qu8, m, &refs.panels, dim4, quads, out, ld, live)
+                    tile(
+                        kernel,
+                        &QueryCodes::new(&qu8),
+                        m,
+                        &refs.panels,
+                        dim4,
+                        quads,
+                        out,
+                        ld,
+                        live,
+                    )
                 };
                 run(0..a, &mut staged, None);
                 let first = staged.clone();

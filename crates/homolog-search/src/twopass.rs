@@ -38,7 +38,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::quant::{
-    block_rows, quantise_row, tile, Int8Kernel, QuantRefs, QuantRow, RowBlocks, LANES, PANEL,
+    block_rows, lane_sum, quantise_row, tile, Int8Kernel, QuantRefs, QuantRow, QueryCodes,
+    RowBlocks, LANES, PANEL,
 };
 use crate::topk::TopK;
 use crate::{to_distances, Hit, Metric, Prepared, Pruning, AUTO_QUERY_CHUNK, REFERENCE_BLOCK};
@@ -413,7 +414,7 @@ fn quantise_references(
                 let (norm, dot_m, _, q) = prepare_row(metric, row, m, &mut v, &mut c, 127);
                 QuantRefs::store(panel, lane, &c);
                 if nc > 0 {
-                    cut_out[lane * nc..(lane + 1) * nc].copy_from_slice(&cut_terms(&v, &c, cuts));
+                    cut_terms(&v, &c, cuts, &mut cut_out[lane * nc..(lane + 1) * nc]);
                 }
                 *slot = Row {
                     sum: q.code_sum,
@@ -480,7 +481,9 @@ fn quantise_queries(
                 for (o, &x) in out.iter_mut().zip(c.iter()) {
                     *o = (i32::from(x) + offset) as u8;
                 }
-                let rest = cut_terms(v, c, cuts)
+                let mut at_cuts = vec![(0, 0.0); cuts.len()];
+                cut_terms(v, c, cuts, &mut at_cuts);
+                let rest = at_cuts
                     .into_iter()
                     .map(|(_, r)| up(coefficient * f64::from(r)))
                     .collect();
@@ -635,6 +638,18 @@ struct QueryRow {
 }
 
 impl BlockTerms<'_> {
+    /// The terms of the references `at` of these.
+    fn slice(&self, at: std::ops::Range<usize>) -> BlockTerms<'_> {
+        BlockTerms {
+            corr: &self.corr[at.clone()],
+            base: &self.base[at.clone()],
+            step: &self.step[at.clone()],
+            residual: &self.residual[at.clone()],
+            recon: &self.recon[at.clone()],
+            slack: &self.slack[at],
+        }
+    }
+
     /// Approximate key and error bound of pair `j` (`x`: its integer dot product).
     #[inline(always)]
     fn key_and_error(&self, x: i32, j: usize, q: QueryRow) -> (f32, f32) {
@@ -844,7 +859,8 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
         let p0 = segment * segment_blocks * block;
         let p1 = (p0 + segment_blocks * block).min(input.positions);
         let mut cands: Vec<Candidates> = (0..m).map(|_| Candidates::new(t0, input.k)).collect();
-        let qcodes = &qt.codes[q0 * dim4..q1 * dim4];
+        let qbytes = &qt.codes[q0 * dim4..q1 * dim4];
+        let qcodes = &QueryCodes::new(qbytes);
         let rows: Vec<QueryRow> = (q0..q1)
             .map(|q| QueryRow {
                 base: qt.base[q],
@@ -992,12 +1008,21 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
                 let qr = rows[i];
                 let row = &scratch.tile[i * ld..i * ld + n];
                 let lo = &mut scratch.lo[..n];
-                lower_bounds(width, row, &terms, qr, lo_min, lo_max, lo);
                 let live: &[bool] = if pruning {
                     &scratch.live[blocks.of(i) * np..(blocks.of(i) + 1) * np]
                 } else {
                     &[]
                 };
+                if pruning {
+                    // Only the panels still scored: most are not.
+                    for (p, _) in live.iter().enumerate().filter(|(_, &l)| l) {
+                        let at = p * PANEL..((p + 1) * PANEL).min(n);
+                        let (row, lo) = (&row[at.clone()], &mut lo[at.clone()]);
+                        lower_bounds(width, row, &terms.slice(at), qr, lo_min, lo_max, lo);
+                    }
+                } else {
+                    lower_bounds(width, row, &terms, qr, lo_min, lo_max, lo);
+                }
                 for (jc, chunk) in lo.chunks(16).enumerate() {
                     // A panel dropped at a check holds a partial sum: none of its pairs can
                     // be in the result.

@@ -3,8 +3,8 @@
 //! none of its pairs can reach its queries' `t` any more (see [`Plan`]).
 
 use super::{
-    tile, up, BlockTerms, Candidates, Input, Int8Kernel, QueryRow, RefTerms, RowBlocks, Scratch,
-    Width, PANEL,
+    lane_sum, tile, up, BlockTerms, Candidates, Input, Int8Kernel, QueryCodes, QueryRow, RefTerms,
+    RowBlocks, Scratch, Width, PANEL,
 };
 
 /// Where the first pass may stop scoring a block early ("pruning").
@@ -60,33 +60,31 @@ fn seeds(k: usize) -> usize {
     k.saturating_add(8)
 }
 
-/// For each cut (in quads, ascending): the sum of `codes` before it and `|v|` from it on
-/// (rounded up).
-pub(super) fn cut_terms(v: &[f64], codes: &[i8], cuts: &[usize]) -> Vec<(i32, f32)> {
-    let mut out = Vec::with_capacity(cuts.len());
+/// For each cut (in quads, ascending), into `out`: the sum of `codes` before it and `|v|`
+/// from it on (rounded up).
+pub(super) fn cut_terms(v: &[f64], codes: &[i8], cuts: &[usize], out: &mut [(i32, f32)]) {
     let dim = v.len();
     let at = |cut: usize| (4 * cut).min(dim);
-    // Sums of squares from each cut on, in f64, from the end.
-    let mut rest = vec![0.0f64; cuts.len()];
+    // Sums of squares from each cut on, from the end.
     let mut tail = 0.0f64;
     let mut end = dim;
-    for (slot, &cut) in rest.iter_mut().zip(cuts).rev() {
-        tail += v[at(cut)..end].iter().map(|x| x * x).sum::<f64>();
+    for (slot, &cut) in out.iter_mut().zip(cuts).rev() {
+        tail += lane_sum(&v[at(cut)..end], |x| x * x);
         end = at(cut);
-        *slot = tail;
+        slot.1 = up(tail.sqrt() * (1.0 + 1e-9));
     }
     let mut sum = 0i32;
     let mut start = 0;
-    for (&cut, &sq) in cuts.iter().zip(&rest) {
+    for (slot, &cut) in out.iter_mut().zip(cuts) {
         sum += codes[start..at(cut)]
             .iter()
             .map(|&c| i32::from(c))
             .sum::<i32>();
         start = at(cut);
-        out.push((sum, up(sq.sqrt() * (1.0 + 1e-9))));
+        slot.0 = sum;
     }
-    out
 }
+
 /// What a check of the [`Plan`] reads for one tile, at one cut.
 pub(super) struct Check<'a> {
     pub(super) tile: &'a [i32],
@@ -285,7 +283,7 @@ pub(super) struct SeedTask<'a> {
     /// The terms of every reference, by position.
     pub(super) terms: &'a BlockTerms<'a>,
     /// The task's query codes and terms.
-    pub(super) qcodes: &'a [u8],
+    pub(super) qcodes: &'a QueryCodes<'a>,
     pub(super) rows: &'a [QueryRow],
     pub(super) q0: usize,
     /// Reference positions of the task, and per tile.
@@ -359,7 +357,7 @@ pub(super) fn seed(task: &SeedTask, scratch: &mut Scratch, cands: &mut [Candidat
     for (i, (seeds, cand)) in seeds.iter_mut().zip(cands.iter_mut()).enumerate() {
         seeds.compact();
         let q = task.q0 + i;
-        let qrow = &task.qcodes[i * dim4..(i + 1) * dim4];
+        let qrow = &task.qcodes.bytes()[i * dim4..(i + 1) * dim4];
         scratch.his.clear();
         for &(_, position) in &seeds.items {
             let position = position as usize;
@@ -393,7 +391,8 @@ mod tests {
         let codes: Vec<i8> = (0..37).map(|i| ((i * 7) % 11) as i8 - 5).collect();
         // Cuts in quads: inside, at the end of the row (dim 37 < 4 * 10) and past it.
         let cuts = [0, 1, 4, 9, 10, 12];
-        let got = cut_terms(&v, &codes, &cuts);
+        let mut got = [(0, 0.0); 6];
+        cut_terms(&v, &codes, &cuts, &mut got);
         for (&cut, &(sum, rest)) in cuts.iter().zip(&got) {
             let at = (4 * cut).min(37);
             let want_sum: i32 = codes[..at].iter().map(|&c| i32::from(c)).sum();
