@@ -4,7 +4,7 @@
 //! cargo run --release -p homolog-search --example lookup_bench -- [small|medium|large] \
 //!     [--queries N] [--refs N] [--dim N] [--k N] [--reps N] [--seed N] \
 //!     [--chunk N] [--npy-dir DIR] [--subset N] [--strategy auto|f32|int8|int8-avx2|int8-portable] \
-//!     [--data uniform|clustered] [--pruning auto|always|never]
+//!     [--data uniform|clustered] [--pruning auto|always|never] [--load DIR]
 //! ```
 //!
 //! `large` is the published FANTASIA lookup (20,000 queries x 125,000 references x 1024, k = 5,
@@ -18,6 +18,10 @@
 //! matrices with the same GEMM the search uses, which is how the search uses it), runs the
 //! search, and prints queries/s, GFLOP/s (2 Q R D flops of dot products) as a fraction of that
 //! peak, and the peak resident memory against the size of the reference matrix.
+//!
+//! With `--load DIR`, the queries and references are `DIR/queries.npy` and `DIR/refs.npy`
+//! (2-D little-endian `f32`, C order, as NumPy saves them; e.g. real embeddings) instead of
+//! generated data, and their shapes set the sizes.
 //!
 //! With `--npy-dir`, it also writes `refs.npy`, the first `--subset` queries
 //! (`queries_subset.npy`), their homolog top-k (`topk_index.npy`, `topk_distance.npy`) and
@@ -43,6 +47,7 @@ struct Args {
     reps: usize,
     seed: u64,
     npy_dir: Option<PathBuf>,
+    load: Option<PathBuf>,
     subset: usize,
     chunk: usize,
     size: String,
@@ -60,6 +65,7 @@ fn parse_args() -> Result<Args, String> {
         reps: 3,
         seed: 42,
         npy_dir: None,
+        load: None,
         subset: 200,
         chunk: 0,
         size: "small".into(),
@@ -102,6 +108,7 @@ fn parse_args() -> Result<Args, String> {
             "--subset" => a.subset = value("--subset")? as usize,
             "--chunk" => a.chunk = value("--chunk")? as usize,
             "--npy-dir" => a.npy_dir = Some(it.next().ok_or("--npy-dir needs a directory")?.into()),
+            "--load" => a.load = Some(it.next().ok_or("--load needs a directory")?.into()),
             "--strategy" => {
                 let v = it
                     .next()
@@ -126,7 +133,7 @@ fn parse_args() -> Result<Args, String> {
                     "usage: lookup_bench [small|medium|large] [--queries N] [--refs N] \
                             [--dim N] [--k N] [--reps N] [--seed N] [--chunk N] [--npy-dir DIR] \
                             [--subset N] [--strategy auto|f32|int8|int8-avx2|int8-portable] \
-                            [--data uniform|clustered] [--pruning auto|always|never]"
+                            [--data uniform|clustered] [--pruning auto|always|never] [--load DIR]"
                         .into(),
                 )
             }
@@ -258,6 +265,55 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
+/// Reads a 2-D little-endian `f32` .npy in C order: (values, rows, columns).
+fn read_npy(path: &Path) -> Result<(Vec<f32>, usize, usize), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bad = |why: &str| format!("{}: {why}", path.display());
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(bad("not a .npy file"));
+    }
+    let (len, start) = match bytes[6] {
+        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+        _ if bytes.len() >= 12 => {
+            let b: [u8; 4] = bytes[8..12].try_into().map_err(|_| bad("short header"))?;
+            (u32::from_le_bytes(b) as usize, 12)
+        }
+        _ => return Err(bad("short header")),
+    };
+    let header = std::str::from_utf8(
+        bytes
+            .get(start..start + len)
+            .ok_or_else(|| bad("short header"))?,
+    )
+    .map_err(|_| bad("header is not text"))?;
+    if !header.contains("'<f4'") || !header.contains("'fortran_order': False") {
+        return Err(bad("not little-endian f32 in C order"));
+    }
+    let shape = header
+        .split("'shape': (")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .ok_or_else(|| bad("no shape"))?;
+    let dims: Vec<usize> = shape
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| bad("bad shape")))
+        .collect::<Result<_, _>>()?;
+    let [rows, cols] = dims[..] else {
+        return Err(bad("not 2-D"));
+    };
+    let data = &bytes[start + len..];
+    if data.len() != rows * cols * 4 {
+        return Err(bad("data size does not match the shape"));
+    }
+    let values = data
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Ok((values, rows, cols))
+}
+
 /// Writes a little-endian .npy (format 1.0) atomically: temp file in `dir`, then rename.
 fn write_npy(
     dir: &Path,
@@ -305,7 +361,24 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let (nq, nr, dim, k) = (args.queries, args.refs, args.dim, args.k);
+    let loaded = args.load.as_ref().map(|dir| {
+        let read = |name: &str| {
+            read_npy(&dir.join(name)).unwrap_or_else(|e| {
+                eprintln!("{e}");
+                std::process::exit(1);
+            })
+        };
+        (read("queries.npy"), read("refs.npy"))
+    });
+    let (nq, nr, dim) = match &loaded {
+        Some(((_, nq, dq), (_, nr, dr))) if dq == dr => (*nq, *nr, *dq),
+        Some(_) => {
+            eprintln!("queries.npy and refs.npy differ in dimension");
+            std::process::exit(1);
+        }
+        None => (args.queries, args.refs, args.dim),
+    };
+    let k = args.k;
     let threads = rayon::current_num_threads();
     println!(
         "lookup_bench: {} = {nq} queries x {nr} references x {dim} dims, k = {k}, cosine, \
@@ -314,7 +387,9 @@ fn main() {
     );
 
     let t = Instant::now();
-    let (queries, refs) = if args.clustered {
+    let (queries, refs) = if let Some(((q, _, _), (r, _, _))) = loaded {
+        (q, r)
+    } else if args.clustered {
         // About 25 references per family (protein families of a GO reference are that size).
         let centers = (nr / 25).max(1);
         (
@@ -327,7 +402,9 @@ fn main() {
             unit_vectors(nr, dim, args.seed, 2),
         )
     };
-    let data_kind = if args.clustered {
+    let data_kind = if args.load.is_some() {
+        "loaded"
+    } else if args.clustered {
         "clustered"
     } else {
         "uniform"

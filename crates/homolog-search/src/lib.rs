@@ -65,17 +65,18 @@
 //!    `|w_q.w_r|` over the rest is at most `|w_q|_rest |w_r|_rest` (Cauchy-Schwarz on the
 //!    rest of the rows, norms kept per row at each check), so
 //!    `d >= key_c - e - C |w_q|_rest |w_r|_rest` with `key_c` from the partial integer dot
-//!    product and `e` the whole rows' error bound. Checks sit at 3/16, 1/4, 5/16, 3/8, 1/2,
-//!    5/8 and 3/4 of the dimensions. For `t` to be useful from the first block on, a seed pass
+//!    product and `e` the whole rows' error bound. Checks sit at 3/16, 1/4, 3/8, 1/2 and 3/4
+//!    of the dimensions. For `t` to be useful from the first block on, a seed pass
 //!    first scores every pair on a sixteenth of the dimensions (at least 32) and takes, per
 //!    query, the `k + 8` references with the best estimates, whose exact bounds give an early
 //!    `t` (the k-th smallest of their `hi`). A dropped pair has `d > t`, so the result is
 //!    the same; on data where neighbours stand apart from the bulk (protein families) most
 //!    blocks stop at the first check (clustered benchmark data at 5,000 x 50,000 x 1024: 27%
-//!    of the int8 work), and on data where they do not (uniform noise) `Auto` notices over
-//!    a task's first 8 reference blocks that it still does more than 85% of the work and
-//!    stops checking, in that task and in the tasks that start after it. Rows of fewer than
-//!    256 dimensions are not pruned. [`SearchReport::two_pass`] gives the work done
+//!    of the int8 work), and on data where they do not (uniform noise; UniRep embeddings,
+//!    whose cosines all lie within a few hundredths) `Auto` notices over a task's first 4
+//!    reference blocks that the first check keeps more than half of the blocks and stops
+//!    checking, in that task and in the tasks that start after it. Rows of fewer than 512
+//!    dimensions are not pruned (a check costs about as much as scoring 24 dimensions). [`SearchReport::two_pass`] gives the work done
 //!    ([`TwoPassStats::int8_work`]).
 //! 3. **f32 re-rank**: the candidates are re-scored with the same dot products and distance
 //!    formula as the one-pass search, and selected with the same top-k, so references,
@@ -101,8 +102,8 @@
 //! twice as fast as f32: AVX2); `HOMOLOG_SEARCH_STRATEGY=f32` ([`STRATEGY_ENV`]) forces the
 //! one-pass f32 search, `int8` / `int8-avx2` / `int8-portable` force the two-pass path (the
 //! latter two with the AVX2 or the portable kernel, the former with the fastest). Extra memory: `R x dim` bytes of codes plus 24 bytes per
-//! reference row (with pruning 64 more: a code sum and a norm at each of the 8 cuts), `Q x
-//! dim` bytes of query codes (32 more per query with pruning), and per query its candidate list (12 bytes per
+//! reference row (with pruning 48 more: a code sum and a norm at each of the 6 cuts), `Q x
+//! dim` bytes of query codes (24 more per query with pruning), and per query its candidate list (12 bytes per
 //! candidate, at most twice the cap between compactions). A bf16 first pass (`vdpbf16ps`) was
 //! not implemented or measured: it does half the multiply-adds per instruction (32 bf16 pairs
 //! against 64 int8 pairs), at most twice the f32 rate before the re-rank, so int8 was chosen

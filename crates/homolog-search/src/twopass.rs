@@ -896,7 +896,8 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
                 &mut cands,
             );
         }
-        let (mut pruned_done, mut pruned_full, mut blocks_seen) = (0u64, 0u64, 0usize);
+        // (query, panel)s kept by the first check and checked, and blocks pruned so far.
+        let (mut first_live, mut first_all, mut blocks_seen) = (0u64, 0u64, 0usize);
         let mut b0 = p0;
         while b0 < p1 {
             let b1 = (b0 + block).min(p1);
@@ -960,6 +961,10 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
                                 * live[b * np..(b + 1) * np].iter().filter(|&&l| l).count()
                         })
                         .sum();
+                    if x == 0 {
+                        first_live += rows_live as u64;
+                        first_all += (m * np) as u64;
+                    }
                     if rows_live == 0 {
                         break;
                     }
@@ -977,14 +982,11 @@ pub(crate) fn run(input: &Input, kernel: Int8Kernel) -> (Vec<Vec<Hit>>, TwoPassS
                     );
                 }
                 work[0] += done;
-                pruned_done += done;
-                pruned_full += full;
                 blocks_seen += 1;
-                // Auto: a task that, over its first blocks, still scores most of the work
-                // stops checking (the checks and the seed pass cost more than they save).
-                if input.pruning == Pruning::Auto
-                    && blocks_seen >= 8
-                    && pruned_done * 100 > pruned_full * 85
+                // Auto: a task whose first check keeps most blocks over its first reference
+                // blocks stops checking (the checks and the seed pass then cost more than
+                // they save: later checks keep about as many).
+                if input.pruning == Pruning::Auto && blocks_seen >= 4 && first_live * 2 > first_all
                 {
                     active = None;
                     pruning_pays.store(false, Ordering::Relaxed);

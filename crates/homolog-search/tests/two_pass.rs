@@ -156,8 +156,8 @@ fn params(metric: Metric, k: usize, threshold: Option<f32>, keep_ties: bool) -> 
 
 #[test]
 fn two_pass_equals_f32_on_random_clusters_with_ties() {
-    // Not multiples of 4 or 16; the second is long enough for pruning (256 dimensions).
-    for dim in [67, 259] {
+    // Not multiples of 4 or 16; the second is long enough for pruning (512 dimensions).
+    for dim in [67, 515] {
         random_clusters_with_ties(dim);
     }
 }
@@ -212,7 +212,7 @@ fn random_clusters_with_ties(dim: usize) {
 
 #[test]
 fn two_pass_equals_f32_with_masks_and_exclusions() {
-    for dim in [48, 264] {
+    for dim in [48, 520] {
         masks_and_exclusions(dim);
     }
 }
@@ -277,7 +277,7 @@ fn two_pass_prunes_and_handles_many_blocks_and_chunks() {
     // close pair and pruning drops them.
     // Dimensions of unequal spread, as in protein embeddings (the pass scores the widest
     // first), and rows long enough for pruning.
-    let dim = 256;
+    let dim = 512;
     let mut rng = ChaCha8Rng::seed_from_u64(4);
     let c = centers(&mut rng, 300, dim);
     let spread: Vec<f32> = (0..dim).map(|_| rng.random_range(0.5f32..1.5)).collect();
