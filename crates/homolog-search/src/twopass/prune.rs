@@ -10,7 +10,7 @@ use super::{
 /// Where the first pass may stop scoring a block early ("pruning").
 ///
 /// A seed pass scores every pair on the first `seed` quads only, and per query takes the
-/// [`seeds`] references whose estimated distance is smallest; their exact bounds give an
+/// [`seed_count`] references whose estimated distance is smallest; their exact bounds give an
 /// early `t` (the k-th smallest of their `hi`). The main pass then scores each (register
 /// block of queries, panel of 16 references) up to the first check, and at each check drops
 /// the blocks none of whose pairs can still reach `t`: over the dimensions not yet scored,
@@ -19,7 +19,7 @@ use super::{
 /// the whole rows' error bound (which bounds any part of them too). A dropped pair has
 /// `d > t`, so it is in no result; the rest are scored to the end and go on as before.
 /// Clustered data (neighbours well apart from the bulk) loses most blocks at the first
-/// check; uniform noise none, and [`Pruning::Auto`] then stops checking.
+/// check; uniform noise none, and [`crate::Pruning::Auto`] then stops checking.
 pub(super) struct Plan {
     /// Quads of the seed pass.
     pub(super) seed: usize,
@@ -28,11 +28,11 @@ pub(super) struct Plan {
 }
 
 impl Plan {
-    /// The plan for rows of `dim4 / 4` quads; `None` where rows are too short for it to pay
-    /// (under 512 dimensions: a check costs about as much as scoring 6 quads, and the seed
-    /// pass would be a larger share; on UniRep-256 embeddings of the yeast proteome the
-    /// pruned pass took twice as long as the plain one with 7 checks). The seed pass reads a sixteenth of the dimensions, and
-    /// at least 32: fewer pick poor seeds.
+    /// The plan for rows of `dim4 / 4` quads; `None` where rows are too short for it to pay:
+    /// under 512 dimensions a check, which costs about as much as scoring 6 quads, is a large
+    /// share of the kernel, and so is the seed pass (UniRep-256 embeddings of the yeast
+    /// proteome, which prune nothing, took twice as long with seven checks). The seed pass
+    /// reads a sixteenth of the dimensions, and at least 32: fewer pick poor seeds.
     pub(super) fn new(dim4: usize) -> Option<Plan> {
         let quads = dim4 / 4;
         if quads < 128 {
@@ -58,7 +58,7 @@ impl Plan {
 }
 
 /// Seeds per query: enough beyond `k` that a few poor estimates still leave k good ones.
-fn seeds(k: usize) -> usize {
+fn seed_count(k: usize) -> usize {
     k.saturating_add(8)
 }
 
@@ -306,7 +306,7 @@ pub(super) fn seed(task: &SeedTask, scratch: &mut Scratch, cands: &mut [Candidat
     let codes = &task.refs.codes;
     let (dim4, plen) = (codes.dim4, codes.panel_len());
     let (s, quads) = task.quads;
-    let mut seeds: Vec<Seeds> = (0..m).map(|_| Seeds::new(seeds(input.k))).collect();
+    let mut seeds: Vec<Seeds> = (0..m).map(|_| Seeds::new(seed_count(input.k))).collect();
     // The partial dot product scaled to the whole row: only the order matters.
     let scale = quads as f32 / s as f32;
     let mut work = 0u64;
