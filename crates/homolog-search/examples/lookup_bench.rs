@@ -383,7 +383,10 @@ fn main() {
     println!(
         "lookup_bench: {} = {nq} queries x {nr} references x {dim} dims, k = {k}, cosine, \
          {threads} threads",
-        args.size
+        match &args.load {
+            Some(dir) => dir.display().to_string(),
+            None => args.size.clone(),
+        }
     );
 
     let t = Instant::now();
