@@ -406,16 +406,13 @@ fn main() {
         )
     };
     let data_kind = if args.load.is_some() {
-        "loaded"
+        "read the"
     } else if args.clustered {
-        "clustered"
+        "generated clustered"
     } else {
-        "uniform"
+        "generated uniform"
     };
-    println!(
-        "generated {data_kind} data in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
+    println!("{data_kind} data in {:.1} s", t.elapsed().as_secs_f64());
     let ref_bytes = (refs.len() * 4) as u64;
     let data_bytes = ref_bytes + (queries.len() * 4) as u64;
     let (rss_before, _) = memory();
