@@ -407,7 +407,8 @@ fn spiece_tokenizer(dir: &Path, spiece: &PathBuf) -> Result<Tokenizer, ModelErro
         .filter(|s| seen.insert(s.clone()))
         .map(|s| AddedToken::from(s, true))
         .collect();
-    tok.add_special_tokens(&added);
+    tok.add_special_tokens(added)
+        .map_err(|e| terr(e.to_string()))?;
     Ok(tok)
 }
 
