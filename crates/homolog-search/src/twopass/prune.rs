@@ -189,52 +189,42 @@ pub(super) fn check(width: Width, c: &Check, live: &mut [bool]) {
     check_body(c, live)
 }
 
-/// Estimated keys of a row of pairs from the seed pass's partial dot products (any estimate
-/// will do: the seeds' bounds are then computed exactly), into `est`.
-#[inline(always)]
-fn estimates_body(
-    row: &[i32],
-    corr: &[i32],
-    base: &[f32],
-    step: &[f32],
+/// One row of the seed pass's tile with the terms of its references: `row` the partial dot
+/// products, `corr` the seed cut's corrections, `base` and `step` the references' terms,
+/// `scale` the query's step times the share of the row scored.
+struct SeedRow<'a> {
+    row: &'a [i32],
+    corr: &'a [i32],
+    base: &'a [f32],
+    step: &'a [f32],
     scale: f32,
-    est: &mut [f32],
-) {
-    for ((((e, &x), &c), &b), &h) in est.iter_mut().zip(row).zip(corr).zip(base).zip(step) {
-        *e = b - (x - c) as f32 * h * scale;
+}
+
+/// Estimated keys of the row's pairs (any estimate will do: the seeds' bounds are then
+/// computed exactly), into `est`.
+#[inline(always)]
+fn estimates_body(r: &SeedRow, est: &mut [f32]) {
+    let pairs = r.row.iter().zip(r.corr).zip(r.base).zip(r.step);
+    for (e, (((&x, &c), &b), &h)) in est.iter_mut().zip(pairs) {
+        *e = b - (x - c) as f32 * h * r.scale;
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn estimates_avx2(
-    row: &[i32],
-    corr: &[i32],
-    base: &[f32],
-    step: &[f32],
-    scale: f32,
-    est: &mut [f32],
-) {
-    estimates_body(row, corr, base, step, scale, est)
+fn estimates_avx2(r: &SeedRow, est: &mut [f32]) {
+    estimates_body(r, est)
 }
 
 /// [`estimates_body`], on AVX2 where the CPU has it.
-fn estimates(
-    width: Width,
-    row: &[i32],
-    corr: &[i32],
-    base: &[f32],
-    step: &[f32],
-    scale: f32,
-    est: &mut [f32],
-) {
+fn estimates(width: Width, r: &SeedRow, est: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if width != Width::Baseline {
         // SAFETY: `Width::detect` found AVX2 at least.
-        return unsafe { estimates_avx2(row, corr, base, step, scale, est) };
+        return unsafe { estimates_avx2(r, est) };
     }
     let _ = width;
-    estimates_body(row, corr, base, step, scale, est)
+    estimates_body(r, est)
 }
 
 /// The seeds of one query: the references with the smallest estimates so far.
@@ -332,15 +322,14 @@ pub(super) fn seed(task: &SeedTask, scratch: &mut Scratch, cands: &mut [Candidat
         work += (m * np * s) as u64;
         for (i, seeds) in seeds.iter_mut().enumerate() {
             let est = &mut scratch.lo[..n];
-            estimates(
-                task.width,
-                &scratch.tile[i * ld..i * ld + n],
-                &task.corr[b0..b1],
-                &task.terms.base[b0..b1],
-                &task.terms.step[b0..b1],
-                task.rows[i].step * scale,
-                est,
-            );
+            let r = SeedRow {
+                row: &scratch.tile[i * ld..i * ld + n],
+                corr: &task.corr[b0..b1],
+                base: &task.terms.base[b0..b1],
+                step: &task.terms.step[b0..b1],
+                scale: task.rows[i].step * scale,
+            };
+            estimates(task.width, &r, est);
             for (jc, chunk) in est.chunks(16).enumerate() {
                 let cutoff = seeds.cutoff;
                 if !chunk.iter().fold(false, |any, &x| any | (x < cutoff)) {
