@@ -11,8 +11,8 @@
 # docs/containers.md. scripts/check-containers.sh lints this file with hadolint and dry-runs the steps.
 
 # The build image must be Debian 12 (or its derivative) with Rust on PATH, or one without Rust:
-# scripts/setup.sh then installs it with rustup. HDF5, zlib and OpenSSL are linked statically, so
-# the run-time image needs only a glibc as new as the build image's, and CA certificates.
+# scripts/setup.sh then installs it with rustup. HDF5 and zlib are linked statically and TLS is
+# rustls, so the run-time image needs only a glibc as new as the build image's, and CA certificates.
 ARG BUILD_IMAGE=rust:1.95-bookworm
 ARG RUNTIME_IMAGE=debian:12-slim
 

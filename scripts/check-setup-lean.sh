@@ -18,12 +18,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The build needs, and why (scripts/setup.sh says the same): a C compiler, make and perl
-# (build-essential) for the -sys crates and OpenSSL's own build, cmake for HDF5 and zlib (linked
+# The build needs, and why (scripts/setup.sh says the same): a C compiler and make
+# (build-essential) for the -sys crates, cmake for HDF5 and zlib (linked
 # statically, built from source), curl + CA certificates for rustup and crates.io.
 expected="build-essential ca-certificates cmake curl"
 # Never part of the lean closure, whatever the lists say (the issue's complaint). The system
-# HDF5 and OpenSSL headers are no build need since those libraries are linked statically.
+# HDF5 headers are no build need since HDF5 is linked statically; OpenSSL is not used (rustls).
 heavy="python3 python3-pip openmpi-bin libopenmpi-dev mpi-default-bin clang libclang-dev
   slurm-wlm slurmd slurmctld munge mmseqs2 ncbi-blast+ parasail hdf5-tools shellcheck
   postgresql rabbitmq-server libhdf5-dev libhdf5-103-1 libssl-dev"

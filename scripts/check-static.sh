@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Checks that the homolog binary is self-contained (issue 17): HDF5, zlib and OpenSSL linked
-# statically (the CLI's default `static` feature), nothing else beyond the C library.
+# Checks that the homolog binary is self-contained (issue 17): HDF5 and zlib linked statically
+# (the CLI's default `static` feature), TLS through rustls, nothing else beyond the C library.
 #
 #   scripts/check-static.sh            builds the release binary (cargo build --release --locked
 #                                      -p homolog-cli; long: LTO) and checks it

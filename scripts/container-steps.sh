@@ -14,8 +14,8 @@
 # scripts/check-containers.sh runs both steps with stubbed apt-get/cargo/useradd to check them.
 set -euo pipefail
 
-# What the binary needs beyond debian:12-slim: CA certificates to trust HTTPS servers. HDF5, zlib
-# and OpenSSL are linked statically (the CLI's default `static` feature), so `ldd homolog` lists
+# What the binary needs beyond debian:12-slim: CA certificates to trust HTTPS servers. HDF5 and zlib
+# are linked statically (the CLI's default `static` feature) and TLS is rustls, so `ldd homolog` lists
 # only libc, libm, libgcc_s and the loader (scripts/check-static.sh).
 runtime_debs=(ca-certificates)
 user=homolog

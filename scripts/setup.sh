@@ -6,15 +6,15 @@
 #                                     compiler, CMake >= 3.26, curl and CA certificates (rustup,
 #                                     crates.io), the Rust toolchain
 #   scripts/setup.sh --test           also what the tests need (scripts/test.sh and .ci/run call
-#                                     this): the system HDF5 and OpenSSL headers, HDF5 tools,
+#                                     this): the system HDF5 headers, HDF5 tools,
 #                                     parasail, MMseqs2, Python with h5py, numpy, SciPy and
 #                                     pyarrow, clippy and rustfmt, then every area script in
 #                                     scripts/setup.d/ (MPI, Slurm, BLAST+, ...)
 #   scripts/setup.sh [--test] --list  print the Debian packages that mode asks for, one a line,
 #                                     and install nothing (scripts/check-setup-lean.sh reads it)
 #
-# The default build links HDF5, zlib and OpenSSL statically, built from source (the CLI's `static`
-# feature; README "Install"), so no system library headers are build needs. On Debian 12, whose
+# The default build links HDF5 and zlib statically, built from source (the CLI's `static`
+# feature; README "Install"), and TLS is rustls, so no system library headers are build needs. On Debian 12, whose
 # CMake is 3.25, cmake comes from Debian's bookworm-backports (3.31): HDF5 2.x needs 3.26.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -29,15 +29,15 @@ for arg in "$@"; do
   esac
 done
 
-# Building and running: build-essential is the C compiler, make and perl (the -sys crates:
-# bundled SQLite and zstd, OpenSSL's own build); cmake builds HDF5 and zlib (hdf5-metno-src);
+# Building and running: build-essential is the C compiler and make (the -sys crates: bundled
+# SQLite and zstd, ring's assembly); cmake builds HDF5 and zlib (hdf5-metno-src);
 # curl + ca-certificates fetch rustup and let cargo reach crates.io.
 build_debs=(build-essential cmake curl ca-certificates)
-# The tests: the system HDF5 and OpenSSL with pkg-config, for the builds that link them (a crate
+# The tests: the system HDF5 with pkg-config, for the builds that link it (a crate
 # tested alone, e.g. `cargo test -p homolog-embed`, and the CLI with --no-default-features);
 # h5dump (hdf5-tools) and h5py check our HDF5 files, parasail and MMseqs2 are the alignment and
 # best-hit peers, Python runs the reference implementations.
-test_debs=(pkg-config libhdf5-dev libssl-dev hdf5-tools parasail libparasail-dev mmseqs2 python3 python3-pip)
+test_debs=(pkg-config libhdf5-dev hdf5-tools parasail libparasail-dev mmseqs2 python3 python3-pip)
 test_pips=(h5py numpy scipy pyarrow)
 
 areas=()

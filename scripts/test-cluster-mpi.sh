@@ -2,7 +2,7 @@
 # MPI part of the read-clustering tests (issue 5), kept out of the default `cargo test
 # --workspace` because the `mpi` cargo feature needs the system OpenMPI and libclang
 # (scripts/setup.d/50-cluster.sh installs them):
-#   1. clippy of homolog-cluster with --features mpi;
+#   1. clippy with homolog-cluster's `mpi` feature;
 #   2. crates/homolog-cluster/tests/mpi.rs: `mpirun -np 1/2/4 --oversubscribe` give the same
 #      assignments as the threaded run (k-means and LSH, CAMISIM reads when $HOMOLOG_DATA has them);
 #   3. `homolog reads cluster --mpi` under mpirun -np 2 equals the threaded CLI run (k-means, and
@@ -21,11 +21,14 @@ if ! command -v mpirun >/dev/null 2>&1; then
 fi
 target="${CARGO_TARGET_DIR:-target}"
 
-cargo clippy -p homolog-cluster --features mpi --all-targets --locked -- -D warnings
-cargo test -p homolog-cluster --features mpi --locked --test mpi
+# With --workspace the features of every dependency are the ones `cargo test --workspace` built
+# with, so only homolog-cluster, the MPI crates and the CLI are compiled again (built alone,
+# `-p homolog-cluster` resolves other features and rebuilds about a hundred crates).
+cargo clippy --workspace --all-targets --features homolog-cluster/mpi --locked -- -D warnings
+cargo test --workspace --features homolog-cluster/mpi --locked --test mpi
 
 # The CLI with --mpi, against its own threaded run.
-cargo build -p homolog-cli --features mpi --locked
+cargo build --workspace --features homolog-cli/mpi --locked --bin homolog
 bin="$(realpath "$target/debug/homolog")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

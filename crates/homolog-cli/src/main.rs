@@ -193,7 +193,7 @@ fn long_version() -> String {
     let features: Vec<&str> = [
         ("cuda", cfg!(feature = "cuda")),
         ("mpi", cfg!(feature = "mpi")),
-        // HDF5, zlib and OpenSSL built from source and linked statically (the default).
+        // HDF5 and zlib built from source and linked statically (the default).
         ("static", cfg!(feature = "static")),
     ]
     .into_iter()

@@ -315,13 +315,7 @@ fn create_bucket(ep: &str, bucket: &str) {
 
 fn list(bucket: &str) -> Vec<(String, u64)> {
     use object_store::ObjectStore;
-    let store = object_store::aws::AmazonS3Builder::from_env()
-        .with_bucket_name(bucket)
-        .with_endpoint(std::env::var("AWS_ENDPOINT_URL").unwrap())
-        .with_allow_http(true)
-        .with_virtual_hosted_style_request(false)
-        .build()
-        .unwrap();
+    let store = homolog_io::s3::builder_from_env(bucket).build().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

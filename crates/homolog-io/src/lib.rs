@@ -15,6 +15,9 @@
 //!   file.
 //! - [`download::resume_into`] (feature `http`): an HTTP GET into a partial file, resumed with
 //!   `Range` from where it stopped.
+//! - [`s3::builder_from_env`] (feature `s3`): the S3 client settings every stage uses.
+//! - [`tls::ensure_crypto_provider`] (feature `tls`): rustls with `ring` for every `reqwest`
+//!   client, so no OpenSSL is built or linked.
 //!
 //! Every failure is an [`Error`]; crates keep their own error types and convert from it.
 //!
@@ -130,6 +133,8 @@ pub mod parquet;
 pub mod process;
 #[cfg(feature = "s3")]
 pub mod s3;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod url;
 
 pub use atomic::{with_atomic_writer, write_atomic, AtomicFile};

@@ -7,13 +7,15 @@ use object_store::aws::AmazonS3Builder;
 /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` / `AWS_DEFAULT_REGION` (default
 /// `us-east-1`), and `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT`) for S3-compatible servers, which
 /// are addressed path-style (a server on loopback has no per-bucket DNS names) and may be
-/// plain `http://`. Callers add what is theirs (retries, ...) and `build()` it.
+/// plain `http://`. Callers add what is theirs (retries, ...) and `build()` it. HTTPS goes
+/// through rustls ([`crate::tls::ensure_crypto_provider`], called here).
 ///
 /// ```
 /// let builder = homolog_io::s3::builder_from_env("my-bucket");
 /// # let _ = builder;
 /// ```
 pub fn builder_from_env(bucket: &str) -> AmazonS3Builder {
+    crate::tls::ensure_crypto_provider();
     let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
     let endpoint = std::env::var("AWS_ENDPOINT_URL")
         .or_else(|_| std::env::var("AWS_ENDPOINT"))

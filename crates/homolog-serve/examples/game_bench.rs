@@ -239,6 +239,7 @@ fn relay(target: u16, hold_us: u64, port: u16) {
         .build()
         .unwrap();
     rt.block_on(async move {
+        homolog_io::tls::ensure_crypto_provider();
         let client = reqwest::Client::builder()
             .tcp_nodelay(true)
             .build()
@@ -437,6 +438,7 @@ fn run(args: &[String]) {
         .build()
         .unwrap();
     rt.block_on(async {
+        homolog_io::tls::ensure_crypto_provider();
         let client = reqwest::Client::builder().tcp_nodelay(true).build().unwrap();
         // Distributors health-check their workers at start-up: start them once those are up.
         if need_cpu {

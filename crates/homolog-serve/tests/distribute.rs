@@ -45,6 +45,7 @@ async fn start_relay(
 ) -> (SocketAddr, Stop) {
     use axum::body::Body;
     use axum::http::Request;
+    homolog_io::tls::ensure_crypto_provider();
     let client = reqwest::Client::new();
     let app = axum::Router::new().fallback(move |req: Request<Body>| {
         let client = client.clone();
@@ -178,6 +179,7 @@ fn request(readout: &str, n: usize) -> Vec<u8> {
 }
 
 async fn post(addr: SocketAddr, body: Vec<u8>, ct: &str, accept: &str) -> (u16, Vec<u8>) {
+    homolog_io::tls::ensure_crypto_provider();
     let r = reqwest::Client::new()
         .post(format!("http://{addr}/predict"))
         .header("content-type", ct)

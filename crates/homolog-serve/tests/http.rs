@@ -41,6 +41,7 @@ async fn post(
     ct: Option<&str>,
     accept: Option<&str>,
 ) -> (u16, String, Vec<u8>) {
+    homolog_io::tls::ensure_crypto_provider();
     let client = reqwest::Client::new();
     let mut rq = client.post(format!("http://{addr}/predict")).body(body);
     if let Some(c) = ct {
@@ -99,6 +100,7 @@ async fn endpoints_point_predictions_and_msgpack() {
     let dir = tempfile::tempdir().unwrap();
     let (table, anc) = write_table(dir.path());
     let srv = start(PredictorConfig::with_reference(table)).await;
+    homolog_io::tls::ensure_crypto_provider();
     let client = reqwest::Client::new();
 
     let f = client

@@ -122,6 +122,7 @@ impl Distributor {
         config
             .validate()
             .map_err(|message| ServeError::config("<config>", message))?;
+        homolog_io::tls::ensure_crypto_provider();
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs_f64(config.connect_timeout_s))
             .pool_max_idle_per_host(config.max_concurrency_per_worker.max(4))
