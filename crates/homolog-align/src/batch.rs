@@ -13,8 +13,10 @@
 //!   ones, unsigned and saturating with biased scores, holding `max(0, x)` of every value
 //!   `x` exactly as the striped 8-bit kernels do (see "8-bit lanes" in `docs/align.md`); a
 //!   pair whose column maximum reaches `255 - bias` is aligned again on 16 bits. On AVX2
-//!   (`batch/avx2.rs`), 16 x `i16` and, for local alignments, 32 x `u8` by the same rules;
-//!   global alignments run on 32 x `i8` **differences** ([`Lanes::DIFF`]): each value
+//!   (`batch/avx2.rs`), 16 x `i16` and, for local alignments, 32 x `u8` by the same rules.
+//!   Global alignments run on 8-bit **differences** ([`Lanes::DIFF`]), 64 x `i8` on AVX-512
+//!   (after a once-per-process self-check against the per-pair kernels, `checked`) and
+//!   32 x `i8` on AVX2: each value
 //!   relative to a neighbouring `H`, so that the values the result depends on stay within a
 //!   few gap penalties and scores of 0 however long the pair ([`differences_fit`]), and the
 //!   score is the top border plus the steps down the last column.
@@ -78,7 +80,7 @@ pub fn batch_kernel() -> bool {
 pub fn batch_lanes() -> Option<&'static str> {
     engine(BatchLanes::Auto).map(|kind| match kind {
         #[cfg(all(target_arch = "x86_64", homolog_avx512))]
-        Kind::Avx512U8 | Kind::Avx512I16 => "avx512",
+        Kind::Avx512U8 | Kind::Avx512I8 | Kind::Avx512I16 => "avx512",
         Kind::Avx2U8 | Kind::Avx2I8 | Kind::Avx2I16 => "avx2",
         #[cfg(test)]
         Kind::EmulatedU8 | Kind::EmulatedI8 | Kind::EmulatedI16 => "emulated",
@@ -96,6 +98,9 @@ enum Kind {
     /// AVX-512: 64 x `u8` (local alignments).
     #[cfg(all(target_arch = "x86_64", homolog_avx512))]
     Avx512U8,
+    /// AVX-512: 64 x `i8` differences (global alignments).
+    #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+    Avx512I8,
     /// AVX-512: 32 x `i16`.
     #[cfg(all(target_arch = "x86_64", homolog_avx512))]
     Avx512I16,
@@ -118,7 +123,7 @@ impl Kind {
     fn lanes(self) -> usize {
         match self {
             #[cfg(all(target_arch = "x86_64", homolog_avx512))]
-            Kind::Avx512U8 => 64,
+            Kind::Avx512U8 | Kind::Avx512I8 => 64,
             #[cfg(all(target_arch = "x86_64", homolog_avx512))]
             Kind::Avx512I16 => 32,
             Kind::Avx2U8 | Kind::Avx2I8 => 32,
@@ -145,6 +150,8 @@ impl Kind {
         match (self, local) {
             #[cfg(all(target_arch = "x86_64", homolog_avx512))]
             (Kind::Avx512I16, true) => Some(Kind::Avx512U8),
+            #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+            (Kind::Avx512I16, false) => Some(Kind::Avx512I8),
             (Kind::Avx2I16, true) => Some(Kind::Avx2U8),
             (Kind::Avx2I16, false) => Some(Kind::Avx2I8),
             #[cfg(test)]
@@ -188,7 +195,9 @@ fn lookup_fits(scoring: &Scoring, kind: Kind) -> bool {
     let size = scoring.matrix.size();
     let fits = match kind {
         #[cfg(all(target_arch = "x86_64", homolog_avx512))]
-        Kind::Avx512U8 | Kind::Avx512I16 => avx512::columns_per_page(size).is_some(),
+        Kind::Avx512U8 | Kind::Avx512I8 | Kind::Avx512I16 => {
+            avx512::columns_per_page(size).is_some()
+        }
         Kind::Avx2U8 | Kind::Avx2I8 | Kind::Avx2I16 => {
             (1..=usize::from(avx2::PADDING)).contains(&size)
         }
@@ -372,7 +381,7 @@ fn align_many_on(
         pairs,
         local,
     };
-    if let Some(narrow_kind) = kind.narrow(local) {
+    if let Some(narrow_kind) = kind.narrow(local).filter(|&k| checked(k)) {
         // Pairs that 8-bit lanes may hold (their ring is twice as wide per cell): local ones
         // whose scores may stay in range, global ones where the scoring's differences fit.
         let narrow;
@@ -390,6 +399,133 @@ fn align_many_on(
         }
     }
     run_groups(ws, &job, kind, wide, out);
+}
+
+/// Whether `kind` may run: the AVX-512 difference lanes only where
+/// [`avx512_differences_agree`], the others always.
+fn checked(kind: Kind) -> bool {
+    match kind {
+        #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+        Kind::Avx512I8 => avx512_differences_agree(),
+        _ => true,
+    }
+}
+
+/// Whether the AVX-512 difference lanes pass [`differences_agree`], checked once per process
+/// (a few milliseconds). Their logic is the one the AVX2 and the emulated difference lanes
+/// run in every test, but only a CPU with AVX-512 VBMI runs these lanes' instructions; where
+/// they fail, global alignments stay on the 16-bit lanes and a warning says so.
+#[cfg(all(target_arch = "x86_64", homolog_avx512))]
+fn avx512_differences_agree() -> bool {
+    static AGREE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AGREE.get_or_init(|| {
+        // SAFETY: `run_i8` runs only where the CPU has the instructions.
+        let agree = avx512::available()
+            && differences_agree(|ws, job, group, out, left| unsafe {
+                avx512::run_i8(ws, job, group, out, left)
+            });
+        if !agree {
+            tracing::warn!(
+                "the AVX-512 8-bit difference lanes disagree with the per-pair kernels on \
+                 this CPU; global alignments run on 16-bit lanes (please report this)"
+            );
+        }
+        agree
+    })
+}
+
+/// Whether global alignments on the difference lanes `run` equal the per-pair kernels' on
+/// fixed pairs that take the differences towards both ends of the bytes (BLOSUM62, gaps
+/// 10/1): tryptophan-rich copies with long insertions and deletions, tryptophan runs against
+/// acidic ones and against long proteins, and proteins with a tryptophan run inserted; 64
+/// pairs, one group of the widest lanes.
+#[cfg(any(test, all(target_arch = "x86_64", homolog_avx512)))]
+fn differences_agree(
+    run: impl FnOnce(
+        &mut BatchWorkspace,
+        &Job,
+        &[usize],
+        &mut [Option<AlignmentStats>],
+        &mut Vec<usize>,
+    ),
+) -> bool {
+    let Ok(scoring) = Scoring::new(crate::SubstitutionMatrix::blosum62(), 10, 1) else {
+        return false;
+    };
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut residues = |alphabet: &[u8], min: usize, spread: usize| -> Vec<u8> {
+        let mut below = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let len = min + below(spread);
+        (0..len).map(|_| alphabet[below(alphabet.len())]).collect()
+    };
+    const AMINO: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
+    let seqs: Vec<(Vec<u8>, Vec<u8>)> = (0..64)
+        .map(|k| match k % 4 {
+            0 => {
+                let q = residues(b"WWWWCHY", 60, 150);
+                let mut r = q.clone();
+                let insert = residues(b"DEKR", 10, 60);
+                let at = insert.len() % r.len();
+                r.splice(at..at, insert);
+                let (cut, gap) = (r.len() / 3, r.len() / 5);
+                r.drain(cut..cut + gap);
+                (q, r)
+            }
+            1 => (residues(b"WC", 20, 200), residues(b"DE", 20, 200)),
+            2 => (residues(b"W", 1, 40), residues(AMINO, 100, 150)),
+            _ => {
+                let q = residues(AMINO, 100, 100);
+                let mut r = q.clone();
+                let w = residues(b"W", 30, 1);
+                r.splice(r.len() / 2..r.len() / 2, w);
+                (r, q)
+            }
+        })
+        .collect();
+    let matrix = &scoring.matrix;
+    let codes: Vec<(Vec<u8>, Vec<u8>)> = seqs
+        .iter()
+        .map(|(q, r)| (matrix.encode(q), matrix.encode(r)))
+        .collect();
+    let pairs: Vec<Pair> = seqs
+        .iter()
+        .zip(&codes)
+        .map(|((q, r), (qc, rc))| Pair {
+            query: q,
+            reference: r,
+            qc,
+            rc,
+        })
+        .collect();
+    let job = Job {
+        scoring: &scoring,
+        p: scoring.params(Mode::auto().lanes),
+        bias: crate::wide::bias_u8(matrix),
+        pairs: &pairs,
+        local: false,
+    };
+    let mut group: Vec<usize> = (0..pairs.len()).collect();
+    group.sort_by_key(|&k| std::cmp::Reverse(pairs[k].rc.len()));
+    let mut out = vec![None; pairs.len()];
+    let mut left = Vec::new();
+    run(
+        &mut BatchWorkspace::default(),
+        &job,
+        &group,
+        &mut out,
+        &mut left,
+    );
+    let mut one = crate::Aligner::new(scoring.clone()).with_batch(false);
+    left.is_empty()
+        && seqs
+            .iter()
+            .zip(&out)
+            .all(|((q, r), got)| *got == Some(one.global(q, r)))
 }
 
 /// What every group of one call shares.
@@ -434,6 +570,8 @@ fn run_groups(
             match (kind, job.local) {
                 #[cfg(homolog_avx512)]
                 (Kind::Avx512U8, _) => avx512::run_u8(ws, job, &group, out, &mut left),
+                #[cfg(homolog_avx512)]
+                (Kind::Avx512I8, _) => avx512::run_i8(ws, job, &group, out, &mut left),
                 #[cfg(homolog_avx512)]
                 (Kind::Avx512I16, true) => avx512::run_i16::<true>(ws, job, &group, out, &mut left),
                 #[cfg(homolog_avx512)]
@@ -1317,6 +1455,8 @@ mod tests {
     /// Difference lanes a test runs: the AVX2 ones, or emulated ones over `-range..range`.
     #[derive(Clone, Copy, Debug)]
     enum DiffLanes {
+        #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+        Avx512,
         Avx2,
         Emulated(i32),
     }
@@ -1343,6 +1483,9 @@ mod tests {
         let mut left = Vec::new();
         let (w, o, l) = (&mut ws, &mut out, &mut left);
         match lanes {
+            // SAFETY: the caller runs AVX-512 lanes only where the CPU has them.
+            #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+            DiffLanes::Avx512 => unsafe { avx512::run_i8(w, &job, &group, o, l) },
             // SAFETY: the caller runs AVX2 lanes only where the CPU has AVX2.
             DiffLanes::Avx2 => unsafe { avx2::run_i8(w, &job, &group, o, l) },
             DiffLanes::Emulated(128) => emulated::run_i8::<128>(w, &job, &group, o, l),
@@ -1364,8 +1507,8 @@ mod tests {
         }
     }
 
-    /// Global alignments on 8-bit differences (AVX2 lanes where the CPU has them, emulated
-    /// ones everywhere) equal the per-pair kernels on extreme pairs, with scorings at the
+    /// Global alignments on 8-bit differences (AVX2 and AVX-512 lanes where the CPU has them,
+    /// emulated ones everywhere) equal the per-pair kernels on extreme pairs, with scorings at the
     /// edge of [`differences_fit`]: BLOSUM62, and PAM250 (scores -8..=17) and BLOSUM45
     /// from the data folder.
     #[test]
@@ -1374,6 +1517,10 @@ mod tests {
         let mut lanes = vec![DiffLanes::Emulated(128)];
         if std::arch::is_x86_feature_detected!("avx2") {
             lanes.push(DiffLanes::Avx2);
+        }
+        #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+        if avx512::available() {
+            lanes.push(DiffLanes::Avx512);
         }
         let blosum62 = SubstitutionMatrix::blosum62();
         let mut scorings: Vec<(&str, SubstitutionMatrix, i32, i32)> =
@@ -1396,6 +1543,24 @@ mod tests {
                 check_differences(&mut rng, &scoring, lanes, 96);
             }
         }
+    }
+
+    /// The AVX-512 lanes' self-check passes lanes that are exact (the emulated ones over the
+    /// bytes, and AVX2's where the CPU has it) and fails lanes that are not: emulated lanes
+    /// over `-24..24`, which its pairs' values leave (over `-32..32` the results still come
+    /// out exact on these pairs).
+    #[test]
+    fn the_difference_self_check_tells_exact_lanes_from_clipping_ones() {
+        assert!(differences_agree(emulated::run_i8::<128>));
+        assert!(!differences_agree(emulated::run_i8::<24>));
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked above).
+            assert!(differences_agree(|w, j, g, o, l| unsafe {
+                avx2::run_i8(w, j, g, o, l)
+            }));
+        }
+        #[cfg(all(target_arch = "x86_64", homolog_avx512))]
+        assert_eq!(avx512_differences_agree(), avx512::available());
     }
 
     /// The bound's argument where values do leave the lanes' range: on emulated lanes over

@@ -184,10 +184,12 @@ pub fn best_kernel() -> &'static str {
 pub enum BatchLanes {
     /// No batch kernel: the pairs go one by one.
     Off,
-    /// The widest this CPU runs: AVX-512 (32 x `i16`, 64 x `u8`), else AVX2 (16 x `i16`, 32 x `u8`).
+    /// The widest this CPU runs: AVX-512 (32 x `i16`, 64 x `u8` local, 64 x `i8` global
+    /// differences), else AVX2 (16 x `i16`, 32 x `u8` local, 32 x `i8` global differences).
     #[default]
     Auto,
-    /// AVX2's lanes (16 x `i16`, 32 x `u8`), also on CPUs with AVX-512 (to compare or test them).
+    /// AVX2's lanes (16 x `i16`, 32 x `u8`, 32 x `i8`), also on CPUs with AVX-512 (to compare
+    /// or test them).
     Avx2,
 }
 

@@ -1,4 +1,5 @@
-//! AVX-512 lanes of the batch kernel (F, BW, VL, VBMI): 32 x `i16` and 64 x `u8`.
+//! AVX-512 lanes of the batch kernel (F, BW, VL, VBMI): 32 x `i16`, 64 x `u8` (local
+//! alignments) and 64 x `i8` differences (global alignments, [`Lanes::DIFF`]).
 //!
 //! Scores: the substitution matrix lives in ten registers as five 128-byte pages of
 //! `128 / size` matrix columns each; a column fixes each lane's reference residue, hence its
@@ -137,7 +138,7 @@ unsafe fn lookup(pages: &Pages, column: &PageColumn, t: usize) -> __m512i {
     bytes
 }
 
-/// What both AVX-512 lane types share: registers, `u64` masks, bit-plane traces and the page
+/// What the AVX-512 lane types share: registers, `u64` masks, bit-plane traces and the page
 /// lookup (`N` lanes).
 macro_rules! shared_lanes {
     () => {
@@ -381,6 +382,76 @@ impl Lanes for U8 {
     }
 }
 
+/// 64 x `i8`, signed saturating, global alignments on differences ([`Lanes::DIFF`]): the
+/// 8-bit lanes' masks, trace planes and score lookup with unbiased scores (a negative score
+/// is its two's complement byte in the pages).
+pub(super) struct I8;
+
+impl Lanes for I8 {
+    shared_lanes!();
+    const N: usize = 64;
+    const NEG: i32 = i8::MIN as i32;
+    const MAX: i32 = i8::MAX as i32;
+    const BIASED: bool = false;
+    const DIFF: bool = true;
+
+    #[inline(always)]
+    unsafe fn splat(x: i32) -> __m512i {
+        _mm512_set1_epi8(x.clamp(Self::NEG, Self::MAX) as i8)
+    }
+    #[inline(always)]
+    unsafe fn subs(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_subs_epi8(a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_max_epi8(a, b)
+    }
+    #[inline(always)]
+    unsafe fn eq(a: __m512i, b: __m512i) -> u64 {
+        _mm512_cmpeq_epi8_mask(a, b)
+    }
+    #[inline(always)]
+    unsafe fn gt(a: __m512i, b: __m512i) -> u64 {
+        _mm512_cmpgt_epi8_mask(a, b)
+    }
+    #[inline(always)]
+    unsafe fn ge(a: __m512i, b: __m512i) -> u64 {
+        _mm512_cmpge_epi8_mask(a, b)
+    }
+    #[inline(always)]
+    unsafe fn mask_mov(src: __m512i, k: u64, a: __m512i) -> __m512i {
+        _mm512_mask_mov_epi8(src, k, a)
+    }
+    #[inline(always)]
+    unsafe fn keep_max(acc: __m512i, k: u64, v: __m512i) -> __m512i {
+        _mm512_mask_max_epi8(acc, k, acc, v)
+    }
+    #[inline(always)]
+    unsafe fn diag<const LOCAL: bool>(h_diag: __m512i, s: __m512i, _bias: __m512i) -> __m512i {
+        _mm512_adds_epi8(h_diag, s)
+    }
+    #[inline(always)]
+    unsafe fn border(_: *mut u8, _: __m512i, _: __m512i) -> (__m512i, __m512i) {
+        // Differences carry the top border as a step (see `run_group`).
+        (_mm512_setzero_si512(), _mm512_setzero_si512())
+    }
+    #[inline(always)]
+    unsafe fn store_pair(dst: *mut u8, even: [u64; 4], odd: [u64; 4]) {
+        U8::store_pair(dst, even, odd)
+    }
+    fn get(row: &[u8], l: usize) -> i32 {
+        i32::from(row[l] as i8)
+    }
+    fn set(row: &mut [u8], l: usize, x: i64) {
+        row[l] = x.clamp(i64::from(Self::NEG), i64::from(Self::MAX)) as i8 as u8;
+    }
+    #[inline(always)]
+    unsafe fn scores(pages: &Pages, column: &PageColumn, u: usize) -> [__m512i; 2] {
+        U8::scores(pages, column, u)
+    }
+}
+
 /// [`run_group`] on 16-bit lanes.
 ///
 /// # Safety
@@ -409,6 +480,21 @@ pub(super) unsafe fn run_u8(
     left: &mut Vec<usize>,
 ) {
     run_group::<U8, true>(ws, job, group, out, left)
+}
+
+/// [`run_group`] on 8-bit differences (global alignments).
+///
+/// # Safety
+/// The CPU must have AVX-512 F, BW, VL and VBMI ([`available`]).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi")]
+pub(super) unsafe fn run_i8(
+    ws: &mut BatchWorkspace,
+    job: &Job,
+    group: &[usize],
+    out: &mut [Option<AlignmentStats>],
+    left: &mut Vec<usize>,
+) {
+    run_group::<I8, false>(ws, job, group, out, left)
 }
 
 #[cfg(test)]
@@ -468,6 +554,7 @@ mod tests {
         unsafe {
             check_planes::<I16>(|x| _mm512_set1_epi16(i16::from(x)));
             check_planes::<U8>(|x| _mm512_set1_epi8(x as i8));
+            check_planes::<I8>(|x| _mm512_set1_epi8(x as i8));
         }
     }
 }
