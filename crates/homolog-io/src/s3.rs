@@ -33,3 +33,14 @@ pub fn builder_from_env(bucket: &str) -> AmazonS3Builder {
     }
     builder
 }
+
+#[cfg(test)]
+mod tests {
+    /// Building a store builds its HTTP client with rustls, which panics unless a crypto
+    /// provider is installed: `builder_from_env` installs one.
+    #[test]
+    fn a_store_builds_its_tls_client() {
+        let store = super::builder_from_env("homolog-test").build();
+        assert!(store.is_ok(), "{:?}", store.err());
+    }
+}
