@@ -405,12 +405,13 @@ fn main() {
             unit_vectors(nr, dim, args.seed, 2),
         )
     };
-    let data_kind = if args.load.is_some() {
-        "read the"
+    // `data_word`: one word for the RESULT line, whose fields are split at spaces.
+    let (data_kind, data_word) = if args.load.is_some() {
+        ("read the", "loaded")
     } else if args.clustered {
-        "generated clustered"
+        ("generated clustered", "clustered")
     } else {
-        "generated uniform"
+        ("generated uniform", "uniform")
     };
     println!("{data_kind} data in {:.1} s", t.elapsed().as_secs_f64());
     let ref_bytes = (refs.len() * 4) as u64;
@@ -511,7 +512,7 @@ fn main() {
         }
     );
     println!(
-        "RESULT size={} data={data_kind} path={path} {pass} queries={nq} refs={nr} dim={dim} \
+        "RESULT size={} data={data_word} path={path} {pass} queries={nq} refs={nr} dim={dim} \
          k={k} threads={threads} best_s={best:.4} median_s={median:.4} qps={:.1} \
          gflops={gflops:.1} peak_gflops={peak:.1} frac_peak={:.3} ref_mib={:.1} \
          rss_before_mib={:.1} hwm_mib={:.1}",
