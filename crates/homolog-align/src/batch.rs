@@ -421,9 +421,9 @@ fn avx512_differences_agree() -> bool {
     *AGREE.get_or_init(|| {
         // SAFETY: `run_i8` runs only where the CPU has the instructions.
         let agree = avx512::available()
-            && differences_agree(|ws, job, group, out, left| unsafe {
+            && differences_agree(Box::new(|ws, job, group, out, left| unsafe {
                 avx512::run_i8(ws, job, group, out, left)
-            });
+            }));
         if !agree {
             tracing::warn!(
                 "the AVX-512 8-bit difference lanes disagree with the per-pair kernels on \
@@ -440,15 +440,7 @@ fn avx512_differences_agree() -> bool {
 /// acidic ones and against long proteins, and proteins with a tryptophan run inserted; 64
 /// pairs, one group of the widest lanes.
 #[cfg(any(test, all(target_arch = "x86_64", homolog_avx512)))]
-fn differences_agree(
-    run: impl FnOnce(
-        &mut BatchWorkspace,
-        &Job,
-        &[usize],
-        &mut [Option<AlignmentStats>],
-        &mut Vec<usize>,
-    ),
-) -> bool {
+fn differences_agree(run: Box<RunGroup>) -> bool {
     let Ok(scoring) = Scoring::new(crate::SubstitutionMatrix::blosum62(), 10, 1) else {
         return false;
     };
@@ -487,6 +479,28 @@ fn differences_agree(
             }
         })
         .collect();
+    let (out, left) = global_group(&scoring, &seqs, run);
+    let mut one = crate::Aligner::new(scoring.clone()).with_batch(false);
+    left.is_empty()
+        && seqs
+            .iter()
+            .zip(&out)
+            .all(|((q, r), got)| *got == Some(one.global(q, r)))
+}
+
+/// Difference lanes' `run_i8` ([`avx512::run_i8`], [`avx2::run_i8`], the emulated ones).
+#[cfg(any(test, all(target_arch = "x86_64", homolog_avx512)))]
+type RunGroup<'r> = dyn FnOnce(&mut BatchWorkspace, &Job, &[usize], &mut [Option<AlignmentStats>], &mut Vec<usize>)
+    + 'r;
+
+/// Global alignments of `seqs` with `scoring` as one group on the lanes of `run` (however idle
+/// they are): the statistics per pair, and the pairs the lanes left.
+#[cfg(any(test, all(target_arch = "x86_64", homolog_avx512)))]
+fn global_group(
+    scoring: &Scoring,
+    seqs: &[(Vec<u8>, Vec<u8>)],
+    run: Box<RunGroup>,
+) -> (Vec<Option<AlignmentStats>>, Vec<usize>) {
     let matrix = &scoring.matrix;
     let codes: Vec<(Vec<u8>, Vec<u8>)> = seqs
         .iter()
@@ -503,7 +517,7 @@ fn differences_agree(
         })
         .collect();
     let job = Job {
-        scoring: &scoring,
+        scoring,
         p: scoring.params(Mode::auto().lanes),
         bias: crate::wide::bias_u8(matrix),
         pairs: &pairs,
@@ -520,12 +534,7 @@ fn differences_agree(
         &mut out,
         &mut left,
     );
-    let mut one = crate::Aligner::new(scoring.clone()).with_batch(false);
-    left.is_empty()
-        && seqs
-            .iter()
-            .zip(&out)
-            .all(|((q, r), got)| *got == Some(one.global(q, r)))
+    (out, left)
 }
 
 /// What every group of one call shares.
@@ -1465,33 +1474,17 @@ mod tests {
     /// group, however idle its lanes) and checks every result against the per-pair kernels.
     fn check_differences(rng: &mut Rng, scoring: &Scoring, lanes: DiffLanes, count: usize) {
         let seqs = extreme_pairs(rng, count);
-        let matrix = &scoring.matrix;
-        let codes = encode(&seqs, matrix);
-        let batch = batch_pairs(&seqs, &codes);
-        let mode = Mode::auto();
-        let job = Job {
-            scoring,
-            p: scoring.params(mode.lanes),
-            bias: crate::wide::bias_u8(matrix),
-            pairs: &batch,
-            local: false,
-        };
-        let mut out = vec![None; batch.len()];
-        let mut ws = BatchWorkspace::default();
-        let mut group: Vec<usize> = (0..batch.len()).collect();
-        group.sort_by_key(|&k| std::cmp::Reverse(batch[k].rc.len()));
-        let mut left = Vec::new();
-        let (w, o, l) = (&mut ws, &mut out, &mut left);
-        match lanes {
+        let run: Box<RunGroup> = match lanes {
             // SAFETY: the caller runs AVX-512 lanes only where the CPU has them.
             #[cfg(all(target_arch = "x86_64", homolog_avx512))]
-            DiffLanes::Avx512 => unsafe { avx512::run_i8(w, &job, &group, o, l) },
+            DiffLanes::Avx512 => Box::new(|w, j, g, o, l| unsafe { avx512::run_i8(w, j, g, o, l) }),
             // SAFETY: the caller runs AVX2 lanes only where the CPU has AVX2.
-            DiffLanes::Avx2 => unsafe { avx2::run_i8(w, &job, &group, o, l) },
-            DiffLanes::Emulated(128) => emulated::run_i8::<128>(w, &job, &group, o, l),
-            DiffLanes::Emulated(64) => emulated::run_i8::<64>(w, &job, &group, o, l),
+            DiffLanes::Avx2 => Box::new(|w, j, g, o, l| unsafe { avx2::run_i8(w, j, g, o, l) }),
+            DiffLanes::Emulated(128) => Box::new(emulated::run_i8::<128>),
+            DiffLanes::Emulated(64) => Box::new(emulated::run_i8::<64>),
             DiffLanes::Emulated(range) => panic!("no emulated lanes over {range}"),
-        }
+        };
+        let (out, left) = global_group(scoring, &seqs, run);
         assert!(left.is_empty(), "{lanes:?} left {left:?}");
         let mut one = Aligner::new(scoring.clone()).with_batch(false);
         for ((q, r), got) in seqs.iter().zip(&out) {
@@ -1551,13 +1544,13 @@ mod tests {
     /// out exact on these pairs).
     #[test]
     fn the_difference_self_check_tells_exact_lanes_from_clipping_ones() {
-        assert!(differences_agree(emulated::run_i8::<128>));
-        assert!(!differences_agree(emulated::run_i8::<24>));
+        assert!(differences_agree(Box::new(emulated::run_i8::<128>)));
+        assert!(!differences_agree(Box::new(emulated::run_i8::<24>)));
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked above).
-            assert!(differences_agree(|w, j, g, o, l| unsafe {
+            assert!(differences_agree(Box::new(|w, j, g, o, l| unsafe {
                 avx2::run_i8(w, j, g, o, l)
-            }));
+            })));
         }
         #[cfg(all(target_arch = "x86_64", homolog_avx512))]
         assert_eq!(avx512_differences_agree(), avx512::available());
