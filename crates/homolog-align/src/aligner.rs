@@ -160,12 +160,15 @@ impl Aligner {
             .unwrap_or(0)
     }
 
-    /// Bytes currently held for tracebacks: the table (one byte per cell of the last pair
+    /// Bytes currently held for tracebacks: the table (one byte per cell of the largest pair
     /// traced in one pass, rounded up to whole stripes, or of one block of columns with
-    /// [`Traceback::TwoPass`]) and the two-pass checkpoints.
+    /// [`Traceback::TwoPass`]; the many-pair calls' ring of trace columns where it was
+    /// larger) and the two-pass checkpoints.
     pub fn traceback_bytes(&self) -> usize {
-        // All kernels share one table (the 8-lane kernel borrows it during a run).
-        self.ws.trace.capacity() + self.ws.checkpoint_bytes()
+        // All kernels share one table (the 8-lane kernel and the batch kernel borrow it
+        // during a run). Its length is what was touched; its capacity may hold address
+        // space reserved for the batch kernel's largest ring.
+        self.ws.trace.len() + self.ws.checkpoint_bytes()
     }
 
     /// The scoring in use.
@@ -400,6 +403,39 @@ mod tests {
                 a.traceback_bytes()
             );
         }
+    }
+
+    #[test]
+    fn the_batch_kernel_and_the_per_pair_kernels_share_one_table() {
+        // 64 related pairs of 300 residues: the batch kernel takes them where the CPU has it,
+        // its ring of trace columns in the aligner's one table.
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut residue = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b"ACDEFGHIKLMNPQRSTVWY"[(x % 20) as usize]
+        };
+        let pairs: Vec<(Vec<u8>, Vec<u8>)> = (0..64)
+            .map(|_| {
+                let q: Vec<u8> = (0..300).map(|_| residue()).collect();
+                let mut r = q.clone();
+                r[150] = b'W';
+                (q, r)
+            })
+            .collect();
+        let mut a = Aligner::default();
+        let many = a.try_global_many(&pairs);
+        if !crate::batch_kernel() {
+            return;
+        }
+        assert_eq!(a.last_batched(), pairs.len());
+        let ring = a.traceback_bytes();
+        assert!(ring >= 64 * 300 * 300 / 2, "{ring} bytes");
+        // A pair aligned alone after them traces into the same table: no second one.
+        let (q, r) = &pairs[0];
+        assert_eq!(&a.try_global(q, r).unwrap(), many[0].as_ref().unwrap());
+        assert_eq!(a.traceback_bytes(), ring);
     }
 
     #[test]

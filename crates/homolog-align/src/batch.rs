@@ -282,7 +282,8 @@ pub(crate) struct BatchWorkspace {
     ends: Vec<u64>,
     /// Traceback ring, 4 bits per cell: column slot `c`, rows `2u` and `2u + 1` in the
     /// `lanes` bytes from `(c * rows / 2 + u) * lanes` on, laid out by [`Lanes::store_pair`].
-    ring: Vec<u8>,
+    /// The many-pair calls lend it the per-pair kernels' table ([`crate::dispatch`]).
+    pub(crate) ring: Vec<u8>,
 }
 
 #[repr(C, align(64))]
@@ -989,9 +990,9 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     ws.ends.resize(slots, 0);
     // Two rows per byte (4 bits per cell).
     let ring_len = slots * rows / 2 * n_lanes;
-    // Room to double (up to the largest ring): groups grow along the call.
-    let room = (2 * ring_len).min(RING_BYTES);
-    if crate::table::grow(&mut ws.ring, ring_len, room).is_err() {
+    // Room for the largest ring at the first allocation: address space only, the pages
+    // are touched as groups grow along the call, and the ring never moves.
+    if crate::table::grow(&mut ws.ring, ring_len, RING_BYTES).is_err() {
         // No memory for this group's ring: its pairs go to the per-pair kernels.
         left.extend_from_slice(group);
         return;

@@ -513,6 +513,9 @@ pub(crate) fn align_many(
                 }
             })
             .collect();
+        // The batch's ring is the per-pair kernels' table, lent: the pairs the batch leaves
+        // (and the calls after) reuse the pages it touched instead of faulting in others.
+        std::mem::swap(&mut ws.batch.ring, &mut ws.trace);
         crate::batch::align_many(
             &mut ws.batch,
             scoring,
@@ -522,6 +525,7 @@ pub(crate) fn align_many(
             global_scores,
             &mut done,
         );
+        std::mem::swap(&mut ws.batch.ring, &mut ws.trace);
     }
     ws.batched = done.iter().filter(|d| d.is_some()).count();
     pairs

@@ -500,14 +500,7 @@ impl Workspace {
     /// Makes room for an `m x n` traceback; `Err(bytes)` if it cannot be allocated.
     pub(crate) fn reserve_trace(&mut self, m: usize, n: usize) -> Result<(), usize> {
         let bytes = m.checked_mul(n).ok_or(usize::MAX)?;
-        if self.trace.capacity() < bytes {
-            // Free the old table first: never two at once.
-            self.trace = Vec::new();
-        }
-        self.trace.clear();
-        self.trace.try_reserve_exact(bytes).map_err(|_| bytes)?;
-        self.trace.resize(bytes, 0);
-        Ok(())
+        crate::table::grow(&mut self.trace, bytes, bytes)
     }
 }
 

@@ -6,15 +6,17 @@ const HUGE_FROM: usize = 4 << 20;
 
 /// Makes `table` at least `bytes` long, its new bytes zero, with room for `room` bytes
 /// when it must be reallocated (a growing table then reallocates rarely; only the bytes in
-/// use are touched). A table is freed before it is reallocated (never two at once) and its
-/// contents are not kept: the kernels overwrite every byte they use. `Err(bytes)` if it
-/// cannot be allocated.
+/// use are touched). The kernels overwrite every byte they use, so the contents do not
+/// matter; a table is reallocated in place rather than freed and allocated anew because
+/// the allocator moves a large allocation's pages (Linux `mremap`) instead of copying
+/// them: the pages already touched stay, and only the new ones are faulted in and zeroed,
+/// which costs more than the kernels' work on them where the kernel must first find huge
+/// pages. `Err(bytes)` if it cannot be allocated.
 pub(crate) fn grow(table: &mut Vec<u8>, bytes: usize, room: usize) -> Result<(), usize> {
     if table.len() < bytes {
         if table.capacity() < bytes {
-            *table = Vec::new();
             table
-                .try_reserve_exact(bytes.max(room))
+                .try_reserve_exact(bytes.max(room) - table.len())
                 .map_err(|_| bytes)?;
             advise_huge_pages(table.as_ptr(), table.capacity());
         }
@@ -30,18 +32,20 @@ pub(crate) fn grow(table: &mut Vec<u8>, bytes: usize, room: usize) -> Result<(),
 fn advise_huge_pages(ptr: *const u8, len: usize) {
     #[cfg(target_os = "linux")]
     {
-        const HUGE: usize = 2 << 20;
+        const PAGE: usize = 4 << 10;
         if len < HUGE_FROM {
             return;
         }
-        let start = (ptr as usize).next_multiple_of(HUGE);
-        let end = (ptr as usize + len) / HUGE * HUGE;
-        if end > start {
-            // SAFETY: advice on pages of an allocation this process owns; it changes how
-            // they are backed, not their contents, and a refusal changes nothing.
-            unsafe {
-                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-            }
+        // The whole pages the table touches: Linux backs the 2 MiB-aligned part of them
+        // with huge pages. Advice on a part of a mapping would split it in two or three
+        // mappings, which `mremap` cannot grow (the allocator would then copy the table).
+        let start = ptr as usize / PAGE * PAGE;
+        let end = (ptr as usize + len).next_multiple_of(PAGE);
+        // SAFETY: advice on pages of this process's memory (the allocation's own and at
+        // most the allocator's header page before it); it changes how they are backed, not
+        // their contents, and a refusal changes nothing.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
         }
     }
     #[cfg(not(target_os = "linux"))]
@@ -60,11 +64,20 @@ mod tests {
         grow(&mut table, HUGE_FROM + 3, 2 * HUGE_FROM).unwrap();
         assert_eq!(table.len(), HUGE_FROM + 3);
         assert!(table.capacity() >= 2 * HUGE_FROM);
-        assert!(table.iter().all(|&b| b == 0));
+        // Reallocated, not replaced: the old bytes stay, the new ones are zero.
+        assert_eq!(table[..10], [7u8; 10]);
+        assert!(table[10..].iter().all(|&b| b == 0));
         // Growing within the room keeps the allocation.
         let at = table.as_ptr();
         grow(&mut table, HUGE_FROM + 10, 0).unwrap();
         assert_eq!((table.as_ptr(), table.len()), (at, HUGE_FROM + 10));
+        // Past its room (and its huge-page advice), it grows again in one piece.
+        table[HUGE_FROM] = 9;
+        grow(&mut table, 3 * HUGE_FROM, 0).unwrap();
+        assert_eq!(
+            (table[9], table[HUGE_FROM], table.len()),
+            (7, 9, 3 * HUGE_FROM)
+        );
         assert_eq!(grow(&mut Vec::new(), usize::MAX, 0), Err(usize::MAX));
     }
 }
