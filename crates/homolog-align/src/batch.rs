@@ -381,6 +381,7 @@ fn align_many_on(
         bias: crate::wide::bias_u8(matrix),
         pairs,
         local,
+        ring_room: ring_room(pairs, &wide),
     };
     if let Some(narrow_kind) = kind.narrow(local).filter(|&k| checked(k)) {
         // Pairs that 8-bit lanes may hold (their ring is twice as wide per cell): local ones
@@ -517,14 +518,15 @@ fn global_group(
             rc,
         })
         .collect();
+    let mut group: Vec<usize> = (0..pairs.len()).collect();
     let job = Job {
         scoring,
         p: scoring.params(Mode::auto().lanes),
         bias: crate::wide::bias_u8(matrix),
         pairs: &pairs,
         local: false,
+        ring_room: ring_room(&pairs, &group),
     };
-    let mut group: Vec<usize> = (0..pairs.len()).collect();
     group.sort_by_key(|&k| std::cmp::Reverse(pairs[k].rc.len()));
     let mut out = vec![None; pairs.len()];
     let mut left = Vec::new();
@@ -546,6 +548,20 @@ struct Job<'a> {
     bias: i32,
     pairs: &'a [Pair<'a>],
     local: bool,
+    /// Address space the ring reserves at its first allocation: the largest ring any group
+    /// of the call may need ([`ring_room`]).
+    ring_room: usize,
+}
+
+/// The largest ring a group of `taken` (indices into `pairs`) may need on any lanes: its
+/// longest query (rounded up to even) by its longest reference on 64 lanes, at most
+/// [`RING_BYTES`]. Reserved once, so that the ring never moves as groups grow, and no more,
+/// so that a call on short pairs reserves little.
+fn ring_room(pairs: &[Pair], taken: &[usize]) -> usize {
+    let (m, n) = taken.iter().fold((0, 0), |(m, n), &k| {
+        (m.max(pairs[k].qc.len()), n.max(pairs[k].rc.len()))
+    });
+    (m.next_multiple_of(2).saturating_mul(n).saturating_mul(64) / 2).min(RING_BYTES)
 }
 
 /// Runs the pairs `order` (indices into `job.pairs`) group by group on lanes of `kind`;
@@ -990,9 +1006,9 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
     ws.ends.resize(slots, 0);
     // Two rows per byte (4 bits per cell).
     let ring_len = slots * rows / 2 * n_lanes;
-    // Room for the largest ring at the first allocation: address space only, the pages
-    // are touched as groups grow along the call, and the ring never moves.
-    if crate::table::grow(&mut ws.ring, ring_len, RING_BYTES).is_err() {
+    // Room for the call's largest ring at the first allocation: address space only, the
+    // pages are touched as groups grow along the call, and the ring never moves.
+    if crate::table::grow(&mut ws.ring, ring_len, job.ring_room).is_err() {
         // No memory for this group's ring: its pairs go to the per-pair kernels.
         left.extend_from_slice(group);
         return;
@@ -1391,6 +1407,28 @@ mod tests {
     }
 
     /// The scorings whose differences fit a byte, and those left to 16-bit lanes.
+    #[test]
+    fn the_ring_reserves_what_the_call_may_need() {
+        fn pair<'a>(q: &'a [u8], r: &'a [u8]) -> Pair<'a> {
+            Pair {
+                query: q,
+                reference: r,
+                qc: q,
+                rc: r,
+            }
+        }
+        let (short, long) = (vec![1u8; 101], vec![2u8; 3000]);
+        let pairs = [
+            pair(&short, &long[..150]),
+            pair(&long[..40], &short),
+            pair(&long, &long),
+        ];
+        // The longest query (101, rounded to 102) by the longest reference (150), 64 lanes.
+        assert_eq!(ring_room(&pairs, &[0, 1]), 102 * 150 * 32);
+        assert_eq!(ring_room(&pairs, &[0, 1, 2]), RING_BYTES);
+        assert_eq!(ring_room(&pairs, &[]), 0);
+    }
+
     #[test]
     fn differences_fit_bounds_the_scoring() {
         let blosum = |open, ext| Scoring::new(SubstitutionMatrix::blosum62(), open, ext).unwrap();
