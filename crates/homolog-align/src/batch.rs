@@ -1406,7 +1406,6 @@ mod tests {
             .collect()
     }
 
-    /// The scorings whose differences fit a byte, and those left to 16-bit lanes.
     #[test]
     fn the_ring_reserves_what_the_call_may_need() {
         fn pair<'a>(q: &'a [u8], r: &'a [u8]) -> Pair<'a> {
@@ -1429,6 +1428,7 @@ mod tests {
         assert_eq!(ring_room(&pairs, &[]), 0);
     }
 
+    /// The scorings whose differences fit a byte, and those left to 16-bit lanes.
     #[test]
     fn differences_fit_bounds_the_scoring() {
         let blosum = |open, ext| Scoring::new(SubstitutionMatrix::blosum62(), open, ext).unwrap();

@@ -7,11 +7,10 @@ const HUGE_FROM: usize = 4 << 20;
 /// Makes `table` at least `bytes` long, its new bytes zero, with room for `room` bytes
 /// when it must be reallocated (a growing table then reallocates rarely; only the bytes in
 /// use are touched). The kernels overwrite every byte they use, so the contents do not
-/// matter; a table is reallocated in place rather than freed and allocated anew because
-/// the allocator moves a large allocation's pages (Linux `mremap`) instead of copying
-/// them: the pages already touched stay, and only the new ones are faulted in and zeroed,
-/// which costs more than the kernels' work on them where the kernel must first find huge
-/// pages. `Err(bytes)` if it cannot be allocated.
+/// matter; a table is reallocated rather than freed and allocated anew because the
+/// allocator moves a large allocation's pages (Linux `mremap`) instead of copying them: the
+/// pages already touched stay, and only new ones are faulted in and zeroed (on a VM, about
+/// 1.5 ms per MB). `Err(bytes)` if it cannot be allocated.
 pub(crate) fn grow(table: &mut Vec<u8>, bytes: usize, room: usize) -> Result<(), usize> {
     if table.len() < bytes {
         if table.capacity() < bytes {

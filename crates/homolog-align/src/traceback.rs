@@ -117,8 +117,7 @@ impl Walk {
                 State::Diag => match cells.state(iu, ju) {
                     DIAG => {
                         // Counted without branches: whether a residue pair matches is
-                        // close to a coin toss, and a mispredicted branch costs more than
-                        // the lookup.
+                        // close to a coin toss.
                         let same = s.query[iu].eq_ignore_ascii_case(&s.reference[ju]);
                         let similar = same | (s.matrix.score_idx(s.qc[iu], s.rc[ju]) > 0);
                         st.length += 1;
