@@ -263,11 +263,14 @@ fn ring_fits(rows: usize, n: usize, lanes: usize) -> bool {
 /// Buffers of the batch kernel, reused across calls.
 #[derive(Debug, Default)]
 pub(crate) struct BatchWorkspace {
-    /// One record of [`Lanes::RECORD`] bytes per row (one pointer for the row loop): `H` of
-    /// the previous column, `E` (scoring), `E` from the final `H` (traceback), and masks: a
-    /// stripe of the lane's pair starts here, the row is inside the lane's query (offsets
-    /// [`Lanes::H`] ..).
+    /// One record of [`Lanes::RECORD`] bytes per row: `H` of the previous column, `E`
+    /// (scoring), `E` from the final `H` (traceback) (offsets [`Lanes::H`] ..).
     rows: Vec<Block>,
+    /// The rows' masks, [`Lanes::MARKS`] bytes per row: a stripe of the lane's pair starts
+    /// here, the row is inside the lane's query. Apart from the records, which then fill
+    /// whole cache lines: a column's pass reads and writes every record, from L2 cache
+    /// once the group's rows outgrow L1.
+    marks: Vec<Block>,
     /// AVX-512: query symbol codes, 64 / lanes rows per block, `lanes` bytes each.
     codes: Vec<Block>,
     /// AVX2: query profile per lane (see `batch/avx2.rs`), the query's codes padded, and
@@ -788,20 +791,20 @@ trait Lanes {
     /// Bytes of a register, and of a mask as the per-row buffers store it.
     const BYTES: usize;
     const MASK_BYTES: usize;
-    /// Offsets of a row record's fields (see [`BatchWorkspace`]; the valid mask only
-    /// without [`Lanes::CLEAN_PADDING`]) and its size, a multiple of [`Lanes::BYTES`].
+    /// Offsets of a row record's fields (see [`BatchWorkspace`]) and its size.
     const H: usize = 0;
     const E: usize = Self::BYTES;
     const EA: usize = 2 * Self::BYTES;
-    const START: usize = 3 * Self::BYTES;
-    const VALID: usize = Self::START + Self::MASK_BYTES;
-    const RECORD: usize = (Self::VALID
-        + if Self::CLEAN_PADDING {
-            0
-        } else {
-            Self::MASK_BYTES
-        })
-    .next_multiple_of(Self::BYTES);
+    const RECORD: usize = 3 * Self::BYTES;
+    /// Offsets of a row's masks (the valid mask only without [`Lanes::CLEAN_PADDING`]) and
+    /// their size.
+    const START: usize = 0;
+    const VALID: usize = Self::MASK_BYTES;
+    const MARKS: usize = if Self::CLEAN_PADDING {
+        Self::MASK_BYTES
+    } else {
+        2 * Self::MASK_BYTES
+    };
     /// Minus infinity (also the floor of the value range).
     const NEG: i32;
     /// Largest value.
@@ -951,15 +954,15 @@ fn set_i16(row: &mut [u8], l: usize, x: i64) {
     row[2 * l..2 * l + 2].copy_from_slice(&x.to_ne_bytes());
 }
 
-/// The lanes of a row record that hold `col_max`.
+/// The lanes of a row (its record and its masks) that hold `col_max`.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn at_max<L: Lanes>(row: *const u8, col_max: L::V) -> L::M {
+unsafe fn at_max<L: Lanes>((row, marks): (*const u8, *const u8), col_max: L::V) -> L::M {
     let at = L::eq(L::load(row.add(L::H)), col_max);
     if L::CLEAN_PADDING {
         at
     } else {
-        L::and(at, L::load_mask(row.add(L::VALID)))
+        L::and(at, L::load_mask(marks.add(L::VALID)))
     }
 }
 
@@ -1000,6 +1003,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
         }
     }
     fill_rows(&mut ws.rows, rows, &empty);
+    fill_rows(&mut ws.marks, rows, &vec![0u8; L::MARKS]);
     ws.stream.clear();
     ws.stream.resize(slots * n_lanes, 0);
     ws.ends.clear();
@@ -1042,10 +1046,11 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
         } else {
             (-open, -2 * open)
         };
-        let records = bytes_mut(&mut ws.rows).chunks_exact_mut(record).take(rows);
+        let records = bytes_mut(&mut ws.rows).chunks_exact_mut(record);
+        let marks = bytes_mut(&mut ws.marks).chunks_exact_mut(L::MARKS);
         // Rows to the next stripe start (a counter: `r % seg` costs a division per row).
         let mut to_start = 0;
-        for (r, row) in records.enumerate() {
+        for (r, (row, mark)) in records.zip(marks).take(rows).enumerate() {
             if r < m {
                 let start = to_start == 0;
                 to_start = if start { seg - 1 } else { to_start - 1 };
@@ -1060,9 +1065,9 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                 L::set(&mut row[L::H..L::H + width], l, h);
                 L::set(&mut row[L::E..L::E + width], l, e);
                 L::set(&mut row[L::EA..L::EA + width], l, e);
-                L::set_mask(&mut row[L::START..L::START + mask_width], l, start);
+                L::set_mask(&mut mark[L::START..L::START + mask_width], l, start);
                 if !L::CLEAN_PADDING {
-                    L::set_mask(&mut row[L::VALID..L::VALID + mask_width], l, true);
+                    L::set_mask(&mut mark[L::VALID..L::VALID + mask_width], l, true);
                 }
             } else if L::CLEAN_PADDING {
                 // Rows past the query only need to leave the column maxima.
@@ -1070,7 +1075,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                     L::set(&mut row[at..at + width], l, i64::from(L::NEG));
                 }
             } else {
-                L::set_mask(&mut row[L::VALID..L::VALID + mask_width], l, false);
+                L::set_mask(&mut mark[L::VALID..L::VALID + mask_width], l, false);
             }
         }
         // Its reference, column by column from `c` on (n <= slots), and its last column.
@@ -1131,6 +1136,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
 
         // A raw pointer, so the loop does not reload it from `ws` after each store.
         let records = ws.rows.as_mut_ptr() as *mut u8;
+        let marks = ws.marks.as_ptr() as *const u8;
         if L::DIFF {
             // The same recurrence on differences: row `r`'s values relative to `H(r, j - 1)`,
             // what comes down from the row above relative to `H(r - 1, j - 1)` until it is
@@ -1145,7 +1151,8 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                 let scores = L::scores(&lookup, &column, u);
                 let mut traces = [L::no_trace(); 2];
                 for (half, trace) in traces.iter_mut().enumerate() {
-                    let row = records.add((2 * u + half) * record);
+                    let r = 2 * u + half;
+                    let row = records.add(r * record);
                     let step = L::load(row.add(L::H));
                     let hd = L::subs(scores[half], step);
                     let f_ext = L::subs(ft, v_ext);
@@ -1154,7 +1161,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                     let fpn = L::max(hfp_open, L::subs(fp, v_ext));
                     fp = L::restart(
                         L::subs(fpn, step),
-                        L::load_mask(row.add(L::START)),
+                        L::load_mask(marks.add(r * L::MARKS + L::START)),
                         fp_start,
                     );
                     let e_cur = L::load(row.add(L::E));
@@ -1193,7 +1200,8 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                     // Stripe-local F, from first-pass H, restarting where the lane's stripes
                     // start.
                     let fpn = L::max(hfp_up_open, L::subs(fp, v_ext));
-                    fp = L::restart(fpn, L::load_mask(row.add(L::START)), fp_start);
+                    let mark = marks.add(r * L::MARKS);
+                    fp = L::restart(fpn, L::load_mask(mark.add(L::START)), fp_start);
                     let e_cur = L::load(row.add(L::E));
                     let hfp = L::max(L::max(hd, e_cur), fp);
                     let hv = L::max(hfp, ft);
@@ -1210,7 +1218,7 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                     if LOCAL && L::CLEAN_PADDING {
                         col_max = L::max(col_max, hv);
                     } else if LOCAL {
-                        col_max = L::keep_max(col_max, L::load_mask(row.add(L::VALID)), hv);
+                        col_max = L::keep_max(col_max, L::load_mask(mark.add(L::VALID)), hv);
                     }
                 }
                 L::store_pair(ring.add(u * n_lanes), traces[0], traces[1]);
@@ -1253,7 +1261,12 @@ unsafe fn run_group<L: Lanes, const LOCAL: bool>(
                 }
             }
             // Rows of a lane's maximum (the valid mask keeps padding rows out).
-            let hit = |r: usize| records.add(r * record) as *const u8;
+            let hit = |r: usize| {
+                (
+                    records.add(r * record) as *const u8,
+                    marks.add(r * L::MARKS),
+                )
+            };
             let mut r = 0;
             while pending != 0 && r < rows {
                 // Four rows at a time while none of them holds a pending maximum (rows is
