@@ -674,9 +674,6 @@ fn group_len(sorted: &[usize], pairs: &[Pair], lanes: usize) -> usize {
     take
 }
 
-/// Steps of the walk between a prefetch and the read it serves.
-const AHEAD: usize = 16;
-
 /// Lane `l`'s pair in the traceback ring, for the walk.
 #[cfg(target_arch = "x86_64")]
 struct LaneCells<'a, L> {
@@ -712,16 +709,6 @@ impl<L: Lanes> LaneCells<'_, L> {
 impl<L: Lanes> traceback::Cells for LaneCells<'_, L> {
     #[inline(always)]
     fn state(&self, i: usize, j: usize) -> u8 {
-        // The walk reads a new column (cache line) nearly every step, too far apart for the
-        // hardware prefetcher: fetch the cell AHEAD steps up the diagonal.
-        if let (Some(pi), Some(pj)) = (i.checked_sub(AHEAD), j.checked_sub(AHEAD)) {
-            // SAFETY: a prefetch has no effect on memory; the address is inside the ring.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    self.pair(pi, pj).as_ptr() as *const i8,
-                )
-            };
-        }
         L::state(self.pair(i, j), i % 2 == 1, self.l, self.local)
     }
     #[inline(always)]
