@@ -267,9 +267,9 @@ pub(crate) struct BatchWorkspace {
     /// (scoring), `E` from the final `H` (traceback) (offsets [`Lanes::H`] ..).
     rows: Vec<Block>,
     /// The rows' masks, [`Lanes::MARKS`] bytes per row: a stripe of the lane's pair starts
-    /// here, the row is inside the lane's query. Apart from the records, which then fill
-    /// whole cache lines: a column's pass reads and writes every record, from L2 cache
-    /// once the group's rows outgrow L1.
+    /// here, the row is inside the lane's query. Apart from the records, so that a record
+    /// fills whole cache lines (AVX-512: 192 bytes, not 256): every column reads and writes
+    /// every record.
     marks: Vec<Block>,
     /// AVX-512: query symbol codes, 64 / lanes rows per block, `lanes` bytes each.
     codes: Vec<Block>,
@@ -942,6 +942,7 @@ fn set_i16(row: &mut [u8], l: usize, x: i64) {
 }
 
 /// Row pairs between the prefetch of a ring line for writing and the store of row pair `u`.
+#[cfg(target_arch = "x86_64")]
 const STORE_AHEAD: usize = 16;
 
 /// Asks for the ring line that row pair `u + STORE_AHEAD` of the column at `ring` will be
