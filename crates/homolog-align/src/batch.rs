@@ -941,21 +941,22 @@ fn set_i16(row: &mut [u8], l: usize, x: i64) {
     row[2 * l..2 * l + 2].copy_from_slice(&x.to_ne_bytes());
 }
 
-/// Row pairs between the prefetch of a ring line for writing and the store of row pair `u`.
+/// Row pairs between the prefetch of a ring line and the store of row pair `u`.
 #[cfg(target_arch = "x86_64")]
 const STORE_AHEAD: usize = 16;
 
-/// Asks for the ring line that row pair `u + STORE_AHEAD` of the column at `ring` will be
-/// written to, for writing. A group's ring outgrows the caches, and a store that misses
+/// Prefetches (`PREFETCHT0`) the ring line that row pair `u + STORE_AHEAD` of the column at
+/// `ring` will be written to. A group's ring outgrows the caches, and a store that misses
 /// holds the loop up while the line comes in; the hardware prefetchers did not fetch it in
-/// time (`docs/benchmarks.md`: 3-8% faster batches, 15% on rings of 63 MB).
+/// time (`docs/benchmarks.md`: 3-8% faster batches, 15% on rings of 63 MB; `PREFETCHW`,
+/// written as inline assembly, measured the same).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn store_ahead(ring: *mut u8, u: usize, lanes: usize) {
     let line = ring.wrapping_add((u + STORE_AHEAD) * lanes);
     // SAFETY: a prefetch reads and writes no memory, and does not fault on any address.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_ET0 }>(line as *const i8)
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line as *const i8)
     };
 }
 
